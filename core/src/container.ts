@@ -1,0 +1,103 @@
+import 'reflect-metadata';
+import { Container } from 'inversify';
+import { OdemorError } from './errors.js';
+import { createHooks, type OdemorHooks } from './hooks.js';
+import { TOKENS, type ExtensionPoint } from './tokens.js';
+import type {
+  DatasetFactory,
+  EvaluatorFactory,
+  ReducerFactory,
+  RuntimeFactory,
+  SnapshotterFactory,
+  SolverFactory,
+} from './extension-points.js';
+import type { ModelFactory } from './model/factory.js';
+
+/** The factory type bound under each extension point. */
+export interface FactoryOf {
+  Solver: SolverFactory;
+  Snapshotter: SnapshotterFactory;
+  Reducer: ReducerFactory;
+  Evaluator: EvaluatorFactory;
+  Dataset: DatasetFactory;
+  Runtime: RuntimeFactory;
+  Model: ModelFactory;
+  Report: (options?: Record<string, unknown>) => { apply(hooks: OdemorHooks): void };
+}
+
+export interface Provision {
+  point: ExtensionPoint;
+  name: string;
+  plugin: string;
+  description?: string;
+}
+
+/**
+ * What a plugin's `register(ctx)` receives: the experiment's container and hooks, and `provide`, which
+ * binds a named factory under an extension point's token.
+ */
+export interface PluginContext {
+  readonly container: Container;
+  readonly hooks: OdemorHooks;
+  provide<P extends ExtensionPoint>(point: P, name: string, factory: FactoryOf[P], description?: string): void;
+}
+
+/** A plugin package's default export. */
+export interface OdemorPlugin {
+  name: string;
+  register(ctx: PluginContext): void | Promise<void>;
+}
+
+/** One experiment's DI container, hooks and the record of what each plugin provides. */
+export class Experiment {
+  readonly container = new Container();
+  readonly hooks: OdemorHooks = createHooks();
+  readonly provisions: Provision[] = [];
+  readonly plugins = new Map<string, OdemorPlugin>();
+
+  async use(plugin: OdemorPlugin): Promise<void> {
+    if (!plugin || typeof plugin.register !== 'function' || typeof plugin.name !== 'string') {
+      throw new OdemorError('PLUGIN', `a plugin must export { name, register(ctx) }; got ${describe(plugin)}`);
+    }
+    if (this.plugins.has(plugin.name)) return;
+    this.plugins.set(plugin.name, plugin);
+    const ctx: PluginContext = {
+      container: this.container,
+      hooks: this.hooks,
+      provide: (point, name, factory, description) => {
+        if (!(point in TOKENS)) throw new OdemorError('PLUGIN', `plugin ${plugin.name} provides unknown extension point '${point}'`);
+        if (this.has(point, name)) {
+          const prev = this.provisions.find((p) => p.point === point && p.name === name)!;
+          if (prev.plugin === plugin.name) return;
+          throw new OdemorError('PLUGIN', `${point} '${name}' is provided by both ${prev.plugin} and ${plugin.name}`);
+        }
+        this.container.bind(TOKENS[point]).toConstantValue(factory).whenNamed(name);
+        this.provisions.push({ point, name, plugin: plugin.name, ...(description ? { description } : {}) });
+      },
+    };
+    await plugin.register(ctx);
+  }
+
+  has(point: ExtensionPoint, name: string): boolean {
+    return this.provisions.some((p) => p.point === point && p.name === name);
+  }
+
+  /** The factory bound under `point` with `name`; a PLUGIN error listing the known names otherwise. */
+  factory<P extends ExtensionPoint>(point: P, name: string): FactoryOf[P] {
+    if (!this.has(point, name)) {
+      const known = this.names(point);
+      throw new OdemorError('PLUGIN', `no ${point} named '${name}'; known: ${known.length ? known.join(', ') : '(none)'}`);
+    }
+    return this.container.get<FactoryOf[P]>(TOKENS[point], { name });
+  }
+
+  names(point: ExtensionPoint): string[] {
+    return this.provisions.filter((p) => p.point === point).map((p) => p.name);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'object') return `an object with keys [${Object.keys(v).join(', ')}]`;
+  return typeof v;
+}

@@ -1,0 +1,283 @@
+/**
+ * The extension points of odemor. A plugin binds implementations of these under their token
+ * (see `tokens.ts`) with a name; the pipeline resolves them by the names used in the config.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { SyncHook } from 'tapable';
+import type { Matrix } from 'ml-matrix';
+import type { ModelIR, ReducedBlock } from './ir/types.js';
+
+// ───────────────────────────── Solver ─────────────────────────────
+
+/** Explicit Runge–Kutta Butcher tableau. `bHat` is the embedded lower-order weights (adaptive). */
+export interface ButcherTableau {
+  a: number[][]; // s×s, strictly lower triangular
+  b: number[]; // s
+  c: number[]; // s
+  bHat?: number[];
+  order: number;
+  /** order of the embedded solution, when `bHat` is given */
+  embeddedOrder?: number;
+}
+
+/** Right-hand side f(t, x, u): batched state `x` [B, n], input `u` [B, p] or undefined. Returns [B, n]. */
+export type RhsFn = (t: number, x: tf.Tensor2D, u?: tf.Tensor2D) => tf.Tensor2D;
+
+export interface StepInfo {
+  /** time at the start of the accepted step */
+  t: number;
+  /** step size taken */
+  h: number;
+  /** index of the accepted step, from 0 */
+  index: number;
+  /** state after the step [B, n] (valid only during the call; clone to keep) */
+  state: tf.Tensor2D;
+}
+
+export interface SolveOptions {
+  t0: number;
+  t1: number;
+  /** step size (fixed-step solvers), initial step (adaptive) */
+  dt: number;
+  /** time-dependent input u(t) [B, p]; evaluated at every stage time */
+  input?: (t: number) => tf.Tensor2D | undefined;
+  /** relative / absolute tolerance (adaptive solvers) */
+  rtol?: number;
+  atol?: number;
+  /** keep the state after every `saveEvery`-th accepted step (1 = every step) in `states` */
+  saveEvery?: number;
+  /** fired once per accepted step */
+  hooks?: { step: SyncHook<[StepInfo]> };
+  /** maximum number of steps (adaptive solvers), default 100000 */
+  maxSteps?: number;
+}
+
+export interface SolveStats {
+  /** right-hand-side evaluations */
+  nfe: number;
+  accepted: number;
+  rejected: number;
+}
+
+export interface SolveResult {
+  /** x(t1), [B, n] */
+  y: tf.Tensor2D;
+  /** states after every `saveEvery`-th accepted step, when asked */
+  states?: tf.Tensor2D[];
+  /** times of `states` */
+  times?: number[];
+  stats: SolveStats;
+}
+
+export interface Solver {
+  readonly name: string;
+  /** order of accuracy */
+  readonly order: number;
+  readonly adaptive: boolean;
+  /** present for explicit Runge–Kutta methods; lets a runtime unroll them into a static graph */
+  readonly tableau?: ButcherTableau;
+  /** Integrate from t0 to t1. Differentiable: gradients flow through the solve (tfjs autodiff). */
+  solve(rhs: RhsFn, x0: tf.Tensor2D, options: SolveOptions): SolveResult;
+}
+
+export type SolverFactory = (options?: Record<string, unknown>) => Solver;
+
+// ───────────────────────────── Dataset ─────────────────────────────
+
+export type Split = 'train' | 'test';
+
+export interface Batch {
+  /** row-major [size, ...inputShape] */
+  x: Float32Array;
+  /** class labels [size] */
+  y: Int32Array;
+  size: number;
+}
+
+export interface DatasetInfo {
+  /** per-sample input shape, e.g. [28, 28, 1], [2] or [steps, features] for sequences */
+  inputShape: number[];
+  /** 'sequence' inputs feed the ODE block as u(t) */
+  kind: 'vector' | 'image' | 'sequence';
+  numClasses: number;
+  trainSize: number;
+  testSize: number;
+}
+
+export interface BatchOptions {
+  shuffle?: boolean;
+  seed?: number;
+  /** apply the dataset's training augmentation */
+  augment?: boolean;
+  /** use only the first `limit` samples */
+  limit?: number;
+}
+
+export interface Dataset {
+  readonly name: string;
+  readonly info: DatasetInfo;
+  batches(split: Split, batchSize: number, options?: BatchOptions): AsyncIterable<Batch>;
+}
+
+export type DatasetFactory = (options: Record<string, unknown> & { seed: number }) => Dataset | Promise<Dataset>;
+
+// ───────────────────────────── Runtime ─────────────────────────────
+
+export interface ExecutableInfo {
+  runtime: string;
+  /** e.g. the tfjs backend ('wasm') or the onnxruntime execution provider */
+  backend: string;
+  threads?: number;
+}
+
+/** A model made runnable by a runtime. */
+export interface Executable {
+  readonly info: ExecutableInfo;
+  /** logits [batch, outputs] for inputs [batch, ...inputShape] */
+  predict(x: Float32Array, batch: number): Promise<Float32Array>;
+  dispose(): void | Promise<void>;
+}
+
+export interface SnapshotPassOptions {
+  /** sample the state every `every`-th accepted step */
+  every: number;
+}
+
+export interface Runtime {
+  readonly name: string;
+  /** false when the runtime cannot run this model (e.g. an adaptive solver in a static graph); the reason says why */
+  supports(model: ModelIR): { ok: true } | { ok: false; reason: string };
+  build(model: ModelIR, options?: Record<string, unknown>): Promise<Executable>;
+  /**
+   * Run the model's ODE block on a batch and return the snapshot batch (states, nonlinear terms, final
+   * states). Optional: the pipeline falls back to the tfjs runtime.
+   */
+  snapshotBatch?(model: ModelIR, x: Float32Array, batch: number, options: SnapshotPassOptions): Promise<SnapshotBatch>;
+}
+
+export type RuntimeFactory = (options?: Record<string, unknown>) => Runtime | Promise<Runtime>;
+
+// ───────────────────────────── Snapshotter ─────────────────────────────
+
+/** One batch of snapshots from a pass over data. All arrays row-major float32. */
+export interface SnapshotBatch {
+  n: number;
+  /** sampled states x(t_j), [count, n] */
+  states: Float32Array;
+  /** nonlinear terms σ(A x(t_j) + b), [count, n] */
+  nonlinear: Float32Array;
+  count: number;
+  /** final states x(t_end) of each sample, [samples, n] */
+  final: Float32Array;
+  samples: number;
+}
+
+export interface SnapshotSet {
+  n: number;
+  /** POD basis of the states, n×r, columns sorted by singular value */
+  stateBasis: Matrix;
+  stateSingularValues: number[];
+  /** POD basis of the nonlinear terms, n×r */
+  nonlinearBasis: Matrix;
+  nonlinearSingularValues: number[];
+  /** number of snapshot columns and of samples seen */
+  snapshots: number;
+  samples: number;
+  /** per-neuron statistics of x(t_end) over the samples */
+  final: { meanAbs: Float64Array; zeroFraction: Float64Array };
+}
+
+export interface Snapshotter {
+  readonly name: string;
+  begin(n: number): void;
+  consume(batch: SnapshotBatch): void;
+  finish(): SnapshotSet;
+}
+
+export type SnapshotterFactory = (options?: Record<string, unknown>) => Snapshotter;
+
+// ───────────────────────────── Reducer ─────────────────────────────
+
+export interface ReducerFitContext {
+  /** the trained model with its full ODE block */
+  model: ModelIR;
+  /** present when `needsSnapshots` is true */
+  snapshots?: SnapshotSet;
+  seed: number;
+}
+
+/** Requested dimensions of one reduced model: state dimension k and, for interpolation methods, m points. */
+export interface ReduceDims {
+  k: number;
+  m?: number;
+}
+
+export interface ReducedDiagnostics {
+  stateDim: number;
+  activations: number;
+  /** parameters of the ODE block (and adjusted neighbouring layers where counted) */
+  params: number;
+  /** multiply-adds per right-hand-side evaluation, per sample */
+  macsPerRhs: number;
+  /** ‖(PᵀU)⁻¹‖₂ (pseudo-inverse for ODEIM) for interpolation methods */
+  errorConstant?: number;
+  /** relative POD projection error of the state snapshots at this k */
+  podError?: number;
+  /** selected interpolation points or kept neurons */
+  points?: number[];
+  [key: string]: unknown;
+}
+
+export interface ReducedModel {
+  method: string;
+  dims: ReduceDims;
+  model: ModelIR & { block: ReducedBlock };
+  diagnostics: ReducedDiagnostics;
+}
+
+export interface Reducer {
+  readonly name: string;
+  readonly needsSnapshots: boolean;
+  /** the expensive, once-per-experiment part: bases, points, scores */
+  fit(context: ReducerFitContext): void | Promise<void>;
+  /** cheap, once per dimension of a sweep */
+  reduce(dims: ReduceDims): ReducedModel;
+}
+
+export type ReducerFactory = (options?: Record<string, unknown>) => Reducer;
+
+// ───────────────────────────── Evaluator ─────────────────────────────
+
+export interface EvaluateOptions {
+  /** timed full passes over the test split; the median is reported */
+  repeats: number;
+  /** k values of top-k accuracy */
+  topk: number[];
+  batch: number;
+  /** use only the first `limit` test samples */
+  limit?: number;
+  /** wall time of the baseline model, for `speedup` */
+  baselineSeconds?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvaluationResult {
+  /** top-k accuracy by k, fractions in [0, 1] */
+  topk: Record<number, number>;
+  /** median wall time of one full pass over the test samples */
+  wallSeconds: number;
+  /** all timed passes */
+  timings: number[];
+  /** samples per second at the median */
+  throughput: number;
+  /** baselineSeconds / wallSeconds when a baseline was given */
+  speedup?: number;
+  samples: number;
+}
+
+export interface Evaluator {
+  readonly name: string;
+  evaluate(executable: Executable, dataset: Dataset, options: EvaluateOptions): Promise<EvaluationResult>;
+}
+
+export type EvaluatorFactory = (options?: Record<string, unknown>) => Evaluator;

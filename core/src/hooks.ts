@@ -1,0 +1,100 @@
+import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
+import type { ReducedModel, SnapshotBatch, StepInfo, ReduceDims } from './extension-points.js';
+import type { ModelIR } from './ir/types.js';
+
+/** Progress of a long stage; the CLI's progress bars tap this. */
+export interface ProgressEvent {
+  /** stable id of the task, e.g. 'train', 'evaluate:deim@50' */
+  task: string;
+  label: string;
+  done: number;
+  total: number;
+  /** extra text to show, e.g. 'loss 0.31' */
+  detail?: string;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  accuracy: number;
+  lr: number;
+  seconds: number;
+  /** 'train' or 'finetune' */
+  phase: string;
+}
+
+export interface TrainSummary {
+  epochs: number;
+  finalLoss: number;
+  finalAccuracy: number;
+  seconds: number;
+  phase: string;
+}
+
+/** One evaluated model, as it appears in results.json. */
+export interface ResultRow {
+  /** 'original', 'original-conv', 'deim', 'svd', … */
+  method: string;
+  /** reduced dimension k (n for the original) */
+  dim: number;
+  /** interpolation points m when they differ from k */
+  points?: number;
+  stage: 'original' | 'reduced' | 'finetuned';
+  top1: number;
+  top3: number | null;
+  topk: Record<string, number>;
+  wallSeconds: number;
+  timings: number[];
+  throughput: number;
+  speedup: number;
+  /** top-1 relative to the original's */
+  relativeTop1: number;
+  activations: number;
+  params: number;
+  macsPerRhs: number;
+  stateDim: number;
+  errorConstant?: number;
+  podError?: number;
+  runtime: string;
+  backend: string;
+  threads?: number;
+  samples: number;
+}
+
+export interface ExperimentResults {
+  format: 'odemor-results';
+  version: 1;
+  name: string;
+  seed: number;
+  startedAt: string;
+  finishedAt: string;
+  config: unknown;
+  environment: { node: string; tfjsBackend: string; platform: string; cpus: number };
+  training?: TrainSummary;
+  snapshots?: { n: number; snapshots: number; samples: number; stateSingularValues: number[]; nonlinearSingularValues: number[] };
+  rows: ResultRow[];
+  outDir: string;
+}
+
+/** Create the frozen, typed hooks object of one experiment. */
+export function createHooks() {
+  return Object.freeze({
+    /** transform the validated config before anything runs */
+    configLoaded: new AsyncSeriesWaterfallHook<[config: any]>(['config']),
+    beforeTrain: new AsyncSeriesHook<[model: ModelIR, phase: string]>(['model', 'phase']),
+    epoch: new AsyncSeriesHook<[info: EpochInfo]>(['info']),
+    afterTrain: new AsyncSeriesHook<[model: ModelIR, summary: TrainSummary]>(['model', 'summary']),
+    /** once per accepted solver step (eager runtime) */
+    step: new SyncHook<[info: StepInfo]>(['info']),
+    snapshotBatch: new AsyncSeriesHook<[batch: SnapshotBatch]>(['batch']),
+    beforeReduce: new AsyncSeriesHook<[method: string, dims: ReduceDims[]]>(['method', 'dims']),
+    /** transform each reduced model before it is evaluated */
+    reduced: new AsyncSeriesWaterfallHook<[reduced: ReducedModel]>(['reduced']),
+    evaluated: new AsyncSeriesHook<[row: ResultRow]>(['row']),
+    report: new AsyncSeriesHook<[results: ExperimentResults]>(['results']),
+    progress: new SyncHook<[event: ProgressEvent]>(['event']),
+  });
+}
+
+export type OdemorHooks = ReturnType<typeof createHooks>;

@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: ['core', 'plugins/*', 'test/conformance', 'test/e2e'],
+    reporters: ['default'],
+  },
+});
