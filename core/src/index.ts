@@ -5,3 +5,7 @@ export * from './tokens.js';
 export * from './hooks.js';
 export * from './container.js';
 export * from './model/factory.js';
+export * from './solvers/index.js';
+export * from './linalg/index.js';
+export * from './reduce/index.js';
+export * from './tfjs/index.js';
