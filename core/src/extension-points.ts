@@ -141,6 +141,9 @@ export interface Executable {
 export interface SnapshotPassOptions {
   /** sample the state every `every`-th accepted step */
   every: number;
+  /** the solver to integrate with (its tableau, for runtimes that unroll it) */
+  solver?: Solver;
+  tableau?: ButcherTableau;
 }
 
 export interface Runtime {

@@ -9,3 +9,7 @@ export * from './solvers/index.js';
 export * from './linalg/index.js';
 export * from './reduce/index.js';
 export * from './tfjs/index.js';
+export * from './config/index.js';
+export * from './plugins/index.js';
+export * from './pipeline/index.js';
+export * from './cli/index.js';

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+
+/** `{ use: name, ...plugin options }`: core checks `use`; the plugin checks its own options. */
+const pluginRef = z.looseObject({ use: z.string().min(1) });
+
+export const solverSchema = z
+  .strictObject({
+    use: z.string().min(1).default('rk4'),
+    dt: finite.refine((v) => v > 0, 'must be > 0').default(0.1),
+    t0: finite.default(0),
+    t1: finite.default(1),
+    rtol: z.number().positive().optional(),
+    atol: z.number().positive().optional(),
+  })
+  .refine((s) => s.t1 >= s.t0, { message: 't1 must not be smaller than t0', path: ['t1'] });
+
+export const trainSchema = z.strictObject({
+  epochs: z.number().int().min(0).default(10),
+  batch: positiveInt.default(64),
+  optimizer: z.enum(['sgd', 'momentum', 'adam']).default('adam'),
+  lr: z.number().positive().default(0.01),
+  lrDecay: z.number().positive().max(1).default(1),
+  momentum: z.number().min(0).max(1).optional(),
+  limit: positiveInt.optional(),
+  augment: z.boolean().default(false),
+});
+
+export const finetuneSchema = z.strictObject({
+  epochs: z.number().int().min(0).default(3),
+  layers: z.enum(['after-block']).default('after-block'),
+  batch: positiveInt.optional(),
+  optimizer: z.enum(['sgd', 'momentum', 'adam']).optional(),
+  lr: z.number().positive().optional(),
+  limit: positiveInt.optional(),
+});
+
+const dimsSchema = z.union([z.array(positiveInt).min(1), z.literal('auto'), positiveInt.transform((v) => [v])]);
+
+export const reducerSchema = z.looseObject({
+  use: z.string().min(1),
+  dims: dimsSchema,
+  /** interpolation points per dimension (defaults to k) */
+  points: z.union([z.array(positiveInt), positiveInt]).optional(),
+  /** with dims: auto, the POD energy that picks k */
+  energy: z.number().gt(0).max(1).optional(),
+});
+
+export const configSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash and underscore only')
+    .default('experiment'),
+  seed: z.number().int().min(0).default(1),
+  /** extra plugins to load before resolving names: package names or paths relative to the config file */
+  plugins: z.array(z.string().min(1)).default([]),
+  dataset: pluginRef,
+  model: z.looseObject({
+    use: z.string().min(1),
+    /** a saved model (.odemor) to start from, relative to the config file; skips building a fresh one */
+    checkpoint: z.string().min(1).optional(),
+    solver: solverSchema.default({ use: 'rk4', dt: 0.1, t0: 0, t1: 1 }),
+  }),
+  /** false (or absent with a checkpoint) skips training */
+  train: z.union([trainSchema, z.literal(false)]).optional(),
+  snapshots: z
+    .looseObject({
+      use: z.string().min(1).default('stream'),
+      every: positiveInt.default(2),
+      limit: positiveInt.optional(),
+      batch: positiveInt.default(500),
+    })
+    .optional(),
+  reducers: z.array(reducerSchema).default([]),
+  finetune: z.union([finetuneSchema, z.literal(false)]).optional(),
+  evaluate: z
+    .strictObject({
+      use: z.string().min(1).default('classification'),
+      /** default: onnx when @odemor/runtime-onnx is installed, else tfjs */
+      runtime: z.string().min(1).optional(),
+      repeats: positiveInt.default(5),
+      topk: z.array(positiveInt).min(1).default([1, 3]),
+      batch: positiveInt.default(1000),
+      limit: positiveInt.optional(),
+      threads: positiveInt.optional(),
+    })
+    .prefault({}),
+  report: pluginRef.optional(),
+  output: z.strictObject({ dir: z.string().min(1).optional(), saveModels: z.boolean().default(false) }).prefault({}),
+});
+
+export type ExperimentConfig = z.output<typeof configSchema>;
+export type ExperimentConfigInput = z.input<typeof configSchema>;
+export type ReducerConfig = z.output<typeof reducerSchema>;
