@@ -73,6 +73,8 @@ export interface ExperimentResults {
   environment: { node: string; tfjsBackend: string; platform: string; cpus: number };
   training?: TrainSummary;
   snapshots?: { n: number; snapshots: number; samples: number; stateSingularValues: number[]; nonlinearSingularValues: number[] };
+  /** data for plots: APoZ scores per neuron, the first interpolation points, weight singular values */
+  analysis?: { apozScores?: number[]; deimPoints?: number[]; weightSingularValues?: number[] };
   rows: ResultRow[];
   outDir: string;
 }

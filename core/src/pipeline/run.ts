@@ -20,7 +20,8 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
 import { blockCost } from '../reduce/index.js';
 import { coreModelsPlugin, initTfjs, train, loadModel, saveModel, validateModel } from '../tfjs/index.js';
-import { resultsMarkdown, writeFileAtomic } from './results.js';
+import { resultsMarkdown } from './results.js';
+import { writeFileAtomic } from '../util/index.js';
 
 export interface RunOptions {
   /** results folder (default: config output.dir, else results/<name> under the working directory) */
@@ -253,8 +254,8 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     outDir,
   };
   if (options.write !== false) {
-    writeFileAtomic(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-    writeFileAtomic(path.join(outDir, 'results.md'), resultsMarkdown(results));
+    await writeFileAtomic(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    await writeFileAtomic(path.join(outDir, 'results.md'), resultsMarkdown(results));
     if (training) await saveModel(path.join(outDir, 'model.odemor'), model);
   }
   if (resolved.report) {

@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './io.js';
+export * from './validate.js';

@@ -1,0 +1,266 @@
+import { OdemorError } from '../errors.js';
+import { listTensors } from '../model/params.js';
+import type { Block, Layer, LinearMap, ModelIR, Tensor32 } from './types.js';
+
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+function shapeErr(msg: string): never {
+  throw new OdemorError('SHAPE', msg);
+}
+
+function expectShape(t: Tensor32 | undefined, expected: number[], what: string): void {
+  if (!t) shapeErr(`${what} is missing (expected shape ${fmt(expected)})`);
+  if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
+    shapeErr(`${what} has shape ${fmt(t.shape)}, expected ${fmt(expected)}`);
+  }
+}
+
+function convOut(size: number, k: number, stride: number, padding: 'same' | 'valid'): number {
+  return padding === 'same' ? Math.ceil(size / stride) : Math.floor((size - k) / stride) + 1;
+}
+
+/**
+ * The per-sample output shape of one layer given its per-sample input shape. Throws a SHAPE error naming
+ * `where` (e.g. `pre[0]`) and the shapes when the layer does not fit its input.
+ */
+export function layerOutputShape(layer: Layer, input: readonly number[], where: string): number[] {
+  switch (layer.type) {
+    case 'dense': {
+      const w = layer.weight.shape;
+      if (w.length !== 2) shapeErr(`${where} (dense): weight has shape ${fmt(w)}, expected [out, in]`);
+      if (input.length !== 1 || input[0] !== w[1]) {
+        shapeErr(`${where} (dense): weight ${fmt(w)} expects input [${w[1]}] but the input is ${fmt(input)}`);
+      }
+      if (layer.bias) expectShape(layer.bias, [w[0]!], `${where} (dense) bias`);
+      return [w[0]!];
+    }
+    case 'conv2d': {
+      const k = layer.kernel.shape;
+      if (k.length !== 4) shapeErr(`${where} (conv2d): kernel has shape ${fmt(k)}, expected [kh, kw, in, out]`);
+      if (input.length !== 3 || input[2] !== k[2]) {
+        shapeErr(`${where} (conv2d): kernel ${fmt(k)} expects input [h, w, ${k[2]}] but the input is ${fmt(input)}`);
+      }
+      if (!(Number.isInteger(layer.stride) && layer.stride >= 1)) shapeErr(`${where} (conv2d): stride ${layer.stride} must be a positive integer`);
+      if (layer.bias) expectShape(layer.bias, [k[3]!], `${where} (conv2d) bias`);
+      const h = convOut(input[0]!, k[0]!, layer.stride, layer.padding);
+      const w = convOut(input[1]!, k[1]!, layer.stride, layer.padding);
+      if (h < 1 || w < 1) shapeErr(`${where} (conv2d): kernel ${fmt(k)} does not fit input ${fmt(input)}`);
+      return [h, w, k[3]!];
+    }
+    case 'relu':
+    case 'tanh':
+      return [...input];
+    case 'maxpool2d': {
+      if (input.length !== 3) shapeErr(`${where} (maxpool2d): expects input [h, w, c] but the input is ${fmt(input)}`);
+      if (!(layer.size >= 1 && layer.stride >= 1)) shapeErr(`${where} (maxpool2d): size ${layer.size} and stride ${layer.stride} must be positive`);
+      const h = convOut(input[0]!, layer.size, layer.stride, layer.padding);
+      const w = convOut(input[1]!, layer.size, layer.stride, layer.padding);
+      if (h < 1 || w < 1) shapeErr(`${where} (maxpool2d): pool ${layer.size} does not fit input ${fmt(input)}`);
+      return [h, w, input[2]!];
+    }
+    case 'flatten':
+      return [prod(input)];
+    case 'scatter': {
+      if (input.length !== 1 || input[0] !== layer.indices.length) {
+        shapeErr(`${where} (scatter): ${layer.indices.length} indices expect input [${layer.indices.length}] but the input is ${fmt(input)}`);
+      }
+      checkIndices(layer.indices, layer.size, `${where} (scatter)`);
+      return [layer.size];
+    }
+    default:
+      throw new OdemorError('MODEL', `${where}: unknown layer type '${(layer as { type: string }).type}'`);
+  }
+}
+
+function checkIndices(indices: readonly number[], size: number, what: string): void {
+  const seen = new Set<number>();
+  for (const i of indices) {
+    if (!Number.isInteger(i) || i < 0 || i >= size) shapeErr(`${what}: index ${i} is out of range [0, ${size})`);
+    if (seen.has(i)) shapeErr(`${what}: index ${i} appears twice`);
+    seen.add(i);
+  }
+}
+
+/** Per-sample shape entering the ODE block (the output of `pre`); `[n]` for sequence models. */
+export function preOutputShape(model: ModelIR): number[] {
+  if (model.input.kind === 'sequence') {
+    if (model.pre.length) throw new OdemorError('MODEL', 'a sequence model must have no pre layers (the block starts from x(0) = 0)');
+    return [model.block.n];
+  }
+  let shape = [...model.input.shape];
+  model.pre.forEach((l, i) => (shape = layerOutputShape(l, shape, `pre[${i}]`)));
+  return shape;
+}
+
+/** Output size of the block (length of x(t_end), or of D z(t_end) for a reduced block). */
+export function blockOutputSize(block: Block): number {
+  if (block.kind === 'ode') return block.n;
+  return linearMapOut(block.D);
+}
+
+function linearMapOut(m: LinearMap): number {
+  switch (m.type) {
+    case 'identity':
+      return m.size;
+    case 'dense':
+      return m.weight.shape[0]!;
+    case 'select':
+      return m.indices.length;
+    case 'scatter':
+      return m.to;
+  }
+}
+
+/**
+ * Per-sample shape leaving the ODE block, as seen by the first `post` layer: the `[h, w, c]` feature map
+ * for a convolutional block (or when the flat state has as many entries as `pre`'s output, that shape),
+ * otherwise the flat vector.
+ */
+export function blockOutputShape(model: ModelIR): number[] {
+  const size = blockOutputSize(model.block);
+  const b = model.block;
+  if (b.kind === 'ode' && b.A.type === 'conv') return [b.A.height, b.A.width, b.A.channels];
+  if (model.input.kind === 'tensor') {
+    const pre = preOutputShape(model);
+    if (prod(pre) === size) return pre;
+  }
+  return [size];
+}
+
+function checkBlock(model: ModelIR): void {
+  const b = model.block;
+  if (!(Number.isInteger(b.n) && b.n >= 1)) shapeErr(`block: n = ${b.n} must be a positive integer`);
+  const n = b.n;
+  const pre = preOutputShape(model);
+  if (prod(pre) !== n) shapeErr(`block: pre layers produce ${fmt(pre)} (${prod(pre)} values) but the block has n = ${n}`);
+  const p = model.input.kind === 'sequence' ? model.input.features : undefined;
+  if (b.kind === 'ode') {
+    switch (b.A.type) {
+      case 'dense':
+        expectShape(b.A.weight, [n, n], 'block.A.weight');
+        break;
+      case 'antisymmetric':
+        expectShape(b.A.weight, [n, n], 'block.A.weight');
+        if (!Number.isFinite(b.A.gamma)) throw new OdemorError('NUMERIC', `block.A.gamma = ${b.A.gamma} is not finite`);
+        break;
+      case 'conv': {
+        const { height, width, channels, kernel } = b.A;
+        if (height * width * channels !== n) shapeErr(`block.A (conv): [${height}, ${width}, ${channels}] has ${height * width * channels} values but n = ${n}`);
+        if (kernel.shape.length !== 4 || kernel.shape[2] !== channels || kernel.shape[3] !== channels) {
+          shapeErr(`block.A.kernel has shape ${fmt(kernel.shape)}, expected [kh, kw, ${channels}, ${channels}]`);
+        }
+        if (pre.length === 3 && (pre[0] !== height || pre[1] !== width || pre[2] !== channels)) {
+          shapeErr(`block.A (conv): pre layers produce ${fmt(pre)} but the block acts on [${height}, ${width}, ${channels}]`);
+        }
+        break;
+      }
+      default:
+        throw new OdemorError('MODEL', `block.A: unknown matrix type '${(b.A as { type: string }).type}'`);
+    }
+    expectShape(b.b, [n], 'block.b');
+    checkInput(b.Z, n, p, 'block.Z');
+    return;
+  }
+  if (b.kind !== 'reduced') throw new OdemorError('MODEL', `block: unknown kind '${(b as { kind: string }).kind}'`);
+  const { k, m } = b;
+  if (!(Number.isInteger(k) && k >= 1)) shapeErr(`block: k = ${k} must be a positive integer`);
+  if (!(Number.isInteger(m) && m >= 1)) shapeErr(`block: m = ${m} must be a positive integer`);
+  // E: x (n) → z (k)
+  switch (b.E.type) {
+    case 'identity':
+      if (b.E.size !== n || k !== n) shapeErr(`block.E (identity, size ${b.E.size}) needs k = n = ${b.E.size}; got n = ${n}, k = ${k}`);
+      break;
+    case 'dense':
+      expectShape(b.E.weight, [k, n], 'block.E.weight');
+      break;
+    case 'select':
+      if (b.E.indices.length !== k || b.E.from !== n) shapeErr(`block.E (select): ${b.E.indices.length} indices from ${b.E.from}, expected ${k} from ${n}`);
+      checkIndices(b.E.indices, n, 'block.E (select)');
+      break;
+    default:
+      shapeErr(`block.E: type '${b.E.type}' cannot map x to z`);
+  }
+  if (b.M.type === 'dense') expectShape(b.M.weight, [m, k], 'block.M.weight');
+  else if (b.M.type === 'factored') {
+    const r = b.M.left.shape[1] ?? -1;
+    expectShape(b.M.left, [m, r], 'block.M.left');
+    expectShape(b.M.right, [r, k], 'block.M.right');
+  } else throw new OdemorError('MODEL', `block.M: unknown type '${(b.M as { type: string }).type}'`);
+  expectShape(b.c, [m], 'block.c');
+  if (b.N.type === 'identity') {
+    if (b.N.size !== k || m !== k) shapeErr(`block.N (identity, size ${b.N.size}) needs m = k = ${b.N.size}; got k = ${k}, m = ${m}`);
+  } else expectShape(b.N.weight, [k, m], 'block.N.weight');
+  checkInput(b.Zr, k, p, 'block.Zr');
+  switch (b.D.type) {
+    case 'identity':
+      if (b.D.size !== k || k !== n) shapeErr(`block.D (identity, size ${b.D.size}) needs k = n; got n = ${n}, k = ${k}`);
+      break;
+    case 'dense':
+      if (b.D.weight.shape.length !== 2 || b.D.weight.shape[1] !== k) shapeErr(`block.D.weight has shape ${fmt(b.D.weight.shape)}, expected [out, ${k}]`);
+      break;
+    case 'scatter':
+      if (b.D.indices.length !== k) shapeErr(`block.D (scatter): ${b.D.indices.length} indices, expected k = ${k}`);
+      checkIndices(b.D.indices, b.D.to, 'block.D (scatter)');
+      break;
+    default:
+      shapeErr(`block.D: type '${b.D.type}' cannot map z to x`);
+  }
+}
+
+function checkInput(Z: Tensor32 | undefined, rows: number, p: number | undefined, what: string): void {
+  if (p === undefined) {
+    if (Z) shapeErr(`${what} is given (shape ${fmt(Z.shape)}) but the model input is not a sequence`);
+    return;
+  }
+  expectShape(Z, [rows, p], what);
+}
+
+/**
+ * Check a model for internal consistency before it is run: tensor sizes match their shapes, layer shapes
+ * chain from the input through `pre`, the block and `post` to `[outputs]`, block matrices have the right
+ * shapes (A n×n, b n, Z n×p; reduced E k×n, M m×k, c m, N k×m, Zr k×p, D ·×k), every weight is finite and
+ * the solver span is sane.
+ *
+ * @throws OdemorError 'SHAPE' naming the layer or tensor and the shapes, 'NUMERIC' naming the tensor path
+ *   (e.g. `block.A.weight`) holding a NaN/infinity, 'MODEL' for a malformed model.
+ */
+export function validateModel(model: ModelIR): void {
+  if (!model || typeof model !== 'object') throw new OdemorError('MODEL', 'model must be an object');
+  if (model.format !== 'odemor-model') throw new OdemorError('MODEL', `model.format is '${String(model.format)}', expected 'odemor-model'`);
+  if (model.version !== 1) throw new OdemorError('MODEL', `model.version ${String(model.version)} is not supported (expected 1)`);
+  if (!Array.isArray(model.pre) || !Array.isArray(model.post) || !model.block) throw new OdemorError('MODEL', 'model needs pre[], block and post[]');
+  const inp = model.input;
+  if (inp?.kind === 'tensor') {
+    if (!inp.shape.length || inp.shape.some((d) => !(Number.isInteger(d) && d >= 1))) shapeErr(`input.shape ${fmt(inp.shape)} must be positive integers`);
+  } else if (inp?.kind === 'sequence') {
+    if (!(Number.isInteger(inp.steps) && inp.steps >= 1 && Number.isInteger(inp.features) && inp.features >= 1)) {
+      shapeErr(`input: sequence steps ${inp.steps} and features ${inp.features} must be positive integers`);
+    }
+    if (!(inp.stepDuration > 0 && Number.isFinite(inp.stepDuration))) throw new OdemorError('MODEL', `input.stepDuration ${inp.stepDuration} must be > 0`);
+  } else throw new OdemorError('MODEL', `input.kind must be 'tensor' or 'sequence'`);
+
+  for (const { path, tensor } of listTensors(model)) {
+    if (tensor.data.length !== prod(tensor.shape)) {
+      shapeErr(`${path} has shape ${fmt(tensor.shape)} (${prod(tensor.shape)} values) but holds ${tensor.data.length} values`);
+    }
+  }
+  checkBlock(model);
+  let shape = blockOutputShape(model);
+  model.post.forEach((l, i) => (shape = layerOutputShape(l, shape, `post[${i}]`)));
+  if (shape.length !== 1 || shape[0] !== model.outputs) {
+    shapeErr(`post layers produce ${fmt(shape)} but the model has outputs = ${model.outputs}`);
+  }
+  for (const { path, tensor } of listTensors(model)) {
+    const d = tensor.data;
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i]!)) {
+        throw new OdemorError('NUMERIC', `${path} contains ${Number.isNaN(d[i]!) ? 'NaN' : 'an infinite value'} at flat index ${i}`);
+      }
+    }
+  }
+  const s = model.solver;
+  if (!s || typeof s.use !== 'string' || !s.use) throw new OdemorError('MODEL', 'solver.use must name a solver');
+  if (!(s.dt > 0 && Number.isFinite(s.dt))) throw new OdemorError('MODEL', `solver.dt = ${s.dt} must be > 0`);
+  if (!(Number.isFinite(s.t0) && Number.isFinite(s.t1) && s.t1 >= s.t0)) throw new OdemorError('MODEL', `solver span t0 = ${s.t0}, t1 = ${s.t1}: need t1 >= t0`);
+}

@@ -1,0 +1,168 @@
+import { OdemorError } from '../errors.js';
+import type { Activation, BlockMatrix, Layer, ModelIR, Tensor32 } from '../ir/types.js';
+import { validateModel } from '../ir/validate.js';
+import { createRng, type Rng } from '../util/rng.js';
+import type { ModelFactory, ModelFactoryContext } from './factory.js';
+
+const ACTIVATIONS: Activation[] = ['tanh', 'relu', 'softplus', 'identity'];
+
+function optInt(options: Record<string, unknown>, key: string, def: number, model: string): number {
+  const v = options[key] ?? def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new OdemorError('CONFIG', `model '${model}': ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+function optNum(options: Record<string, unknown>, key: string, def: number, model: string): number {
+  const v = options[key] ?? def;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new OdemorError('CONFIG', `model '${model}': ${key} must be a number, got ${JSON.stringify(v)}`);
+  return v;
+}
+function optActivation(options: Record<string, unknown>, def: Activation, model: string): Activation {
+  const v = options.activation ?? def;
+  if (!ACTIVATIONS.includes(v as Activation)) throw new OdemorError('CONFIG', `model '${model}': activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as Activation;
+}
+
+const tensor = (shape: number[], data: Float32Array): Tensor32 => ({ shape, data });
+const zeros = (shape: number[]): Tensor32 => tensor(shape, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+/** normal weights N(0, std²) */
+const normal = (rng: Rng, shape: number[], std: number): Tensor32 => tensor(shape, rng.normalArray(shape.reduce((a, b) => a * b, 1), std));
+
+function denseLayer(rng: Rng, inp: number, out: number, gain: number): Layer {
+  return { type: 'dense', weight: normal(rng, [out, inp], gain / Math.sqrt(inp)), bias: zeros([out]) };
+}
+
+function base(name: string, context: ModelFactoryContext): Pick<ModelIR, 'format' | 'version' | 'name' | 'solver' | 'outputs'> {
+  return { format: 'odemor-model', version: 1, name, solver: { ...context.solver }, outputs: context.dataset.numClasses };
+}
+
+/**
+ * `dense-node`: input vector [d] (inputs of higher rank are flattened) → dense d→n (+ tanh when
+ * `preActivation: 'tanh'`) → ODE block x' = σ(A x + b) with A dense (N(0, scale²/n)) or antisymmetric
+ * (`antisymmetric: { gamma }`) → dense n→classes.
+ *
+ * Options: `hidden` (n, default 32), `activation` (default 'tanh'), `scale` (default 1),
+ * `preActivation` ('tanh' | 'none', default 'none'), `antisymmetric` ({ gamma }, optional).
+ */
+export const denseNode: ModelFactory = (options, context) => {
+  const rng = createRng(context.seed);
+  const n = optInt(options, 'hidden', 32, 'dense-node');
+  const activation = optActivation(options, 'tanh', 'dense-node');
+  const scale = optNum(options, 'scale', 1, 'dense-node');
+  const shape = context.dataset.inputShape;
+  const d = shape.reduce((a, b) => a * b, 1);
+  const pre: Layer[] = [];
+  if (shape.length > 1) pre.push({ type: 'flatten' });
+  pre.push(denseLayer(rng, d, n, 1));
+  const preAct = options.preActivation ?? 'none';
+  if (preAct === 'tanh') pre.push({ type: 'tanh' });
+  else if (preAct !== 'none') throw new OdemorError('CONFIG', `model 'dense-node': preActivation must be 'tanh' or 'none', got ${JSON.stringify(preAct)}`);
+  const anti = options.antisymmetric as { gamma?: number } | undefined | boolean;
+  const A: BlockMatrix = anti
+    ? { type: 'antisymmetric', weight: normal(rng, [n, n], scale / Math.sqrt(n)), gamma: typeof anti === 'object' ? (anti.gamma ?? 0.01) : 0.01 }
+    : { type: 'dense', weight: normal(rng, [n, n], scale / Math.sqrt(n)) };
+  const model: ModelIR = {
+    ...base('dense-node', context),
+    input: { kind: 'tensor', shape: [...shape] },
+    pre,
+    block: { kind: 'ode', n, A, b: zeros([n]), activation },
+    post: [denseLayer(rng, n, context.dataset.numClasses, 1)],
+  };
+  validateModel(model);
+  return model;
+};
+
+/**
+ * `conv-node`, the paper's convolutional model for images [H, W, c]: conv 3×3 (c→C, 'valid') + ReLU +
+ * maxpool 3×3 stride 3 ('valid') → ODE block with a 3×3 'same' convolution A on the [h, w, C] state
+ * (28×28 → 26×26 → 8×8, n = 64·C = 1024 for C = 16) → maxpool 3×3 stride 3 ('same') → flatten → ReLU →
+ * dense → classes.
+ *
+ * Options: `channels` (C, default 16), `activation` (default 'tanh'), `scale` (block kernel init gain,
+ * default 1).
+ */
+export const convNode: ModelFactory = (options, context) => {
+  const rng = createRng(context.seed);
+  const C = optInt(options, 'channels', 16, 'conv-node');
+  const activation = optActivation(options, 'tanh', 'conv-node');
+  const scale = optNum(options, 'scale', 1, 'conv-node');
+  const shape = context.dataset.inputShape;
+  if (shape.length !== 3 && shape.length !== 2) {
+    throw new OdemorError('CONFIG', `model 'conv-node' needs image inputs [H, W, c] or [H, W]; the dataset gives [${shape.join(', ')}]`);
+  }
+  const [H, W] = shape as [number, number];
+  const cin = shape[2] ?? 1;
+  const h1 = H - 2;
+  const w1 = W - 2;
+  const h = Math.floor((h1 - 3) / 3) + 1;
+  const w = Math.floor((w1 - 3) / 3) + 1;
+  if (h < 1 || w < 1) throw new OdemorError('CONFIG', `model 'conv-node': input [${shape.join(', ')}] is too small (needs at least 5×5)`);
+  const n = h * w * C;
+  const pooled = Math.ceil(h / 3) * Math.ceil(w / 3) * C;
+  const model: ModelIR = {
+    ...base('conv-node', context),
+    input: { kind: 'tensor', shape: [H, W, cin] },
+    pre: [
+      { type: 'conv2d', kernel: normal(rng, [3, 3, cin, C], Math.sqrt(2 / (9 * cin))), bias: zeros([C]), stride: 1, padding: 'valid' },
+      { type: 'relu' },
+      { type: 'maxpool2d', size: 3, stride: 3, padding: 'valid' },
+    ],
+    block: {
+      kind: 'ode',
+      n,
+      A: { type: 'conv', kernel: normal(rng, [3, 3, C, C], scale / Math.sqrt(9 * C)), height: h, width: w, channels: C },
+      b: zeros([n]),
+      activation,
+    },
+    post: [
+      { type: 'maxpool2d', size: 3, stride: 3, padding: 'same' },
+      { type: 'flatten' },
+      { type: 'relu' },
+      denseLayer(rng, pooled, context.dataset.numClasses, Math.SQRT2),
+    ],
+  };
+  validateModel(model);
+  return model;
+};
+
+/**
+ * `ode-rnn`: a sequence [steps, features] fed as u(t) to x' = σ(A x + b) + Z u(t) from x(0) = 0, with the
+ * antisymmetric A = W − Wᵀ − γI (stable by construction), then dense n→classes.
+ *
+ * Options: `hidden` (n, default 32), `gamma` (default 0.01), `activation` (default 'tanh'), `scale`
+ * (default 1), `stepDuration` (default (t1 − t0) / steps).
+ */
+export const odeRnn: ModelFactory = (options, context) => {
+  const rng = createRng(context.seed);
+  const n = optInt(options, 'hidden', 32, 'ode-rnn');
+  const gamma = optNum(options, 'gamma', 0.01, 'ode-rnn');
+  const activation = optActivation(options, 'tanh', 'ode-rnn');
+  const scale = optNum(options, 'scale', 1, 'ode-rnn');
+  const shape = context.dataset.inputShape;
+  if (shape.length !== 2) throw new OdemorError('CONFIG', `model 'ode-rnn' needs sequence inputs [steps, features]; the dataset gives [${shape.join(', ')}]`);
+  const [steps, features] = shape as [number, number];
+  const span = context.solver.t1 - context.solver.t0;
+  const stepDuration = optNum(options, 'stepDuration', span > 0 ? span / steps : 1, 'ode-rnn');
+  const model: ModelIR = {
+    ...base('ode-rnn', context),
+    input: { kind: 'sequence', steps, features, stepDuration },
+    pre: [],
+    block: {
+      kind: 'ode',
+      n,
+      A: { type: 'antisymmetric', weight: normal(rng, [n, n], scale / Math.sqrt(n)), gamma },
+      b: zeros([n]),
+      Z: normal(rng, [n, features], 1 / Math.sqrt(features)),
+      activation,
+    },
+    post: [denseLayer(rng, n, context.dataset.numClasses, 1)],
+  };
+  validateModel(model);
+  return model;
+};
+
+/** The built-in model factories by name. */
+export const builtinModels: Record<'dense-node' | 'conv-node' | 'ode-rnn', ModelFactory> = {
+  'dense-node': denseNode,
+  'conv-node': convNode,
+  'ode-rnn': odeRnn,
+};

@@ -1,0 +1,4 @@
+export * from './factory.js';
+export * from './params.js';
+export * from './builtin.js';
+export * from './plugin.js';

@@ -1,0 +1,76 @@
+import type { ModelIR, Tensor32 } from '../ir/types.js';
+
+/** A tensor of a model together with its dotted path, e.g. `block.A.weight` or `pre.0.bias`. */
+export interface NamedTensor {
+  path: string;
+  tensor: Tensor32;
+}
+
+/** True when `v` looks like a {@link Tensor32} (`shape` array and Float32Array `data`). */
+export function isTensor32(v: unknown): v is Tensor32 {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Array.isArray((v as Tensor32).shape) &&
+    (v as Tensor32).data instanceof Float32Array
+  );
+}
+
+/**
+ * Every tensor of the model's layers and block (`pre`, `block`, `post`), in a stable order, with its
+ * dotted path (`pre.0.weight`, `block.A.kernel`, `block.M.left`, `post.1.bias`, …).
+ */
+export function listTensors(model: ModelIR): NamedTensor[] {
+  const out: NamedTensor[] = [];
+  const walk = (v: unknown, path: string): void => {
+    if (isTensor32(v)) {
+      out.push({ path, tensor: v });
+      return;
+    }
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => walk(item, `${path}.${i}`));
+      return;
+    }
+    if (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v)) {
+      for (const [k, item] of Object.entries(v)) walk(item, `${path}.${k}`);
+    }
+  };
+  walk(model.pre, 'pre');
+  walk(model.block, 'block');
+  walk(model.post, 'post');
+  return out;
+}
+
+/**
+ * A deep copy of the model in which the tensor at each path of `replace` has the given data (same shape);
+ * every other tensor is copied. The input model is not modified.
+ */
+export function withTensors(model: ModelIR, replace: ReadonlyMap<string, Float32Array> = new Map()): ModelIR {
+  const copy = (v: unknown, path: string): unknown => {
+    if (isTensor32(v)) {
+      const data = replace.get(path);
+      return { shape: [...v.shape], data: data ? new Float32Array(data) : new Float32Array(v.data) };
+    }
+    if (Array.isArray(v)) return v.map((item, i) => copy(item, `${path}.${i}`));
+    if (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v)) {
+      const o: Record<string, unknown> = {};
+      for (const [k, item] of Object.entries(v)) o[k] = copy(item, `${path}.${k}`);
+      return o;
+    }
+    return v;
+  };
+  return {
+    ...model,
+    input: structuredClone(model.input),
+    pre: copy(model.pre, 'pre') as ModelIR['pre'],
+    block: copy(model.block, 'block') as ModelIR['block'],
+    post: copy(model.post, 'post') as ModelIR['post'],
+    solver: { ...model.solver },
+    ...(model.meta ? { meta: structuredClone(model.meta) } : {}),
+  };
+}
+
+/** A deep copy of the model (all tensors copied). */
+export function cloneModel(model: ModelIR): ModelIR {
+  return withTensors(model);
+}

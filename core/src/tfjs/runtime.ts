@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { SyncHook } from 'tapable';
+import { OdemorError } from '../errors.js';
+import type { Executable, ExecutableInfo, Runtime, SnapshotBatch, SnapshotPassOptions, Solver, StepInfo } from '../extension-points.js';
+import type { ModelIR } from '../ir/types.js';
+import { validateModel } from '../ir/validate.js';
+import { initTfjs, type TfjsBackendName } from './backend.js';
+import { applyLayers, createParams, disposeParams, forward, inputTensor, integrateBlock, prepareBlock, type TfParams } from './forward.js';
+
+/** Options of {@link TfjsRuntime.build}. */
+export interface TfjsBuildOptions {
+  /** the solver instance that integrates the block (required) */
+  solver: Solver;
+  /** `hooks.step` is fired once per accepted solver step */
+  hooks?: { step?: SyncHook<[StepInfo]> };
+}
+
+/** Options of the tfjs runtime factory. */
+export interface TfjsRuntimeOptions {
+  /** preferred backend; default: tensorflow → wasm → cpu */
+  backend?: TfjsBackendName;
+  /** solver used by {@link TfjsRuntime.snapshotBatch} (and by `build` when its options give none) */
+  solver?: Solver;
+  /** default hooks of `build` (its `step` hook fires once per accepted solver step) */
+  hooks?: { step?: SyncHook<[StepInfo]> };
+}
+
+function needSolver(s: unknown, where: string): Solver {
+  if (!s || typeof (s as Solver).solve !== 'function') {
+    throw new OdemorError('ARGUMENT', `${where}: the tfjs runtime needs a Solver instance as options.solver`);
+  }
+  return s as Solver;
+}
+
+/**
+ * The tfjs runtime: eager execution of the model IR (any block, any solver, adaptive included) on the
+ * backend picked by `initTfjs`. Trainable; slower than a compiled runtime for inference.
+ */
+export class TfjsRuntime implements Runtime {
+  readonly name = 'tfjs';
+  constructor(private readonly options: TfjsRuntimeOptions = {}) {}
+
+  supports(model: ModelIR): { ok: true } | { ok: false; reason: string } {
+    try {
+      validateModel(model);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, reason: (e as Error).message };
+    }
+  }
+
+  async build(model: ModelIR, options: Record<string, unknown> = {}): Promise<Executable> {
+    const solver = needSolver(options.solver ?? this.options.solver, 'tfjs build');
+    const hooks = (options as Partial<TfjsBuildOptions>).hooks ?? this.options.hooks;
+    validateModel(model);
+    await initTfjs(this.options.backend);
+    const params = createParams(model);
+    const info: ExecutableInfo = { runtime: 'tfjs', backend: tf.getBackend() };
+    const step = hooks?.step;
+    let disposed = false;
+    return {
+      info,
+      async predict(x: Float32Array, batch: number): Promise<Float32Array> {
+        if (disposed) throw new OdemorError('RUNTIME', 'predict called on a disposed tfjs executable');
+        const logits = tf.tidy(() => forward(model, params, inputTensor(model, x, batch), solver, step ? { hooks: { step } } : {}));
+        try {
+          return (await logits.data()) as Float32Array;
+        } finally {
+          logits.dispose();
+        }
+      },
+      dispose() {
+        if (!disposed) disposeParams(params);
+        disposed = true;
+      },
+    };
+  }
+
+  /**
+   * Run the full ODE block on a batch and sample the states after every `every`-th accepted step, the
+   * nonlinear terms σ(A x + b) at those states, and the final states. Reduced blocks are refused.
+   */
+  async snapshotBatch(model: ModelIR, x: Float32Array, batch: number, options: SnapshotPassOptions & { solver?: Solver }): Promise<SnapshotBatch> {
+    const solver = needSolver(options.solver ?? this.options.solver, 'tfjs snapshotBatch');
+    await initTfjs(this.options.backend);
+    const params = createParams(model);
+    try {
+      return await snapshotBatch(model, params, x, batch, solver, options.every);
+    } finally {
+      disposeParams(params);
+    }
+  }
+}
+
+/**
+ * Snapshot pass over one batch with given parameters (see {@link TfjsRuntime.snapshotBatch}).
+ * @throws OdemorError 'MODEL' for a reduced block.
+ */
+export async function snapshotBatch(
+  model: ModelIR,
+  params: TfParams,
+  x: Float32Array,
+  batch: number,
+  solver: Solver,
+  every: number,
+): Promise<SnapshotBatch> {
+  if (model.block.kind !== 'ode') throw new OdemorError('MODEL', `snapshots need a full ODE block; this model's block is '${model.block.kind}'`);
+  if (!(Number.isInteger(every) && every >= 1)) throw new OdemorError('ARGUMENT', `snapshot 'every' must be a positive integer, got ${every}`);
+  const n = model.block.n;
+  const [states, nonlinear, final] = tf.tidy(() => {
+    const xt = inputTensor(model, x, batch);
+    const preOut = model.input.kind === 'sequence' ? xt : applyLayers(model.pre, params, 'pre', xt);
+    const program = prepareBlock(model, params, preOut, xt);
+    const res = integrateBlock(model, program, solver, { saveEvery: every });
+    if (!res.states) throw new OdemorError('RUNTIME', `solver '${solver.name}' returned no saved states (saveEvery = ${every})`);
+    const s = res.states.length ? tf.concat(res.states, 0) : tf.zeros([0, n]);
+    const nl = res.states.length ? program.nonlinear!(s as tf.Tensor2D) : tf.zeros([0, n]);
+    return [s, nl, res.y];
+  });
+  try {
+    const [sd, nd, fd] = await Promise.all([states.data(), nonlinear.data(), final.data()]);
+    return {
+      n,
+      states: sd as Float32Array,
+      nonlinear: nd as Float32Array,
+      count: states.shape[0]!,
+      final: fd as Float32Array,
+      samples: batch,
+    };
+  } finally {
+    states.dispose();
+    nonlinear.dispose();
+    final.dispose();
+  }
+}

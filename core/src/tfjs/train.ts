@@ -1,0 +1,205 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { OdemorError } from '../errors.js';
+import type { Dataset, Solver } from '../extension-points.js';
+import type { EpochInfo, OdemorHooks, ProgressEvent, TrainSummary } from '../hooks.js';
+import { saveModel } from '../ir/io.js';
+import type { ModelIR } from '../ir/types.js';
+import { validateModel } from '../ir/validate.js';
+import { withTensors } from '../model/params.js';
+import { ensureGradients, initTfjs, type TfjsBackendName } from './backend.js';
+import { createParams, disposeParams, forward, inputTensor, type TfParams } from './forward.js';
+
+/** Which tensors stay fixed: none; the pre layers; everything but the post layers (fine-tuning). */
+export type FreezeMode = 'none' | 'before-block' | 'all-but-post';
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  epochs: number;
+  batch: number;
+  optimizer: 'sgd' | 'adam' | 'momentum';
+  lr: number;
+  /** multiplicative learning-rate decay per epoch (lr_e = lr · lrDecay^e), default 1 */
+  lrDecay?: number;
+  /** momentum of the 'momentum' optimizer, default 0.9 */
+  momentum?: number;
+  /** seeds the per-epoch shuffling (epoch e uses seed + e) */
+  seed: number;
+  /** use only the first `limit` training samples */
+  limit?: number;
+  /** apply the dataset's training augmentation */
+  augment?: boolean;
+  /** default 'none' for a full block, 'all-but-post' for a reduced block */
+  freeze?: FreezeMode;
+  /** 'train' or 'finetune' (hooks and progress task id); default 'finetune' when anything is frozen by default */
+  phase?: 'train' | 'finetune';
+  solver: Solver;
+  hooks?: Partial<Pick<OdemorHooks, 'beforeTrain' | 'epoch' | 'afterTrain' | 'progress'>>;
+  /**
+   * progress callback, once per batch (done/total batches over all epochs, detail with the loss); when
+   * given it replaces the `hooks.progress` event (so a caller that forwards to that hook itself does not
+   * see every event twice)
+   */
+  onProgress?: (done: number, total: number, detail?: string) => void;
+  /** write the model (atomically) to this path after every epoch */
+  checkpoint?: string;
+  /** preferred tfjs backend (see `initTfjs`) */
+  backend?: TfjsBackendName;
+}
+
+/** Result of {@link train}: a new model (the input is untouched) and the run's summary. */
+export interface TrainResult {
+  model: ModelIR;
+  summary: TrainSummary;
+  /** per-epoch metrics */
+  history: EpochInfo[];
+}
+
+/** Whether the tensor at `path` is trained under `freeze` (layers with `trainable: false` never are). */
+export function isTrainable(model: ModelIR, path: string, freeze: FreezeMode): boolean {
+  const [part, idx] = path.split('.');
+  if (part === 'pre' || part === 'post') {
+    const layer = (part === 'pre' ? model.pre : model.post)[Number(idx)] as { trainable?: boolean } | undefined;
+    if (layer?.trainable === false) return false;
+  }
+  if (freeze === 'none') return true;
+  if (freeze === 'before-block') return part !== 'pre';
+  return part === 'post';
+}
+
+function makeOptimizer(o: TrainOptions): { opt: tf.Optimizer; setLr(lr: number): void } {
+  switch (o.optimizer) {
+    case 'sgd':
+    case 'momentum': {
+      const opt = o.optimizer === 'sgd' ? tf.train.sgd(o.lr) : tf.train.momentum(o.lr, o.momentum ?? 0.9);
+      return { opt, setLr: (lr) => opt.setLearningRate(lr) };
+    }
+    case 'adam': {
+      const opt = tf.train.adam(o.lr);
+      return { opt, setLr: (lr) => ((opt as unknown as { learningRate: number }).learningRate = lr) };
+    }
+    default:
+      throw new OdemorError('ARGUMENT', `unknown optimizer '${String(o.optimizer)}' (sgd, momentum, adam)`);
+  }
+}
+
+/** Read the current parameter values into a new model. */
+export function modelFromParams(model: ModelIR, params: TfParams, only?: (path: string) => boolean): ModelIR {
+  const values = new Map<string, Float32Array>();
+  for (const [path, t] of params) if (!only || only(path)) values.set(path, t.dataSync() as Float32Array);
+  return withTensors(model, values);
+}
+
+/**
+ * Train (or fine-tune) a model with the tfjs runtime: softmax cross-entropy on the logits, mini-batches
+ * shuffled by the dataset with `seed + epoch`, gradients through the ODE solve. Deterministic for a fixed
+ * seed on the same backend. Works for full and reduced blocks; frozen tensors come back bit-identical.
+ * Fires `hooks.beforeTrain`, `hooks.epoch` (and `onProgress`/`hooks.progress` once per batch, task
+ * 'train' or 'finetune'), `hooks.afterTrain`.
+ */
+export async function train(model: ModelIR, dataset: Dataset, options: TrainOptions): Promise<TrainResult> {
+  const o = options;
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new OdemorError('ARGUMENT', `train: epochs must be a non-negative integer, got ${o.epochs}`);
+  if (!(Number.isInteger(o.batch) && o.batch >= 1)) throw new OdemorError('ARGUMENT', `train: batch must be a positive integer, got ${o.batch}`);
+  if (!(o.lr > 0)) throw new OdemorError('ARGUMENT', `train: lr must be > 0, got ${o.lr}`);
+  if (!o.solver || typeof o.solver.solve !== 'function') throw new OdemorError('ARGUMENT', 'train: options.solver must be a Solver instance');
+  validateModel(model);
+  await initTfjs(o.backend);
+  await ensureGradients();
+
+  const freeze: FreezeMode = o.freeze ?? (model.block.kind === 'reduced' ? 'all-but-post' : 'none');
+  const phase = o.phase ?? (freeze === 'all-but-post' ? 'finetune' : 'train');
+  const trainable = (path: string) => isTrainable(model, path, freeze);
+  const params = createParams(model, trainable);
+  const varList = [...params.entries()].filter(([p]) => trainable(p)).map(([, t]) => t as tf.Variable);
+  if (!varList.length) {
+    disposeParams(params);
+    throw new OdemorError('ARGUMENT', `train: nothing to train (freeze = '${freeze}' freezes every tensor)`);
+  }
+  const { opt, setLr } = makeOptimizer(o);
+  const classes = model.outputs;
+  const decay = o.lrDecay ?? 1;
+  const available = dataset.info.trainSize;
+  const samples = o.limit !== undefined ? Math.min(o.limit, available) : available;
+  const perEpoch = Math.max(1, Math.ceil(samples / o.batch));
+  const total = perEpoch * o.epochs;
+  const label = phase === 'train' ? 'Training' : 'Fine-tuning';
+  const emit = (e: ProgressEvent) => {
+    if (o.onProgress) o.onProgress(e.done, e.total, e.detail);
+    else o.hooks?.progress?.call(e);
+  };
+  const history: EpochInfo[] = [];
+  const start = performance.now();
+  let done = 0;
+  let current = model;
+  try {
+    await o.hooks?.beforeTrain?.promise(model, phase);
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const lr = o.lr * decay ** epoch;
+      setLr(lr);
+      const t0 = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      const batchOpts: { shuffle: boolean; seed: number; augment?: boolean; limit?: number } = { shuffle: true, seed: o.seed + epoch };
+      if (o.augment !== undefined) batchOpts.augment = o.augment;
+      if (o.limit !== undefined) batchOpts.limit = o.limit;
+      for await (const b of dataset.batches('train', o.batch, batchOpts)) {
+        let hits: tf.Scalar | undefined;
+        const cost = tf.tidy((): tf.Scalar => {
+          const x = inputTensor(model, b.x, b.size);
+          const labels = tf.tensor1d(b.y, 'int32');
+          return opt.minimize(
+            () => {
+              const logits = forward(model, params, x, o.solver);
+              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar);
+              return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits) as tf.Scalar;
+            },
+            true,
+            varList,
+          )!;
+        });
+        const loss = (await cost.data())[0]!;
+        const hit = (await hits!.data())[0]!;
+        cost.dispose();
+        hits!.dispose();
+        if (!Number.isFinite(loss)) {
+          throw new OdemorError('NUMERIC', `${phase}: the loss became ${loss} in epoch ${epoch + 1}, batch ${done % perEpoch + 1} (try a smaller lr)`);
+        }
+        lossSum += loss * b.size;
+        correct += hit;
+        seen += b.size;
+        done++;
+        emit({ task: phase, label, done, total, detail: `epoch ${epoch + 1}/${o.epochs} loss ${(lossSum / seen).toFixed(4)}` });
+      }
+      const info: EpochInfo = {
+        epoch: epoch + 1,
+        epochs: o.epochs,
+        loss: seen ? lossSum / seen : NaN,
+        accuracy: seen ? correct / seen : NaN,
+        lr,
+        seconds: (performance.now() - t0) / 1000,
+        phase,
+      };
+      history.push(info);
+      await o.hooks?.epoch?.promise(info);
+      if (o.checkpoint) {
+        current = modelFromParams(model, params, trainable);
+        await saveModel(o.checkpoint, current);
+      }
+    }
+    current = modelFromParams(model, params, trainable);
+  } finally {
+    disposeParams(params);
+    opt.dispose();
+  }
+  const last = history[history.length - 1];
+  const summary: TrainSummary = {
+    epochs: o.epochs,
+    finalLoss: last?.loss ?? NaN,
+    finalAccuracy: last?.accuracy ?? NaN,
+    seconds: (performance.now() - start) / 1000,
+    phase,
+  };
+  await o.hooks?.afterTrain?.promise(current, summary);
+  return { model: current, summary, history };
+}

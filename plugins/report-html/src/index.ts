@@ -1,0 +1,101 @@
+import path from 'node:path';
+import { OdemorError, resultsTable, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
+import { apozSpec, renderSvg, singularValueSpec, tradeoffSpec } from './plots.js';
+
+export { renderSvg, singularValueSpec, apozSpec, tradeoffSpec } from './plots.js';
+
+export interface HtmlReportOptions {
+  /** file name of the page inside the results folder */
+  file?: string;
+  /** how many DEIM points to mark on the APoZ histogram */
+  markPoints?: number;
+}
+
+export interface WrittenReport {
+  html: string;
+  plots: string[];
+}
+
+/** Write the SVG plots and `report.html` (self-contained, opens from disk) for one experiment. */
+export async function writeReport(res: ExperimentResults, options: HtmlReportOptions = {}): Promise<WrittenReport> {
+  const dir = res.outDir;
+  const plotDir = path.join(dir, 'plots');
+  const specs: [string, string, ReturnType<typeof singularValueSpec>][] = [
+    ['singular-values', 'Singular value decay of the snapshots and of the weight matrix (the paper’s Figs. 3/5, left).', singularValueSpec(res)],
+    ['apoz-scores', 'APoZ scores of the ODE block’s neurons with the first DEIM points marked (Figs. 3/5, right).', apozSpec(res, options.markPoints ?? 10)],
+    ['tradeoff-reduced', 'Relative top-1 accuracy against speedup directly after reduction (Figs. 4/6).', tradeoffSpec(res, 'reduced')],
+    ['tradeoff-finetuned', 'The same after fine-tuning the layers after the ODE block.', tradeoffSpec(res, 'finetuned')],
+  ];
+  const sections: string[] = [];
+  const plots: string[] = [];
+  for (const [name, caption, spec] of specs) {
+    if (!spec) continue;
+    const svg = await renderSvg(spec);
+    const file = path.join(plotDir, `${name}.svg`);
+    await writeFileAtomic(file, svg);
+    plots.push(file);
+    sections.push(`<figure>${svg}<figcaption>${escape(caption)} <a href="plots/${name}.svg">SVG</a></figcaption></figure>`);
+  }
+  const html = page(res, sections);
+  const htmlFile = path.join(dir, options.file ?? 'report.html');
+  await writeFileAtomic(htmlFile, html);
+  return { html: htmlFile, plots };
+}
+
+function page(res: ExperimentResults, figures: string[]): string {
+  const table = markdownTableToHtml(resultsTable(res.rows));
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>odemor — ${escape(res.name)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+table{border-collapse:collapse;font-size:.85rem}td,th{border-bottom:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}figure{display:inline-block;margin:1rem;vertical-align:top}
+figcaption{font-size:.85rem;max-width:460px;color:#555}code{background:#f4f4f4;padding:0 .2rem}
+</style></head><body>
+<h1>${escape(res.name)}</h1>
+<p>Seed ${res.seed}; ${escape(res.startedAt)} → ${escape(res.finishedAt)}; Node ${escape(res.environment.node)}, tfjs backend <code>${escape(res.environment.tfjsBackend)}</code>, ${res.environment.cpus} CPUs.
+${res.training ? `Training: ${res.training.epochs} epochs, final loss ${res.training.finalLoss.toFixed(4)}.` : ''}
+${res.snapshots ? `Snapshots: ${res.snapshots.snapshots} from ${res.snapshots.samples} samples, n = ${res.snapshots.n}.` : ''}</p>
+${figures.join('\n')}
+<h2>Results</h2>
+<p>Wall time: median of the timed full passes over the test set. Speedup and relative top-1 against the original model, measured in the same run.</p>
+${table}
+</body></html>
+`;
+}
+
+function markdownTableToHtml(md: string): string {
+  const lines = md.split('\n').filter((l) => l.startsWith('|'));
+  const cells = (l: string) => l.slice(1, -1).split('|').map((c) => escape(c.trim()));
+  const [head, , ...body] = lines;
+  if (!head) return '';
+  return `<table><thead><tr>${cells(head).map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>${body
+    .map((l) => `<tr>${cells(l).map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .join('\n')}</tbody></table>`;
+}
+
+function escape(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+/** The report as a tapable plugin: taps `hooks.report` and writes the page. */
+export class HtmlReportPlugin {
+  static readonly PLUGIN_NAME = 'HtmlReportPlugin';
+  constructor(private readonly options: HtmlReportOptions = {}) {
+    const known = new Set(['file', 'markPoints']);
+    for (const k of Object.keys(options)) if (!known.has(k)) throw new OdemorError('CONFIG', `report: unknown option '${k}' for html (known: file, markPoints)`);
+  }
+  apply(hooks: OdemorHooks): void {
+    hooks.report.tapPromise(HtmlReportPlugin.PLUGIN_NAME, async (res) => {
+      await writeReport(res, this.options);
+    });
+  }
+}
+
+const plugin: OdemorPlugin = {
+  name: '@odemor/report-html',
+  register(ctx) {
+    ctx.provide('Report', 'html', (options) => new HtmlReportPlugin(options as HtmlReportOptions), 'results.md-style table and SVG plots in report.html');
+  },
+};
+export default plugin;

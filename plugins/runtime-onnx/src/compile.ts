@@ -1,0 +1,571 @@
+/**
+ * Compile a model IR into one ONNX graph: pre layers, the ODE block with its fixed-step explicit
+ * Runge–Kutta solver unrolled from the Butcher tableau, post layers.
+ */
+import {
+  OdemorError,
+  type Activation,
+  type ButcherTableau,
+  type Layer,
+  type LinearMap,
+  type ModelIR,
+  type OdeBlock,
+  type ReducedBlock,
+  type Tensor32,
+} from '@odemor/core';
+import { GraphBuilder, type ValueSpec } from './graph.js';
+import { validateTableau } from './tableau.js';
+
+/** Options of {@link compileModel}. */
+export interface CompileOptions {
+  /** Butcher tableau of the explicit fixed-step method to unroll. Required. */
+  tableau: ButcherTableau;
+  /** Add the outputs `states`, `nonlinear` [S, batch, n] and `final` [batch, n] (full blocks only). */
+  snapshot?: { every: number };
+  /** ONNX opset, 13 to 21; default 17. */
+  opset?: number;
+  /** Materialise a convolutional block matrix as its dense Toeplitz matrix instead of a Conv node. */
+  convAsDense?: boolean;
+}
+
+/** Names of the graph's inputs and outputs. */
+export const GRAPH_NAMES = { input: 'x', logits: 'logits', states: 'states', nonlinear: 'nonlinear', final: 'final' } as const;
+
+/** Default ONNX opset of compiled graphs. */
+export const DEFAULT_OPSET = 17;
+
+/** Number of solver steps for [t0, t1] with step dt: ceil((t1 − t0)/dt − 1e-9); the last step is shortened. */
+export function solverSteps(t0: number, t1: number, dt: number): number {
+  if (!(dt > 0) || !Number.isFinite(dt)) throw new OdemorError('MODEL', `solver.dt must be a positive number; got ${dt}`);
+  if (!(t1 >= t0)) throw new OdemorError('MODEL', `solver.t1 (${t1}) must not be less than solver.t0 (${t0})`);
+  return Math.max(0, Math.ceil((t1 - t0) / dt - 1e-9));
+}
+
+/** Start time and size of step `s` (0-based) of {@link solverSteps}. */
+export function stepTime(t0: number, t1: number, dt: number, s: number): { t: number; h: number } {
+  const t = t0 + s * dt;
+  return { t, h: Math.min(dt, t1 - t) };
+}
+
+/**
+ * Index of the sequence element fed as u(t): floor((t − t0)/stepDuration), clamped to [0, steps − 1]. A
+ * tolerance of 1e-9 (in units of stepDuration) makes stage times that land on a boundary up to rounding pick
+ * the later element.
+ */
+export function sequenceIndex(t: number, t0: number, stepDuration: number, steps: number): number {
+  const j = Math.floor((t - t0) / stepDuration + 1e-9);
+  return Math.min(steps - 1, Math.max(0, j));
+}
+
+/** Per-sample input shape of a model: `input.shape`, or [steps, features] for sequences. */
+export function inputShapeOf(model: ModelIR): number[] {
+  return model.input.kind === 'sequence' ? [model.input.steps, model.input.features] : [...model.input.shape];
+}
+
+/**
+ * Compile `model` into a serialized ONNX ModelProto with one input `x` [batch, ...inputShape] (symbolic batch)
+ * and one output `logits` [batch, outputs]; with `snapshot`, also `states`/`nonlinear` [S, batch, n] (the
+ * state after every `every`-th step and σ(A x + b) there; omitted when S = 0) and `final` [batch, n].
+ * Adaptive methods cannot be expressed: resolve the tableau with `resolveTableau` first, which refuses them.
+ * Errors: RUNTIME (no tableau), MODEL (unknown layer, shape mismatch), ARGUMENT (bad options).
+ */
+export function compileModel(model: ModelIR, options: CompileOptions): Uint8Array {
+  return new Compiler(model, options).compile();
+}
+
+/** How a value is laid out: `flat` [B, prod(shape)], `native` [B, ...shape], `nchw` [B, c, h, w] for shape [h, w, c]. */
+type Layout = 'flat' | 'native' | 'nchw';
+
+interface Val {
+  name: string;
+  /** logical per-sample shape (images NHWC) */
+  shape: number[];
+  layout: Layout;
+}
+
+const prod = (a: number[]): number => a.reduce((p, v) => p * v, 1);
+
+/** Transpose a row-major [rows, cols] matrix. */
+function transpose(data: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+  return out;
+}
+
+/** TF-style padding of one spatial dimension. */
+function padding(size: number, k: number, stride: number, mode: 'same' | 'valid'): { out: number; before: number; after: number } {
+  if (mode === 'valid') return { out: Math.floor((size - k) / stride) + 1, before: 0, after: 0 };
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + k - size, 0);
+  const before = Math.floor(total / 2);
+  return { out, before, after: total - before };
+}
+
+/** [kh, kw, in, out] (tfjs) → [out, in, kh, kw] (ONNX). */
+function kernelOIHW(kernel: Tensor32): { data: Float64Array; dims: number[] } {
+  const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];
+  const out = new Float64Array(kh * kw * ci * co);
+  for (let y = 0; y < kh; y++)
+    for (let x = 0; x < kw; x++)
+      for (let i = 0; i < ci; i++)
+        for (let o = 0; o < co; o++) out[((o * ci + i) * kh + y) * kw + x] = kernel.data[((y * kw + x) * ci + i) * co + o]!;
+  return { data: out, dims: [co, ci, kh, kw] };
+}
+
+/**
+ * The dense [n, n] matrix of a stride-1 'same' convolution acting on the NHWC-flattened state [h, w, c]
+ * (row = output index, column = input index).
+ */
+export function convToeplitz(kernel: Tensor32, height: number, width: number, channels: number): Float64Array {
+  const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];
+  const n = height * width * channels;
+  const A = new Float64Array(n * n);
+  const pt = Math.floor((kh - 1) / 2);
+  const pl = Math.floor((kw - 1) / 2);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      for (let o = 0; o < co; o++) {
+        const row = (y * width + x) * channels + o;
+        for (let dy = 0; dy < kh; dy++) {
+          const yy = y + dy - pt;
+          if (yy < 0 || yy >= height) continue;
+          for (let dx = 0; dx < kw; dx++) {
+            const xx = x + dx - pl;
+            if (xx < 0 || xx >= width) continue;
+            for (let i = 0; i < ci; i++) A[row * n + (yy * width + xx) * channels + i]! += kernel.data[((dy * kw + dx) * ci + i) * co + o]!;
+          }
+        }
+      }
+  return A;
+}
+
+/** Permute an NHWC-flattened vector [h, w, c] to NCHW order [c, h, w]. */
+function toChannelsFirst(v: ArrayLike<number>, h: number, w: number, c: number): Float64Array {
+  const out = new Float64Array(h * w * c);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) out[(ch * h + y) * w + x] = v[(y * w + x) * c + ch]!;
+  return out;
+}
+
+function expectShape(t: Tensor32 | undefined, shape: number[], what: string): Tensor32 {
+  if (!t) throw new OdemorError('MODEL', `${what} is missing`);
+  const ok = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) && t.data.length === prod(shape);
+  if (!ok) throw new OdemorError('MODEL', `${what} has shape [${t.shape.join(', ')}]; expected [${shape.join(', ')}]`);
+  return t;
+}
+
+class Compiler {
+  private readonly g = new GraphBuilder();
+  private readonly tableau: ButcherTableau;
+  private readonly opset: number;
+  private readonly every: number | undefined;
+  private snapshot: { states: string[]; nonlinear: string[]; final: string; n: number } | undefined;
+
+  constructor(
+    private readonly model: ModelIR,
+    private readonly options: CompileOptions,
+  ) {
+    if (!options?.tableau) throw new OdemorError('RUNTIME', 'compileModel needs the Butcher tableau of a fixed-step solver (options.tableau)');
+    validateTableau(options.tableau);
+    this.tableau = options.tableau;
+    this.opset = options.opset ?? DEFAULT_OPSET;
+    if (!Number.isInteger(this.opset) || this.opset < 13 || this.opset > 21) {
+      throw new OdemorError('ARGUMENT', `opset must be an integer from 13 to 21; got ${options.opset}`);
+    }
+    if (options.snapshot) {
+      const e = options.snapshot.every;
+      if (!Number.isInteger(e) || e < 1) throw new OdemorError('ARGUMENT', `snapshot.every must be a positive integer; got ${e}`);
+      if (model.block.kind !== 'ode') {
+        throw new OdemorError('MODEL', `snapshot outputs need a full ODE block; this model has a '${model.block.kind}' block`);
+      }
+      this.every = e;
+    }
+  }
+
+  compile(): Uint8Array {
+    const m = this.model;
+    const inShape = inputShapeOf(m);
+    let v: Val = { name: GRAPH_NAMES.input, shape: inShape, layout: inShape.length === 1 ? 'flat' : 'native' };
+    let entry: Val | null = v;
+    if (m.input.kind === 'sequence') {
+      if (m.pre.length > 0) throw new OdemorError('MODEL', `a model with sequence input must have no pre layers; got ${m.pre.length}`);
+      entry = null;
+    } else {
+      m.pre.forEach((layer, i) => (v = this.layer(v, layer, `pre layer ${i}`)));
+      entry = v;
+    }
+    v = m.block.kind === 'ode' ? this.fullBlock(m.block, entry) : this.reducedBlock(m.block, entry);
+    m.post.forEach((layer, i) => (v = this.layer(v, layer, `post layer ${i}`)));
+    const logits = this.toFlat(v);
+    if (logits.shape[0] !== m.outputs) {
+      throw new OdemorError('MODEL', `the model produces ${logits.shape[0]} values per sample but declares outputs = ${m.outputs}`);
+    }
+    this.g.node('Identity', [logits.name], {}, GRAPH_NAMES.logits);
+    const outputs: ValueSpec[] = [{ name: GRAPH_NAMES.logits, dims: ['batch', m.outputs] }];
+    if (this.snapshot) {
+      const { states, nonlinear, final, n } = this.snapshot;
+      if (states.length > 0) {
+        this.g.node('Concat', states.map((s) => this.unsqueeze0(s)), { axis: 0 }, GRAPH_NAMES.states);
+        this.g.node('Concat', nonlinear.map((s) => this.unsqueeze0(s)), { axis: 0 }, GRAPH_NAMES.nonlinear);
+        outputs.push({ name: GRAPH_NAMES.states, dims: [states.length, 'batch', n] }, { name: GRAPH_NAMES.nonlinear, dims: [states.length, 'batch', n] });
+      }
+      this.g.node('Identity', [final], {}, GRAPH_NAMES.final);
+      outputs.push({ name: GRAPH_NAMES.final, dims: ['batch', n] });
+    }
+    return this.g.encode({
+      inputs: [{ name: GRAPH_NAMES.input, dims: ['batch', ...inShape] }],
+      outputs,
+      opset: this.opset,
+      name: m.name ?? 'odemor-model',
+      doc: `odemor model${m.name ? ` '${m.name}'` : ''}: ${m.block.kind} block, ${solverSteps(m.solver.t0, m.solver.t1, m.solver.dt)} unrolled ${this.tableau.b.length}-stage steps`,
+    });
+  }
+
+  // ───────────── layouts ─────────────
+
+  private reshape(name: string, dims: number[]): string {
+    return this.g.node('Reshape', [name, this.g.int64([-1, ...dims])]);
+  }
+
+  private toFlat(v: Val): Val {
+    if (v.layout === 'flat') return v.shape.length === 1 ? v : { ...v, shape: [prod(v.shape)] };
+    const nat = this.toNative(v);
+    if (nat.shape.length === 1) return { ...nat, layout: 'flat' };
+    return { name: this.reshape(nat.name, [prod(nat.shape)]), shape: [prod(nat.shape)], layout: 'flat' };
+  }
+
+  private toNative(v: Val): Val {
+    if (v.layout === 'native' || v.shape.length === 1) return { ...v, layout: v.shape.length === 1 ? 'flat' : 'native' };
+    if (v.layout === 'nchw') return { name: this.g.node('Transpose', [v.name], { perm: [0, 2, 3, 1] }), shape: v.shape, layout: 'native' };
+    return { name: this.reshape(v.name, v.shape), shape: v.shape, layout: 'native' };
+  }
+
+  private toNCHW(v: Val, where: string): Val {
+    if (v.shape.length !== 3) throw new OdemorError('MODEL', `${where} needs an image [h, w, c] input; got shape [${v.shape.join(', ')}]`);
+    if (v.layout === 'nchw') return v;
+    const nat = this.toNative(v);
+    return { name: this.g.node('Transpose', [nat.name], { perm: [0, 3, 1, 2] }), shape: v.shape, layout: 'nchw' };
+  }
+
+  private unsqueeze0(name: string): string {
+    return this.g.node('Unsqueeze', [name, this.g.int64([0])]);
+  }
+
+  // ───────────── layers ─────────────
+
+  private act(name: string, a: Activation): string {
+    switch (a) {
+      case 'tanh':
+        return this.g.node('Tanh', [name]);
+      case 'relu':
+        return this.g.node('Relu', [name]);
+      case 'softplus':
+        return this.g.node('Softplus', [name]);
+      case 'identity':
+        return name;
+      default:
+        throw new OdemorError('MODEL', `unknown activation '${String(a)}'; expected tanh, relu, softplus or identity`);
+    }
+  }
+
+  /** x W_tᵀ for a weight stored [out, in]: MatMul with the transposed initializer. */
+  private matmulT(x: string, w: Tensor32, prefix: string): string {
+    const [rows, cols] = w.shape as [number, number];
+    return this.g.node('MatMul', [x, this.g.float(prefix, transpose(w.data, rows, cols), [cols, rows])]);
+  }
+
+  /** Scatter the columns of [B, k] into [B, size] zeros: Pad one zero column, then Gather on axis 1. */
+  private scatterCols(x: string, indices: number[], size: number, where: string): string {
+    const k = indices.length;
+    const map = new Array<number>(size).fill(k);
+    indices.forEach((idx, i) => {
+      if (!Number.isInteger(idx) || idx < 0 || idx >= size) throw new OdemorError('MODEL', `${where}: scatter index ${idx} is outside [0, ${size})`);
+      if (map[idx] !== k) throw new OdemorError('MODEL', `${where}: scatter index ${idx} appears twice`);
+      map[idx] = i;
+    });
+    const padded = this.g.node('Pad', [x, this.g.int64([0, 0, 0, 1])], { mode: 'constant' });
+    return this.g.node('Gather', [padded, this.g.int64(map)], { axis: 1 });
+  }
+
+  private layer(v: Val, layer: Layer, where: string): Val {
+    switch (layer.type) {
+      case 'dense': {
+        const x = this.toFlat(v);
+        const [out, inp] = layer.weight.shape as [number, number];
+        if (layer.weight.shape.length !== 2 || inp !== x.shape[0]) {
+          throw new OdemorError('MODEL', `${where} (dense) has weight [${layer.weight.shape.join(', ')}] but its input has ${x.shape[0]} values`);
+        }
+        let y = this.matmulT(x.name, layer.weight, 'dense_w');
+        if (layer.bias) y = this.g.node('Add', [y, this.g.float('dense_b', expectShape(layer.bias, [out], `${where} bias`).data, [out])]);
+        return { name: y, shape: [out], layout: 'flat' };
+      }
+      case 'conv2d': {
+        const x = this.toNCHW(v, `${where} (conv2d)`);
+        const [h, w, c] = x.shape as [number, number, number];
+        const [kh, kw, ci, co] = layer.kernel.shape as [number, number, number, number];
+        if (layer.kernel.shape.length !== 4 || ci !== c) {
+          throw new OdemorError('MODEL', `${where} (conv2d) has kernel [${layer.kernel.shape.join(', ')}] but its input has ${c} channels`);
+        }
+        const py = padding(h, kh, layer.stride, layer.padding);
+        const px = padding(w, kw, layer.stride, layer.padding);
+        if (py.out < 1 || px.out < 1) throw new OdemorError('MODEL', `${where} (conv2d) kernel ${kh}×${kw} does not fit the ${h}×${w} input`);
+        const k = kernelOIHW(layer.kernel);
+        const inputs = [x.name, this.g.float('conv_w', k.data, k.dims)];
+        if (layer.bias) inputs.push(this.g.float('conv_b', expectShape(layer.bias, [co], `${where} bias`).data, [co]));
+        const y = this.g.node('Conv', inputs, {
+          kernel_shape: [kh, kw],
+          strides: [layer.stride, layer.stride],
+          pads: [py.before, px.before, py.after, px.after],
+        });
+        return { name: y, shape: [py.out, px.out, co], layout: 'nchw' };
+      }
+      case 'relu':
+        return { ...v, name: this.g.node('Relu', [v.name]) };
+      case 'tanh':
+        return { ...v, name: this.g.node('Tanh', [v.name]) };
+      case 'maxpool2d': {
+        const x = this.toNCHW(v, `${where} (maxpool2d)`);
+        const [h, w, c] = x.shape as [number, number, number];
+        const py = padding(h, layer.size, layer.stride, layer.padding);
+        const px = padding(w, layer.size, layer.stride, layer.padding);
+        if (py.out < 1 || px.out < 1) throw new OdemorError('MODEL', `${where} (maxpool2d) window ${layer.size} does not fit the ${h}×${w} input`);
+        const y = this.g.node('MaxPool', [x.name], {
+          kernel_shape: [layer.size, layer.size],
+          strides: [layer.stride, layer.stride],
+          pads: [py.before, px.before, py.after, px.after],
+        });
+        return { name: y, shape: [py.out, px.out, c], layout: 'nchw' };
+      }
+      case 'flatten':
+        return this.toFlat(v);
+      case 'scatter': {
+        const x = this.toFlat(v);
+        if (x.shape[0] !== layer.indices.length) {
+          throw new OdemorError('MODEL', `${where} (scatter) has ${layer.indices.length} indices but its input has ${x.shape[0]} values`);
+        }
+        return { name: this.scatterCols(x.name, layer.indices, layer.size, where), shape: [layer.size], layout: 'flat' };
+      }
+      default:
+        throw new OdemorError('MODEL', `${where} has unknown type '${(layer as { type?: unknown }).type}'`);
+    }
+  }
+
+  // ───────────── blocks ─────────────
+
+  /** Zeros [B, ...dims] with the batch size of the graph input. */
+  private zeros(dims: number[]): string {
+    const batch = this.g.node('Slice', [this.g.node('Shape', [GRAPH_NAMES.input]), this.g.int64([0]), this.g.int64([1])]);
+    const shape = this.g.node('Concat', [batch, this.g.int64(dims)], { axis: 0 });
+    return this.g.node('ConstantOfShape', [shape], { value: { tensor: { dataType: 1, dims: [1], floatData: [0] } } });
+  }
+
+  /** Block input as [B, n] (flat) or, for `nchw`, [B, c, h, w]. */
+  private blockEntry(entry: Val, n: number, nchw?: { h: number; w: number; c: number }): Val {
+    if (prod(entry.shape) !== n) {
+      throw new OdemorError('MODEL', `the ODE block has state size ${n} but the layers before it produce [${entry.shape.join(', ')}] = ${prod(entry.shape)} values`);
+    }
+    if (!nchw) return this.toFlat(entry);
+    const logical = [nchw.h, nchw.w, nchw.c];
+    const same = entry.shape.length === 3 && entry.shape.every((d, i) => d === logical[i]);
+    // a flat [B, n] value relabelled with the block's logical shape is reshaped to [B, h, w, c] by toNCHW
+    return this.toNCHW(same ? entry : { ...this.toFlat(entry), shape: logical }, 'the convolutional ODE block');
+  }
+
+  /** Sequence input: u for the stage at time t, multiplied into the state space ([B, n] or [B, c, h, w]), cached by index. */
+  private inputTerm(cache: Map<number, string>, t: number, ZT: string, reshapeTo?: number[]): string {
+    const inp = this.model.input;
+    if (inp.kind !== 'sequence') throw new Error('unreachable');
+    const j = sequenceIndex(t, this.model.solver.t0, inp.stepDuration, inp.steps);
+    let hit = cache.get(j);
+    if (!hit) {
+      const u = this.g.node('Gather', [GRAPH_NAMES.input, this.g.int64([j], [])], { axis: 1 });
+      hit = this.g.node('MatMul', [u, ZT]);
+      if (reshapeTo) hit = this.reshape(hit, reshapeTo);
+      cache.set(j, hit);
+    }
+    return hit;
+  }
+
+  /** Σ terms: x + Σ coef·k (coef already multiplied by h). */
+  private axpy(x: string, terms: [string, number][]): string {
+    let acc = x;
+    for (const [k, coef] of terms) acc = this.g.node('Add', [acc, coef === 1 ? k : this.g.node('Mul', [k, this.g.scalar(coef)])]);
+    return acc;
+  }
+
+  /**
+   * Unroll the solver. `f(t, x)` builds the right-hand side; `sample(x)` is called on the state after every
+   * `every`-th step when snapshots are asked.
+   */
+  private unroll(x0: string, f: (t: number, x: string) => string, sample?: (x: string) => void): string {
+    const { t0, t1, dt } = this.model.solver;
+    const steps = solverSteps(t0, t1, dt);
+    const { a, b, c } = this.tableau;
+    const s = b.length;
+    const coef = (i: number, j: number): number => a[i]?.[j] ?? 0;
+    // stages whose value is used by the update or by a needed later stage
+    const needed = new Array<boolean>(s).fill(false);
+    for (let i = s - 1; i >= 0; i--) {
+      needed[i] = b[i] !== 0;
+      for (let j = i + 1; j < s && !needed[i]; j++) if (needed[j] && coef(j, i) !== 0) needed[i] = true;
+    }
+    let x = x0;
+    for (let step = 0; step < steps; step++) {
+      const { t, h } = stepTime(t0, t1, dt, step);
+      const k: string[] = [];
+      for (let i = 0; i < s; i++) {
+        if (!needed[i]) continue;
+        const terms: [string, number][] = [];
+        for (let j = 0; j < i; j++) if (coef(i, j) !== 0) terms.push([k[j]!, h * coef(i, j)]);
+        k[i] = f(t + c[i]! * h, this.axpy(x, terms));
+      }
+      const update: [string, number][] = [];
+      for (let i = 0; i < s; i++) if (b[i] !== 0) update.push([k[i]!, h * b[i]!]);
+      x = this.axpy(x, update);
+      if (sample && this.every && (step + 1) % this.every === 0) sample(x);
+    }
+    return x;
+  }
+
+  private fullBlock(block: OdeBlock, entry: Val | null): Val {
+    const n = block.n;
+    const A = block.A;
+    const conv = A.type === 'conv' && !this.options.convAsDense ? A : undefined;
+    const img = A.type === 'conv' ? { h: A.height, w: A.width, c: A.channels } : undefined;
+    if (img && img.h * img.w * img.c !== n) throw new OdemorError('MODEL', `conv block ${img.h}×${img.w}×${img.c} does not match n = ${n}`);
+    const stateDims = conv ? [img!.c, img!.h, img!.w] : [n];
+
+    // A x as a node builder
+    let linear: (x: string) => string;
+    if (conv) {
+      const [kh, kw] = conv.kernel.shape as [number, number];
+      expectShape(conv.kernel, [kh, kw, conv.channels, conv.channels], 'block conv kernel');
+      const k = kernelOIHW(conv.kernel);
+      const W = this.g.float('block_k', k.data, k.dims);
+      const pads = [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), kh - 1 - Math.floor((kh - 1) / 2), kw - 1 - Math.floor((kw - 1) / 2)];
+      linear = (x) => this.g.node('Conv', [x, W], { kernel_shape: [kh, kw], strides: [1, 1], pads });
+    } else {
+      let AT: Float64Array;
+      if (A.type === 'dense') {
+        AT = transpose(expectShape(A.weight, [n, n], 'block matrix A').data, n, n);
+      } else if (A.type === 'antisymmetric') {
+        const W = expectShape(A.weight, [n, n], 'antisymmetric block weight').data;
+        // Aᵀ = (W − Wᵀ − γI)ᵀ = Wᵀ − W − γI, stored [in, out] for x Aᵀ
+        AT = new Float64Array(n * n);
+        for (let r = 0; r < n; r++) for (let cc = 0; cc < n; cc++) AT[r * n + cc] = W[cc * n + r]! - W[r * n + cc]! - (r === cc ? A.gamma : 0);
+      } else if (A.type === 'conv') {
+        expectShape(A.kernel, [A.kernel.shape[0]!, A.kernel.shape[1]!, A.channels, A.channels], 'block conv kernel');
+        AT = transpose(convToeplitz(A.kernel, A.height, A.width, A.channels), n, n);
+      } else {
+        throw new OdemorError('MODEL', `unknown block matrix type '${(A as { type?: unknown }).type}'`);
+      }
+      const AW = this.g.float('block_AT', AT, [n, n]);
+      linear = (x) => this.g.node('MatMul', [x, AW]);
+    }
+    const bData = expectShape(block.b, [n], 'block bias b').data;
+    const bias = this.g.float('block_b', conv ? toChannelsFirst(bData, img!.h, img!.w, img!.c) : bData, stateDims);
+
+    const sigmaCache = new Map<string, string>();
+    const sigma = (x: string): string => {
+      let hit = sigmaCache.get(x);
+      if (!hit) sigmaCache.set(x, (hit = this.act(this.g.node('Add', [linear(x), bias]), block.activation)));
+      return hit;
+    };
+
+    let f = (_t: number, x: string): string => sigma(x);
+    if (block.Z) {
+      const inp = this.model.input;
+      if (inp.kind !== 'sequence') throw new OdemorError('MODEL', 'the ODE block has an input matrix Z but the model input is not a sequence');
+      const Z = expectShape(block.Z, [n, inp.features], 'block input matrix Z');
+      let ZT = transpose(Z.data, n, inp.features); // [p, n]
+      if (conv) {
+        const p = inp.features;
+        const perm = new Float64Array(p * n);
+        for (let r = 0; r < p; r++) perm.set(toChannelsFirst(ZT.subarray(r * n, (r + 1) * n), img!.h, img!.w, img!.c), r * n);
+        ZT = perm;
+      }
+      const ZW = this.g.float('block_ZT', ZT, [inp.features, n]);
+      const cache = new Map<number, string>();
+      f = (t, x) => this.g.node('Add', [sigma(x), this.inputTerm(cache, t, ZW, conv ? stateDims : undefined)]);
+    }
+
+    const x0 = entry ? this.blockEntry(entry, n, conv ? img : undefined).name : this.zeros(stateDims);
+    // state as NHWC-flattened [B, n]
+    const flatState = (x: string): string => (conv ? this.reshape(this.g.node('Transpose', [x], { perm: [0, 2, 3, 1] }), [n]) : x);
+    const states: string[] = [];
+    const nonlinear: string[] = [];
+    const xEnd = this.unroll(x0, f, this.every ? (x) => (states.push(flatState(x)), nonlinear.push(flatState(sigma(x)))) : undefined);
+    if (this.every) this.snapshot = { states, nonlinear, final: flatState(xEnd), n };
+
+    if (conv) return { name: xEnd, shape: [img!.h, img!.w, img!.c], layout: 'nchw' };
+    return { name: xEnd, shape: entry && prod(entry.shape) === n ? [...entry.shape] : [n], layout: 'flat' };
+  }
+
+  private linearMap(x: string, map: LinearMap, rows: number, cols: number, what: string): string {
+    switch (map.type) {
+      case 'identity':
+        if (map.size !== cols || rows !== cols) throw new OdemorError('MODEL', `${what} is the identity of size ${map.size} but maps ${cols} → ${rows}`);
+        return x;
+      case 'dense':
+        return this.matmulT(x, expectShape(map.weight, [rows, cols], what), 'map');
+      case 'select':
+        if (map.from !== cols || map.indices.length !== rows) {
+          throw new OdemorError('MODEL', `${what} selects ${map.indices.length} of ${map.from} but maps ${cols} → ${rows}`);
+        }
+        for (const i of map.indices) if (!Number.isInteger(i) || i < 0 || i >= cols) throw new OdemorError('MODEL', `${what}: select index ${i} is outside [0, ${cols})`);
+        return this.g.node('Gather', [x, this.g.int64(map.indices)], { axis: 1 });
+      case 'scatter':
+        if (map.to !== rows || map.indices.length !== cols) {
+          throw new OdemorError('MODEL', `${what} scatters ${map.indices.length} into ${map.to} but maps ${cols} → ${rows}`);
+        }
+        return this.scatterCols(x, map.indices, map.to, what);
+      default:
+        throw new OdemorError('MODEL', `${what} has unknown type '${(map as { type?: unknown }).type}'`);
+    }
+  }
+
+  private reducedBlock(block: ReducedBlock, entry: Val | null): Val {
+    const { n, k, m } = block;
+    const z0 = entry ? this.linearMap(this.blockEntry(entry, n).name, block.E, k, n, 'reduced block E') : this.zeros([k]);
+
+    let inner: (z: string) => string;
+    if (block.M.type === 'dense') {
+      const MT = this.g.float('M_T', transpose(expectShape(block.M.weight, [m, k], 'reduced block M').data, m, k), [k, m]);
+      inner = (z) => this.g.node('MatMul', [z, MT]);
+    } else if (block.M.type === 'factored') {
+      const r = block.M.left.shape[1]!;
+      const L = this.g.float('M_leftT', transpose(expectShape(block.M.left, [m, r], 'reduced block M.left').data, m, r), [r, m]);
+      const R = this.g.float('M_rightT', transpose(expectShape(block.M.right, [r, k], 'reduced block M.right').data, r, k), [k, r]);
+      inner = (z) => this.g.node('MatMul', [this.g.node('MatMul', [z, R]), L]);
+    } else {
+      throw new OdemorError('MODEL', `reduced block M has unknown type '${(block.M as { type?: unknown }).type}'`);
+    }
+    const c = this.g.float('c', expectShape(block.c, [m], 'reduced block c').data, [m]);
+    let NT: string | undefined;
+    if (block.N.type === 'dense') NT = this.g.float('N_T', transpose(expectShape(block.N.weight, [k, m], 'reduced block N').data, k, m), [m, k]);
+    else if (block.N.size !== m || m !== k) throw new OdemorError('MODEL', `reduced block N is the identity of size ${block.N.size} but m = ${m}, k = ${k}`);
+
+    const rhsCache = new Map<string, string>();
+    const sigmaN = (z: string): string => {
+      let hit = rhsCache.get(z);
+      if (!hit) {
+        hit = this.act(this.g.node('Add', [inner(z), c]), block.activation);
+        if (NT) hit = this.g.node('MatMul', [hit, NT]);
+        rhsCache.set(z, hit);
+      }
+      return hit;
+    };
+    let f = (_t: number, z: string): string => sigmaN(z);
+    if (block.Zr) {
+      const inp = this.model.input;
+      if (inp.kind !== 'sequence') throw new OdemorError('MODEL', 'the reduced block has an input matrix Zr but the model input is not a sequence');
+      const ZW = this.g.float('Zr_T', transpose(expectShape(block.Zr, [k, inp.features], 'reduced block Zr').data, k, inp.features), [inp.features, k]);
+      const cache = new Map<number, string>();
+      f = (t, z) => this.g.node('Add', [sigmaN(z), this.inputTerm(cache, t, ZW)]);
+    }
+    const zEnd = this.unroll(z0, f);
+    // D = identity hands z itself on (size k), e.g. to a following 'scatter' layer
+    const outSize = block.D.type === 'identity' ? k : n;
+    const xEnd = this.linearMap(zEnd, block.D, outSize, k, 'reduced block D');
+    return { name: xEnd, shape: entry && outSize === n && prod(entry.shape) === n ? [...entry.shape] : [outSize], layout: 'flat' };
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * @odemor/runtime-onnx — compile odemor models into ONNX graphs (fixed-step solver unrolled) and run them
+ * with onnxruntime-node.
+ */
+import type { OdemorPlugin } from '@odemor/core';
+import { OnnxRuntime, type OnnxRuntimeOptions } from './runtime.js';
+
+export {
+  compileModel,
+  convToeplitz,
+  DEFAULT_OPSET,
+  GRAPH_NAMES,
+  inputShapeOf,
+  sequenceIndex,
+  solverSteps,
+  stepTime,
+  type CompileOptions,
+} from './compile.js';
+export { OnnxExecutable, OnnxRuntime, type OnnxRuntimeOptions } from './runtime.js';
+export { loadOnnxFile, runOnnxFile, saveOnnx, type OnnxFile } from './io.js';
+export { adaptiveMessage, isAdaptiveName, resolveTableau, validateTableau, type TableauSource } from './tableau.js';
+
+/** The plugin: provides Runtime 'onnx'. */
+const plugin: OdemorPlugin = {
+  name: '@odemor/runtime-onnx',
+  register(ctx) {
+    ctx.provide('Runtime', 'onnx', (opts) => new OnnxRuntime(opts as OnnxRuntimeOptions | undefined), 'onnxruntime-node, unrolled fixed-step solver');
+  },
+};
+
+export default plugin;

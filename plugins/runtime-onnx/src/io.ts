@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { InferenceSession } from 'onnxruntime-node';
+import { OdemorError } from '@odemor/core';
+import { onnx } from './graph.js';
+import { checkInput, createSession, defaultThreads, runSession } from './session.js';
+
+/** A validated ONNX file loaded into an onnxruntime session. */
+export interface OnnxFile {
+  path: string;
+  session: InferenceSession;
+  /** the graph's first input (odemor graphs: `x`) */
+  inputName: string;
+  /** per-sample input dims (the graph input's shape without its first, batch dimension) */
+  sampleShape: number[];
+  /** `logits` when present, else the graph's first output */
+  outputName: string;
+  outputNames: string[];
+  /** producer recorded in the file, e.g. 'odemor' */
+  producer: string;
+  dispose(): Promise<void>;
+}
+
+function invalid(file: string, why: string, cause?: unknown): OdemorError {
+  return new OdemorError('IO', `file ${file} is not a valid ONNX model: ${why}`, cause === undefined ? undefined : { cause });
+}
+
+/**
+ * Read and validate an ONNX file, and open it in onnxruntime-node. IO errors: unreadable file, or bytes that
+ * are not an ONNX ModelProto (truncated, foreign) — "file … is not a valid ONNX model: …".
+ */
+export async function loadOnnxFile(file: string, options: { threads?: number } = {}): Promise<OnnxFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new OdemorError('IO', `cannot read file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (bytes.length === 0) throw invalid(file, 'the file is empty');
+  let model: InstanceType<typeof onnx.ModelProto>;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (err) {
+    throw invalid(file, (err as Error).message, err);
+  }
+  const graph = model.graph;
+  if (!graph?.node?.length || !graph.input?.length || !graph.output?.length) throw invalid(file, 'no graph with nodes, inputs and outputs');
+  if (!model.opsetImport?.length) throw invalid(file, 'no opset import');
+  const input = graph.input[0]!;
+  if (!input.name) throw invalid(file, 'the graph input has no name');
+  const dims = input.type?.tensorType?.shape?.dim ?? [];
+  const sampleShape = dims.slice(1).map((d) => Number(d.dimValue ?? 0));
+  if (sampleShape.some((d) => !(d > 0))) throw invalid(file, `input '${input.name}' has a symbolic or unknown non-batch dimension`);
+  let session: InferenceSession;
+  try {
+    session = await createSession(bytes, options.threads ?? defaultThreads());
+  } catch (err) {
+    throw invalid(file, (err as Error).message, err);
+  }
+  const outputNames = [...session.outputNames];
+  return {
+    path: file,
+    session,
+    inputName: input.name,
+    sampleShape,
+    outputName: outputNames.includes('logits') ? 'logits' : outputNames[0]!,
+    outputNames,
+    producer: model.producerName ?? '',
+    dispose: () => session.release(),
+  };
+}
+
+/** Load `file`, run it on `x` [batch, ...sampleShape] and return its logits (SHAPE error on a size mismatch). */
+export async function runOnnxFile(file: string, x: Float32Array, batch: number, options: { threads?: number } = {}): Promise<Float32Array> {
+  const loaded = await loadOnnxFile(file, options);
+  try {
+    checkInput(x, batch, loaded.sampleShape, `input for ${file}`);
+    const out = await runSession(loaded.session, loaded.inputName, x, batch, loaded.sampleShape, [loaded.outputName]);
+    return out[loaded.outputName]!;
+  } finally {
+    await loaded.dispose();
+  }
+}
+
+/** Write `bytes` to `file` atomically (temporary file in the same folder, then rename); creates the folder. */
+export async function saveOnnx(file: string, bytes: Uint8Array): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(tmp, bytes);
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw new OdemorError('IO', `cannot write ONNX model to ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,166 @@
+import type { InferenceSession } from 'onnxruntime-node';
+import {
+  OdemorError,
+  type Executable,
+  type ExecutableInfo,
+  type ModelIR,
+  type Runtime,
+  type SnapshotBatch,
+  type SnapshotPassOptions,
+} from '@odemor/core';
+import { compileModel, GRAPH_NAMES, inputShapeOf } from './compile.js';
+import { checkInput, createSession, defaultThreads, runSession } from './session.js';
+import { saveOnnx } from './io.js';
+import { adaptiveMessage, isAdaptiveName, resolveTableau, type TableauSource } from './tableau.js';
+
+/** Options of {@link OnnxRuntime} (constructor defaults) and of its `build` / `snapshotBatch` (per call). */
+export interface OnnxRuntimeOptions extends TableauSource {
+  /** intra-op threads of the onnxruntime session; default `os.availableParallelism()` */
+  threads?: number;
+  /** compile a convolutional block matrix as a dense Toeplitz MatMul instead of a Conv node; default false */
+  convAsDense?: boolean;
+  /** ONNX opset (13–21); default 17 */
+  opset?: number;
+}
+
+/** The executable returned by {@link OnnxRuntime.build}. */
+export class OnnxExecutable implements Executable {
+  readonly info: ExecutableInfo;
+  private readonly sampleShape: number[];
+
+  /** @param onnx the compiled, serialized ModelProto the session was created from */
+  constructor(
+    private readonly session: InferenceSession,
+    model: ModelIR,
+    threads: number,
+    readonly onnx: Uint8Array,
+  ) {
+    this.info = { runtime: 'onnx', backend: 'cpu', threads };
+    this.sampleShape = inputShapeOf(model);
+  }
+
+  /** Logits [batch, outputs] for `x` [batch, ...inputShape]; SHAPE error when the size does not match. */
+  async predict(x: Float32Array, batch: number): Promise<Float32Array> {
+    checkInput(x, batch, this.sampleShape);
+    const out = await runSession(this.session, GRAPH_NAMES.input, x, batch, this.sampleShape, [GRAPH_NAMES.logits]);
+    return out[GRAPH_NAMES.logits]!;
+  }
+
+  /** Write the compiled ONNX model to `path` (atomically). */
+  save(path: string): Promise<void> {
+    return saveOnnx(path, this.onnx);
+  }
+
+  /** Release the onnxruntime session. */
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/**
+ * Runtime 'onnx': compiles the model IR into one ONNX graph (fixed-step solver unrolled from its Butcher
+ * tableau, symbolic batch) and runs it with onnxruntime-node on the CPU.
+ */
+export class OnnxRuntime implements Runtime {
+  readonly name = 'onnx';
+  private readonly defaults: OnnxRuntimeOptions;
+  private readonly snapshotSessions = new WeakMap<ModelIR, Map<string, Promise<InferenceSession>>>();
+  private readonly open = new Set<Promise<InferenceSession>>();
+
+  constructor(options: OnnxRuntimeOptions = {}) {
+    this.defaults = { ...options };
+  }
+
+  /**
+   * Refuses adaptive solvers (by the constructor's `solver` or by the model's solver name) and unknown layer
+   * or block kinds. A fixed-step solver not built in (euler, midpoint, heun, rk4) still needs `tableau` or
+   * `solver` in the options of `build`.
+   */
+  supports(model: ModelIR): { ok: true } | { ok: false; reason: string } {
+    const solver = this.defaults.solver;
+    if (solver?.adaptive || (!solver && !this.defaults.tableau && isAdaptiveName(model.solver.use))) {
+      return { ok: false, reason: adaptiveMessage(solver?.name ?? model.solver.use) };
+    }
+    const known = new Set(['dense', 'conv2d', 'relu', 'tanh', 'maxpool2d', 'flatten', 'scatter']);
+    for (const [where, layers] of [['pre', model.pre], ['post', model.post]] as const) {
+      const i = layers.findIndex((l) => !known.has(l.type));
+      if (i >= 0) return { ok: false, reason: `${where} layer ${i} has unknown type '${layers[i]!.type}'` };
+    }
+    if (model.block.kind !== 'ode' && model.block.kind !== 'reduced') {
+      return { ok: false, reason: `unknown block kind '${(model.block as { kind?: unknown }).kind}'` };
+    }
+    return { ok: true };
+  }
+
+  private settings(options: OnnxRuntimeOptions): Required<Pick<OnnxRuntimeOptions, 'threads' | 'convAsDense'>> & OnnxRuntimeOptions {
+    const o = { ...this.defaults, ...stripUndefined(options) };
+    return { ...o, threads: o.threads ?? defaultThreads(), convAsDense: o.convAsDense ?? false };
+  }
+
+  /** Compile and load `model`. Options: `tableau` or `solver`, `threads`, `convAsDense`, `opset`. */
+  async build(model: ModelIR, options: OnnxRuntimeOptions = {}): Promise<OnnxExecutable> {
+    const o = this.settings(options);
+    const tableau = resolveTableau(model, o);
+    const bytes = compileModel(model, { tableau, convAsDense: o.convAsDense, ...(o.opset ? { opset: o.opset } : {}) });
+    const session = await createSession(bytes, o.threads);
+    return new OnnxExecutable(session, model, o.threads, bytes);
+  }
+
+  /**
+   * Run the full ODE block of `model` on `x` and return the states after every `every`-th step, σ(A x + b) at
+   * those states (rows ordered step-major: row s·batch + i is sample i at the s-th sampled step) and the final
+   * states. The compiled snapshot graph is cached per model and settings until {@link OnnxRuntime.dispose}.
+   */
+  async snapshotBatch(
+    model: ModelIR,
+    x: Float32Array,
+    batch: number,
+    options: SnapshotPassOptions & OnnxRuntimeOptions,
+  ): Promise<SnapshotBatch> {
+    const o = this.settings(options);
+    const tableau = resolveTableau(model, o);
+    if (model.block.kind !== 'ode') throw new OdemorError('MODEL', `snapshot passes need a full ODE block; this model has a '${model.block.kind}' block`);
+    const n = model.block.n;
+    const sampleShape = inputShapeOf(model);
+    checkInput(x, batch, sampleShape);
+    const key = JSON.stringify([options.every, tableau.a, tableau.b, tableau.c, o.threads, o.convAsDense, o.opset ?? null]);
+    let perModel = this.snapshotSessions.get(model);
+    if (!perModel) this.snapshotSessions.set(model, (perModel = new Map()));
+    let pending = perModel.get(key);
+    if (!pending) {
+      const bytes = compileModel(model, { tableau, convAsDense: o.convAsDense, snapshot: { every: options.every }, ...(o.opset ? { opset: o.opset } : {}) });
+      pending = createSession(bytes, o.threads);
+      perModel.set(key, pending);
+      this.open.add(pending);
+      pending.catch(() => {
+        perModel!.delete(key);
+        this.open.delete(pending!);
+      });
+    }
+    const session = await pending;
+    const hasStates = session.outputNames.includes(GRAPH_NAMES.states);
+    const names = hasStates ? [GRAPH_NAMES.states, GRAPH_NAMES.nonlinear, GRAPH_NAMES.final] : [GRAPH_NAMES.final];
+    const out = await runSession(session, GRAPH_NAMES.input, x, batch, sampleShape, names);
+    // [S, batch, n] row-major is already [S·batch, n] row-major
+    const states = out[GRAPH_NAMES.states] ?? new Float32Array(0);
+    return {
+      n,
+      states,
+      nonlinear: out[GRAPH_NAMES.nonlinear] ?? new Float32Array(0),
+      count: states.length / n,
+      final: out[GRAPH_NAMES.final]!,
+      samples: batch,
+    };
+  }
+
+  /** Release the cached snapshot sessions. */
+  async dispose(): Promise<void> {
+    const all = [...this.open];
+    this.open.clear();
+    await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.release()));
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

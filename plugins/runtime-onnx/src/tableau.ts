@@ -1,0 +1,80 @@
+import { OdemorError, type ButcherTableau, type ModelIR, type Solver } from '@odemor/core';
+
+/** The message every refusal of an adaptive solver carries, e.g. for dopri5:
+ * 'dopri5 is adaptive and cannot be unrolled into a static ONNX graph; use the tfjs runtime or a fixed-step solver'. */
+export function adaptiveMessage(name: string): string {
+  return `${name} is adaptive and cannot be unrolled into a static ONNX graph; use the tfjs runtime or a fixed-step solver`;
+}
+
+/** Solver names known to be adaptive (refused by `supports` from the model alone). */
+const ADAPTIVE_NAMES = new Set(['dopri5', 'dopri', 'rk45', 'dormand-prince', 'adaptive']);
+
+/** Fixed-step tableaux known by solver name, used when the caller passes neither `tableau` nor `solver`. */
+const KNOWN: Record<string, ButcherTableau> = {
+  euler: { a: [[0]], b: [1], c: [0], order: 1 },
+  midpoint: { a: [[0, 0], [0.5, 0]], b: [0, 1], c: [0, 0.5], order: 2 },
+  heun: { a: [[0, 0], [1, 0]], b: [0.5, 0.5], c: [0, 1], order: 2 },
+  rk4: {
+    a: [
+      [0, 0, 0, 0],
+      [0.5, 0, 0, 0],
+      [0, 0.5, 0, 0],
+      [0, 0, 1, 0],
+    ],
+    b: [1 / 6, 1 / 3, 1 / 3, 1 / 6],
+    c: [0, 0.5, 0.5, 1],
+    order: 4,
+  },
+};
+
+/** Where the compiler can get its tableau from: an explicit tableau, a solver object, or the model's solver name. */
+export interface TableauSource {
+  tableau?: ButcherTableau;
+  solver?: Pick<Solver, 'name' | 'adaptive' | 'tableau'>;
+}
+
+/** True when the model's solver name is a known adaptive method. */
+export function isAdaptiveName(name: string): boolean {
+  return ADAPTIVE_NAMES.has(name.toLowerCase());
+}
+
+/**
+ * The tableau to unroll: `source.tableau`, else `source.solver.tableau`, else the built-in tableau named by
+ * `model.solver.use` (euler, midpoint, heun, rk4). Adaptive solvers (a solver with `adaptive: true`, a solver
+ * without a tableau, or a known adaptive name with nothing else given) raise a RUNTIME error. A tableau's
+ * embedded weights `bHat`, if any, are ignored: the method is unrolled with fixed steps and weights `b`.
+ */
+export function resolveTableau(model: ModelIR, source: TableauSource = {}): ButcherTableau {
+  const name = source.solver?.name ?? model.solver.use;
+  if (source.solver?.adaptive) throw new OdemorError('RUNTIME', adaptiveMessage(name));
+  const tableau = source.tableau ?? source.solver?.tableau ?? (isAdaptiveName(model.solver.use) ? undefined : KNOWN[model.solver.use.toLowerCase()]);
+  if (!tableau) {
+    if (source.solver || isAdaptiveName(model.solver.use)) throw new OdemorError('RUNTIME', adaptiveMessage(name));
+    throw new OdemorError(
+      'RUNTIME',
+      `the onnx runtime needs the Butcher tableau of solver '${model.solver.use}': pass { tableau } or { solver } in the runtime options (built in: ${Object.keys(KNOWN).join(', ')})`,
+    );
+  }
+  validateTableau(tableau);
+  return tableau;
+}
+
+/** Check shapes and explicitness (strictly lower-triangular `a`); ARGUMENT error otherwise. */
+export function validateTableau(t: ButcherTableau): void {
+  const s = t.b.length;
+  const ok =
+    s > 0 &&
+    t.c.length === s &&
+    t.a.length === s &&
+    t.a.every((row) => row.length <= s && row.every((v) => Number.isFinite(v))) &&
+    t.b.every(Number.isFinite) &&
+    t.c.every(Number.isFinite);
+  if (!ok) throw new OdemorError('ARGUMENT', `invalid Butcher tableau: a must be ${s}×${s}, b and c of length ${s}, all finite`);
+  for (let i = 0; i < s; i++) {
+    for (let j = i; j < t.a[i]!.length; j++) {
+      if (t.a[i]![j] !== 0) {
+        throw new OdemorError('ARGUMENT', `Butcher tableau is implicit (a[${i}][${j}] = ${t.a[i]![j]}); only explicit Runge–Kutta methods can be unrolled`);
+      }
+    }
+  }
+}

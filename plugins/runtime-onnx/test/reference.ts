@@ -1,0 +1,277 @@
+/**
+ * A plain-JS float64 reference forward pass of a model IR, written independently of the ONNX compiler:
+ * per-sample loops, direct convolutions, explicit Runge–Kutta from a Butcher tableau.
+ */
+import type { ButcherTableau, Layer, LinearMap, ModelIR, OdeBlock, ReducedBlock, Tensor32, Activation } from '@odemor/core';
+
+export const EULER: ButcherTableau = { a: [[0]], b: [1], c: [0], order: 1 };
+
+export const RK4: ButcherTableau = {
+  a: [
+    [0, 0, 0, 0],
+    [0.5, 0, 0, 0],
+    [0, 0.5, 0, 0],
+    [0, 0, 1, 0],
+  ],
+  b: [1 / 6, 1 / 3, 1 / 3, 1 / 6],
+  c: [0, 0.5, 0.5, 1],
+  order: 4,
+};
+
+/** A per-sample value: logical shape (images [h, w, c]) and row-major data. */
+interface V {
+  shape: number[];
+  data: Float64Array;
+}
+
+export interface ReferenceResult {
+  /** [batch, outputs] */
+  logits: Float64Array;
+  /** per sampled step, the states [batch, n] (full blocks) */
+  states: Float64Array[];
+  /** per sampled step, σ(A x + b) [batch, n] */
+  nonlinear: Float64Array[];
+  /** block state at the end [batch, n] */
+  final: Float64Array;
+}
+
+const act = (a: Activation, v: number): number =>
+  a === 'tanh' ? Math.tanh(v) : a === 'relu' ? Math.max(0, v) : a === 'softplus' ? Math.log1p(Math.exp(-Math.abs(v))) + Math.max(v, 0) : v;
+
+/** y = W x for W stored [rows, cols]. */
+function matvec(W: ArrayLike<number>, rows: number, cols: number, x: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += W[r * cols + c]! * x[c]!;
+    y[r] = s;
+  }
+  return y;
+}
+
+function pad1(size: number, k: number, stride: number, mode: 'same' | 'valid'): [number, number] {
+  if (mode === 'valid') return [Math.floor((size - k) / stride) + 1, 0];
+  const out = Math.ceil(size / stride);
+  return [out, Math.floor(Math.max((out - 1) * stride + k - size, 0) / 2)];
+}
+
+/** Direct NHWC convolution (cross-correlation), kernel [kh, kw, ci, co]. */
+function conv(x: V, kernel: Tensor32, stride: number, mode: 'same' | 'valid', bias?: Tensor32): V {
+  const [h, w, ci] = x.shape as [number, number, number];
+  const [kh, kw, , co] = kernel.shape as [number, number, number, number];
+  const [oh, pt] = pad1(h, kh, stride, mode);
+  const [ow, pl] = pad1(w, kw, stride, mode);
+  const out = new Float64Array(oh * ow * co);
+  for (let y = 0; y < oh; y++)
+    for (let xx = 0; xx < ow; xx++)
+      for (let o = 0; o < co; o++) {
+        let s = bias ? bias.data[o]! : 0;
+        for (let dy = 0; dy < kh; dy++)
+          for (let dx = 0; dx < kw; dx++) {
+            const iy = y * stride + dy - pt;
+            const ix = xx * stride + dx - pl;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            for (let i = 0; i < ci; i++) s += kernel.data[((dy * kw + dx) * ci + i) * co + o]! * x.data[(iy * w + ix) * ci + i]!;
+          }
+        out[(y * ow + xx) * co + o] = s;
+      }
+  return { shape: [oh, ow, co], data: out };
+}
+
+function maxpool(x: V, size: number, stride: number, mode: 'same' | 'valid'): V {
+  const [h, w, c] = x.shape as [number, number, number];
+  const [oh, pt] = pad1(h, size, stride, mode);
+  const [ow, pl] = pad1(w, size, stride, mode);
+  const out = new Float64Array(oh * ow * c);
+  for (let y = 0; y < oh; y++)
+    for (let xx = 0; xx < ow; xx++)
+      for (let ch = 0; ch < c; ch++) {
+        let m = -Infinity;
+        for (let dy = 0; dy < size; dy++)
+          for (let dx = 0; dx < size; dx++) {
+            const iy = y * stride + dy - pt;
+            const ix = xx * stride + dx - pl;
+            if (iy >= 0 && iy < h && ix >= 0 && ix < w) m = Math.max(m, x.data[(iy * w + ix) * c + ch]!);
+          }
+        out[(y * ow + xx) * c + ch] = m;
+      }
+  return { shape: [oh, ow, c], data: out };
+}
+
+function layer(x: V, l: Layer): V {
+  switch (l.type) {
+    case 'dense': {
+      const [o, i] = l.weight.shape as [number, number];
+      const y = matvec(l.weight.data, o, i, x.data);
+      if (l.bias) for (let r = 0; r < o; r++) y[r]! += l.bias.data[r]!;
+      return { shape: [o], data: y };
+    }
+    case 'conv2d':
+      return conv(x, l.kernel, l.stride, l.padding, l.bias);
+    case 'relu':
+      return { shape: x.shape, data: x.data.map((v) => Math.max(0, v)) };
+    case 'tanh':
+      return { shape: x.shape, data: x.data.map(Math.tanh) };
+    case 'maxpool2d':
+      return maxpool(x, l.size, l.stride, l.padding);
+    case 'flatten':
+      return { shape: [x.data.length], data: x.data };
+    case 'scatter': {
+      const y = new Float64Array(l.size);
+      l.indices.forEach((idx, i) => (y[idx] = x.data[i]!));
+      return { shape: [l.size], data: y };
+    }
+  }
+}
+
+function applyMap(map: LinearMap, x: Float64Array, rows: number, cols: number): Float64Array {
+  switch (map.type) {
+    case 'identity':
+      return x.slice();
+    case 'dense':
+      return matvec(map.weight.data, rows, cols, x);
+    case 'select':
+      return Float64Array.from(map.indices, (i) => x[i]!);
+    case 'scatter': {
+      const y = new Float64Array(map.to);
+      map.indices.forEach((idx, i) => (y[idx] = x[i]!));
+      return y;
+    }
+  }
+}
+
+/** A x for the full block's matrix. */
+function blockLinear(block: OdeBlock, x: Float64Array): Float64Array {
+  const A = block.A;
+  const n = block.n;
+  if (A.type === 'dense') return matvec(A.weight.data, n, n, x);
+  if (A.type === 'antisymmetric') {
+    const y = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      let s = -A.gamma * x[r]!;
+      for (let c = 0; c < n; c++) s += (A.weight.data[r * n + c]! - A.weight.data[c * n + r]!) * x[c]!;
+      y[r] = s;
+    }
+    return y;
+  }
+  return conv({ shape: [A.height, A.width, A.channels], data: x }, A.kernel, 1, 'same').data;
+}
+
+export function sigmaFull(block: OdeBlock, x: Float64Array): Float64Array {
+  const y = blockLinear(block, x);
+  for (let i = 0; i < block.n; i++) y[i] = act(block.activation, y[i]! + block.b.data[i]!);
+  return y;
+}
+
+function rhsReduced(block: ReducedBlock, z: Float64Array): Float64Array {
+  let inner: Float64Array;
+  if (block.M.type === 'dense') inner = matvec(block.M.weight.data, block.m, block.k, z);
+  else {
+    const r = block.M.left.shape[1]!;
+    inner = matvec(block.M.left.data, block.m, r, matvec(block.M.right.data, r, block.k, z));
+  }
+  for (let i = 0; i < block.m; i++) inner[i] = act(block.activation, inner[i]! + block.c.data[i]!);
+  return block.N.type === 'identity' ? inner : matvec(block.N.weight.data, block.k, block.m, inner);
+}
+
+/** Run the model on `x` [batch, ...inputShape] in float64 with the explicit RK method `tableau`. */
+export function referenceForward(model: ModelIR, x: Float32Array, batch: number, tableau: ButcherTableau, every = 0): ReferenceResult {
+  const per = x.length / batch;
+  const { t0, t1, dt } = model.solver;
+  const steps = Math.ceil((t1 - t0) / dt - 1e-9);
+  const block = model.block;
+  const n = block.n;
+  const logitsAll: number[] = [];
+  const states: number[][] = [];
+  const nonlinear: number[][] = [];
+  const final: number[] = [];
+  for (let bi = 0; bi < batch; bi++) {
+    const sample = Float64Array.from(x.subarray(bi * per, (bi + 1) * per));
+    let v: V;
+    let u: ((t: number) => Float64Array) | undefined;
+    if (model.input.kind === 'sequence') {
+      const { steps: L, features: p, stepDuration } = model.input;
+      v = { shape: [n], data: new Float64Array(n) };
+      u = (t) => {
+        const j = Math.min(L - 1, Math.max(0, Math.floor((t - t0) / stepDuration + 1e-9)));
+        return sample.slice(j * p, (j + 1) * p);
+      };
+    } else {
+      v = { shape: model.input.shape, data: sample };
+      for (const l of model.pre) v = layer(v, l);
+    }
+    const entryShape = v.shape;
+    // state and right-hand side
+    let y: Float64Array;
+    let f: (t: number, y: Float64Array) => Float64Array;
+    if (block.kind === 'ode') {
+      y = v.data.slice();
+      f = (t, s) => {
+        const r = sigmaFull(block, s);
+        if (block.Z && u) {
+          const ut = u(t);
+          const zu = matvec(block.Z.data, n, ut.length, ut);
+          for (let i = 0; i < n; i++) r[i]! += zu[i]!;
+        }
+        return r;
+      };
+    } else {
+      y = applyMap(block.E, v.data, block.k, n);
+      f = (t, s) => {
+        const r = rhsReduced(block, s);
+        if (block.Zr && u) {
+          const ut = u(t);
+          const zu = matvec(block.Zr.data, block.k, ut.length, ut);
+          for (let i = 0; i < block.k; i++) r[i]! += zu[i]!;
+        }
+        return r;
+      };
+    }
+    const sCount = tableau.b.length;
+    for (let step = 0; step < steps; step++) {
+      const t = t0 + step * dt;
+      const h = Math.min(dt, t1 - t);
+      const k: Float64Array[] = [];
+      for (let i = 0; i < sCount; i++) {
+        const yi = y.slice();
+        for (let j = 0; j < i; j++) {
+          const a = tableau.a[i]![j] ?? 0;
+          if (a) for (let q = 0; q < yi.length; q++) yi[q]! += h * a * k[j]![q]!;
+        }
+        k.push(f(t + tableau.c[i]! * h, yi));
+      }
+      const next = y.slice();
+      for (let i = 0; i < sCount; i++) for (let q = 0; q < next.length; q++) next[q]! += h * tableau.b[i]! * k[i]![q]!;
+      y = next;
+      if (every > 0 && (step + 1) % every === 0 && block.kind === 'ode') {
+        const sIdx = (step + 1) / every - 1;
+        (states[sIdx] ??= []).push(...y);
+        (nonlinear[sIdx] ??= []).push(...sigmaFull(block, y));
+      }
+    }
+    let out: V;
+    if (block.kind === 'ode') {
+      final.push(...y);
+      out = { shape: entryShape.reduce((p, d) => p * d, 1) === n ? entryShape : [n], data: y };
+    } else {
+      const xEnd = applyMap(block.D, y, n, block.k);
+      out = { shape: xEnd.length === n && entryShape.reduce((p, d) => p * d, 1) === n ? entryShape : [xEnd.length], data: xEnd };
+    }
+    for (const l of model.post) out = layer(out, l);
+    logitsAll.push(...out.data);
+  }
+  return {
+    logits: Float64Array.from(logitsAll),
+    states: states.map((s) => Float64Array.from(s)),
+    nonlinear: nonlinear.map((s) => Float64Array.from(s)),
+    final: Float64Array.from(final),
+  };
+}
+
+/** max |a − b| over two equally long arrays (fails loudly on a length mismatch). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length mismatch: ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
