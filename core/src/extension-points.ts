@@ -144,6 +144,10 @@ export interface SnapshotPassOptions {
   /** the solver to integrate with (its tableau, for runtimes that unroll it) */
   solver?: Solver;
   tableau?: ButcherTableau;
+  /** compute the batch Gram matrices natively (see `SnapshotBatch.gram`) */
+  gram?: boolean;
+  /** with `gram`, also return the raw sampled rows (needed by exact-mode snapshotters) */
+  raw?: boolean;
 }
 
 export interface Runtime {
@@ -173,6 +177,12 @@ export interface SnapshotBatch {
   /** final states x(t_end) of each sample, [samples, n] */
   final: Float32Array;
   samples: number;
+  /**
+   * Gram matrices Σ x xᵀ of this batch's sampled states and nonlinear terms (float32 [n, n]), when the
+   * runtime computed them natively. A snapshotter in Gram mode then sums these (in float64) instead
+   * of the raw rows, and `states`/`nonlinear` may be empty (count still gives the number of columns).
+   */
+  gram?: { states: Float32Array; nonlinear: Float32Array };
 }
 
 export interface SnapshotSet {
