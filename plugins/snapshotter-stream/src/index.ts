@@ -1,0 +1,281 @@
+/**
+ * @odemor/snapshotter-stream — collects the snapshots of a pass over data and returns the POD bases
+ * of the states and of the nonlinear terms, plus per-neuron statistics of the final states.
+ *
+ * In `gram` mode (default) it keeps two n×n float64 Gram matrices and takes their symmetric
+ * eigendecomposition at the end: memory O(n²) whatever the number of snapshots. In `exact` mode it
+ * keeps every snapshot and takes a direct SVD (small problems, tests).
+ */
+import {
+  GramAccumulator,
+  Matrix,
+  OdemorError,
+  podExact,
+  podFromGram,
+  rankByEnergy,
+  type OdemorPlugin,
+  type PodResult,
+  type SnapshotBatch,
+  type SnapshotSet,
+  type Snapshotter,
+} from '@odemor/core';
+
+export const PLUGIN_NAME = '@odemor/snapshotter-stream';
+
+/** |x| below this counts as a zero in the final-state zero fraction (APoZ statistics). */
+export const ZERO_THRESHOLD = 1e-6;
+
+export interface StreamSnapshotterOptions {
+  /** 'gram' (default): stream into Gram matrices, O(n²) memory; 'exact': keep all snapshots, direct SVD */
+  mode?: 'gram' | 'exact';
+  /** keep this many basis vectors (both bases); default: all of them */
+  rank?: number;
+  /** 'auto': truncate each basis by `energy`; 'full' (default without `rank`): keep all vectors */
+  dims?: 'auto' | 'full';
+  /** captured energy for `dims: 'auto'`, in (0, 1]; default 0.9999 */
+  energy?: number;
+  /** exact mode refuses to keep more snapshot rows than this (default 20000) */
+  maxExactSnapshots?: number;
+}
+
+interface Resolved {
+  mode: 'gram' | 'exact';
+  rank: number | undefined;
+  dims: 'auto' | 'full';
+  energy: number;
+  maxExactSnapshots: number;
+}
+
+/** Validate every option at once; one CONFIG error lists all problems. Keys it does not know are left to the pipeline. */
+function resolveOptions(options: Record<string, unknown>): Resolved {
+  const problems: string[] = [];
+  const { mode = 'gram', rank, dims, energy, maxExactSnapshots = 20000 } = options;
+  if (mode !== 'gram' && mode !== 'exact') problems.push(`mode must be 'gram' or 'exact'; got ${JSON.stringify(mode)}`);
+  if (rank !== undefined && !(typeof rank === 'number' && Number.isInteger(rank) && rank >= 1)) {
+    problems.push(`rank must be a positive integer; got ${JSON.stringify(rank)}`);
+  }
+  if (dims !== undefined && dims !== 'auto' && dims !== 'full') problems.push(`dims must be 'auto' or 'full'; got ${JSON.stringify(dims)}`);
+  if (energy !== undefined && !(typeof energy === 'number' && energy > 0 && energy <= 1)) {
+    problems.push(`energy must be a number in (0, 1]; got ${JSON.stringify(energy)}`);
+  }
+  if (!(typeof maxExactSnapshots === 'number' && Number.isInteger(maxExactSnapshots) && maxExactSnapshots >= 1)) {
+    problems.push(`maxExactSnapshots must be a positive integer; got ${JSON.stringify(maxExactSnapshots)}`);
+  }
+  if (rank !== undefined && (dims === 'auto' || energy !== undefined)) {
+    problems.push(`give either rank or dims: 'auto' with energy, not both`);
+  }
+  if (rank !== undefined && dims === 'full') problems.push(`dims: 'full' keeps every vector; it cannot go with rank`);
+  if (problems.length) {
+    throw new OdemorError('CONFIG', `snapshotter 'stream': ${problems.length === 1 ? problems[0] : '\n  - ' + problems.join('\n  - ')}`);
+  }
+  return {
+    mode: mode as 'gram' | 'exact',
+    rank: rank as number | undefined,
+    dims: dims === 'auto' || energy !== undefined ? 'auto' : 'full',
+    energy: (energy as number | undefined) ?? 0.9999,
+    maxExactSnapshots: maxExactSnapshots as number,
+  };
+}
+
+/** First non-finite entry of a row-major [rows, n] array, or undefined. */
+function findNonFinite(data: Float32Array, n: number): { row: number; col: number; value: number } | undefined {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isFinite(v)) return { row: Math.floor(i / n), col: i % n, value: v };
+  }
+  return undefined;
+}
+
+/** Streaming snapshotter: Gram-matrix POD (or exact SVD) of states and nonlinear terms. */
+export class StreamSnapshotter implements Snapshotter {
+  readonly name = 'stream';
+  readonly options: Readonly<Resolved>;
+  private n = 0;
+  private started = false;
+  private batches = 0;
+  private snapshots = 0;
+  private samples = 0;
+  private stateGram: GramAccumulator | undefined;
+  private nonlinearGram: GramAccumulator | undefined;
+  private stateRows: Float32Array[] = [];
+  private nonlinearRows: Float32Array[] = [];
+  private absSum = new Float64Array(0);
+  private zeroCount = new Float64Array(0);
+
+  constructor(options: StreamSnapshotterOptions | Record<string, unknown> = {}) {
+    this.options = Object.freeze(resolveOptions(options as Record<string, unknown>));
+  }
+
+  /** Start a pass over data with ODE dimension n; drops anything collected before. */
+  begin(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new OdemorError('ARGUMENT', `snapshotter 'stream': begin(n) needs a positive integer n; got ${n}`);
+    this.n = n;
+    this.started = true;
+    this.batches = 0;
+    this.snapshots = 0;
+    this.samples = 0;
+    this.stateRows = [];
+    this.nonlinearRows = [];
+    if (this.options.mode === 'gram') {
+      this.stateGram = new GramAccumulator(n);
+      this.nonlinearGram = new GramAccumulator(n);
+    } else {
+      this.stateGram = undefined;
+      this.nonlinearGram = undefined;
+    }
+    this.absSum = new Float64Array(n);
+    this.zeroCount = new Float64Array(n);
+  }
+
+  /** Add one batch. The batch is fully validated before anything is accumulated. */
+  consume(batch: SnapshotBatch): void {
+    if (!this.started) throw new OdemorError('ARGUMENT', `snapshotter 'stream': call begin(n) before consume()`);
+    const index = this.batches;
+    const n = this.n;
+    const where = `snapshot batch ${index}`;
+    if (batch.n !== n) throw new OdemorError('SHAPE', `${where} has n = ${batch.n}, but begin() was called with n = ${n}`);
+    const { count, samples } = batch;
+    if (!Number.isInteger(count) || count < 0) throw new OdemorError('SHAPE', `${where}: count must be a non-negative integer; got ${count}`);
+    if (!Number.isInteger(samples) || samples < 0) throw new OdemorError('SHAPE', `${where}: samples must be a non-negative integer; got ${samples}`);
+    for (const [key, arr, rows] of [
+      ['states', batch.states, count],
+      ['nonlinear', batch.nonlinear, count],
+      ['final', batch.final, samples],
+    ] as const) {
+      if (arr.length !== rows * n) {
+        throw new OdemorError('SHAPE', `${where}: ${key} has ${arr.length} values; expected [${rows}, ${n}] = ${rows * n}`);
+      }
+      const bad = findNonFinite(arr, n);
+      if (bad) {
+        throw new OdemorError(
+          'NUMERIC',
+          `${where}: ${key} contains ${Number.isNaN(bad.value) ? 'NaN' : 'an infinite value'} at row ${bad.row}, neuron ${bad.col}`,
+        );
+      }
+    }
+    if (this.options.mode === 'exact' && this.snapshots + count > this.options.maxExactSnapshots) {
+      throw new OdemorError(
+        'ARGUMENT',
+        `${where}: exact mode keeps every snapshot and would hold ${this.snapshots + count} > maxExactSnapshots = ` +
+          `${this.options.maxExactSnapshots}; use mode: gram (memory O(n²)) or raise maxExactSnapshots`,
+      );
+    }
+
+    if (count > 0) {
+      if (this.options.mode === 'gram') {
+        this.stateGram!.add(batch.states, count);
+        this.nonlinearGram!.add(batch.nonlinear, count);
+      } else {
+        this.stateRows.push(batch.states.slice());
+        this.nonlinearRows.push(batch.nonlinear.slice());
+      }
+    }
+    const absSum = this.absSum;
+    const zeroCount = this.zeroCount;
+    const final = batch.final;
+    for (let s = 0; s < samples; s++) {
+      const off = s * n;
+      for (let c = 0; c < n; c++) {
+        const a = Math.abs(final[off + c]!);
+        absSum[c] += a;
+        if (a < ZERO_THRESHOLD) zeroCount[c] += 1;
+      }
+    }
+    this.snapshots += count;
+    this.samples += samples;
+    this.batches++;
+  }
+
+  /** Bytes held for accumulation now (Gram matrices or stored snapshots, plus statistics). */
+  get retainedBytes(): number {
+    const n4 = Math.ceil(this.n / 4) * 4;
+    const gram = this.stateGram ? 2 * (n4 * n4 * 8 + n4 * 256 * 8) : 0;
+    const rows = [...this.stateRows, ...this.nonlinearRows].reduce((acc, a) => acc + a.byteLength, 0);
+    return gram + rows + this.absSum.byteLength + this.zeroCount.byteLength;
+  }
+
+  /** The POD bases (all singular values listed) and final-state statistics of everything consumed. */
+  finish(): SnapshotSet {
+    if (!this.started) throw new OdemorError('ARGUMENT', `snapshotter 'stream': finish() called before begin(n)`);
+    const n = this.n;
+    if (this.snapshots === 0) {
+      throw new OdemorError(
+        'DATA',
+        `snapshotter 'stream': no snapshots to build a basis from (${this.batches} batches, ${this.samples} samples consumed); ` +
+          'check that the snapshot pass ran over at least one sample and that every accepted step is not skipped',
+      );
+    }
+    if (this.samples === 0) {
+      throw new OdemorError('DATA', `snapshotter 'stream': no final states were consumed (${this.snapshots} snapshots, 0 samples)`);
+    }
+    const available = Math.min(n, this.snapshots);
+    const states = this.pod('states', this.stateGram, this.stateRows, available);
+    const nonlinear = this.pod('nonlinear', this.nonlinearGram, this.nonlinearRows, available);
+    const meanAbs = new Float64Array(n);
+    const zeroFraction = new Float64Array(n);
+    for (let c = 0; c < n; c++) {
+      meanAbs[c] = this.absSum[c]! / this.samples;
+      zeroFraction[c] = this.zeroCount[c]! / this.samples;
+    }
+    return {
+      n,
+      stateBasis: states.basis,
+      stateSingularValues: states.singularValues,
+      nonlinearBasis: nonlinear.basis,
+      nonlinearSingularValues: nonlinear.singularValues,
+      snapshots: this.snapshots,
+      samples: this.samples,
+      final: { meanAbs, zeroFraction },
+    };
+  }
+
+  private pod(what: string, gram: GramAccumulator | undefined, rows: Float32Array[], available: number): PodResult {
+    const n = this.n;
+    let full: PodResult;
+    if (gram) {
+      full = podFromGram(gram.gram(), n);
+      full.singularValues = full.singularValues.slice(0, available);
+    } else {
+      const X = new Matrix(n, this.snapshots);
+      let j = 0;
+      for (const chunk of rows) {
+        const count = chunk.length / n;
+        for (let r = 0; r < count; r++, j++) for (let i = 0; i < n; i++) X.set(i, j, chunk[r * n + i]!);
+      }
+      full = podExact(X);
+    }
+    const sv = full.singularValues;
+    if (!(sv[0]! > 0)) throw new OdemorError('NUMERIC', `snapshotter 'stream': all ${what} snapshots are zero; there is no basis to build`);
+    let r: number;
+    if (this.options.rank !== undefined) {
+      r = this.options.rank;
+      if (r > available) {
+        throw new OdemorError(
+          'REDUCER',
+          `snapshotter 'stream': rank ${r} requested but the ${what} snapshots give only ${available} basis vectors ` +
+            `(n = ${n}, ${this.snapshots} snapshots)`,
+        );
+      }
+    } else if (this.options.dims === 'auto') {
+      r = Math.max(1, rankByEnergy(sv, this.options.energy));
+    } else {
+      r = available;
+    }
+    const basis = full.basis.columns === r ? full.basis : full.basis.subMatrix(0, n - 1, 0, r - 1);
+    return { basis, singularValues: sv };
+  }
+}
+
+const plugin: OdemorPlugin = {
+  name: PLUGIN_NAME,
+  register(ctx) {
+    ctx.provide(
+      'Snapshotter',
+      'stream',
+      (options) => new StreamSnapshotter(options ?? {}),
+      'streaming POD of states and nonlinear terms (Gram matrix, O(n²) memory; or exact SVD)',
+    );
+  },
+};
+
+export default plugin;
