@@ -141,7 +141,8 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     const row: ResultRow = {
       method,
       dim,
-      ...(diag?.activations !== undefined && diag.activations !== dim ? { points: diag.activations } : {}),
+      // interpolation methods evaluate m (+ o) activations, which may differ from k
+      ...(diag?.points && diag.activations !== dim ? { points: diag.activations } : {}),
       stage,
       top1,
       top3: ev.topk[3] ?? null,

@@ -1,1 +1,12 @@
-export {};
+/**
+ * Model order reduction building blocks: the block matrix A in float64, the unified reduced form of
+ * POD-interpolation methods, cost metrics, a reference RK4 integrator and the shared interpolation
+ * reducer.
+ */
+export { denseA, denseARows, toTensor32 } from './dense.js';
+export { buildInterpolatedBlock, interpolationOperator, type InterpolatedBlockInput, type InterpolationOperator } from './interpolated.js';
+export { blockCost, type BlockCost, type BlockCostOptions } from './cost.js';
+export { simulateBlock, simulateModel, applyLinearMap, applyLayer, scalarActivation, type SimulateOptions } from './simulate.js';
+export { requireOdeBlock, requireSnapshots, checkDim, relativePodError, withReducedBlock } from './model.js';
+export { blockSvd, type BlockSvd } from './svd.js';
+export { InterpolationReducer, type InterpolationReducerOptions, type PointSelection } from './interpolation-reducer.js';

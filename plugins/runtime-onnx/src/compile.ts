@@ -20,16 +20,38 @@ import { validateTableau } from './tableau.js';
 export interface CompileOptions {
   /** Butcher tableau of the explicit fixed-step method to unroll. Required. */
   tableau: ButcherTableau;
-  /** Add the outputs `states`, `nonlinear` [S, batch, n] and `final` [batch, n] (full blocks only). */
-  snapshot?: { every: number };
+  /**
+   * Add the snapshot outputs (full blocks only): `final` [batch, n] always; with `gram`, `stateGram` and
+   * `nonlinearGram` [n, n] (Σ over the sampled rows of x xᵀ, one Gemm over the concatenated samples); the raw
+   * rows `states`, `nonlinear` [S, batch, n] unless `raw` is false (`raw` defaults to `!gram`).
+   */
+  snapshot?: SnapshotGraphOptions;
   /** ONNX opset, 13 to 21; default 17. */
   opset?: number;
   /** Materialise a convolutional block matrix as its dense Toeplitz matrix instead of a Conv node. */
   convAsDense?: boolean;
 }
 
+/** Snapshot outputs of a compiled graph (see {@link CompileOptions.snapshot}). */
+export interface SnapshotGraphOptions {
+  /** sample the state after every `every`-th step */
+  every: number;
+  /** add the Gram outputs `stateGram` / `nonlinearGram` [n, n]; default false */
+  gram?: boolean;
+  /** add the raw rows `states` / `nonlinear` [S, batch, n]; default true without `gram`, false with it */
+  raw?: boolean;
+}
+
 /** Names of the graph's inputs and outputs. */
-export const GRAPH_NAMES = { input: 'x', logits: 'logits', states: 'states', nonlinear: 'nonlinear', final: 'final' } as const;
+export const GRAPH_NAMES = {
+  input: 'x',
+  logits: 'logits',
+  states: 'states',
+  nonlinear: 'nonlinear',
+  final: 'final',
+  stateGram: 'stateGram',
+  nonlinearGram: 'nonlinearGram',
+} as const;
 
 /** Default ONNX opset of compiled graphs. */
 export const DEFAULT_OPSET = 17;
@@ -65,7 +87,8 @@ export function inputShapeOf(model: ModelIR): number[] {
 /**
  * Compile `model` into a serialized ONNX ModelProto with one input `x` [batch, ...inputShape] (symbolic batch)
  * and one output `logits` [batch, outputs]; with `snapshot`, also `states`/`nonlinear` [S, batch, n] (the
- * state after every `every`-th step and σ(A x + b) there; omitted when S = 0) and `final` [batch, n].
+ * state after every `every`-th step and σ(A x + b) there; omitted when S = 0), with `snapshot.gram` the Gram
+ * matrices `stateGram`/`nonlinearGram` [n, n] of those rows (also omitted when S = 0), and `final` [batch, n].
  * Adaptive methods cannot be expressed: resolve the tableau with `resolveTableau` first, which refuses them.
  * Errors: RUNTIME (no tableau), MODEL (unknown layer, shape mismatch), ARGUMENT (bad options).
  */
@@ -158,6 +181,8 @@ class Compiler {
   private readonly tableau: ButcherTableau;
   private readonly opset: number;
   private readonly every: number | undefined;
+  private readonly gram: boolean = false;
+  private readonly raw: boolean = true;
   private snapshot: { states: string[]; nonlinear: string[]; final: string; n: number } | undefined;
 
   constructor(
@@ -178,6 +203,8 @@ class Compiler {
         throw new OdemorError('MODEL', `snapshot outputs need a full ODE block; this model has a '${model.block.kind}' block`);
       }
       this.every = e;
+      this.gram = options.snapshot.gram ?? false;
+      this.raw = options.snapshot.raw ?? !this.gram;
     }
   }
 
@@ -203,10 +230,23 @@ class Compiler {
     const outputs: ValueSpec[] = [{ name: GRAPH_NAMES.logits, dims: ['batch', m.outputs] }];
     if (this.snapshot) {
       const { states, nonlinear, final, n } = this.snapshot;
-      if (states.length > 0) {
-        this.g.node('Concat', states.map((s) => this.unsqueeze0(s)), { axis: 0 }, GRAPH_NAMES.states);
-        this.g.node('Concat', nonlinear.map((s) => this.unsqueeze0(s)), { axis: 0 }, GRAPH_NAMES.nonlinear);
-        outputs.push({ name: GRAPH_NAMES.states, dims: [states.length, 'batch', n] }, { name: GRAPH_NAMES.nonlinear, dims: [states.length, 'batch', n] });
+      const S = states.length;
+      if (S > 0) {
+        // [S·batch, n]: the sampled [batch, n] rows stacked step-major (row s·batch + i)
+        const stack = (rows: string[]): string => (rows.length === 1 ? rows[0]! : this.g.node('Concat', rows, { axis: 0 }));
+        const X = this.gram || this.raw ? stack(states) : '';
+        const F = this.gram || this.raw ? stack(nonlinear) : '';
+        if (this.raw) {
+          this.g.node('Reshape', [X, this.g.int64([S, -1, n])], {}, GRAPH_NAMES.states);
+          this.g.node('Reshape', [F, this.g.int64([S, -1, n])], {}, GRAPH_NAMES.nonlinear);
+          outputs.push({ name: GRAPH_NAMES.states, dims: [S, 'batch', n] }, { name: GRAPH_NAMES.nonlinear, dims: [S, 'batch', n] });
+        }
+        if (this.gram) {
+          // Xᵀ X in one GEMM (transA; no materialised transpose)
+          this.g.node('Gemm', [X, X], { transA: 1 }, GRAPH_NAMES.stateGram);
+          this.g.node('Gemm', [F, F], { transA: 1 }, GRAPH_NAMES.nonlinearGram);
+          outputs.push({ name: GRAPH_NAMES.stateGram, dims: [n, n] }, { name: GRAPH_NAMES.nonlinearGram, dims: [n, n] });
+        }
       }
       this.g.node('Identity', [final], {}, GRAPH_NAMES.final);
       outputs.push({ name: GRAPH_NAMES.final, dims: ['batch', n] });
@@ -244,10 +284,6 @@ class Compiler {
     if (v.layout === 'nchw') return v;
     const nat = this.toNative(v);
     return { name: this.g.node('Transpose', [nat.name], { perm: [0, 3, 1, 2] }), shape: v.shape, layout: 'nchw' };
-  }
-
-  private unsqueeze0(name: string): string {
-    return this.g.node('Unsqueeze', [name, this.g.int64([0])]);
   }
 
   // ───────────── layers ─────────────
@@ -524,8 +560,10 @@ class Compiler {
   }
 
   private reducedBlock(block: ReducedBlock, entry: Val | null): Val {
-    const { n, k, m } = block;
-    const z0 = entry ? this.linearMap(this.blockEntry(entry, n).name, block.E, k, n, 'reduced block E') : this.zeros([k]);
+    const { k, m } = block;
+    // E's input size: n, or k when APoZ folded E into the layer before (E = identity of size k)
+    const eIn = block.E.type === 'identity' ? block.E.size : block.E.type === 'dense' ? block.E.weight.shape[1]! : block.E.type === 'select' ? block.E.from : block.n;
+    const z0 = entry ? this.linearMap(this.blockEntry(entry, eIn).name, block.E, k, eIn, 'reduced block E') : this.zeros([k]);
 
     let inner: (z: string) => string;
     if (block.M.type === 'dense') {
@@ -564,6 +602,7 @@ class Compiler {
     }
     const zEnd = this.unroll(z0, f);
     // D = identity hands z itself on (size k), e.g. to a following 'scatter' layer
+    const n = block.n;
     const outSize = block.D.type === 'identity' ? k : n;
     const xEnd = this.linearMap(zEnd, block.D, outSize, k, 'reduced block D');
     return { name: xEnd, shape: entry && outSize === n && prod(entry.shape) === n ? [...entry.shape] : [outSize], layout: 'flat' };

@@ -1,1 +1,2 @@
 export * from './solver.js';
+export * from './reducer.js';

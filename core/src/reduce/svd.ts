@@ -1,0 +1,32 @@
+/**
+ * SVD of the ODE block matrix, for weight truncation (Denton et al. 2014; Girshick 2015).
+ */
+import { SingularValueDecomposition } from 'ml-matrix';
+import { checkFinite } from '../errors.js';
+import type { OdeBlock } from '../ir/types.js';
+import { denseA, matrixData, toMl } from './dense.js';
+
+/** `A = Φ Σ Ψᵀ`, row-major float64, singular values descending. */
+export interface BlockSvd {
+  n: number;
+  /** Φ, `n × n` */
+  left: Float64Array;
+  /** σ, descending */
+  singularValues: number[];
+  /** Ψ, `n × n` */
+  right: Float64Array;
+}
+
+/** Full SVD of the block's dense matrix A (conv blocks are materialised to their Toeplitz matrix). */
+export function blockSvd(block: OdeBlock): BlockSvd {
+  const A = denseA(block);
+  checkFinite(A, 'the ODE block matrix A');
+  const n = block.n;
+  const svd = new SingularValueDecomposition(toMl(A, n, n), { autoTranspose: true });
+  return {
+    n,
+    left: matrixData(svd.leftSingularVectors),
+    singularValues: [...svd.diagonal],
+    right: matrixData(svd.rightSingularVectors),
+  };
+}

@@ -1,0 +1,169 @@
+import {
+  OdemorError,
+  blockCost,
+  check,
+  checkDim,
+  checkFinite,
+  denseARows,
+  requireOdeBlock,
+  toTensor32,
+  withReducedBlock,
+  type Layer,
+  type LinearMap,
+  type ModelIR,
+  type OdeBlock,
+  type ReduceDims,
+  type ReducedBlock,
+  type ReducedModel,
+  type Reducer,
+  type ReducerFitContext,
+} from '@odemor/core';
+
+/** How neurons are scored; the `k` highest-scoring neurons are kept. */
+export type ApozScore = 'magnitude' | 'zero-fraction';
+
+/** Options of the 'apoz' reducer. */
+export interface ApozReducerOptions {
+  /**
+   * `magnitude` (default, the paper's choice for tanh blocks): mean |x_c(t_end)| over the data;
+   * `zero-fraction`: 1 − APoZ, the fraction of non-zero final activations (Hu et al. 2016, for ReLU).
+   */
+  score?: ApozScore;
+  /**
+   * Restrict a dense layer directly before the block to rows S (then E = I_k) and a dense layer directly
+   * after it to columns S (then D = I_k). Default true. When false, or when the neighbour is not a dense
+   * layer, E selects S and D scatters back to n.
+   */
+  adjustNeighbours?: boolean;
+}
+
+/** Indices of the `k` highest scores, sorted ascending; ties go to the lower index. */
+export function topKNeurons(scores: ArrayLike<number>, k: number): number[] {
+  const order = Array.from({ length: scores.length }, (_, i) => i);
+  order.sort((a, b) => scores[b]! - scores[a]! || a - b);
+  return order.slice(0, k).sort((a, b) => a - b);
+}
+
+/**
+ * APoZ neuron pruning adapted to Neural ODEs (Hu et al. 2016; the paper scores tanh neurons by the mean
+ * absolute final state). Keeps the k highest-scoring neurons S:
+ * `E = select S, M = A[S,S], c = b[S], N = I, Zr = Z[S,:], D = scatter S`, and folds E / D into a
+ * directly adjacent dense layer (rows / columns S) when there is one.
+ */
+export class ApozReducer implements Reducer {
+  readonly name = 'apoz';
+  readonly needsSnapshots = true;
+  private readonly score: ApozScore;
+  private readonly adjust: boolean;
+  private model?: ModelIR;
+  private block?: OdeBlock;
+  private scores?: Float64Array;
+
+  constructor(options: ApozReducerOptions = {}) {
+    const score = options.score ?? 'magnitude';
+    check(score === 'magnitude' || score === 'zero-fraction', `reducer 'apoz': option score must be 'magnitude' or 'zero-fraction', got '${String(score)}'`, 'CONFIG');
+    check(options.adjustNeighbours === undefined || typeof options.adjustNeighbours === 'boolean',
+      `reducer 'apoz': option adjustNeighbours must be true or false, got ${String(options.adjustNeighbours)}`, 'CONFIG');
+    this.score = score;
+    this.adjust = options.adjustNeighbours ?? true;
+  }
+
+  /** Reads the per-neuron final-time statistics of the snapshot set. */
+  fit(context: ReducerFitContext): void {
+    const block = requireOdeBlock(context.model, this.name);
+    const s = context.snapshots;
+    if (!s) throw new OdemorError('REDUCER', `reducer 'apoz' needs snapshots (final-time neuron statistics) but the fit context has none; run a snapshot pass first`);
+    const stat = this.score === 'magnitude' ? s.final?.meanAbs : s.final?.zeroFraction;
+    const what = this.score === 'magnitude' ? 'final.meanAbs' : 'final.zeroFraction';
+    check(stat && stat.length === block.n, `reducer 'apoz': snapshots.${what} has ${stat ? stat.length : 0} entries, the ODE block has n = ${block.n}`, 'SHAPE');
+    checkFinite(stat, `reducer 'apoz': snapshots.${what}`);
+    this.scores = this.score === 'magnitude' ? Float64Array.from(stat) : Float64Array.from(stat, (z) => 1 - z);
+    this.model = context.model;
+    this.block = block;
+  }
+
+  reduce(dims: ReduceDims): ReducedModel {
+    const { model, block, scores } = this;
+    if (!model || !block || !scores) throw new OdemorError('REDUCER', `reducer 'apoz': call fit() before reduce()`);
+    const n = block.n;
+    const k = checkDim(this.name, 'k (neurons kept)', dims?.k, n);
+    const S = topKNeurons(scores, k);
+    const A = denseARows(block, S); // k×n
+    const M = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) M[i * k + j] = A[i * n + S[j]!]!;
+    let E: LinearMap = { type: 'select', indices: [...S], from: n };
+    let D: LinearMap = { type: 'scatter', indices: [...S], to: n };
+    const pre = [...model.pre];
+    const post = [...model.post];
+    const adjusted = { pre: false, post: false };
+    const last = pre[pre.length - 1];
+    if (this.adjust && last?.type === 'dense' && last.weight.shape[0] === n) {
+      pre[pre.length - 1] = restrictRows(last, S);
+      E = { type: 'identity', size: k };
+      adjusted.pre = true;
+    }
+    const next = post[0];
+    if (this.adjust && next?.type === 'dense' && next.weight.shape[1] === n) {
+      post[0] = restrictColumns(next, S);
+      D = { type: 'identity', size: k };
+      adjusted.post = true;
+    }
+    const reduced: ReducedBlock = {
+      kind: 'reduced',
+      method: this.name,
+      n,
+      k,
+      m: k,
+      E,
+      M: { type: 'dense', weight: toTensor32(M, [k, k]) },
+      c: toTensor32(S.map((i) => block.b.data[i]!), [k]),
+      N: { type: 'identity', size: k },
+      D,
+      activation: block.activation,
+    };
+    if (block.Z) {
+      const p = block.Z.shape[1] ?? 1;
+      const Zr = new Float64Array(k * p);
+      S.forEach((i, r) => {
+        for (let j = 0; j < p; j++) Zr[r * p + j] = block.Z!.data[i * p + j]!;
+      });
+      reduced.Zr = toTensor32(Zr, [k, p]);
+    }
+    const cost = blockCost(reduced);
+    return {
+      method: this.name,
+      dims: { k },
+      model: withReducedBlock(model, reduced, { pre, post }),
+      diagnostics: {
+        stateDim: cost.stateDim,
+        activations: cost.activations,
+        params: cost.params,
+        macsPerRhs: cost.macsPerRhs,
+        projectionParams: cost.projectionParams,
+        points: S,
+        score: this.score,
+        keptScores: S.map((i) => scores[i]!),
+        adjusted,
+      },
+    };
+  }
+}
+
+/** A dense layer [n, in] restricted to rows S: [k, in], bias[S]. */
+function restrictRows(layer: Extract<Layer, { type: 'dense' }>, S: number[]): Layer {
+  const inp = layer.weight.shape[1]!;
+  const w = new Float32Array(S.length * inp);
+  S.forEach((i, r) => w.set(layer.weight.data.subarray(i * inp, (i + 1) * inp), r * inp));
+  const out: Layer = { ...layer, weight: { shape: [S.length, inp], data: w } };
+  if (layer.bias) out.bias = { shape: [S.length], data: Float32Array.from(S, (i) => layer.bias!.data[i]!) };
+  return out;
+}
+
+/** A dense layer [out, n] restricted to columns S: [out, k]. */
+function restrictColumns(layer: Extract<Layer, { type: 'dense' }>, S: number[]): Layer {
+  const [o, n] = layer.weight.shape as [number, number];
+  const k = S.length;
+  const w = new Float32Array(o * k);
+  for (let r = 0; r < o; r++) S.forEach((i, j) => (w[r * k + j] = layer.weight.data[r * n + i]!));
+  return { ...layer, weight: { shape: [o, k], data: w } };
+}

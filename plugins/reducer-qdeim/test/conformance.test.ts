@@ -1,0 +1,5 @@
+import { it } from 'vitest';
+import { reducerConformance } from '@odemor/conformance';
+import { QdeimReducer } from '../src/index.js';
+
+reducerConformance(it, () => new QdeimReducer());

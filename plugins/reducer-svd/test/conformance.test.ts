@@ -1,0 +1,5 @@
+import { it } from 'vitest';
+import { reducerConformance } from '@odemor/conformance';
+import { SvdReducer } from '../src/index.js';
+
+reducerConformance(it, () => new SvdReducer(), { needsSnapshots: false, supports: { interpolationPoints: false } });

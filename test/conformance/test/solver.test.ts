@@ -1,0 +1,123 @@
+/**
+ * Tests of the solver kit itself: it passes on correct solvers of other orders (Kutta 3, adaptive
+ * Bogacki–Shampine 3(2)), and each of its checks fails on a solver with the matching defect.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { describe, it } from 'vitest';
+import type { ExpectStatic } from 'vitest';
+import { ExplicitRungeKuttaSolver, type ButcherTableau, type RhsFn, type SolveOptions, type SolveResult, type Solver } from '@odemor/core';
+import { solverConformance, type ConformanceIt } from '../src/index.js';
+
+const KUTTA3: ButcherTableau = { a: [[0, 0, 0], [0.5, 0, 0], [-1, 2, 0]], b: [1 / 6, 2 / 3, 1 / 6], c: [0, 0.5, 1], order: 3 };
+const BS23: ButcherTableau = {
+  a: [[0, 0, 0, 0], [1 / 2, 0, 0, 0], [0, 3 / 4, 0, 0], [2 / 9, 1 / 3, 4 / 9, 0]],
+  b: [2 / 9, 1 / 3, 4 / 9, 0],
+  bHat: [7 / 24, 1 / 4, 1 / 3, 1 / 8],
+  c: [0, 1 / 2, 3 / 4, 1],
+  order: 3,
+  embeddedOrder: 2,
+};
+
+solverConformance(it, () => new ExplicitRungeKuttaSolver('kutta3', KUTTA3, false));
+solverConformance(it, () => new ExplicitRungeKuttaSolver('bs23', BS23, true, { rtol: 1e-6 }));
+
+/** A solver delegating to `inner`, with `solve` replaced. */
+function wrap(inner: Solver, solve: (rhs: RhsFn, x0: tf.Tensor2D, o: SolveOptions) => SolveResult, extra: Partial<Solver> = {}): Solver {
+  return {
+    name: inner.name,
+    order: inner.order,
+    adaptive: inner.adaptive,
+    ...(inner.tableau ? { tableau: inner.tableau } : {}),
+    solve,
+    ...extra,
+  };
+}
+
+/** Register the kit on `factory` with a collecting `it`; returns a runner of the tests whose name matches. */
+function collect(factory: () => Solver): (name: RegExp, expect: ExpectStatic) => Promise<{ passed: string[]; failed: string[] }> {
+  const tests = new Map<string, (ctx: { expect: ExpectStatic }) => unknown>();
+  const fakeIt: ConformanceIt = (name, fn) => void tests.set(name, fn);
+  solverConformance(fakeIt, factory, { group: false });
+  return async (name, expect) => {
+    await tf.setBackend('cpu');
+    const passed: string[] = [];
+    const failed: string[] = [];
+    for (const [n, fn] of tests) {
+      if (!name.test(n)) continue;
+      try {
+        await fn({ expect });
+        passed.push(n);
+      } catch {
+        failed.push(n);
+      }
+    }
+    if (passed.length + failed.length === 0) throw new Error(`no collected test matches ${name}`);
+    return { passed, failed };
+  };
+}
+
+const rk = (tab: ButcherTableau, name = 'x') => () => new ExplicitRungeKuttaSolver(name, tab, false);
+
+describe('the solver kit catches defects', () => {
+  const control = collect(rk(KUTTA3));
+  const mislabeled = collect(() => wrap(new ExplicitRungeKuttaSolver('k3', KUTTA3, false), (r, x, o) => new ExplicitRungeKuttaSolver('k3', KUTTA3, false).solve(r, x, o), { order: 4 }));
+  const badTableau = collect(() => wrap(rk(KUTTA3)(), (r, x, o) => rk(KUTTA3)().solve(r, x, o), { tableau: { ...KUTTA3, b: [0.2, 0.6, 0.1] } }));
+  const frozenTime = collect(() => {
+    const inner = rk(KUTTA3)();
+    // evaluates every stage (and the input) at the start of its step: wrong on time-dependent problems
+    return wrap(inner, (rhs, x0, o) => {
+      const snap = (t: number) => o.t0 + Math.floor((t - o.t0) / o.dt + 1e-9) * o.dt;
+      const { input, ...rest } = o;
+      return inner.solve((t, x, u) => rhs(snap(t), x, u), x0, { ...rest, ...(input ? { input: (t: number) => input(snap(t)) } : {}) });
+    });
+  });
+  const noHooks = collect(() => {
+    const inner = rk(KUTTA3)();
+    return wrap(inner, (rhs, x0, { hooks: _h, ...rest }) => inner.solve(rhs, x0, rest));
+  });
+  const leaky = collect(() => {
+    const inner = rk(KUTTA3)();
+    return wrap(inner, (rhs, x0, o) => {
+      tf.zeros([1]);
+      return inner.solve(rhs, x0, o);
+    });
+  });
+  const lax = collect(() => {
+    const inner = rk(KUTTA3)();
+    return wrap(inner, (rhs, x0, o) => (o.dt <= 0 || o.t1 < o.t0 ? { y: tf.clone(x0), stats: { nfe: 0, accepted: 0, rejected: 0 } } : inner.solve(rhs, x0, o)));
+  });
+  const detached = collect(() => {
+    const inner = rk(KUTTA3)();
+    return wrap(inner, (rhs, x0, o) => {
+      const res = inner.solve(rhs, x0, o);
+      const y = tf.tensor2d(res.y.arraySync());
+      res.y.dispose();
+      return { ...res, y };
+    });
+  });
+  const coupled = collect(() => {
+    const inner = rk(KUTTA3)();
+    // leaks information across the batch: adds a bit of the batch mean to every row
+    return wrap(inner, (rhs, x0, o) => inner.solve((t, x, u) => tf.tidy(() => tf.add(rhs(t, x, u), tf.mul(tf.mean(x, 0, true), 1e-3))), x0, o));
+  });
+
+  const cases: [string, typeof control, RegExp][] = [
+    ['a declared order higher than the real one', mislabeled, /order \d in float64/],
+    ['an inconsistent tableau', badTableau, /consistent explicit tableau/],
+    ['stages evaluated at the wrong times', frozenTime, /stage times/],
+    ['hooks that never fire', noHooks, /hooks\.step/],
+    ['leaked tensors', leaky, /frees its intermediates/],
+    ['bad arguments accepted', lax, /rejects dt|rejects t1/],
+    ['a solve that breaks the gradient tape', detached, /gradients flow/],
+    ['rows of a batch that influence each other', coupled, /batch/],
+  ];
+  for (const [label, run, pattern] of cases) {
+    it(`fails on ${label}, passes the same tests on the correct solver`, async ({ expect }) => {
+      const bad = await run(pattern, expect);
+      expect(bad.failed.length, `tests passed on the defective solver: ${bad.passed.join('; ')}`).toBeGreaterThan(0);
+      const good = await control(pattern, expect);
+      expect(good.failed, 'the same tests on the correct solver').toEqual([]);
+    });
+  }
+});
