@@ -78,9 +78,24 @@ export function validateConfigObject(
 ): LoadedConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(file, parsed.error.issues.map((issue) => describeIssue(issue, raw, source)));
+    throw new ConfigError(file, flattenUnions(parsed.error.issues).map((issue) => describeIssue(issue, raw, source)));
   }
   return { config: parsed.data, file, baseDir: file === '<inline>' ? process.cwd() : path.dirname(file) };
+}
+
+/**
+ * A union (e.g. `train: {…} | false`) reports one issue list per branch. When some branch got past
+ * the type check (its issues sit deeper than the union itself), report that branch's issues instead,
+ * so `train: { epochs: many }` says `train.epochs: expected number` rather than "invalid value".
+ */
+function flattenUnions(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+    const depth = (branch: z.core.$ZodIssue[]) => Math.max(...branch.map((b) => b.path.length));
+    const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0]!;
+    if (depth(best) === 0) return [issue];
+    return flattenUnions(best.map((b) => ({ ...b, path: [...issue.path, ...b.path] }) as z.core.$ZodIssue));
+  });
 }
 
 function describeIssue(
@@ -93,7 +108,7 @@ function describeIssue(
   let locPath = keyPath;
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
-    const parentKey = keyPath.length ? keyPath.join('.') : 'the top level';
+    const parentKey = keyPath.length ? formatKey(keyPath) : 'the top level';
     message = `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} in ${parentKey}`;
     locPath = [...keyPath, keys[0]!];
   } else if (issue.code === 'invalid_type') {
@@ -101,6 +116,10 @@ function describeIssue(
     message = actual === undefined ? `is required (expected ${issue.expected})` : `expected ${issue.expected}, got ${JSON.stringify(actual)}`;
   } else if (issue.code === 'invalid_value') {
     message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(valueAt(raw, keyPath))}`;
+  } else if ((issue.code === 'too_small' || issue.code === 'too_big') && issue.origin === 'number') {
+    const bound = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
+    const op = issue.code === 'too_small' ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<';
+    message = `must be ${op} ${bound}, got ${JSON.stringify(valueAt(raw, keyPath))}`;
   } else if (issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'custom') {
     const v = valueAt(raw, keyPath);
     if (v !== undefined && typeof v !== 'object') message = `${issue.message} (got ${JSON.stringify(v)})`;
@@ -110,7 +129,7 @@ function describeIssue(
     const first = issue.errors.flat()[0];
     if (first) message += `: ${first.message}`;
   }
-  const problem: ConfigProblem = { key: keyPath.join('.'), message };
+  const problem: ConfigProblem = { key: formatKey(keyPath), message };
   if (source) {
     const loc = locate(source.doc, locPath);
     if (loc !== undefined) {
@@ -121,6 +140,11 @@ function describeIssue(
     }
   }
   return problem;
+}
+
+/** `reducers[0].dims[1]` */
+function formatKey(keys: (string | number)[]): string {
+  return keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
 }
 
 function valueAt(raw: unknown, keys: (string | number)[]): unknown {
