@@ -202,6 +202,11 @@ export interface SnapshotSet {
 
 export interface Snapshotter {
   readonly name: string;
+  /**
+   * true when the snapshotter only needs batch Gram matrices (`SnapshotBatch.gram`): the pipeline then
+   * asks the runtime for natively computed Grams and no raw rows.
+   */
+  readonly prefersGram?: boolean;
   begin(n: number): void;
   consume(batch: SnapshotBatch): void;
   finish(): SnapshotSet;

@@ -93,7 +93,7 @@ export class GramAccumulator {
    * Add a precomputed batch Gram matrix `Σ_batch x xᵀ` (n×n row-major, symmetric; only its upper
    * triangle is read). `count` is the number of snapshot rows it summarizes, for bookkeeping.
    */
-  addGram(gram: Float64Array, count = 0): void {
+  addGram(gram: Float32Array | Float64Array, count = 0): void {
     const n = this.n;
     if (gram.length !== n * n) throw new OdemorError('SHAPE', `GramAccumulator.addGram: expected ${n}×${n} = ${n * n} values; got ${gram.length}`);
     const n4 = this.n4;

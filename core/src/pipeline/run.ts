@@ -187,7 +187,13 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     const total = Math.min(limit ?? Infinity, dataset.info.trainSize);
     let done = 0;
     for await (const b of dataset.batches('train', batch, { limit: total })) {
-      const sb = await snapRuntime.snapshotBatch!(model, b.x, b.size, { every, solver, ...(solver.tableau ? { tableau: solver.tableau } : {}) });
+      const sb = await snapRuntime.snapshotBatch!(model, b.x, b.size, {
+        every,
+        solver,
+        ...(solver.tableau ? { tableau: solver.tableau } : {}),
+        // native Gram matrices when the snapshotter only needs those (the tfjs runtime ignores the flag)
+        ...(snapshotter.prefersGram ? { gram: true, raw: false } : {}),
+      });
       await exp.hooks.snapshotBatch.promise(sb);
       snapshotter.consume(sb);
       done += b.size;

@@ -90,6 +90,10 @@ function findNonFinite(data: Float32Array, n: number): { row: number; col: numbe
 export class StreamSnapshotter implements Snapshotter {
   readonly name = 'stream';
   readonly options: Readonly<Resolved>;
+  /** in gram mode, natively computed batch Grams (`SnapshotBatch.gram`) are all it needs */
+  get prefersGram(): boolean {
+    return this.options.mode === 'gram';
+  }
   private n = 0;
   private started = false;
   private batches = 0;
@@ -137,11 +141,15 @@ export class StreamSnapshotter implements Snapshotter {
     const { count, samples } = batch;
     if (!Number.isInteger(count) || count < 0) throw new OdemorError('SHAPE', `${where}: count must be a non-negative integer; got ${count}`);
     if (!Number.isInteger(samples) || samples < 0) throw new OdemorError('SHAPE', `${where}: samples must be a non-negative integer; got ${samples}`);
-    for (const [key, arr, rows] of [
-      ['states', batch.states, count],
-      ['nonlinear', batch.nonlinear, count],
-      ['final', batch.final, samples],
-    ] as const) {
+    const gram = batch.gram;
+    if (gram && this.options.mode === 'exact' && count > 0 && batch.states.length === 0) {
+      throw new OdemorError('ARGUMENT', `${where}: exact mode needs the raw snapshot rows, but the batch carries only Gram matrices`);
+    }
+    const checks: (readonly [string, Float32Array, number])[] = [['final', batch.final, samples]];
+    // with native Grams the raw rows may be absent
+    if (!gram || batch.states.length > 0) checks.push(['states', batch.states, count], ['nonlinear', batch.nonlinear, count]);
+    if (gram && this.options.mode === 'gram') checks.push(['gram.states', gram.states, n], ['gram.nonlinear', gram.nonlinear, n]);
+    for (const [key, arr, rows] of checks) {
       if (arr.length !== rows * n) {
         throw new OdemorError('SHAPE', `${where}: ${key} has ${arr.length} values; expected [${rows}, ${n}] = ${rows * n}`);
       }
@@ -162,7 +170,10 @@ export class StreamSnapshotter implements Snapshotter {
     }
 
     if (count > 0) {
-      if (this.options.mode === 'gram') {
+      if (this.options.mode === 'gram' && gram) {
+        this.stateGram!.addGram(gram.states, count);
+        this.nonlinearGram!.addGram(gram.nonlinear, count);
+      } else if (this.options.mode === 'gram') {
         this.stateGram!.add(batch.states, count);
         this.nonlinearGram!.add(batch.nonlinear, count);
       } else {

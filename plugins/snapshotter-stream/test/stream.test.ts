@@ -244,3 +244,44 @@ describe('@odemor/snapshotter-stream', () => {
     expect(new StreamSnapshotter({ dims: 'auto' }).options.energy).toBe(0.9999);
   });
 });
+
+describe('natively computed batch Grams', () => {
+  it('summing batch Grams gives the same bases as the raw rows', async () => {
+    const { StreamSnapshotter } = await import('../src/index.js');
+    const n = 6;
+    const rows = 40;
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5);
+    const batches = [0, 1].map(() => {
+      const states = Float32Array.from({ length: rows * n }, rnd);
+      const nonlinear = states.map(Math.tanh);
+      const final = Float32Array.from({ length: 4 * n }, rnd);
+      return { n, states, nonlinear, count: rows, final, samples: 4 };
+    });
+    const gramOf = (x: Float32Array) => {
+      const g = new Float32Array(n * n);
+      for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) g[i * n + j] += x[r * n + i]! * x[r * n + j]!;
+      return g;
+    };
+    const raw = new StreamSnapshotter({});
+    const native = new StreamSnapshotter({});
+    expect(native.prefersGram).toBe(true);
+    raw.begin(n);
+    native.begin(n);
+    for (const b of batches) {
+      raw.consume(b);
+      native.consume({ ...b, states: new Float32Array(0), nonlinear: new Float32Array(0), gram: { states: gramOf(b.states), nonlinear: gramOf(b.nonlinear) } });
+    }
+    const a = raw.finish();
+    const c = native.finish();
+    expect(c.snapshots).toBe(a.snapshots);
+    a.stateSingularValues.forEach((s, i) => expect(c.stateSingularValues[i]).toBeCloseTo(s, 3));
+    a.nonlinearSingularValues.forEach((s, i) => expect(c.nonlinearSingularValues[i]).toBeCloseTo(s, 3));
+    const exact = new StreamSnapshotter({ mode: 'exact' });
+    expect(exact.prefersGram).toBe(false);
+    exact.begin(n);
+    expect(() => exact.consume({ ...batches[0]!, states: new Float32Array(0), nonlinear: new Float32Array(0), gram: { states: new Float32Array(n * n), nonlinear: new Float32Array(n * n) } })).toThrow(
+      /exact mode needs the raw snapshot rows/,
+    );
+  });
+});
