@@ -3,10 +3,12 @@ import { parseArgs } from 'node:util';
 import { Experiment } from '../container.js';
 import { OdemorError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { discoverInstalled, importPlugin } from '../plugins/resolve.js';
+import { discoverInstalled, importPlugin, resolveUse } from '../plugins/resolve.js';
 import { runExperiment } from '../pipeline/run.js';
 import { resultsTable } from '../pipeline/results.js';
-import { coreModelsPlugin } from '../tfjs/index.js';
+import { coreModelsPlugin, loadModel, validateModel } from '../tfjs/index.js';
+import type { ModelIR } from '../ir/types.js';
+import type { ButcherTableau } from '../extension-points.js';
 import { ProgressReporter } from './progress.js';
 
 const USAGE = `odemor — compress and accelerate trained Neural ODEs
@@ -131,15 +133,39 @@ async function cmdPlugins(rest: string[], io: { out: NodeJS.WriteStream; err: No
 }
 
 async function cmdExport(rest: string[], io: { out: NodeJS.WriteStream }): Promise<number> {
-  const { values, positionals } = parse(rest, { out: { type: 'string' }, solver: { type: 'string' } });
-  if (positionals.length !== 1 || !values.out) throw new OdemorError('ARGUMENT', 'usage: odemor export <model.odemor> --out <model.onnx>');
-  let onnx: any;
-  try {
-    onnx = await import(await importPlugin('@odemor/runtime-onnx', process.cwd()).then(() => '@odemor/runtime-onnx'));
-  } catch (e) {
-    throw new OdemorError('PLUGIN', `odemor export needs @odemor/runtime-onnx: ${formatError(e)}`);
+  const { values, positionals } = parse(rest, { out: { type: 'string' }, solver: { type: 'string' }, dt: { type: 'string' }, threads: { type: 'string' } });
+  if (positionals.length !== 1 || !values.out) throw new OdemorError('ARGUMENT', 'usage: odemor export <model.odemor> --out <model.onnx> [--solver rk4] [--dt 0.1]');
+  let model = await loadModel(positionals[0]!);
+  if (values.solver || values.dt) {
+    const dt = values.dt === undefined ? model.solver.dt : Number(values.dt);
+    if (!(dt > 0) || !Number.isFinite(dt)) throw new OdemorError('ARGUMENT', `--dt must be a positive number, got '${values.dt}'`);
+    model = { ...model, solver: { ...model.solver, ...(values.solver ? { use: String(values.solver) } : {}), dt } };
   }
-  const file = await onnx.exportModelFile(positionals[0], String(values.out), { ...(values.solver ? { solver: String(values.solver) } : {}) });
-  io.out.write(`wrote ${file}\n`);
+  validateModel(model);
+  const exp = new Experiment();
+  await exp.use(coreModelsPlugin);
+  const solverName = await resolveUse(exp, 'Solver', model.solver.use, process.cwd());
+  const solver = exp.factory('Solver', solverName)({});
+  if (solver.adaptive || !solver.tableau) {
+    throw new OdemorError('RUNTIME', `solver '${solverName}' is adaptive and cannot be unrolled into a static ONNX graph; export with a fixed-step solver, e.g. --solver rk4 --dt 0.1`);
+  }
+  const onnxName = '@odemor/runtime-onnx';
+  let onnx: { compileModel: (m: ModelIR, o: { tableau: ButcherTableau }) => Uint8Array; saveOnnx: (p: string, b: Uint8Array) => Promise<void>; loadOnnxFile: (p: string) => Promise<{ dispose: () => Promise<void> }> };
+  try {
+    onnx = await import(onnxName);
+  } catch (e) {
+    throw new OdemorError('PLUGIN', `odemor export needs ${onnxName} installed: ${formatError(e)}`);
+  }
+  const bytes = onnx.compileModel(model, { tableau: solver.tableau });
+  const out = path.resolve(String(values.out));
+  await onnx.saveOnnx(out, bytes);
+  // check that onnxruntime loads what was written
+  const loaded = await onnx.loadOnnxFile(out);
+  await loaded.dispose();
+  io.out.write(`wrote ${path.relative(process.cwd(), out) || out} (${(bytes.length / 1024).toFixed(1)} KiB; input 'x' [batch, ${inputDims(model).join(', ')}], output 'logits' [batch, ${model.outputs}]; ${solverName}, dt ${model.solver.dt} on [${model.solver.t0}, ${model.solver.t1}])\n`);
   return 0;
+}
+
+function inputDims(model: ModelIR): number[] {
+  return model.input.kind === 'tensor' ? model.input.shape : [model.input.steps, model.input.features];
 }

@@ -1,6 +1,6 @@
 import { OdemorError } from '../errors.js';
 import { listTensors } from '../model/params.js';
-import type { Block, Layer, LinearMap, ModelIR, Tensor32 } from './types.js';
+import type { Block, Layer, LinearMap, ModelIR, ReducedBlock, Tensor32 } from './types.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -93,6 +93,20 @@ export function preOutputShape(model: ModelIR): number[] {
   return shape;
 }
 
+/** Input size of a reduced block: what E reads (n, or k when E is the identity after folding). */
+export function blockInputSize(block: ReducedBlock): number {
+  switch (block.E.type) {
+    case 'identity':
+      return block.E.size;
+    case 'dense':
+      return block.E.weight.shape[1]!;
+    case 'select':
+      return block.E.from;
+    default:
+      return block.n;
+  }
+}
+
 /** Output size of the block (length of x(t_end), or of D z(t_end) for a reduced block). */
 export function blockOutputSize(block: Block): number {
   if (block.kind === 'ode') return block.n;
@@ -133,7 +147,11 @@ function checkBlock(model: ModelIR): void {
   if (!(Number.isInteger(b.n) && b.n >= 1)) shapeErr(`block: n = ${b.n} must be a positive integer`);
   const n = b.n;
   const pre = preOutputShape(model);
-  if (prod(pre) !== n) shapeErr(`block: pre layers produce ${fmt(pre)} (${prod(pre)} values) but the block has n = ${n}`);
+  // a reduced block reads E's input: n, or k when E was folded into the layer before (APoZ)
+  const entry = b.kind === 'reduced' ? blockInputSize(b) : n;
+  if (model.input.kind === 'tensor' && prod(pre) !== entry) {
+    shapeErr(`block: pre layers produce ${fmt(pre)} (${prod(pre)} values) but the block ${b.kind === 'reduced' ? `reads ${entry}` : `has n = ${n}`}`);
+  }
   const p = model.input.kind === 'sequence' ? model.input.features : undefined;
   if (b.kind === 'ode') {
     switch (b.A.type) {
@@ -169,10 +187,10 @@ function checkBlock(model: ModelIR): void {
   // E: x (n) → z (k)
   switch (b.E.type) {
     case 'identity':
-      if (b.E.size !== n || k !== n) shapeErr(`block.E (identity, size ${b.E.size}) needs k = n = ${b.E.size}; got n = ${n}, k = ${k}`);
+      if (b.E.size !== k) shapeErr(`block.E (identity, size ${b.E.size}) needs k = ${b.E.size}; got k = ${k}`);
       break;
     case 'dense':
-      expectShape(b.E.weight, [k, n], 'block.E.weight');
+      if (b.E.weight.shape.length !== 2 || b.E.weight.shape[0] !== k) shapeErr(`block.E.weight has shape ${fmt(b.E.weight.shape)}, expected [${k}, in]`);
       break;
     case 'select':
       if (b.E.indices.length !== k || b.E.from !== n) shapeErr(`block.E (select): ${b.E.indices.length} indices from ${b.E.from}, expected ${k} from ${n}`);
@@ -194,7 +212,7 @@ function checkBlock(model: ModelIR): void {
   checkInput(b.Zr, k, p, 'block.Zr');
   switch (b.D.type) {
     case 'identity':
-      if (b.D.size !== k || k !== n) shapeErr(`block.D (identity, size ${b.D.size}) needs k = n; got n = ${n}, k = ${k}`);
+      if (b.D.size !== k) shapeErr(`block.D (identity, size ${b.D.size}) needs k = ${b.D.size}; got k = ${k}`);
       break;
     case 'dense':
       if (b.D.weight.shape.length !== 2 || b.D.weight.shape[1] !== k) shapeErr(`block.D.weight has shape ${fmt(b.D.weight.shape)}, expected [out, ${k}]`);

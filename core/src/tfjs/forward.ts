@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { OdemorError } from '../errors.js';
 import type { RhsFn, Solver, SolveOptions, SolveResult, StepInfo } from '../extension-points.js';
 import type { Activation, Layer, LinearMap, ModelIR, OdeBlock, ReducedBlock } from '../ir/types.js';
-import { blockOutputShape } from '../ir/validate.js';
+import { blockInputSize, blockOutputShape } from '../ir/validate.js';
 import { listTensors } from '../model/params.js';
 import type { SyncHook } from 'tapable';
 
@@ -216,7 +216,7 @@ function prepareReduced(
 ): BlockProgram {
   const B = input.shape[0]!;
   const seq = model.input.kind === 'sequence';
-  const x0 = seq ? (tf.zeros([B, block.k]) as tf.Tensor2D) : applyMap(block.E, params, 'block.E', tf.reshape(preOut, [B, block.n]) as tf.Tensor2D);
+  const x0 = seq ? (tf.zeros([B, block.k]) as tf.Tensor2D) : applyMap(block.E, params, 'block.E', tf.reshape(preOut, [B, blockInputSize(block)]) as tf.Tensor2D);
   let Mz: (z: tf.Tensor2D) => tf.Tensor2D;
   if (block.M.type === 'dense') {
     const M = param(params, 'block.M.weight') as tf.Tensor2D;
