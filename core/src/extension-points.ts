@@ -253,9 +253,17 @@ export interface ReducedModel {
   diagnostics: ReducedDiagnostics;
 }
 
+/** What a fitted reducer can tell a report: the weight matrix's singular values, per-neuron scores. */
+export interface ReducerAnalysis {
+  weightSingularValues?: number[];
+  neuronScores?: number[];
+}
+
 export interface Reducer {
   readonly name: string;
   readonly needsSnapshots: boolean;
+  /** after `fit`: data for plots (optional) */
+  analysis?(): ReducerAnalysis;
   /** the expensive, once-per-experiment part: bases, points, scores */
   fit(context: ReducerFitContext): void | Promise<void>;
   /** cheap, once per dimension of a sweep */

@@ -48,6 +48,8 @@ export interface ResultRow {
   timings: number[];
   throughput: number;
   speedup: number;
+  /** for convolutional blocks: speedup against the convolutional original (`speedup` is against its Toeplitz form, the paper's baseline) */
+  speedupVsConv?: number;
   /** top-1 relative to the original's */
   relativeTop1: number;
   activations: number;

@@ -29,6 +29,56 @@ export function resultsTable(rows: ResultRow[]): string {
   return out.join('\n');
 }
 
+const METHOD_TITLES: Record<string, string> = {
+  deim: 'POD-DEIM',
+  qdeim: 'POD + Q-DEIM',
+  odeim: 'POD + oversampled DEIM',
+  svd: 'SVD weight truncation',
+  apoz: 'APoZ neuron pruning',
+};
+
+/**
+ * One table per method laid out like the paper's Tables II and III: a row per reduced dimension with
+ * accuracy and speedup directly after reduction and after fine-tuning.
+ */
+export function paperTables(rows: ResultRow[]): string {
+  const originals = rows.filter((r) => r.stage === 'original');
+  const methods = [...new Set(rows.filter((r) => r.stage !== 'original').map((r) => r.method))];
+  const out: string[] = [];
+  if (originals.length) {
+    out.push('| original | top-1 | top-3 | wall s | speedup | params | activations |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const o of originals) {
+      out.push(`| ${o.method === 'original-conv' ? 'convolutional' : o.method === 'original' && originals.length > 1 ? 'dense Toeplitz (baseline)' : 'original'} | ${pct(o.top1)} | ${pct(o.top3)} | ${fmt(o.wallSeconds, 4)} | ${fmt(o.speedup, 2)}× | ${int(o.params)} | ${int(o.activations)} |`);
+    }
+    out.push('');
+  }
+  const hasFt = rows.some((r) => r.stage === 'finetuned');
+  const hasConv = rows.some((r) => r.speedupVsConv !== undefined);
+  for (const m of methods) {
+    out.push(`### ${METHOD_TITLES[m] ?? m}`, '');
+    const head = ['dim', 'top-1', 'top-3', 'rel. top-1', 'speedup', ...(hasConv ? ['vs conv'] : []), ...(hasFt ? ['top-1 fine-tuned', 'top-3 fine-tuned'] : []), 'activations', 'params'];
+    out.push(`| ${head.join(' | ')} |`, `|${head.map(() => ' ---: ').join('|')}|`);
+    for (const r of rows.filter((x) => x.method === m && x.stage === 'reduced')) {
+      const ft = rows.find((x) => x.method === m && x.stage === 'finetuned' && x.dim === r.dim);
+      out.push(
+        `| ${[
+          r.points !== undefined && r.points !== r.dim ? `${r.dim} (m=${r.points})` : String(r.dim),
+          pct(r.top1),
+          pct(r.top3),
+          fmt(r.relativeTop1, 3),
+          `${fmt(r.speedup, 2)}×`,
+          ...(hasConv ? [`${fmt(r.speedupVsConv, 2)}×`] : []),
+          ...(hasFt ? [pct(ft?.top1), pct(ft?.top3)] : []),
+          int(r.activations),
+          int(r.params),
+        ].join(' | ')} |`,
+      );
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
 export function resultsMarkdown(res: ExperimentResults): string {
   const lines = [
     `# ${res.name}`,
@@ -47,6 +97,9 @@ export function resultsMarkdown(res: ExperimentResults): string {
   }
   lines.push(
     'Wall time is the median of the timed full passes over the test set; speedup and relative top-1 are against the original model.',
+    '',
+    paperTables(res.rows),
+    '## All rows',
     '',
     resultsTable(res.rows),
     '',

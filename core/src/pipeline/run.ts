@@ -18,7 +18,7 @@ import type { ModelIR } from '../ir/types.js';
 import { loadConfig, resolveConfigPath, validateConfigObject, type LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
-import { blockCost } from '../reduce/index.js';
+import { blockCost, blockSvd, denseA, toTensor32 } from '../reduce/index.js';
 import { coreModelsPlugin, initTfjs, train, loadModel, saveModel, validateModel } from '../tfjs/index.js';
 import { resultsMarkdown } from './results.js';
 import { writeFileAtomic } from '../util/index.js';
@@ -151,6 +151,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
       timings: ev.timings,
       throughput: ev.throughput,
       speedup: baseline.seconds / ev.wallSeconds,
+      ...(convSeconds !== undefined ? { speedupVsConv: convSeconds / ev.wallSeconds } : {}),
       relativeTop1: top1 / baseline.top1,
       activations: cost.activations,
       params: cost.params,
@@ -169,7 +170,19 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
   };
 
   const n = model.block.n;
-  await evaluateModel(model, 'original', 'original', 'original', n);
+  let convSeconds: number | undefined;
+  if (model.block.kind === 'ode' && model.block.A.type === 'conv') {
+    // the paper times reduced models against the dense Toeplitz form of the convolution (its baseline);
+    // the convolutional original is the honest one: both are evaluated, speedups are against Toeplitz
+    const toeplitz: ModelIR = { ...model, block: { ...model.block, A: { type: 'dense', weight: toTensor32(denseA(model.block), [n, n]) } } };
+    await evaluateModel(toeplitz, 'original (Toeplitz)', 'original', 'original', n);
+    convSeconds = (await evaluateModel(model, 'original (conv)', 'original', 'original-conv', n)).wallSeconds;
+    for (const r of rows) r.speedupVsConv = convSeconds / r.wallSeconds;
+  } else {
+    await evaluateModel(model, 'original', 'original', 'original', n);
+  }
+
+  const analysis: NonNullable<ExperimentResults['analysis']> = {};
 
   // ── snapshots ──
   const reducerInstances = config.reducers.map((r, i) => {
@@ -205,11 +218,15 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
   // ── reduce, evaluate, fine-tune ──
   for (const { cfg, name, reducer } of reducerInstances) {
     await reducer.fit({ model, ...(snapshots ? { snapshots } : {}), seed });
+    const info = reducer.analysis?.() ?? {};
+    if (info.weightSingularValues && !analysis.weightSingularValues) analysis.weightSingularValues = info.weightSingularValues;
+    if (info.neuronScores && name === 'apoz') analysis.apozScores = info.neuronScores;
     const dims = expandDims(cfg, snapshots, n);
     await exp.hooks.beforeReduce.promise(name, dims);
     for (const d of dims) {
       let reduced: ReducedModel = reducer.reduce(d);
       reduced = await exp.hooks.reduced.promise(reduced);
+      if (name === 'deim' && reduced.diagnostics.points && !analysis.deimPoints) analysis.deimPoints = reduced.diagnostics.points;
       const label = `${name}@${d.k}`;
       await evaluateModel(reduced.model, label, 'reduced', name, d.k, reduced.diagnostics);
       if (config.output.saveModels) await saveModel(path.join(outDir, 'models', `${name}-${d.k}.odemor`), reduced.model);
@@ -236,6 +253,9 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     }
   }
 
+  if (snapshots && !analysis.apozScores) analysis.apozScores = [...snapshots.final.meanAbs];
+  if (!analysis.weightSingularValues && model.block.kind === 'ode' && n <= 256) analysis.weightSingularValues = blockSvd(model.block).singularValues;
+
   const results: ExperimentResults = {
     format: 'odemor-results',
     version: 1,
@@ -257,6 +277,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
           },
         }
       : {}),
+    ...(Object.keys(analysis).length ? { analysis } : {}),
     rows,
     outDir,
   };

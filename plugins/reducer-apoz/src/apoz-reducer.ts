@@ -16,6 +16,7 @@ import {
   type ReducedBlock,
   type ReducedModel,
   type Reducer,
+  type ReducerAnalysis,
   type ReducerFitContext,
 } from '@odemor/core';
 
@@ -80,6 +81,11 @@ export class ApozReducer implements Reducer {
     this.scores = this.score === 'magnitude' ? Float64Array.from(stat) : Float64Array.from(stat, (z) => 1 - z);
     this.model = context.model;
     this.block = block;
+  }
+
+  /** The neuron scores (after `fit`), for the report's histogram. */
+  analysis(): ReducerAnalysis {
+    return this.scores ? { neuronScores: [...this.scores] } : {};
   }
 
   reduce(dims: ReduceDims): ReducedModel {

@@ -13,6 +13,7 @@ import {
   type ReduceDims,
   type ReducedBlock,
   type ReducedModel,
+  type ReducerAnalysis,
   type Reducer,
   type ReducerFitContext,
 } from '@odemor/core';
@@ -40,6 +41,11 @@ export class SvdReducer implements Reducer {
     this.svd = blockSvd(block);
     this.model = context.model;
     this.block = block;
+  }
+
+  /** The singular values of A (after `fit`), for the report's singular-value plot. */
+  analysis(): ReducerAnalysis {
+    return this.svd ? { weightSingularValues: [...this.svd.singularValues] } : {};
   }
 
   /** Keep the `k` largest singular values, `1 ≤ k ≤ n`; `dims.m` is ignored (all n activations stay). */
