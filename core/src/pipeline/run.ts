@@ -226,7 +226,8 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     for (const d of dims) {
       let reduced: ReducedModel = reducer.reduce(d);
       reduced = await exp.hooks.reduced.promise(reduced);
-      if (name === 'deim' && reduced.diagnostics.points && !analysis.deimPoints) analysis.deimPoints = reduced.diagnostics.points;
+      const pts = reduced.diagnostics.points;
+      if (name === 'deim' && pts && pts.length > (analysis.deimPoints?.length ?? 0)) analysis.deimPoints = pts;
       const label = `${name}@${d.k}`;
       await evaluateModel(reduced.model, label, 'reduced', name, d.k, reduced.diagnostics);
       if (config.output.saveModels) await saveModel(path.join(outDir, 'models', `${name}-${d.k}.odemor`), reduced.model);

@@ -15,6 +15,7 @@ export {
   solverSteps,
   stepTime,
   type CompileOptions,
+  type SnapshotGraphOptions,
 } from './compile.js';
 export { OnnxExecutable, OnnxRuntime, type OnnxRuntimeOptions } from './runtime.js';
 export { loadOnnxFile, runOnnxFile, saveOnnx, type OnnxFile } from './io.js';

@@ -8,7 +8,7 @@ import {
   type SnapshotBatch,
   type SnapshotPassOptions,
 } from '@odemor/core';
-import { compileModel, GRAPH_NAMES, inputShapeOf } from './compile.js';
+import { compileModel, GRAPH_NAMES, inputShapeOf, solverSteps } from './compile.js';
 import { checkInput, createSession, defaultThreads, runSession } from './session.js';
 import { saveOnnx } from './io.js';
 import { adaptiveMessage, isAdaptiveName, resolveTableau, type TableauSource } from './tableau.js';
@@ -109,7 +109,10 @@ export class OnnxRuntime implements Runtime {
   /**
    * Run the full ODE block of `model` on `x` and return the states after every `every`-th step, σ(A x + b) at
    * those states (rows ordered step-major: row s·batch + i is sample i at the s-th sampled step) and the final
-   * states. The compiled snapshot graph is cached per model and settings until {@link OnnxRuntime.dispose}.
+   * states. With `gram: true` the graph also computes the float32 Gram matrices Σ x xᵀ of the sampled states
+   * and nonlinear terms natively (`gram = { states, nonlinear }`, [n, n]); the raw rows are then left out
+   * (empty arrays, `count` still the number of sampled rows) unless `raw: true`. The compiled snapshot graph
+   * is cached per model and settings until {@link OnnxRuntime.dispose}.
    */
   async snapshotBatch(
     model: ModelIR,
@@ -123,12 +126,15 @@ export class OnnxRuntime implements Runtime {
     const n = model.block.n;
     const sampleShape = inputShapeOf(model);
     checkInput(x, batch, sampleShape);
-    const key = JSON.stringify([options.every, tableau.a, tableau.b, tableau.c, o.threads, o.convAsDense, o.opset ?? null]);
+    const gram = options.gram === true;
+    const raw = options.raw ?? !gram;
+    const snapshot = { every: options.every, gram, raw };
+    const key = JSON.stringify([options.every, gram, raw, tableau.a, tableau.b, tableau.c, o.threads, o.convAsDense, o.opset ?? null]);
     let perModel = this.snapshotSessions.get(model);
     if (!perModel) this.snapshotSessions.set(model, (perModel = new Map()));
     let pending = perModel.get(key);
     if (!pending) {
-      const bytes = compileModel(model, { tableau, convAsDense: o.convAsDense, snapshot: { every: options.every }, ...(o.opset ? { opset: o.opset } : {}) });
+      const bytes = compileModel(model, { tableau, convAsDense: o.convAsDense, snapshot, ...(o.opset ? { opset: o.opset } : {}) });
       pending = createSession(bytes, o.threads);
       perModel.set(key, pending);
       this.open.add(pending);
@@ -138,19 +144,30 @@ export class OnnxRuntime implements Runtime {
       });
     }
     const session = await pending;
+    const names: string[] = [GRAPH_NAMES.final];
     const hasStates = session.outputNames.includes(GRAPH_NAMES.states);
-    const names = hasStates ? [GRAPH_NAMES.states, GRAPH_NAMES.nonlinear, GRAPH_NAMES.final] : [GRAPH_NAMES.final];
+    const hasGram = session.outputNames.includes(GRAPH_NAMES.stateGram);
+    if (hasStates) names.push(GRAPH_NAMES.states, GRAPH_NAMES.nonlinear);
+    if (hasGram) names.push(GRAPH_NAMES.stateGram, GRAPH_NAMES.nonlinearGram);
     const out = await runSession(session, GRAPH_NAMES.input, x, batch, sampleShape, names);
-    // [S, batch, n] row-major is already [S·batch, n] row-major
-    const states = out[GRAPH_NAMES.states] ?? new Float32Array(0);
-    return {
+    const sampled = sampledSteps(model, options.every);
+    const result: SnapshotBatch = {
       n,
-      states,
+      // [S, batch, n] row-major is already [S·batch, n] row-major
+      states: out[GRAPH_NAMES.states] ?? new Float32Array(0),
       nonlinear: out[GRAPH_NAMES.nonlinear] ?? new Float32Array(0),
-      count: states.length / n,
+      count: sampled * batch,
       final: out[GRAPH_NAMES.final]!,
       samples: batch,
     };
+    if (gram) {
+      // no sampled step (every > steps): the Gram matrices of zero rows
+      result.gram = {
+        states: out[GRAPH_NAMES.stateGram] ?? new Float32Array(n * n),
+        nonlinear: out[GRAPH_NAMES.nonlinearGram] ?? new Float32Array(n * n),
+      };
+    }
+    return result;
   }
 
   /** Release the cached snapshot sessions. */
@@ -163,4 +180,10 @@ export class OnnxRuntime implements Runtime {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Number of sampled steps of a snapshot pass: ⌊steps / every⌋. */
+function sampledSteps(model: ModelIR, every: number): number {
+  const { t0, t1, dt } = model.solver;
+  return Math.floor(solverSteps(t0, t1, dt) / every);
 }
