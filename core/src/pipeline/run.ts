@@ -34,6 +34,8 @@ export interface RunOptions {
   setup?: (exp: Experiment) => void | Promise<void>;
   /** write results files (default true) */
   write?: boolean;
+  /** where notices go (default: standard error) */
+  log?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -115,12 +117,25 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     }
   }
 
+  // a runtime that cannot run a model (an adaptive solver in a static graph) falls back to tfjs, saying so once
+  const warned = new Set<string>();
+  const pickRuntime = (m: ModelIR): Runtime => {
+    if (evalRuntime === tfjsRuntime) return tfjsRuntime;
+    const ok = evalRuntime.supports(m);
+    if (ok.ok) return evalRuntime;
+    if (!warned.has(ok.reason)) {
+      warned.add(ok.reason);
+      (options.log ?? ((line: string) => process.stderr.write(line + '\n')))(`odemor: ${ok.reason}; falling back to the tfjs runtime`);
+    }
+    return tfjsRuntime;
+  };
+
   // ── evaluation helper ──
   const rows: ResultRow[] = [];
   let baseline: { seconds: number; top1: number } | undefined;
   const evaluator = exp.factory('Evaluator', resolved.evaluator)({});
   const evaluateModel = async (m: ModelIR, label: string, stage: ResultRow['stage'], method: string, dim: number, diag?: ReducedDiagnostics) => {
-    const rt = evalRuntime.supports(m).ok ? evalRuntime : tfjsRuntime;
+    const rt = pickRuntime(m);
     const exec: Executable = await rt.build(m, { solver, tableau: solver.tableau, hooks: exp.hooks, threads: config.evaluate.threads });
     let ev: EvaluationResult;
     try {
@@ -196,7 +211,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     const { use: _u, every, limit, batch, ...sopts } = snapCfg;
     const snapshotter: Snapshotter = exp.factory('Snapshotter', resolved.snapshotter ?? 'stream')(sopts);
     snapshotter.begin(n);
-    const snapRuntime = evalRuntime.snapshotBatch && evalRuntime.supports(model).ok ? evalRuntime : tfjsRuntime;
+    const snapRuntime = evalRuntime.snapshotBatch ? pickRuntime(model) : tfjsRuntime;
     const total = Math.min(limit ?? Infinity, dataset.info.trainSize);
     let done = 0;
     for await (const b of dataset.batches('train', batch, { limit: total })) {

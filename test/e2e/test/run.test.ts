@@ -96,6 +96,21 @@ evaluate: { runtime: tfjs, repeats: 1, topk: [1] }
   });
 });
 
+describe('adaptive solvers', () => {
+  it('an adaptive solver cannot be unrolled into ONNX: evaluation says so and falls back to tfjs', async () => {
+    const file = writeConfig(`name: adaptive
+dataset: { use: spirals, classes: 2, train: 100, test: 40 }
+model: { use: dense-node, hidden: 6, solver: { use: dopri5, dt: 0.1, rtol: 0.0001, atol: 0.000001 } }
+train: { epochs: 1, batch: 50 }
+evaluate: { repeats: 1, topk: [1] }
+`);
+    const log: string[] = [];
+    const { results } = await runExperiment(file, { outDir: tmpDir(), log: (l) => log.push(l) });
+    expect(log).toEqual([expect.stringMatching(/dopri5 is adaptive and cannot be unrolled into a static ONNX graph.*falling back to the tfjs runtime/)]);
+    expect(results.rows[0]!.runtime).toBe('tfjs');
+  });
+});
+
 describe('bad checkpoints', () => {
   async function checkpointConfig(mutate: (bytes: Uint8Array) => Uint8Array | void, model?: (m: any) => void) {
     // make a valid checkpoint by running a one-epoch experiment
