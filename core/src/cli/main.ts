@@ -4,7 +4,7 @@ import { Experiment } from '../container.js';
 import { OdemorError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { discoverInstalled, importPlugin, resolveUse } from '../plugins/resolve.js';
-import { runExperiment } from '../pipeline/run.js';
+import { checkExperiment, runExperiment } from '../pipeline/run.js';
 import { resultsTable } from '../pipeline/results.js';
 import { coreModelsPlugin, loadModel, validateModel } from '../tfjs/index.js';
 import type { ModelIR } from '../ir/types.js';
@@ -15,9 +15,9 @@ const USAGE = `odemor — compress and accelerate trained Neural ODEs
 
 Usage:
   odemor run <config.yaml> [--out DIR] [--seed N] [--quiet]   run an experiment
-  odemor validate <config.yaml>                                check a config without running it
+  odemor validate <config.yaml>                                check a config and its plugin names without running it
   odemor plugins [--json]                                      list installed plugins and what they provide
-  odemor export <model.odemor> --out <model.onnx>              compile a saved model to ONNX
+  odemor export <model.odemor> --out <model.onnx> [--solver S] [--dt H]   compile a saved model to ONNX
   odemor help                                                  show this text
 `;
 
@@ -29,7 +29,7 @@ export async function main(argv: string[], io: { out: NodeJS.WriteStream; err: N
       case 'run':
         return await cmdRun(rest, io);
       case 'validate':
-        return cmdValidate(rest, io);
+        return await cmdValidate(rest, io);
       case 'plugins':
         return await cmdPlugins(rest, io);
       case 'export':
@@ -90,12 +90,14 @@ async function cmdRun(rest: string[], io: { out: NodeJS.WriteStream; err: NodeJS
   return 0;
 }
 
-function cmdValidate(rest: string[], io: { out: NodeJS.WriteStream }): number {
+async function cmdValidate(rest: string[], io: { out: NodeJS.WriteStream }): Promise<number> {
   const { positionals } = parse(rest, {});
   if (positionals.length < 1) throw new OdemorError('ARGUMENT', 'usage: odemor validate <config.yaml> [more.yaml …]');
   for (const f of positionals) {
-    const { config } = loadConfig(f);
-    io.out.write(`${f}: ok (${config.name}: dataset ${config.dataset.use}, model ${config.model.use}, solver ${config.model.solver.use}, ${config.reducers.length} reducer${config.reducers.length === 1 ? '' : 's'})\n`);
+    const loaded = loadConfig(f);
+    const r = await checkExperiment(loaded);
+    const reducers = r.reducers.length ? `, reducers ${r.reducers.join(', ')}` : '';
+    io.out.write(`${f}: ok (${loaded.config.name}: dataset ${r.dataset}, model ${r.model}, solver ${r.solver}, runtime ${r.runtime}${reducers})\n`);
   }
   return 0;
 }
@@ -133,7 +135,7 @@ async function cmdPlugins(rest: string[], io: { out: NodeJS.WriteStream; err: No
 }
 
 async function cmdExport(rest: string[], io: { out: NodeJS.WriteStream }): Promise<number> {
-  const { values, positionals } = parse(rest, { out: { type: 'string' }, solver: { type: 'string' }, dt: { type: 'string' }, threads: { type: 'string' } });
+  const { values, positionals } = parse(rest, { out: { type: 'string' }, solver: { type: 'string' }, dt: { type: 'string' } });
   if (positionals.length !== 1 || !values.out) throw new OdemorError('ARGUMENT', 'usage: odemor export <model.odemor> --out <model.onnx> [--solver rk4] [--dt 0.1]');
   let model = await loadModel(positionals[0]!);
   if (values.solver || values.dt) {

@@ -14,6 +14,8 @@ export const solverSchema = z
     t1: finite.default(1),
     rtol: z.number().positive().optional(),
     atol: z.number().positive().optional(),
+    /** adaptive solvers: step limit per solve */
+    maxSteps: positiveInt.optional(),
   })
   .refine((s) => s.t1 >= s.t0, { message: 't1 must not be smaller than t0', path: ['t1'] });
 

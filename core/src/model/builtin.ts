@@ -43,7 +43,15 @@ function base(name: string, context: ModelFactoryContext): Pick<ModelIR, 'format
  * Options: `hidden` (n, default 32), `activation` (default 'tanh'), `scale` (default 1),
  * `preActivation` ('tanh' | 'none', default 'none'), `antisymmetric` ({ gamma }, optional).
  */
+/** Reject option keys a model does not know, naming the closest mistake. */
+function checkKeys(options: Record<string, unknown>, known: string[], model: string): void {
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) throw new OdemorError('CONFIG', `model.${k}: unknown option for model '${model}' (known: ${known.join(', ')}, plus use, checkpoint, solver)`);
+  }
+}
+
 export const denseNode: ModelFactory = (options, context) => {
+  checkKeys(options, ['hidden', 'activation', 'scale', 'preActivation', 'antisymmetric'], 'dense-node');
   const rng = createRng(context.seed);
   const n = optInt(options, 'hidden', 32, 'dense-node');
   const activation = optActivation(options, 'tanh', 'dense-node');
@@ -81,6 +89,7 @@ export const denseNode: ModelFactory = (options, context) => {
  * default 1).
  */
 export const convNode: ModelFactory = (options, context) => {
+  checkKeys(options, ['channels', 'activation', 'scale'], 'conv-node');
   const rng = createRng(context.seed);
   const C = optInt(options, 'channels', 16, 'conv-node');
   const activation = optActivation(options, 'tanh', 'conv-node');
@@ -132,6 +141,7 @@ export const convNode: ModelFactory = (options, context) => {
  * (default 1), `stepDuration` (default (t1 − t0) / steps).
  */
 export const odeRnn: ModelFactory = (options, context) => {
+  checkKeys(options, ['hidden', 'gamma', 'activation', 'scale', 'stepDuration'], 'ode-rnn');
   const rng = createRng(context.seed);
   const n = optInt(options, 'hidden', 32, 'ode-rnn');
   const gamma = optNum(options, 'gamma', 0.01, 'ode-rnn');

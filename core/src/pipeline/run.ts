@@ -44,7 +44,8 @@ export interface RunResult {
   experiment: Experiment;
 }
 
-interface Resolved {
+/** The implementation names a config's `use:` keys resolved to. */
+export interface Resolved {
   dataset: string;
   model: string;
   solver: string;
@@ -90,7 +91,15 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
 
   // ── model: checkpoint or fresh, then training ──
   let model: ModelIR;
-  const solverSpec = { use: resolved.solver, dt: config.model.solver.dt, t0: config.model.solver.t0, t1: config.model.solver.t1 };
+  const sc = config.model.solver;
+  const solverSpec = {
+    use: resolved.solver,
+    dt: sc.dt,
+    t0: sc.t0,
+    t1: sc.t1,
+    ...(sc.rtol !== undefined ? { rtol: sc.rtol } : {}),
+    ...(sc.atol !== undefined ? { atol: sc.atol } : {}),
+  };
   if (config.model.checkpoint) {
     model = await loadModel(resolveConfigPath(loaded, config.model.checkpoint));
     model = { ...model, solver: { ...model.solver, ...solverSpec } };
@@ -130,6 +139,14 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     return tfjsRuntime;
   };
 
+  // top-k for k ≥ the number of classes is trivially 1: drop those k, saying so
+  const topk = config.evaluate.topk.filter((k) => k < dataset.info.numClasses || k === 1);
+  if (topk.length < config.evaluate.topk.length) {
+    (options.log ?? ((line: string) => process.stderr.write(line + '\n')))(
+      `odemor: evaluate.topk: dropped k = ${config.evaluate.topk.filter((k) => !topk.includes(k)).join(', ')} (the dataset has ${dataset.info.numClasses} classes)`,
+    );
+  }
+
   // ── evaluation helper ──
   const rows: ResultRow[] = [];
   let baseline: { seconds: number; top1: number } | undefined;
@@ -141,7 +158,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     try {
       ev = await evaluator.evaluate(exec, dataset, {
         repeats: config.evaluate.repeats,
-        topk: config.evaluate.topk,
+        topk,
         batch: config.evaluate.batch,
         ...(config.evaluate.limit ? { limit: config.evaluate.limit } : {}),
         ...(baseline ? { baselineSeconds: baseline.seconds } : {}),
@@ -255,6 +272,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
           optimizer: ft.optimizer ?? base?.optimizer ?? 'adam',
           lr: ft.lr ?? base?.lr ?? 0.01,
           lrDecay: base?.lrDecay ?? 1,
+          ...(base?.momentum !== undefined ? { momentum: base.momentum } : {}),
           ...(ft.limit ? { limit: ft.limit } : {}),
           augment: base?.augment ?? false,
           freeze: 'all-but-post',
@@ -302,12 +320,24 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     await writeFileAtomic(path.join(outDir, 'results.md'), resultsMarkdown(results));
     if (training) await saveModel(path.join(outDir, 'model.odemor'), model);
   }
-  if (resolved.report) {
+  if (resolved.report && options.write !== false) {
     const { use: _r, ...ropts } = config.report!;
     exp.factory('Report', resolved.report)(ropts).apply(exp.hooks);
   }
   await exp.hooks.report.promise(results);
   return { results, outDir, experiment: exp };
+}
+
+/**
+ * Check a config as far as possible without running it: the schema (done by loading), then every
+ * plugin name resolves (loading the plugins). Returns the resolved names.
+ */
+export async function checkExperiment(source: string | LoadedConfig): Promise<Resolved> {
+  const loaded = typeof source === 'string' ? loadConfig(source) : source;
+  const exp = new Experiment();
+  await exp.use(coreModelsPlugin);
+  for (const p of loaded.config.plugins) await exp.use(await importPlugin(p, loaded.baseDir));
+  return resolveAll(exp, loaded.config, loaded);
 }
 
 async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: LoadedConfig): Promise<Resolved> {

@@ -126,6 +126,7 @@ function validate(o: MnistOptions) {
   const ds = o.downsample ?? 1;
   if (![1, 2, 4].includes(ds)) throw new OdemorError('CONFIG', `dataset.downsample must be 1, 2 or 4, got ${JSON.stringify(ds)}`);
   const aug = o.augment ?? {};
+  for (const k of Object.keys(aug)) if (k !== 'rotate' && k !== 'translate') throw new OdemorError('CONFIG', `dataset.augment: unknown option '${k}' (known: rotate, translate)`);
   const rotate = aug.rotate ?? 0;
   const translate = aug.translate ?? 0;
   if (!(rotate >= 0 && rotate <= 180)) throw new OdemorError('CONFIG', `dataset.augment.rotate must be in [0, 180] degrees, got ${rotate}`);
