@@ -15,8 +15,8 @@ export const TOKENS = {
 
 export type ExtensionPoint = keyof typeof TOKENS;
 
-/** npm package prefix per extension point, for short-name resolution: rk4 → @odemor/solver-rk4 */
-export const PACKAGE_PREFIX: Record<ExtensionPoint, string> = {
+/** The lowercase noun of each extension point, as messages name it: Solver → 'solver'. */
+export const POINT_NOUN: Record<ExtensionPoint, string> = {
   Solver: 'solver',
   Snapshotter: 'snapshotter',
   Reducer: 'reducer',
@@ -26,3 +26,9 @@ export const PACKAGE_PREFIX: Record<ExtensionPoint, string> = {
   Model: 'model',
   Report: 'report',
 };
+
+/**
+ * npm package prefix per extension point, for short-name resolution: rk4 → @odemor/solver-rk4. The
+ * point's noun ({@link POINT_NOUN}).
+ */
+export const PACKAGE_PREFIX: Record<ExtensionPoint, string> = POINT_NOUN;

@@ -15,26 +15,7 @@ import {
   thinSvd,
   toMatrix,
 } from '../src/linalg/index.js';
-import { OdemorError } from '../src/errors.js';
-
-/** mulberry32 uniform generator and Box–Muller normals, so the tests are reproducible */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
-function randn(rows: number, cols: number, next: () => number): Matrix {
-  const m = new Matrix(rows, cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.set(i, j, next());
-  return m;
-}
+import { columnsDiffUpToSign, expectOdemorError, gaussianStream, randomMatrix } from '@odemor/conformance';
 
 /** The orthonormal DCT-II matrix: column k = √(2/n)·c_k·cos(π(2i+1)k/(2n)), a known orthogonal matrix. */
 function dct(n: number): Matrix {
@@ -45,46 +26,19 @@ function dct(n: number): Matrix {
   return m;
 }
 
-function expectCode(fn: () => unknown, code: string, message?: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(OdemorError);
-  expect((err as OdemorError).code).toBe(code);
-  if (message) expect((err as OdemorError).message).toMatch(message);
-}
-
-/** max over columns of min(‖a − b‖∞, ‖a + b‖∞): equality up to the sign of each column */
-function columnsDiffUpToSign(A: Matrix, B: Matrix, cols: number): number {
-  let worst = 0;
-  for (let j = 0; j < cols; j++) {
-    let dp = 0;
-    let dm = 0;
-    for (let i = 0; i < A.rows; i++) {
-      dp = Math.max(dp, Math.abs(A.get(i, j) - B.get(i, j)));
-      dm = Math.max(dm, Math.abs(A.get(i, j) + B.get(i, j)));
-    }
-    worst = Math.max(worst, Math.min(dp, dm));
-  }
-  return worst;
-}
-
 describe('toMatrix / fromMatrix', () => {
   it('round-trips row-major data and checks the length', () => {
     const data = Float32Array.from([1, 2, 3, 4, 5, 6]);
     const m = toMatrix(data, 2, 3);
     expect(m.get(1, 0)).toBe(4);
     expect(Array.from(fromMatrix(m))).toEqual([1, 2, 3, 4, 5, 6]);
-    expectCode(() => toMatrix(data, 4, 2), 'SHAPE');
+    expectOdemorError(expect, () => toMatrix(data, 4, 2), 'SHAPE');
   });
 });
 
 describe('GramAccumulator', () => {
   it('equals XᵀX of the rows, across batches larger and smaller than a block, n not a multiple of 4', () => {
-    const next = rng(1);
+    const next = gaussianStream(1);
     const n = 13;
     const counts = [300, 5, 1, 257];
     const acc = new GramAccumulator(n);
@@ -107,7 +61,7 @@ describe('GramAccumulator', () => {
   });
 
   it('addGram adds a precomputed batch Gram matrix', () => {
-    const next = rng(2);
+    const next = gaussianStream(2);
     const n = 6;
     const d = new Float32Array(10 * n).map(() => next());
     const a = new GramAccumulator(n);
@@ -119,8 +73,8 @@ describe('GramAccumulator', () => {
     const gb = b.gram();
     for (let k = 0; k < n * n; k++) expect(gb[k]).toBeCloseTo(2 * ga[k]!, 12);
     expect(b.count).toBe(20);
-    expectCode(() => b.add(d, 11), 'SHAPE');
-    expectCode(() => b.addGram(new Float64Array(5)), 'SHAPE');
+    expectOdemorError(expect, () => b.add(d, 11), 'SHAPE');
+    expectOdemorError(expect, () => b.addGram(new Float64Array(5)), 'SHAPE');
   });
 });
 
@@ -146,9 +100,9 @@ describe('podFromGram', () => {
   });
 
   it('clamps the round-off eigenvalues of a rank-deficient Gram matrix to σ ≥ 0 and truncates to rank', () => {
-    const next = rng(3);
+    const next = gaussianStream(3);
     const n = 8;
-    const X = randn(n, 3, next);
+    const X = randomMatrix(n, 3, next);
     const G = X.mmul(X.transpose());
     const { basis, singularValues } = podFromGram(G, n, 3);
     expect(singularValues).toHaveLength(n);
@@ -157,9 +111,9 @@ describe('podFromGram', () => {
     expect(singularValues[3]! / singularValues[0]!).toBeLessThan(1e-7);
     expect(basis.columns).toBe(3);
     expect(projectionError(basis, X)).toBeLessThan(1e-10);
-    expectCode(() => podFromGram(G, n, 9), 'REDUCER');
+    expectOdemorError(expect, () => podFromGram(G, n, 9), 'REDUCER');
     G.set(0, 0, NaN);
-    expectCode(() => podFromGram(G, n), 'NUMERIC');
+    expectOdemorError(expect, () => podFromGram(G, n), 'NUMERIC');
   });
 });
 
@@ -182,11 +136,11 @@ describe('podExact', () => {
   });
 
   it('agrees with podFromGram: same singular values (rel 1e-6) and bases up to sign', () => {
-    const next = rng(4);
+    const next = gaussianStream(4);
     const n = 30;
     const s = 200;
-    const A = thinSvd(randn(n, n, next)).U;
-    const B = thinSvd(randn(s, n, next)).U;
+    const A = thinSvd(randomMatrix(n, n, next)).U;
+    const B = thinSvd(randomMatrix(s, n, next)).U;
     const sigma = Array.from({ length: n }, (_, i) => 2 ** -(i / 2)); // ratios ≥ 2^-14.5, well separated
     const X = A.mmul(Matrix.diag(sigma)).mmul(B.transpose());
     const exact = podExact(X);
@@ -198,8 +152,8 @@ describe('podExact', () => {
 
   it('names NaN input and too large a rank', () => {
     const X = new Matrix([[1, 2], [3, NaN]]);
-    expectCode(() => podExact(X), 'NUMERIC', /NaN/);
-    expectCode(() => podExact(new Matrix([[1, 2], [3, 4], [5, 6]]), 3), 'REDUCER', /rank 3/);
+    expectOdemorError(expect, () => podExact(X), 'NUMERIC', /NaN/);
+    expectOdemorError(expect, () => podExact(new Matrix([[1, 2], [3, 4], [5, 6]]), 3), 'REDUCER', /rank 3/);
   });
 });
 
@@ -211,8 +165,8 @@ describe('rankByEnergy', () => {
     expect(rankByEnergy([1, 1, 1, 1], 0.5)).toBe(2);
     expect(rankByEnergy([1, 1, 1, 1], 1)).toBe(4);
     expect(rankByEnergy([0, 0], 0.9)).toBe(0);
-    expectCode(() => rankByEnergy([1], 0), 'ARGUMENT');
-    expectCode(() => rankByEnergy([1], 1.5), 'ARGUMENT');
+    expectOdemorError(expect, () => rankByEnergy([1], 0), 'ARGUMENT');
+    expectOdemorError(expect, () => rankByEnergy([1], 1.5), 'ARGUMENT');
   });
 });
 
@@ -235,8 +189,8 @@ describe('norms', () => {
     expect(interpolationErrorConstant(U, [1, 0, 2])).toBeCloseTo(1, 14);
     const inv = new Matrix([[2, 1], [1, 3]]); // U[p,:] with a known inverse norm: 1/σ_min = 1/((5 − √5)/2)
     expect(interpolationErrorConstant(inv, [0, 1])).toBeCloseTo(2 / (5 - Math.sqrt(5)), 13);
-    expectCode(() => interpolationErrorConstant(U, [0]), 'REDUCER');
-    expectCode(() => interpolationErrorConstant(U, [0, 3]), 'ARGUMENT');
+    expectOdemorError(expect, () => interpolationErrorConstant(U, [0]), 'REDUCER');
+    expectOdemorError(expect, () => interpolationErrorConstant(U, [0, 3]), 'ARGUMENT');
   });
 
   it('projectionError and orthonormalityError', () => {
@@ -255,8 +209,8 @@ describe('pivotedQr (Businger–Golub)', () => {
     [9, 9],
   ] as const) {
     it(`Q R = A P with orthonormal Q and nonincreasing |R_jj| (${rows}×${cols})`, () => {
-      const next = rng(rows * 100 + cols);
-      const A = randn(rows, cols, next);
+      const next = gaussianStream(rows * 100 + cols);
+      const A = randomMatrix(rows, cols, next);
       const { Q, R, pivots, rDiag } = pivotedQr(A, { computeQ: true });
       const k = Math.min(rows, cols);
       expect([...pivots].sort((a, b) => a - b)).toEqual(Array.from({ length: cols }, (_, j) => j));

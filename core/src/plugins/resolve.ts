@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { closest } from 'fastest-levenshtein';
 import { OdemorError } from '../errors.js';
-import { PACKAGE_PREFIX, type ExtensionPoint } from '../tokens.js';
+import { PACKAGE_PREFIX, POINT_NOUN, type ExtensionPoint } from '../tokens.js';
 import type { Experiment, OdemorPlugin } from '../container.js';
 
 /** Is `spec` a file path rather than a package or short name? */
@@ -72,17 +72,6 @@ function packageExists(name: string, baseDir: string): boolean {
   }
 }
 
-const SINGULAR: Record<ExtensionPoint, string> = {
-  Solver: 'solver',
-  Snapshotter: 'snapshotter',
-  Reducer: 'reducer',
-  Evaluator: 'evaluator',
-  Dataset: 'dataset',
-  Runtime: 'runtime',
-  Model: 'model',
-  Report: 'report',
-};
-
 /**
  * Make sure `use` names something provided at `point`, loading plugins as ESLint/Babel do:
  * a path loads that file; a full package name is imported as is; a short name tries
@@ -95,11 +84,11 @@ export async function resolveUse(exp: Experiment, point: ExtensionPoint, use: st
     const plugin = await importPlugin(use, baseDir);
     await exp.use(plugin);
     const mine = exp.provisions.filter((p) => p.plugin === plugin.name && p.point === point);
-    if (mine.length === 0) throw new OdemorError('PLUGIN', `plugin '${use}' (${plugin.name}) provides no ${SINGULAR[point]}`);
+    if (mine.length === 0) throw new OdemorError('PLUGIN', `plugin '${use}' (${plugin.name}) provides no ${POINT_NOUN[point]}`);
     if (mine.length > 1) {
       const byName = mine.find((p) => p.name === plugin.name);
       if (byName) return byName.name;
-      throw new OdemorError('PLUGIN', `plugin '${use}' provides several ${SINGULAR[point]}s (${mine.map((p) => p.name).join(', ')}); load it under plugins: and name one in use:`);
+      throw new OdemorError('PLUGIN', `plugin '${use}' provides several ${POINT_NOUN[point]}s (${mine.map((p) => p.name).join(', ')}); load it under plugins: and name one in use:`);
     }
     return mine[0]!.name;
   }
@@ -122,7 +111,7 @@ export async function resolveUse(exp: Experiment, point: ExtensionPoint, use: st
   const suggestion = known.length ? closest(use, known) : undefined;
   throw new OdemorError(
     'PLUGIN',
-    `unknown ${SINGULAR[point]} '${use}' (tried ${tried.join(', ')} and the installed plugins); known ${SINGULAR[point]}s: ${
+    `unknown ${POINT_NOUN[point]} '${use}' (tried ${tried.join(', ')} and the installed plugins); known ${POINT_NOUN[point]}s: ${
       known.length ? known.join(', ') : '(none installed)'
     }${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
   );

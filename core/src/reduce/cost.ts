@@ -2,7 +2,8 @@
  * Cost metrics of an ODE block, computed generically from the full block or the unified reduced form,
  * consistent with the paper's Table I.
  */
-import type { Block, LinearMap } from '../ir/types.js';
+import type { Block, LinearMap, ReducedBlock } from '../ir/types.js';
+import type { ReducedDiagnostics } from '../extension-points.js';
 
 /** Options of {@link blockCost}. */
 export interface BlockCostOptions {
@@ -73,6 +74,23 @@ export function blockCost(block: Block, opts: BlockCostOptions = {}): BlockCost 
     macsPerRhs: mParams + nParams + zParams,
     projectionParams: proj,
     projectionMacs: proj,
+  };
+}
+
+/**
+ * The diagnostics of a reduced model: `stateDim`, `activations`, `params`, `macsPerRhs` and
+ * `projectionParams` of {@link blockCost} for its reduced block, followed by the reducer's own entries
+ * (`extra`, e.g. `errorConstant`, `points`).
+ */
+export function reducedDiagnostics(block: ReducedBlock, extra: Record<string, unknown> = {}): ReducedDiagnostics {
+  const cost = blockCost(block);
+  return {
+    stateDim: cost.stateDim,
+    activations: cost.activations,
+    params: cost.params,
+    macsPerRhs: cost.macsPerRhs,
+    projectionParams: cost.projectionParams,
+    ...extra,
   };
 }
 

@@ -5,7 +5,7 @@ import type { Matrix } from 'ml-matrix';
 import { OdemorError, check } from '../errors.js';
 import type { OdeBlock, ModelIR } from '../ir/types.js';
 import type { ReduceDims, ReducedModel, Reducer, ReducerFitContext, SnapshotSet } from '../extension-points.js';
-import { blockCost } from './cost.js';
+import { reducedDiagnostics } from './cost.js';
 import { buildInterpolatedBlock, interpolationOperator, type InterpolationOperator } from './interpolated.js';
 import { checkDim, relativePodError, requireOdeBlock, requireSnapshots, withReducedBlock } from './model.js';
 
@@ -90,24 +90,18 @@ export class InterpolationReducer implements Reducer {
     const entry = this.points(m, n);
     const Vk = V.subMatrix(0, n - 1, 0, k - 1);
     const reduced = buildInterpolatedBlock({ block, V: Vk, U: entry.U, points: entry.points, method: this.name, operator: entry.operator });
-    const cost = blockCost(reduced);
     return {
       method: this.name,
       dims: { k, m },
       model: withReducedBlock(model, reduced),
-      diagnostics: {
-        stateDim: cost.stateDim,
-        activations: cost.activations,
-        params: cost.params,
-        macsPerRhs: cost.macsPerRhs,
-        projectionParams: cost.projectionParams,
+      diagnostics: reducedDiagnostics(reduced, {
         errorConstant: entry.operator.errorConstant,
         podError: relativePodError(snapshots.stateSingularValues, k),
         nonlinearPodError: relativePodError(snapshots.nonlinearSingularValues, m),
         points: [...entry.points],
         m,
         oversample: entry.points.length - m,
-      },
+      }),
     };
   }
 

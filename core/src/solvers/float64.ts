@@ -9,29 +9,22 @@ import { integrate, rkStep, validateSolveOptions, type RkAlgebra } from './drive
 import { checkTableau } from './tableau.js';
 import { RK_DEFAULTS } from './tensor.js';
 
+/** `out += Σ w_j k_j` in place over the first `w.length` stages, skipping zero weights; returns `out`. */
+function addWeighted(out: Float64Array, w: readonly number[], k: readonly Float64Array[]): Float64Array {
+  for (let j = 0; j < w.length; j++) {
+    const wj = w[j]!;
+    if (wj === 0) continue;
+    const kj = k[j]!;
+    for (let i = 0; i < out.length; i++) out[i]! += wj * kj[i]!;
+  }
+  return out;
+}
+
 /** The algebra of float64 vectors. */
 export const float64Algebra: RkAlgebra<Float64Array> = {
   scope: (fn) => fn(),
-  axpy(y, w, k) {
-    const out = Float64Array.from(y);
-    for (let j = 0; j < w.length; j++) {
-      const wj = w[j]!;
-      if (wj === 0) continue;
-      const kj = k[j]!;
-      for (let i = 0; i < out.length; i++) out[i]! += wj * kj[i]!;
-    }
-    return out;
-  },
-  combine(w, k) {
-    const out = new Float64Array(k[0]!.length);
-    for (let j = 0; j < w.length; j++) {
-      const wj = w[j]!;
-      if (wj === 0) continue;
-      const kj = k[j]!;
-      for (let i = 0; i < out.length; i++) out[i]! += wj * kj[i]!;
-    }
-    return out;
-  },
+  axpy: (y, w, k) => addWeighted(Float64Array.from(y), w, k),
+  combine: (w, k) => addWeighted(new Float64Array(k[0]!.length), w, k),
   errorRatio(err, y0, y1, rtol, atol) {
     let sum = 0;
     for (let i = 0; i < err.length; i++) {

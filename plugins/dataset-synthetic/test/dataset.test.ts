@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Experiment, OdemorError, type Batch, type BatchOptions, type Dataset, type Split } from '@odemor/core';
+import { expectOdemorError } from '@odemor/conformance';
 import plugin, { createSyntheticDataset, deriveSeed, orthonormalEmbedding, permutation, resolveOptions, Rng, SyntheticDataset } from '../src/index.js';
 
 async function collect(ds: Dataset, split: Split, batch: number, options?: BatchOptions): Promise<Batch[]> {
@@ -24,18 +25,6 @@ function concat(batches: Batch[]): { x: Float32Array; y: Int32Array } {
 
 function bytes(a: Float32Array | Int32Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
-
-function expectConfigError(fn: () => unknown, ...parts: (string | RegExp)[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(OdemorError);
-  expect((err as OdemorError).code).toBe('CONFIG');
-  for (const p of parts) expect((err as Error).message).toMatch(p);
 }
 
 describe('rng', () => {
@@ -90,31 +79,31 @@ describe('options', () => {
   });
 
   it('rejects bad values naming the key and value', () => {
-    expectConfigError(() => resolveOptions({ seed: 1, train: -5 }), 'dataset.train must be a positive integer, got -5');
-    expectConfigError(() => resolveOptions({ seed: 1, test: 2.5 }), 'dataset.test', '2.5');
-    expectConfigError(() => resolveOptions({ seed: 1, train: '100' }), 'dataset.train', '"100"');
-    expectConfigError(() => resolveOptions({ seed: 1, noise: -0.1 }), 'dataset.noise', '-0.1');
-    expectConfigError(() => resolveOptions({ seed: 1, noise: Number.NaN }), 'dataset.noise', 'NaN');
-    expectConfigError(() => resolveOptions({ seed: 1, classes: 1 }), 'dataset.classes', 'got 1');
-    expectConfigError(() => resolveOptions({ seed: 1, dim: 1 }), 'dataset.dim', 'got 1');
-    expectConfigError(() => resolveOptions({ seed: 1.5 }), 'dataset.seed', '1.5');
-    expectConfigError(() => resolveOptions({ seed: 1, kind: 'sequence', features: 0 }), 'dataset.features', 'got 0');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, train: -5 }), 'CONFIG', 'dataset.train must be a positive integer, got -5');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, test: 2.5 }), 'CONFIG', 'dataset.test', '2.5');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, train: '100' }), 'CONFIG', 'dataset.train', '"100"');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, noise: -0.1 }), 'CONFIG', 'dataset.noise', '-0.1');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, noise: Number.NaN }), 'CONFIG', 'dataset.noise', 'NaN');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, classes: 1 }), 'CONFIG', 'dataset.classes', 'got 1');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, dim: 1 }), 'CONFIG', 'dataset.dim', 'got 1');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1.5 }), 'CONFIG', 'dataset.seed', '1.5');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, kind: 'sequence', features: 0 }), 'CONFIG', 'dataset.features', 'got 0');
   });
 
   it('lists the known kinds for an unknown kind', () => {
-    expectConfigError(() => resolveOptions({ seed: 1, kind: 'moons' }), '"moons"', 'circles, spirals, blobs, sequence');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, kind: 'moons' }), 'CONFIG', '"moons"', 'circles, spirals, blobs, sequence');
   });
 
   it('rejects unknown and misplaced options and conflicting alias kinds', () => {
-    expectConfigError(() => resolveOptions({ seed: 1, trian: 10 }), 'dataset.trian', 'known options');
-    expectConfigError(() => resolveOptions({ seed: 1, steps: 10 }), 'dataset.steps', "'sequence' only");
-    expectConfigError(() => resolveOptions({ seed: 1, kind: 'sequence', dim: 4 }), 'dataset.dim', 'vector kinds');
-    expectConfigError(() => resolveOptions({ seed: 1, kind: 'spirals' }, 'circles'), 'circles');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, trian: 10 }), 'CONFIG', 'dataset.trian', 'known options');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, steps: 10 }), 'CONFIG', 'dataset.steps', "'sequence' only");
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, kind: 'sequence', dim: 4 }), 'CONFIG', 'dataset.dim', 'vector kinds');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, kind: 'spirals' }, 'circles'), 'CONFIG', 'circles');
     expect(resolveOptions({ seed: 1, kind: 'circles' }, 'circles').kind).toBe('circles');
   });
 
   it('keeps sequence class frequencies below Nyquist', () => {
-    expectConfigError(() => resolveOptions({ seed: 1, kind: 'sequence', steps: 10, classes: 5 }), 'dataset.classes', 'at most 4', 'got 5');
+    expectOdemorError(expect, () => resolveOptions({ seed: 1, kind: 'sequence', steps: 10, classes: 5 }), 'CONFIG', 'dataset.classes', 'at most 4', 'got 5');
     expect(resolveOptions({ seed: 1, kind: 'sequence', steps: 10, classes: 4 }).numClasses).toBe(4);
   });
 });

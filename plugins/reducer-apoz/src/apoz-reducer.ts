@@ -1,10 +1,10 @@
 import {
   OdemorError,
-  blockCost,
   check,
   checkDim,
   checkFinite,
   denseARows,
+  reducedDiagnostics,
   requireOdeBlock,
   toTensor32,
   withReducedBlock,
@@ -135,22 +135,16 @@ export class ApozReducer implements Reducer {
       });
       reduced.Zr = toTensor32(Zr, [k, p]);
     }
-    const cost = blockCost(reduced);
     return {
       method: this.name,
       dims: { k },
       model: withReducedBlock(model, reduced, { pre, post }),
-      diagnostics: {
-        stateDim: cost.stateDim,
-        activations: cost.activations,
-        params: cost.params,
-        macsPerRhs: cost.macsPerRhs,
-        projectionParams: cost.projectionParams,
+      diagnostics: reducedDiagnostics(reduced, {
         points: S,
         score: this.score,
         keptScores: S.map((i) => scores[i]!),
         adjusted,
-      },
+      }),
     };
   }
 }

@@ -1,71 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { solve } from 'ml-matrix';
-import { Matrix, OdemorError, interpolationErrorConstant, podExact, thinSvd } from '@odemor/core';
+import { Matrix, OdemorError, interpolationErrorConstant } from '@odemor/core';
+import { chaturantabutSorensenExample, expectOdemorError, literalDeim, randomOrthonormal } from '@odemor/conformance';
 import { selectDeimPoints } from '../src/select.js';
 
-// ── the Chaturantabut–Sorensen (2010) example, as ALGORITHMS.md states it ──
-// s(x; μ) = (1 − x) cos(3πμ(x + 1)) e^{−(1+x)μ}, 100 points on [−1, 1], training μ ∈ linspace(1, π, 51),
-// validation on 101 values of μ in the same range.
-const linspace = (a: number, b: number, k: number) => Array.from({ length: k }, (_, i) => a + ((b - a) * i) / (k - 1));
-const xs = linspace(-1, 1, 100);
-const s = (x: number, mu: number) => (1 - x) * Math.cos(3 * Math.PI * mu * (x + 1)) * Math.exp(-(1 + x) * mu);
-const snapshots = (mus: number[]) => {
-  const F = new Matrix(xs.length, mus.length);
-  mus.forEach((mu, j) => xs.forEach((x, i) => F.set(i, j, s(x, mu))));
-  return F;
-};
-const train = snapshots(linspace(1, Math.PI, 51));
-const validation = snapshots(linspace(1, Math.PI, 101));
-const pod = podExact(train);
-
-/** per validation column: ‖f − U(PᵀU)⁻¹Pᵀf‖₂ and ‖f − UUᵀf‖₂ */
-function errors(U: Matrix, points: number[]): { interp: number[]; proj: number[] } {
-  const PU = new Matrix(points.map((p) => U.getRow(p)));
-  const PF = new Matrix(points.map((p) => validation.getRow(p)));
-  const interp = validation.clone().sub(U.mmul(solve(PU, PF)));
-  const proj = validation.clone().sub(U.mmul(U.transpose().mmul(validation)));
-  const colNorms = (M: Matrix) => Array.from({ length: M.columns }, (_, j) => Math.hypot(...M.getColumn(j)));
-  return { interp: colNorms(interp), proj: colNorms(proj) };
-}
-
-function expectReducerError(fn: () => unknown, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(OdemorError);
-  expect((err as OdemorError).code).toBe('REDUCER');
-  expect((err as OdemorError).message).toMatch(message);
-}
-
-function randomOrthonormal(n: number, m: number, seed: number): Matrix {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const G = new Matrix(n, m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) G.set(i, j, Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u()));
-  return thinSvd(G).U;
-}
-
-/** DEIM literally as ALGORITHMS.md states it: solve U[p, :l] c = U[p, l] at every step. */
-function literalDeim(U: Matrix): number[] {
-  const argmax = (v: number[]) => v.reduce((best, x, i) => (Math.abs(x) > Math.abs(v[best]!) ? i : best), 0);
-  const p = [argmax(U.getColumn(0))];
-  for (let l = 1; l < U.columns; l++) {
-    const A = new Matrix(p.map((i) => U.getRow(i).slice(0, l)));
-    const c = solve(A, Matrix.columnVector(p.map((i) => U.get(i, l))));
-    const r = Matrix.columnVector(U.getColumn(l)).sub(U.subMatrix(0, U.rows - 1, 0, l - 1).mmul(c));
-    p.push(argmax(r.getColumn(0)));
-  }
-  return p;
-}
+// the Chaturantabut–Sorensen (2010) example, as ALGORITHMS.md states it
+const { xs, pod, errors } = chaturantabutSorensenExample();
 
 describe('selectDeimPoints — Chaturantabut & Sorensen (2010) example', () => {
   it('the singular values of the 51 snapshots fall fast', () => {
@@ -126,13 +65,13 @@ describe('selectDeimPoints — properties', () => {
     const dup = new Matrix(30, 5);
     for (let j = 0; j < 4; j++) dup.setColumn(j, U.getColumn(j));
     dup.setColumn(4, U.getColumn(1)); // duplicate column
-    expectReducerError(() => selectDeimPoints(dup), /rank-deficient/);
+    expectOdemorError(expect, () => selectDeimPoints(dup), 'REDUCER', /rank-deficient/);
     const combo = dup.clone();
     combo.setColumn(4, U.getColumn(0).map((v, i) => (v + U.get(i, 2)) / Math.SQRT2)); // a combination of columns
-    expectReducerError(() => selectDeimPoints(combo), /rank-deficient/);
+    expectOdemorError(expect, () => selectDeimPoints(combo), 'REDUCER', /rank-deficient/);
     const zero = dup.clone();
     zero.setColumn(4, new Array<number>(30).fill(0));
-    expectReducerError(() => selectDeimPoints(zero), /DEIM residual is zero at step 4/);
+    expectOdemorError(expect, () => selectDeimPoints(zero), 'REDUCER', /DEIM residual is zero at step 4/);
   });
 
   it('rejects more columns than rows and NaN', () => {

@@ -1,58 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { solve } from 'ml-matrix';
-import { Matrix, OdemorError, interpolationErrorConstant, pivotedQr, podExact, thinSvd } from '@odemor/core';
+import { Matrix, interpolationErrorConstant, pivotedQr } from '@odemor/core';
+import { chaturantabutSorensenExample, expectOdemorError, randomOrthonormal } from '@odemor/conformance';
 import { selectOdeimPoints } from '../src/select.js';
 
-// ── the Chaturantabut–Sorensen (2010) example, as ALGORITHMS.md states it ──
-// s(x; μ) = (1 − x) cos(3πμ(x + 1)) e^{−(1+x)μ}, 100 points on [−1, 1], training μ ∈ linspace(1, π, 51),
-// validation on 101 values of μ in the same range.
-const linspace = (a: number, b: number, k: number) => Array.from({ length: k }, (_, i) => a + ((b - a) * i) / (k - 1));
-const xs = linspace(-1, 1, 100);
-const s = (x: number, mu: number) => (1 - x) * Math.cos(3 * Math.PI * mu * (x + 1)) * Math.exp(-(1 + x) * mu);
-const snapshots = (mus: number[]) => {
-  const F = new Matrix(xs.length, mus.length);
-  mus.forEach((mu, j) => xs.forEach((x, i) => F.set(i, j, s(x, mu))));
-  return F;
-};
-const train = snapshots(linspace(1, Math.PI, 51));
-const validation = snapshots(linspace(1, Math.PI, 101));
-const pod = podExact(train);
-
-/** per validation column: ‖f − U(PᵀU)⁺Pᵀf‖₂ (least squares) and ‖f − UUᵀf‖₂ */
-function errors(U: Matrix, points: number[]): { interp: number[]; proj: number[] } {
-  const PU = new Matrix(points.map((p) => U.getRow(p)));
-  const PF = new Matrix(points.map((p) => validation.getRow(p)));
-  const interp = validation.clone().sub(U.mmul(solve(PU, PF, true)));
-  const proj = validation.clone().sub(U.mmul(U.transpose().mmul(validation)));
-  const colNorms = (M: Matrix) => Array.from({ length: M.columns }, (_, j) => Math.hypot(...M.getColumn(j)));
-  return { interp: colNorms(interp), proj: colNorms(proj) };
-}
-
-function expectReducerError(fn: () => unknown, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(OdemorError);
-  expect((err as OdemorError).code).toBe('REDUCER');
-  expect((err as OdemorError).message).toMatch(message);
-}
-
-function randomOrthonormal(n: number, m: number, seed: number): Matrix {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const G = new Matrix(n, m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) G.set(i, j, Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u()));
-  return thinSvd(G).U;
-}
+// the Chaturantabut–Sorensen (2010) example, as ALGORITHMS.md states it
+const { xs, pod, errors } = chaturantabutSorensenExample();
 
 /** the Q-DEIM points (Drmač & Gugercin 2016): first m pivots of the pivoted QR of Uᵀ */
 const qdeim = (U: Matrix) => pivotedQr(U.transpose(), { steps: U.columns }).pivots.slice(0, U.columns);
@@ -67,7 +19,7 @@ describe('selectOdeimPoints — Chaturantabut & Sorensen (2010) example, oversam
         expect(new Set(points).size).toBe(m + o);
         const C = interpolationErrorConstant(U, points);
         expect(C).toBeLessThanOrEqual(interpolationErrorConstant(U, qdeim(U)) * (1 + 1e-12));
-        const { interp, proj } = errors(U, points);
+        const { interp, proj } = errors(U, points, { leastSquares: true }); // ‖f − U(PᵀU)⁺Pᵀf‖₂
         interp.forEach((e, j) => expect(e).toBeLessThanOrEqual(C * proj[j]! * (1 + 1e-8) + 1e-13));
         if (m >= 20) expect(Math.max(...interp)).toBeLessThan(1e-4);
       }
@@ -120,6 +72,6 @@ describe('selectOdeimPoints — properties', () => {
     const dup = new Matrix(10, 5);
     for (let j = 0; j < 4; j++) dup.setColumn(j, U.getColumn(j));
     dup.setColumn(4, U.getColumn(2));
-    expectReducerError(() => selectOdeimPoints(dup, 6), /rank-deficient/);
+    expectOdemorError(expect, () => selectOdeimPoints(dup, 6), 'REDUCER', /rank-deficient/);
   });
 });

@@ -1,71 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { solve } from 'ml-matrix';
-import { Matrix, OdemorError, interpolationErrorConstant, orthonormalityError, pivotedQr, podExact, thinSvd } from '@odemor/core';
+import { Matrix, interpolationErrorConstant, orthonormalityError, pivotedQr } from '@odemor/core';
+import { chaturantabutSorensenExample, expectOdemorError, literalDeim, randomOrthonormal } from '@odemor/conformance';
 import { selectQdeimPoints } from '../src/select.js';
 
-// ── the Chaturantabut–Sorensen (2010) example, as ALGORITHMS.md states it ──
-// s(x; μ) = (1 − x) cos(3πμ(x + 1)) e^{−(1+x)μ}, 100 points on [−1, 1], training μ ∈ linspace(1, π, 51),
-// validation on 101 values of μ in the same range.
-const linspace = (a: number, b: number, k: number) => Array.from({ length: k }, (_, i) => a + ((b - a) * i) / (k - 1));
-const xs = linspace(-1, 1, 100);
-const s = (x: number, mu: number) => (1 - x) * Math.cos(3 * Math.PI * mu * (x + 1)) * Math.exp(-(1 + x) * mu);
-const snapshots = (mus: number[]) => {
-  const F = new Matrix(xs.length, mus.length);
-  mus.forEach((mu, j) => xs.forEach((x, i) => F.set(i, j, s(x, mu))));
-  return F;
-};
-const train = snapshots(linspace(1, Math.PI, 51));
-const validation = snapshots(linspace(1, Math.PI, 101));
-const pod = podExact(train);
-
-/** per validation column: ‖f − U(PᵀU)⁻¹Pᵀf‖₂ and ‖f − UUᵀf‖₂ */
-function errors(U: Matrix, points: number[]): { interp: number[]; proj: number[] } {
-  const PU = new Matrix(points.map((p) => U.getRow(p)));
-  const PF = new Matrix(points.map((p) => validation.getRow(p)));
-  const interp = validation.clone().sub(U.mmul(solve(PU, PF)));
-  const proj = validation.clone().sub(U.mmul(U.transpose().mmul(validation)));
-  const colNorms = (M: Matrix) => Array.from({ length: M.columns }, (_, j) => Math.hypot(...M.getColumn(j)));
-  return { interp: colNorms(interp), proj: colNorms(proj) };
-}
-
-function expectReducerError(fn: () => unknown, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(OdemorError);
-  expect((err as OdemorError).code).toBe('REDUCER');
-  expect((err as OdemorError).message).toMatch(message);
-}
-
-function randomOrthonormal(n: number, m: number, seed: number): Matrix {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const G = new Matrix(n, m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) G.set(i, j, Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u()));
-  return thinSvd(G).U;
-}
-
-/** DEIM (Chaturantabut & Sorensen 2010) as ALGORITHMS.md states it, to compare constants with. */
-function deim(U: Matrix): number[] {
-  const argmax = (v: number[]) => v.reduce((best, x, i) => (Math.abs(x) > Math.abs(v[best]!) ? i : best), 0);
-  const p = [argmax(U.getColumn(0))];
-  for (let l = 1; l < U.columns; l++) {
-    const A = new Matrix(p.map((i) => U.getRow(i).slice(0, l)));
-    const c = solve(A, Matrix.columnVector(p.map((i) => U.get(i, l))));
-    const r = Matrix.columnVector(U.getColumn(l)).sub(U.subMatrix(0, U.rows - 1, 0, l - 1).mmul(c));
-    p.push(argmax(r.getColumn(0)));
-  }
-  return p;
-}
+// the Chaturantabut–Sorensen (2010) example, as ALGORITHMS.md states it
+const { xs, pod, errors } = chaturantabutSorensenExample();
 
 /** Drmač & Gugercin (2016) Theorem 2.1: ‖(PᵀU)⁻¹‖₂ ≤ √(n − m + 1) · √(4^m + 6m − 1) / 3 */
 const qdeimBound = (n: number, m: number) => (Math.sqrt(n - m + 1) * Math.sqrt(4 ** m + 6 * m - 1)) / 3;
@@ -99,7 +38,7 @@ describe('selectQdeimPoints — properties', () => {
       for (let seed = 1; seed <= 5; seed++) {
         const U = randomOrthonormal(n, m, 1000 * n + seed);
         const q = interpolationErrorConstant(U, selectQdeimPoints(U));
-        const d = interpolationErrorConstant(U, deim(U));
+        const d = interpolationErrorConstant(U, literalDeim(U));
         expect(q).toBeLessThanOrEqual(qdeimBound(n, m));
         if (q <= d * (1 + 1e-12)) wins++;
         total++;
@@ -136,10 +75,10 @@ describe('selectQdeimPoints — properties', () => {
     const dup = new Matrix(30, 5);
     for (let j = 0; j < 4; j++) dup.setColumn(j, U.getColumn(j));
     dup.setColumn(4, U.getColumn(1));
-    expectReducerError(() => selectQdeimPoints(dup), /rank-deficient/);
+    expectOdemorError(expect, () => selectQdeimPoints(dup), 'REDUCER', /rank-deficient/);
     const zero = dup.clone();
     zero.setColumn(4, new Array<number>(30).fill(0));
-    expectReducerError(() => selectQdeimPoints(zero), /rank-deficient/);
+    expectOdemorError(expect, () => selectQdeimPoints(zero), 'REDUCER', /rank-deficient/);
     expect(() => selectQdeimPoints(new Matrix(2, 3))).toThrow(/cannot pick 3 points from 2 rows/);
   });
 });

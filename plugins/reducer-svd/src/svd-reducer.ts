@@ -1,8 +1,8 @@
 import {
   OdemorError,
-  blockCost,
   blockSvd,
   checkDim,
+  reducedDiagnostics,
   relativePodError,
   requireOdeBlock,
   toTensor32,
@@ -76,25 +76,19 @@ export class SvdReducer implements Reducer {
       activation: block.activation,
     };
     if (block.Z) reduced.Zr = toTensor32(block.Z.data, block.Z.shape);
-    const cost = blockCost(reduced);
     const s = svd.singularValues;
     return {
       method: this.name,
       dims: { k },
       model: withReducedBlock(model, reduced),
-      diagnostics: {
-        stateDim: cost.stateDim,
-        activations: cost.activations,
-        params: cost.params,
-        macsPerRhs: cost.macsPerRhs,
-        projectionParams: cost.projectionParams,
+      diagnostics: reducedDiagnostics(reduced, {
         rank: k,
         /** ‖A − A_k‖₂ / ‖A‖₂ */
         spectralError: s[0]! > 0 ? (s[k] ?? 0) / s[0]! : 0,
         /** ‖A − A_k‖_F / ‖A‖_F */
         frobeniusError: relativePodError(s, k),
         singularValues: s.slice(0, k),
-      },
+      }),
     };
   }
 }

@@ -1,30 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Experiment, Matrix, OdemorError, podExact, rankByEnergy, thinSvd, type SnapshotBatch } from '@odemor/core';
+import { columnsDiffUpToSign, gaussianStream, randomMatrix } from '@odemor/conformance';
 import plugin, { StreamSnapshotter } from '../src/index.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
-function randn(rows: number, cols: number, next: () => number): Matrix {
-  const m = new Matrix(rows, cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.set(i, j, next());
-  return m;
-}
 
 /** snapshots with well-separated singular values: columns of A diag(σ) Bᵀ, σ_i = 2^{−i/2} */
 function plantedSnapshots(n: number, s: number, seed: number): Matrix {
-  const next = rng(seed);
-  const A = thinSvd(randn(n, n, next)).U;
-  const B = thinSvd(randn(s, n, next)).U;
+  const next = gaussianStream(seed);
+  const A = thinSvd(randomMatrix(n, n, next)).U;
+  const B = thinSvd(randomMatrix(s, n, next)).U;
   return A.mmul(Matrix.diag(Array.from({ length: n }, (_, i) => 2 ** (-i / 2)))).mmul(B.transpose());
 }
 
@@ -50,21 +33,6 @@ function* batches(X: Matrix, Y: Matrix, sizes: number[]): Generator<SnapshotBatc
 const f32 = (X: Matrix) => X.clone().apply(function (this: Matrix, i: number, j: number) {
   this.set(i, j, Math.fround(this.get(i, j)));
 });
-
-function columnsDiffUpToSign(A: Matrix, B: Matrix, cols: number): number {
-  let worst = 0;
-  for (let j = 0; j < cols; j++) {
-    let dp = 0;
-    let dm = 0;
-    for (let i = 0; i < A.rows; i++) {
-      dp = Math.max(dp, Math.abs(A.get(i, j) - B.get(i, j)));
-      dm = Math.max(dm, Math.abs(A.get(i, j) + B.get(i, j)));
-    }
-    worst = Math.max(worst, Math.min(dp, dm));
-  }
-  return worst;
-}
-
 function codeOf(fn: () => unknown): { code?: string; message?: string } {
   try {
     fn();
@@ -148,7 +116,7 @@ describe('@odemor/snapshotter-stream', () => {
 
   it('with fewer snapshots than n lists min(n, snapshots) singular values; a larger rank is a REDUCER error', () => {
     const n = 12;
-    const X = randn(n, 5, rng(5));
+    const X = randomMatrix(n, 5, gaussianStream(5));
     for (const mode of ['gram', 'exact'] as const) {
       const s = new StreamSnapshotter({ mode });
       s.begin(n);

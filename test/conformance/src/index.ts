@@ -1,2 +1,3 @@
 export * from './solver.js';
 export * from './reducer.js';
+export * from './fixtures.js';

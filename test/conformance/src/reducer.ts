@@ -32,6 +32,7 @@ import {
   applyLayer,
   blockCost,
   denseA,
+  mulberry32,
   podExact,
   simulateBlock,
   simulateModel,
@@ -104,17 +105,6 @@ export interface ReducerFixture {
   input: (t: number, sample: number) => number[];
   /** outputs of the original model on `testInputs` */
   reference: Float64Array[];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function normal(rand: () => number): number {
