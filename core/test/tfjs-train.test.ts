@@ -167,6 +167,27 @@ describe('train', () => {
     expect(bits(listTensors(all.model).find((t) => t.path === 'block.M.weight')!.tensor.data)).not.toEqual(bits(block.M.type === 'dense' ? block.M.weight.data : new Float32Array()));
   });
 
+  it('fine-tuning on cached block features equals fine-tuning through the solver, with one pass through the block', async () => {
+    const model = fresh();
+    let solves = 0;
+    const counting = { ...euler, solve: (...a: Parameters<typeof euler.solve>) => (solves++, euler.solve(...a)) } as typeof euler;
+    // one batch holding the whole set: sample order cannot differ, so the updates must agree
+    const opts = { epochs: 3, batch: 1000, optimizer: 'adam' as const, lr: 0.05, seed: 5, freeze: 'all-but-post' as const };
+    const cached = await train(model, dataset, { ...opts, solver: counting });
+    const cachedSolves = solves;
+    solves = 0;
+    const direct = await train(model, dataset, { ...opts, solver: counting, cacheFeatures: false });
+    expect(cachedSolves).toBe(1);
+    expect(solves).toBe(3);
+    expect(cached.summary.finalLoss).toBeCloseTo(direct.summary.finalLoss, 4);
+    listTensors(cached.model).forEach(({ tensor }, i) => {
+      const other = listTensors(direct.model)[i]!.tensor.data;
+      let d = 0;
+      for (let j = 0; j < tensor.data.length; j++) d = Math.max(d, Math.abs(tensor.data[j]! - other[j]!));
+      expect(d).toBeLessThan(1e-4);
+    });
+  });
+
   it('trains a tiny conv-node on the cpu backend (conv filter gradients)', async () => {
     const rng = createRng(7);
     const count = 8;

@@ -255,14 +255,22 @@ export function integrateBlock(model: ModelIR, program: BlockProgram, solver: So
  * `tf.tidy` or an optimizer's `minimize`.
  */
 export function forward(model: ModelIR, params: TfParams, x: tf.Tensor, solver: Solver, opts: ForwardOptions = {}): tf.Tensor2D {
+  return forwardPost(model, params, blockFeatures(model, params, x, solver, opts));
+}
+
+/** The block's output for a batch (pre layers, then the solve, then D): the input of the post layers, [B, ...shape]. */
+export function blockFeatures(model: ModelIR, params: TfParams, x: tf.Tensor, solver: Solver, opts: ForwardOptions = {}): tf.Tensor {
   const preOut = model.input.kind === 'sequence' ? x : applyLayers(model.pre, params, 'pre', x);
   const program = prepareBlock(model, params, preOut, x);
   const res = integrateBlock(model, program, solver, opts);
   const out = program.readout(res.y);
-  const B = x.shape[0]!;
-  const h = tf.reshape(out, [B, ...blockOutputShape(model)]);
+  return tf.reshape(out, [x.shape[0]!, ...blockOutputShape(model)]);
+}
+
+/** The post layers on block features: logits [B, outputs]. */
+export function forwardPost(model: ModelIR, params: TfParams, h: tf.Tensor): tf.Tensor2D {
   const logits = applyLayers(model.post, params, 'post', h);
-  return tf.reshape(logits, [B, model.outputs]) as tf.Tensor2D;
+  return tf.reshape(logits, [h.shape[0]!, model.outputs]) as tf.Tensor2D;
 }
 
 /** The tf tensor of a raw input batch, shaped from the model's input spec. */

@@ -7,7 +7,9 @@ import type { ModelIR } from '../ir/types.js';
 import { validateModel } from '../ir/validate.js';
 import { withTensors } from '../model/params.js';
 import { ensureGradients, initTfjs, type TfjsBackendName } from './backend.js';
-import { createParams, disposeParams, forward, inputTensor, type TfParams } from './forward.js';
+import { blockFeatures, createParams, disposeParams, forward, forwardPost, inputTensor, type TfParams } from './forward.js';
+import { blockOutputShape } from '../ir/validate.js';
+import { createRng } from '../util/rng.js';
 
 /** Which tensors stay fixed: none; the pre layers; everything but the post layers (fine-tuning). */
 export type FreezeMode = 'none' | 'before-block' | 'all-but-post';
@@ -44,6 +46,38 @@ export interface TrainOptions {
   checkpoint?: string;
   /** preferred tfjs backend (see `initTfjs`) */
   backend?: TfjsBackendName;
+  /**
+   * When only the post layers train and inputs are not augmented, the block's outputs are fixed: compute
+   * them once and train the post layers on those cached features (same gradients, one forward pass
+   * through the ODE block instead of one per epoch). Default true; the order of samples within an epoch
+   * then comes from a seeded permutation of the cache rather than from the dataset.
+   */
+  cacheFeatures?: boolean;
+}
+
+/** Block outputs of the (first `limit`) training samples, computed once, with their labels. */
+interface FeatureCache {
+  features: Float32Array;
+  labels: Int32Array;
+  shape: number[];
+  count: number;
+}
+
+async function cacheBlockFeatures(model: ModelIR, params: TfParams, dataset: Dataset, o: TrainOptions): Promise<FeatureCache> {
+  const shape = blockOutputShape(model);
+  const per = shape.reduce((a, b) => a * b, 1);
+  const count = o.limit !== undefined ? Math.min(o.limit, dataset.info.trainSize) : dataset.info.trainSize;
+  const features = new Float32Array(count * per);
+  const labels = new Int32Array(count);
+  let row = 0;
+  for await (const b of dataset.batches('train', Math.max(o.batch, 256), { limit: count })) {
+    const h = tf.tidy(() => blockFeatures(model, params, inputTensor(model, b.x, b.size), o.solver));
+    features.set(await h.data(), row * per);
+    h.dispose();
+    labels.set(b.y, row);
+    row += b.size;
+  }
+  return { features: features.subarray(0, row * per), labels: labels.subarray(0, row), shape, count: row };
 }
 
 /** Result of {@link train}: a new model (the input is untouched) and the run's summary. */
@@ -79,6 +113,23 @@ function makeOptimizer(o: TrainOptions): { opt: tf.Optimizer; setLr(lr: number):
     }
     default:
       throw new OdemorError('ARGUMENT', `unknown optimizer '${String(o.optimizer)}' (sgd, momentum, adam)`);
+  }
+}
+
+/** Mini-batches of the feature cache in a seeded random order. */
+function* cachedBatches(cache: FeatureCache, batch: number, seed: number): Generator<{ x: Float32Array; y: Int32Array; size: number }> {
+  const per = cache.features.length / Math.max(1, cache.count);
+  const order = createRng(seed).shuffle(Array.from({ length: cache.count }, (_, i) => i));
+  for (let start = 0; start < cache.count; start += batch) {
+    const size = Math.min(batch, cache.count - start);
+    const x = new Float32Array(size * per);
+    const y = new Int32Array(size);
+    for (let i = 0; i < size; i++) {
+      const r = order[start + i]!;
+      x.set(cache.features.subarray(r * per, (r + 1) * per), i * per);
+      y[i] = cache.labels[r]!;
+    }
+    yield { x, y, size };
   }
 }
 
@@ -131,8 +182,12 @@ export async function train(model: ModelIR, dataset: Dataset, options: TrainOpti
   const start = performance.now();
   let done = 0;
   let current = model;
+  let cache: FeatureCache | undefined;
   try {
     await o.hooks?.beforeTrain?.promise(model, phase);
+    if (freeze === 'all-but-post' && !o.augment && o.cacheFeatures !== false && o.epochs > 0) {
+      cache = await cacheBlockFeatures(model, params, dataset, o);
+    }
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       const lr = o.lr * decay ** epoch;
       setLr(lr);
@@ -143,14 +198,14 @@ export async function train(model: ModelIR, dataset: Dataset, options: TrainOpti
       const batchOpts: { shuffle: boolean; seed: number; augment?: boolean; limit?: number } = { shuffle: true, seed: o.seed + epoch };
       if (o.augment !== undefined) batchOpts.augment = o.augment;
       if (o.limit !== undefined) batchOpts.limit = o.limit;
-      for await (const b of dataset.batches('train', o.batch, batchOpts)) {
+      for await (const b of cache ? cachedBatches(cache, o.batch, o.seed + epoch) : dataset.batches('train', o.batch, batchOpts)) {
         let hits: tf.Scalar | undefined;
         const cost = tf.tidy((): tf.Scalar => {
-          const x = inputTensor(model, b.x, b.size);
+          const x = cache ? tf.tensor(b.x, [b.size, ...cache.shape], 'float32') : inputTensor(model, b.x, b.size);
           const labels = tf.tensor1d(b.y, 'int32');
           return opt.minimize(
             () => {
-              const logits = forward(model, params, x, o.solver);
+              const logits = cache ? forwardPost(model, params, x) : forward(model, params, x, o.solver);
               hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar);
               return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits) as tf.Scalar;
             },
