@@ -28,17 +28,9 @@ export async function timeRuns(fn: () => Promise<unknown>, reps = 5, warmup = 1)
   return out;
 }
 
-/** mulberry32: a small seeded uniform generator in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 from core: a small seeded uniform generator in [0, 1). */
+import { mulberry32 as rng } from '@odemor/core';
+export { rng };
 
 /** Uniform values in [−scale, scale). */
 export function uniform(r: () => number, size: number, scale = 1, out = new Float32Array(size)): Float32Array {

@@ -3,6 +3,7 @@
  * Runge–Kutta solver unrolled from the Butcher tableau, post layers.
  */
 import {
+  denseA,
   OdemorError,
   type Activation,
   type ButcherTableau,
@@ -133,33 +134,6 @@ function kernelOIHW(kernel: Tensor32): { data: Float64Array; dims: number[] } {
       for (let i = 0; i < ci; i++)
         for (let o = 0; o < co; o++) out[((o * ci + i) * kh + y) * kw + x] = kernel.data[((y * kw + x) * ci + i) * co + o]!;
   return { data: out, dims: [co, ci, kh, kw] };
-}
-
-/**
- * The dense [n, n] matrix of a stride-1 'same' convolution acting on the NHWC-flattened state [h, w, c]
- * (row = output index, column = input index).
- */
-export function convToeplitz(kernel: Tensor32, height: number, width: number, channels: number): Float64Array {
-  const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];
-  const n = height * width * channels;
-  const A = new Float64Array(n * n);
-  const pt = Math.floor((kh - 1) / 2);
-  const pl = Math.floor((kw - 1) / 2);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++)
-      for (let o = 0; o < co; o++) {
-        const row = (y * width + x) * channels + o;
-        for (let dy = 0; dy < kh; dy++) {
-          const yy = y + dy - pt;
-          if (yy < 0 || yy >= height) continue;
-          for (let dx = 0; dx < kw; dx++) {
-            const xx = x + dx - pl;
-            if (xx < 0 || xx >= width) continue;
-            for (let i = 0; i < ci; i++) A[row * n + (yy * width + xx) * channels + i]! += kernel.data[((dy * kw + dx) * ci + i) * co + o]!;
-          }
-        }
-      }
-  return A;
 }
 
 /** Permute an NHWC-flattened vector [h, w, c] to NCHW order [c, h, w]. */
@@ -483,14 +457,11 @@ class Compiler {
       let AT: Float64Array;
       if (A.type === 'dense') {
         AT = transpose(expectShape(A.weight, [n, n], 'block matrix A').data, n, n);
-      } else if (A.type === 'antisymmetric') {
-        const W = expectShape(A.weight, [n, n], 'antisymmetric block weight').data;
-        // Aᵀ = (W − Wᵀ − γI)ᵀ = Wᵀ − W − γI, stored [in, out] for x Aᵀ
-        AT = new Float64Array(n * n);
-        for (let r = 0; r < n; r++) for (let cc = 0; cc < n; cc++) AT[r * n + cc] = W[cc * n + r]! - W[r * n + cc]! - (r === cc ? A.gamma : 0);
-      } else if (A.type === 'conv') {
-        expectShape(A.kernel, [A.kernel.shape[0]!, A.kernel.shape[1]!, A.channels, A.channels], 'block conv kernel');
-        AT = transpose(convToeplitz(A.kernel, A.height, A.width, A.channels), n, n);
+      } else if (A.type === 'antisymmetric' || A.type === 'conv') {
+        if (A.type === 'antisymmetric') expectShape(A.weight, [n, n], 'antisymmetric block weight');
+        else expectShape(A.kernel, [A.kernel.shape[0]!, A.kernel.shape[1]!, A.channels, A.channels], 'block conv kernel');
+        // W − Wᵀ − γI, or the dense Toeplitz matrix of the convolution (core's denseA), stored [in, out] for x Aᵀ
+        AT = transpose(denseA(block), n, n);
       } else {
         throw new OdemorError('MODEL', `unknown block matrix type '${(A as { type?: unknown }).type}'`);
       }

@@ -7,7 +7,6 @@ import { OnnxRuntime, type OnnxRuntimeOptions } from './runtime.js';
 
 export {
   compileModel,
-  convToeplitz,
   DEFAULT_OPSET,
   GRAPH_NAMES,
   inputShapeOf,

@@ -1,16 +1,9 @@
 /** Small hand-built models for the tests (seeded, deterministic). */
 import type { Activation, ModelIR, OdeBlock, ReducedBlock, SolverSpec, Tensor32 } from '@odemor/core';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 from core: a small seeded uniform generator in [0, 1). */
+import { mulberry32 as rng } from '@odemor/core';
+export { rng };
 
 /** Uniform in [−scale, scale]. */
 export function tensor(r: () => number, shape: number[], scale = 1): Tensor32 {
