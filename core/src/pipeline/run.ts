@@ -123,6 +123,8 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
       });
       model = out.model;
       training = out.summary;
+      // saved now (atomically), so a failure in a later stage does not lose a long training run
+      if (options.write !== false) await saveModel(path.join(outDir, 'model.odemor'), model);
     }
   }
 
@@ -318,7 +320,6 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
   if (options.write !== false) {
     await writeFileAtomic(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
     await writeFileAtomic(path.join(outDir, 'results.md'), resultsMarkdown(results));
-    if (training) await saveModel(path.join(outDir, 'model.odemor'), model);
   }
   if (resolved.report && options.write !== false) {
     const { use: _r, ...ropts } = config.report!;
