@@ -6,18 +6,25 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 /** `{ use: name, ...plugin options }`: core checks `use`; the plugin checks its own options. */
 const pluginRef = z.looseObject({ use: z.string().min(1) });
 
+/** Solver defaults when neither the config nor a checkpoint gives one. */
+export const DEFAULT_SOLVER = { use: 'rk4', dt: 0.1, t0: 0, t1: 1 } as const;
+
+/**
+ * `model.solver`: every key optional; missing keys come from the checkpoint's solver when one is
+ * loaded, else from {@link DEFAULT_SOLVER}.
+ */
 export const solverSchema = z
   .strictObject({
-    use: z.string().min(1).default('rk4'),
-    dt: finite.refine((v) => v > 0, 'must be > 0').default(0.1),
-    t0: finite.default(0),
-    t1: finite.default(1),
+    use: z.string().min(1).optional(),
+    dt: finite.refine((v) => v > 0, 'must be > 0').optional(),
+    t0: finite.optional(),
+    t1: finite.optional(),
     rtol: z.number().positive().optional(),
     atol: z.number().positive().optional(),
     /** adaptive solvers: step limit per solve */
     maxSteps: positiveInt.optional(),
   })
-  .refine((s) => s.t1 >= s.t0, { message: 't1 must not be smaller than t0', path: ['t1'] });
+  .refine((s) => s.t0 === undefined || s.t1 === undefined || s.t1 >= s.t0, { message: 't1 must not be smaller than t0', path: ['t1'] });
 
 export const trainSchema = z.strictObject({
   epochs: z.number().int().min(0).default(10),
@@ -28,6 +35,8 @@ export const trainSchema = z.strictObject({
   momentum: z.number().min(0).max(1).optional(),
   limit: positiveInt.optional(),
   augment: z.boolean().default(false),
+  /** save the model (atomically) to the results folder after every epoch */
+  checkpoint: z.boolean().default(true),
 });
 
 export const finetuneSchema = z.strictObject({
@@ -63,7 +72,7 @@ export const configSchema = z.strictObject({
     use: z.string().min(1),
     /** a saved model (.odemor) to start from, relative to the config file; skips building a fresh one */
     checkpoint: z.string().min(1).optional(),
-    solver: solverSchema.default({ use: 'rk4', dt: 0.1, t0: 0, t1: 1 }),
+    solver: solverSchema.optional(),
   }),
   /** false (or absent with a checkpoint) skips training */
   train: z.union([trainSchema, z.literal(false)]).optional(),

@@ -16,7 +16,7 @@ import type {
 } from '../extension-points.js';
 import type { ModelIR } from '../ir/types.js';
 import { loadConfig, resolveConfigPath, validateConfigObject, type LoadedConfig } from '../config/load.js';
-import type { ExperimentConfig } from '../config/schema.js';
+import { DEFAULT_SOLVER, type ExperimentConfig } from '../config/schema.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
 import { blockCost, blockSvd, denseA, toTensor32 } from '../reduce/index.js';
 import { coreModelsPlugin, initTfjs, train, loadModel, saveModel, validateModel } from '../tfjs/index.js';
@@ -73,7 +73,10 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
 
   // ── resolve every plugin name before doing any work ──
   for (const p of config.plugins) await exp.use(await importPlugin(p, loaded.baseDir));
-  const resolved = await resolveAll(exp, config, loaded);
+  // a checkpoint's solver applies unless the config overrides it, key by key
+  const checkpoint = config.model.checkpoint ? await loadModel(resolveConfigPath(loaded, config.model.checkpoint)) : undefined;
+  const sc = { ...DEFAULT_SOLVER, ...(checkpoint?.solver ?? {}), ...(config.model.solver ?? {}) };
+  const resolved = await resolveAll(exp, config, loaded, sc.use);
 
   const startedAt = new Date().toISOString();
   const backend = await initTfjs();
@@ -83,7 +86,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
   // ── dataset, solver, runtimes ──
   const { use: _d, ...datasetOptions } = config.dataset;
   const dataset: Dataset = await exp.factory('Dataset', resolved.dataset)({ ...datasetOptions, seed });
-  const { use: _s, ...solverOptions } = config.model.solver;
+  const { use: _s, ...solverOptions } = sc;
   const solver: Solver = exp.factory('Solver', resolved.solver)(solverOptions);
   const tfjsRuntime: Runtime = await exp.factory('Runtime', 'tfjs')({ solver, hooks: exp.hooks });
   const evalRuntime: Runtime =
@@ -91,7 +94,6 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
 
   // ── model: checkpoint or fresh, then training ──
   let model: ModelIR;
-  const sc = config.model.solver;
   const solverSpec = {
     use: resolved.solver,
     dt: sc.dt,
@@ -100,9 +102,8 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     ...(sc.rtol !== undefined ? { rtol: sc.rtol } : {}),
     ...(sc.atol !== undefined ? { atol: sc.atol } : {}),
   };
-  if (config.model.checkpoint) {
-    model = await loadModel(resolveConfigPath(loaded, config.model.checkpoint));
-    model = { ...model, solver: { ...model.solver, ...solverSpec } };
+  if (checkpoint) {
+    model = { ...checkpoint, solver: solverSpec };
   } else {
     const { use: _m, checkpoint: _c, solver: _so, ...modelOptions } = config.model;
     model = exp.factory('Model', resolved.model)(modelOptions, { dataset: dataset.info, seed, solver: solverSpec });
@@ -111,7 +112,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
   let training: TrainSummary | undefined;
   const trainCfg = config.train === undefined ? (config.model.checkpoint ? false : undefined) : config.train;
   if (trainCfg !== false) {
-    const t = trainCfg ?? { epochs: 10, batch: 64, optimizer: 'adam' as const, lr: 0.01, lrDecay: 1, augment: false };
+    const { checkpoint: saveEachEpoch, ...t } = trainCfg ?? { epochs: 10, batch: 64, optimizer: 'adam' as const, lr: 0.01, lrDecay: 1, augment: false, checkpoint: true };
     if (t.epochs > 0) {
       const out = await train(model, dataset, {
         ...t,
@@ -119,6 +120,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
         solver,
         hooks: exp.hooks,
         phase: 'train',
+        ...(saveEachEpoch && options.write !== false ? { checkpoint: path.join(outDir, 'model.odemor') } : {}),
         onProgress: (done: number, total: number, detail?: string) => progress('train', 'train', done, total, detail),
       });
       model = out.model;
@@ -338,10 +340,11 @@ export async function checkExperiment(source: string | LoadedConfig): Promise<Re
   const exp = new Experiment();
   await exp.use(coreModelsPlugin);
   for (const p of loaded.config.plugins) await exp.use(await importPlugin(p, loaded.baseDir));
-  return resolveAll(exp, loaded.config, loaded);
+  const checkpoint = loaded.config.model.checkpoint ? await loadModel(resolveConfigPath(loaded, loaded.config.model.checkpoint)) : undefined;
+  return resolveAll(exp, loaded.config, loaded, loaded.config.model.solver?.use ?? checkpoint?.solver.use ?? DEFAULT_SOLVER.use);
 }
 
-async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: LoadedConfig): Promise<Resolved> {
+async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: LoadedConfig, solverUse: string): Promise<Resolved> {
   const base = loaded.baseDir;
   const at = async <T>(key: string, f: () => Promise<T>): Promise<T> => {
     try {
@@ -353,7 +356,7 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
   };
   const dataset = await at('dataset.use', () => resolveUse(exp, 'Dataset', config.dataset.use, base));
   const model = await at('model.use', () => resolveUse(exp, 'Model', config.model.use, base));
-  const solver = await at('model.solver.use', () => resolveUse(exp, 'Solver', config.model.solver.use, base));
+  const solver = await at('model.solver.use', () => resolveUse(exp, 'Solver', solverUse, base));
   const evaluator = await at('evaluate.use', () => resolveUse(exp, 'Evaluator', config.evaluate.use, base));
   let runtime: string;
   if (config.evaluate.runtime) runtime = await at('evaluate.runtime', () => resolveUse(exp, 'Runtime', config.evaluate.runtime!, base));

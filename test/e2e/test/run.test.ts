@@ -111,6 +111,41 @@ evaluate: { repeats: 1, topk: [1] }
   });
 });
 
+describe('checkpoints', () => {
+  it("keep their solver unless the config overrides it, key by key; training saves after every epoch", async () => {
+    const first = writeConfig(`name: solver-kept
+dataset: { use: spirals, classes: 2, train: 60, test: 40 }
+model: { use: dense-node, hidden: 6, solver: { use: euler, dt: 0.5, t1: 1 } }
+train: { epochs: 2, batch: 30 }
+evaluate: { runtime: tfjs, repeats: 1, topk: [1], batch: 100 }
+`);
+    const outA = tmpDir();
+    let epochsSaved = 0;
+    await runExperiment(first, {
+      outDir: outA,
+      setup: (exp) => exp.hooks.epoch.tap('t', () => void (fs.existsSync(path.join(outA, 'model.odemor')) && epochsSaved++)),
+    });
+    // the checkpoint is written after each epoch; the epoch hook of epoch 2 sees epoch 1's file
+    expect(epochsSaved).toBeGreaterThanOrEqual(1);
+    fs.copyFileSync(path.join(outA, 'model.odemor'), path.join(path.dirname(first), 'm.odemor'));
+    const count = async (solver: string) => {
+      const cfg = path.join(path.dirname(first), `c${solver.length}.yaml`);
+      fs.writeFileSync(cfg, `name: from-ckpt
+dataset: { use: spirals, classes: 2, train: 60, test: 40 }
+model: { use: dense-node, checkpoint: ./m.odemor${solver} }
+evaluate: { runtime: tfjs, repeats: 1, topk: [1], batch: 100 }
+`);
+      let steps = 0;
+      await runExperiment(cfg, { outDir: tmpDir(), setup: (exp) => exp.hooks.step.tap('t', () => void steps++) });
+      return steps;
+    };
+    // warm-up + 1 timed pass, one batch each: 2 solves; euler dt 0.5 on [0, 1] → 2 steps per solve
+    expect(await count('')).toBe(4);
+    // overriding dt alone keeps euler and t1 from the checkpoint
+    expect(await count(', solver: { dt: 0.25 }')).toBe(8);
+  });
+});
+
 describe('bad checkpoints', () => {
   async function checkpointConfig(mutate: (bytes: Uint8Array) => Uint8Array | void, model?: (m: any) => void) {
     // make a valid checkpoint by running a one-epoch experiment
