@@ -30,6 +30,7 @@ export async function timeRuns(fn: () => Promise<unknown>, reps = 5, warmup = 1)
 
 /** mulberry32 from core: a small seeded uniform generator in [0, 1). */
 import { mulberry32 as rng } from '@odemor/core';
+import { createSession } from '@odemor/runtime-onnx';
 export { rng };
 
 /** Uniform values in [−scale, scale). */
@@ -97,14 +98,9 @@ export function gramGraph(n: number): Uint8Array {
   });
 }
 
+/** A session with the runtime's own options (so the roofline is measured the way models run). */
 export function session(bytes: Uint8Array, threads: number): Promise<InferenceSession> {
-  return InferenceSession.create(bytes, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    executionProviders: ['cpu'],
-  });
+  return createSession(bytes, threads);
 }
 
 export async function runOne(s: InferenceSession, x: Float32Array, dims: number[]): Promise<InferenceSession.OnnxValueMapType> {

@@ -18,6 +18,7 @@ export {
 } from './compile.js';
 export { OnnxExecutable, OnnxRuntime, type OnnxRuntimeOptions } from './runtime.js';
 export { loadOnnxFile, runOnnxFile, saveOnnx, type OnnxFile } from './io.js';
+export { createSession, defaultThreads } from './session.js';
 export { adaptiveMessage, isAdaptiveName, resolveTableau, validateTableau, type TableauSource } from './tableau.js';
 
 /** The plugin: provides Runtime 'onnx'. */
