@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { GramAccumulator, TfjsRuntime, initTfjs, type Executable, type ModelIR } from '@odemor/core';
 import { OnnxRuntime } from '@odemor/runtime-onnx';
 import { RK4_TABLEAU, Rk4Solver } from '@odemor/solver-rk4';
-import { fmt, matmulGraph, median, mib, rng, runOne, session, table, timeRuns, uniform, writeAtomic } from './lib.js';
+import { fmt, matmulGraph, median, mib, rng, runEntry, runOne, session, table, timeRuns, uniform, writeAtomic } from './lib.js';
 import { N, STAGES, STEPS, fullModel, reducedModel } from './models.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -245,18 +245,7 @@ async function main(): Promise<void> {
   await writeAtomic(path.join(here, 'results', 'inference.md'), out);
 }
 
-if (process.argv[2] === '--snapshot-child') {
-  const [inputs, batch, threads] = process.argv.slice(3).map(Number) as [number, number, number];
-  snapshotChild(inputs, batch, threads).then(
-    (r) => process.send!(r, () => process.exit(0)),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-} else {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+runEntry(main, '--snapshot-child', (args) => {
+  const [inputs, batch, threads] = args.map(Number) as [number, number, number];
+  return snapshotChild(inputs, batch, threads);
+});

@@ -2,9 +2,6 @@
  * Shared helpers of the benchmarks: timing (medians), seeded random data, tiny hand-built ONNX graphs
  * (GEMM roofline, batch Gram matrices), table formatting and atomic result files.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
@@ -29,7 +26,7 @@ export async function timeRuns(fn: () => Promise<unknown>, reps = 5, warmup = 1)
 }
 
 /** mulberry32 from core: a small seeded uniform generator in [0, 1). */
-import { mulberry32 as rng } from '@odemor/core';
+import { mulberry32 as rng, writeFileAtomic } from '@odemor/core';
 import { createSession } from '@odemor/runtime-onnx';
 export { rng };
 
@@ -118,11 +115,19 @@ export function table(head: string[], rows: string[][]): string {
 }
 
 /** Write `text` to `file` atomically (temporary file in the same folder, then rename). */
-export async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
+export const writeAtomic = (file: string, text: string): Promise<void> => writeFileAtomic(file, text);
+
+/**
+ * Entry point of a bench script: with `childFlag` as the first argument, run `child` (a measurement in
+ * its own process, for an unshared peak RSS) and send its result to the parent; otherwise run `main`.
+ */
+export function runEntry<T>(main: () => Promise<void>, childFlag: string, child: (args: string[]) => Promise<T>): void {
+  const fail = (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  };
+  if (process.argv[2] === childFlag) child(process.argv.slice(3)).then((r) => process.send!(r, () => process.exit(0)), fail);
+  else main().catch(fail);
 }
 
 export const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));

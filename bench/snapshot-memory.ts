@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GramAccumulator, type SnapshotBatch } from '@odemor/core';
 import { StreamSnapshotter } from '@odemor/snapshotter-stream';
-import { fmt, gramGraph, mib, runOne, session, table, writeAtomic } from './lib.js';
+import { fmt, gramGraph, mib, runEntry, runOne, session, table, writeAtomic } from './lib.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const N = 1024;
@@ -145,17 +145,4 @@ async function main(): Promise<void> {
   await writeAtomic(path.join(here, 'results', 'snapshot-memory.md'), out);
 }
 
-if (process.argv[2] === '--child') {
-  child(Number(process.argv[3])).then(
-    (r) => process.send!(r, () => process.exit(0)),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-} else {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+runEntry(main, '--child', (args) => child(Number(args[0])));

@@ -3,6 +3,7 @@
  * Runge–Kutta solver unrolled from the Butcher tableau, post layers.
  */
 import {
+  blockInputSize,
   denseA,
   OdemorError,
   type Activation,
@@ -533,7 +534,7 @@ class Compiler {
   private reducedBlock(block: ReducedBlock, entry: Val | null): Val {
     const { k, m } = block;
     // E's input size: n, or k when APoZ folded E into the layer before (E = identity of size k)
-    const eIn = block.E.type === 'identity' ? block.E.size : block.E.type === 'dense' ? block.E.weight.shape[1]! : block.E.type === 'select' ? block.E.from : block.n;
+    const eIn = blockInputSize(block);
     const z0 = entry ? this.linearMap(this.blockEntry(entry, eIn).name, block.E, k, eIn, 'reduced block E') : this.zeros([k]);
 
     let inner: (z: string) => string;

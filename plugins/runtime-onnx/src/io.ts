@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import { OdemorError } from '@odemor/core';
+import { OdemorError, writeFileAtomic } from '@odemor/core';
 import { onnx } from './graph.js';
 import { checkInput, createSession, defaultThreads, runSession } from './session.js';
 
@@ -85,14 +84,9 @@ export async function runOnnxFile(file: string, x: Float32Array, batch: number, 
 
 /** Write `bytes` to `file` atomically (temporary file in the same folder, then rename); creates the folder. */
 export async function saveOnnx(file: string, bytes: Uint8Array): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await mkdir(dir, { recursive: true });
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
+    await writeFileAtomic(path.resolve(file), bytes);
   } catch (err) {
-    await unlink(tmp).catch(() => undefined);
     throw new OdemorError('IO', `cannot write ONNX model to ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
