@@ -142,6 +142,16 @@ export function blockOutputShape(model: ModelIR): number[] {
   return [size];
 }
 
+/**
+ * The model cut after its ODE block: the same `pre` layers and block, then only a `flatten`, so that its
+ * "logits" are the block's outputs, `prod(blockOutputShape(model))` values per sample in the order the
+ * first `post` layer sees them. Lets any runtime compute block features (e.g. to cache them for
+ * fine-tuning the post layers).
+ */
+export function blockFeatureModel(model: ModelIR): ModelIR {
+  return { ...model, post: [{ type: 'flatten' }], outputs: prod(blockOutputShape(model)) };
+}
+
 function checkBlock(model: ModelIR): void {
   const b = model.block;
   if (!(Number.isInteger(b.n) && b.n >= 1)) shapeErr(`block: n = ${b.n} must be a positive integer`);

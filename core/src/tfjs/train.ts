@@ -53,6 +53,13 @@ export interface TrainOptions {
    * then comes from a seeded permutation of the cache rather than from the dataset.
    */
   cacheFeatures?: boolean;
+  /**
+   * Computes the block's outputs for a batch of raw training inputs when features are cached, flattened
+   * per sample in `blockOutputShape` order (e.g. an executable of `blockFeatureModel(model)` on a faster
+   * runtime); default: the tfjs forward pass. Only the post layers train on them, so any runtime that
+   * matches tfjs to rounding gives the same fine-tuning.
+   */
+  blockFeatures?: (x: Float32Array, batch: number) => Promise<Float32Array>;
 }
 
 /** Block outputs of the (first `limit`) training samples, computed once, with their labels. */
@@ -70,10 +77,19 @@ async function cacheBlockFeatures(model: ModelIR, params: TfParams, dataset: Dat
   const features = new Float32Array(count * per);
   const labels = new Int32Array(count);
   let row = 0;
-  for await (const b of dataset.batches('train', Math.max(o.batch, 256), { limit: count })) {
-    const h = tf.tidy(() => blockFeatures(model, params, inputTensor(model, b.x, b.size), o.solver));
-    features.set(await h.data(), row * per);
-    h.dispose();
+  const batch = o.blockFeatures ? Math.max(o.batch, 1000) : Math.max(o.batch, 256);
+  for await (const b of dataset.batches('train', batch, { limit: count })) {
+    if (o.blockFeatures) {
+      const h = await o.blockFeatures(b.x, b.size);
+      if (h.length !== b.size * per) {
+        throw new OdemorError('RUNTIME', `train: blockFeatures returned ${h.length} values for ${b.size} samples of ${per} features`);
+      }
+      features.set(h, row * per);
+    } else {
+      const h = tf.tidy(() => blockFeatures(model, params, inputTensor(model, b.x, b.size), o.solver));
+      features.set(await h.data(), row * per);
+      h.dispose();
+    }
     labels.set(b.y, row);
     row += b.size;
   }

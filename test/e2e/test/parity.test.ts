@@ -7,6 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Experiment,
   TfjsRuntime,
+  blockFeatureModel,
+  blockFeatures,
+  createParams,
+  disposeParams,
+  inputTensor,
   builtinModels,
   coreModelsPlugin,
   initTfjs,
@@ -91,21 +96,55 @@ describe('onnx and tfjs runtimes agree (max abs error ≤ 1e-4)', () => {
   for (const reducer of ['deim', 'qdeim', 'odeim', 'svd', 'apoz']) {
     for (const kind of kinds) {
       it(`${reducer} on the ${kind.name} model`, async () => {
-        const model = kind.make();
-        const solver = solvers[model.solver.use]!;
-        const snap = exp.factory('Snapshotter', 'stream')({});
-        snap.begin(model.block.n);
-        const rt = new TfjsRuntime();
-        const batch = 32;
-        snap.consume(await rt.snapshotBatch(model, inputs(kind.shape, batch, 7), batch, { every: 1, solver }));
-        const snapshots = snap.finish();
-        const r = exp.factory('Reducer', reducer)({});
-        await r.fit({ model, ...(r.needsSnapshots ? { snapshots } : {}), seed: 1 });
-        const k = Math.min(6, snapshots.stateSingularValues.filter((s) => s > 1e-6 * snapshots.stateSingularValues[0]!).length);
-        const reduced = r.reduce({ k });
-        expect(reduced.model.block.kind).toBe('reduced');
-        expect(await maxDiff(reduced.model, inputs(kind.shape, 9, 2), 9)).toBeLessThanOrEqual(1e-4);
+        const reduced = await reduce(kind, reducer);
+        expect(reduced.block.kind).toBe('reduced');
+        expect(await maxDiff(reduced, inputs(kind.shape, 9, 2), 9)).toBeLessThanOrEqual(1e-4);
       });
     }
   }
 });
+
+// fine-tuning caches the block's outputs from an onnx executable of blockFeatureModel(model): they must be
+// what the tfjs forward pass feeds the post layers, in the same order
+describe('block features: onnx blockFeatureModel matches the tfjs blockFeatures the post layers see', () => {
+  for (const kind of kinds) {
+    for (const reducer of [undefined, 'deim', 'svd']) {
+      it(`${reducer ?? 'original'} ${kind.name} block`, async () => {
+        const model = reducer ? await reduce(kind, reducer) : kind.make();
+        const solver = solvers[model.solver.use]!;
+        const batch = 7;
+        const x = inputs(kind.shape, batch, 3);
+        const params = createParams(model);
+        const h = blockFeatures(model, params, inputTensor(model, x, batch), solver); // a few small intermediates leak: a test
+        const want = (await h.data()) as Float32Array;
+        h.dispose();
+        disposeParams(params);
+        const ort = await new OnnxRuntime({ threads: 1 }).build(blockFeatureModel(model), { solver });
+        try {
+          const got = await ort.predict(x, batch);
+          expect(got.length).toBe(want.length);
+          let d = 0;
+          for (let i = 0; i < got.length; i++) d = Math.max(d, Math.abs(got[i]! - want[i]!));
+          expect(d).toBeLessThanOrEqual(1e-4);
+        } finally {
+          await ort.dispose();
+        }
+      });
+    }
+  }
+});
+
+async function reduce(kind: (typeof kinds)[number], reducer: string): Promise<ModelIR> {
+  const model = kind.make();
+  const solver = solvers[model.solver.use]!;
+  const snap = exp.factory('Snapshotter', 'stream')({});
+  snap.begin(model.block.n);
+  const rt = new TfjsRuntime();
+  const batch = 32;
+  snap.consume(await rt.snapshotBatch(model, inputs(kind.shape, batch, 7), batch, { every: 1, solver }));
+  const snapshots = snap.finish();
+  const r = exp.factory('Reducer', reducer)({});
+  await r.fit({ model, ...(r.needsSnapshots ? { snapshots } : {}), seed: 1 });
+  const k = Math.min(6, snapshots.stateSingularValues.filter((s) => s > 1e-6 * snapshots.stateSingularValues[0]!).length);
+  return r.reduce({ k }).model;
+}
