@@ -20,7 +20,7 @@ import { loadConfig, resolveConfigPath, validateConfigObject, type LoadedConfig 
 import { DEFAULT_SOLVER, type ExperimentConfig } from '../config/schema.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
 import { blockCost, blockSvd, denseA, toTensor32 } from '../reduce/index.js';
-import { coreModelsPlugin, initTfjs, train, loadModel, saveModel, validateModel } from '../tfjs/index.js';
+import { coreModelsPlugin, initTfjs, train, loadModel, saveModel, validateModel, type TrainResult } from '../tfjs/index.js';
 import { resultsMarkdown } from './results.js';
 import { writeFileAtomic } from '../util/index.js';
 
@@ -279,7 +279,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
           featRt === tfjsRuntime
             ? undefined
             : await featRt.build(blockFeatureModel(reduced.model), { solver, tableau: solver.tableau, threads: config.evaluate.threads });
-        let out: Awaited<ReturnType<typeof train>>;
+        let out: TrainResult;
         try {
           out = await train(reduced.model, dataset, {
             epochs: ft.epochs,
