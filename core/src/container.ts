@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
+import type { ZodType } from 'zod';
 import { OdemorError } from './errors.js';
 import { createHooks, type OdemorHooks } from './hooks.js';
 import { TOKENS, type ExtensionPoint } from './tokens.js';
@@ -10,6 +11,7 @@ import type {
   RuntimeFactory,
   SnapshotterFactory,
   SolverFactory,
+  TrainerFactory,
 } from './extension-points.js';
 import type { ModelFactory } from './model/factory.js';
 
@@ -23,6 +25,18 @@ export interface FactoryOf {
   Runtime: RuntimeFactory;
   Model: ModelFactory;
   Report: (options?: Record<string, unknown>) => { apply(hooks: OdemorHooks): void };
+  Trainer: TrainerFactory;
+}
+
+/**
+ * What a plugin says about one provided implementation besides its factory. `options` is the zod schema of
+ * the implementation's own options — the config object at its `use:` minus the keys core owns there
+ * (`use`, and e.g. `dims`/`points`/`energy` of a reducer). Build it with core's re-exported `z` and make it
+ * strict (`z.strictObject`), so unknown keys are reported with a suggestion before anything runs.
+ */
+export interface ProvideMeta {
+  description?: string;
+  options?: ZodType;
 }
 
 export interface Provision {
@@ -30,6 +44,8 @@ export interface Provision {
   name: string;
   plugin: string;
   description?: string;
+  /** the option schema the plugin declared (see {@link ProvideMeta.options}) */
+  options?: ZodType;
 }
 
 /**
@@ -39,7 +55,8 @@ export interface Provision {
 export interface PluginContext {
   readonly container: Container;
   readonly hooks: OdemorHooks;
-  provide<P extends ExtensionPoint>(point: P, name: string, factory: FactoryOf[P], description?: string): void;
+  /** `meta` is a description, or {@link ProvideMeta} with the option schema */
+  provide<P extends ExtensionPoint>(point: P, name: string, factory: FactoryOf[P], meta?: string | ProvideMeta): void;
 }
 
 /** A plugin package's default export. */
@@ -64,7 +81,8 @@ export class Experiment {
     const ctx: PluginContext = {
       container: this.container,
       hooks: this.hooks,
-      provide: (point, name, factory, description) => {
+      provide: (point, name, factory, meta) => {
+        const { description, options } = typeof meta === 'string' ? { description: meta, options: undefined } : (meta ?? {});
         if (!(point in TOKENS)) throw new OdemorError('PLUGIN', `plugin ${plugin.name} provides unknown extension point '${point}'`);
         if (this.has(point, name)) {
           const prev = this.provisions.find((p) => p.point === point && p.name === name)!;
@@ -72,7 +90,7 @@ export class Experiment {
           throw new OdemorError('PLUGIN', `${point} '${name}' is provided by both ${prev.plugin} and ${plugin.name}`);
         }
         this.container.bind(TOKENS[point]).toConstantValue(factory).whenNamed(name);
-        this.provisions.push({ point, name, plugin: plugin.name, ...(description ? { description } : {}) });
+        this.provisions.push({ point, name, plugin: plugin.name, ...(description ? { description } : {}), ...(options ? { options } : {}) });
       },
     };
     await plugin.register(ctx);
@@ -89,6 +107,11 @@ export class Experiment {
       throw new OdemorError('PLUGIN', `no ${point} named '${name}'; known: ${known.length ? known.join(', ') : '(none)'}`);
     }
     return this.container.get<FactoryOf[P]>(TOKENS[point], { name });
+  }
+
+  /** The provision of `point` named `name`, if any. */
+  provision(point: ExtensionPoint, name: string): Provision | undefined {
+    return this.provisions.find((p) => p.point === point && p.name === name);
   }
 
   names(point: ExtensionPoint): string[] {

@@ -150,8 +150,22 @@ export interface SnapshotPassOptions {
   raw?: boolean;
 }
 
+/**
+ * What a runtime can do, declared by the implementation (conformance suites read it from the instance):
+ * `snapshots` — `snapshotBatch` runs the full block and samples states; `gram` — it can compute the batch
+ * Gram matrices natively; `adaptive` — it integrates with adaptive solvers; `train` — it provides a Trainer.
+ */
+export interface RuntimeCapabilities {
+  snapshots: boolean;
+  gram: boolean;
+  adaptive: boolean;
+  train: boolean;
+}
+
 export interface Runtime {
   readonly name: string;
+  /** what this runtime implements (see {@link RuntimeCapabilities}) */
+  readonly capabilities: RuntimeCapabilities;
   /** false when the runtime cannot run this model (e.g. an adaptive solver in a static graph); the reason says why */
   supports(model: ModelIR): { ok: true } | { ok: false; reason: string };
   build(model: ModelIR, options?: Record<string, unknown>): Promise<Executable>;
@@ -160,6 +174,8 @@ export interface Runtime {
    * states). Optional: the pipeline falls back to the tfjs runtime.
    */
   snapshotBatch?(model: ModelIR, x: Float32Array, batch: number, options: SnapshotPassOptions): Promise<SnapshotBatch>;
+  /** release what the runtime holds (cached sessions, tensors); the pipeline calls it in a `finally` */
+  dispose?(): void | Promise<void>;
 }
 
 export type RuntimeFactory = (options?: Record<string, unknown>) => Runtime | Promise<Runtime>;
@@ -259,8 +275,20 @@ export interface ReducerAnalysis {
   neuronScores?: number[];
 }
 
+/**
+ * The core reducer keys a reducer understands, declared by the implementation: `points` — it takes the
+ * number of interpolation points m from the config's `points` (m ≠ k); `oversampling` — m may exceed k.
+ * A config that gives `points` to a reducer without `points` is rejected before any work.
+ */
+export interface ReducerCapabilities {
+  points: boolean;
+  oversampling: boolean;
+}
+
 export interface Reducer {
   readonly name: string;
+  /** the core keys it understands; absent means none */
+  readonly capabilities?: ReducerCapabilities;
   readonly needsSnapshots: boolean;
   /** after `fit`: data for plots (optional) */
   analysis?(): ReducerAnalysis;
@@ -307,3 +335,72 @@ export interface Evaluator {
 }
 
 export type EvaluatorFactory = (options?: Record<string, unknown>) => Evaluator;
+
+// ───────────────────────────── Trainer ─────────────────────────────
+
+/**
+ * Which tensors of a model train, by IR path: `all`; `block` (the ODE block only); `after-block` (the post
+ * layers: fine-tuning); `before-block` (pre layers); or a list of IR paths (`block.M`, `post.1.weight`)
+ * or path prefixes ending in `.` (`post.`). Layers with `trainable: false` never train.
+ */
+export type ParamSelection = 'all' | 'block' | 'after-block' | 'before-block' | string[];
+
+/** Options every Trainer understands; a trainer's own options come through its option schema. */
+export interface TrainOptions {
+  epochs: number;
+  batch: number;
+  optimizer: 'sgd' | 'momentum' | 'adam';
+  lr: number;
+  /** multiplicative learning-rate decay per epoch (lr_e = lr · lrDecay^e), default 1 */
+  lrDecay?: number;
+  /** momentum of the 'momentum' optimizer, default 0.9 */
+  momentum?: number;
+  /** decoupled L2 weight decay per step (w ← w − lr · weightDecay · w), default 0 */
+  weightDecay?: number;
+  /** clip the global gradient norm to this value, default off */
+  clipNorm?: number;
+  /** use only the first `limit` training samples */
+  limit?: number;
+  /** apply the dataset's training augmentation */
+  augment?: boolean;
+  /** which tensors train (default `all` for a full block, `after-block` for a reduced one) */
+  params?: ParamSelection;
+  /** seeds initialisation-free randomness: per-epoch shuffling (epoch e uses seed + e) */
+  seed: number;
+  /** other trainer-specific options */
+  [key: string]: unknown;
+}
+
+/** What a Trainer gets besides the model and its options. */
+export interface TrainContext {
+  dataset: Dataset;
+  /** the solver that integrates the block during training */
+  solver: Solver;
+  /** 'train' or 'finetune': hook payloads and progress task ids */
+  phase: 'train' | 'finetune';
+  hooks?: Partial<Pick<import('./hooks.js').OdemorHooks, 'beforeTrain' | 'epoch' | 'afterTrain' | 'progress'>>;
+  /** progress once per batch: done/total batches over all epochs, detail with the loss */
+  onProgress?: (done: number, total: number, detail?: string) => void;
+  /** write the model (atomically) to this path after every epoch */
+  checkpoint?: string;
+  /**
+   * Block outputs of raw inputs, flattened per sample, from a faster runtime (e.g. an executable of
+   * `blockFeatureModel(model)`); a trainer that trains only the post layers may cache and use them.
+   */
+  blockFeatures?: (x: Float32Array, batch: number) => Promise<Float32Array>;
+}
+
+/** A new model (the input is untouched), the run's summary and its per-epoch metrics. */
+export interface TrainResult {
+  model: ModelIR;
+  summary: import('./hooks.js').TrainSummary;
+  history: import('./hooks.js').EpochInfo[];
+}
+
+/** Trains a model: backprop through the solver (runtime-tfjs, runtime-onnx), adjoint, spectral, … */
+export interface Trainer {
+  readonly name: string;
+  train(model: ModelIR, options: TrainOptions, context: TrainContext): Promise<TrainResult>;
+}
+
+export type TrainerFactory = (options?: Record<string, unknown>) => Trainer;

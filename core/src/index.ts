@@ -1,3 +1,5 @@
+/** zod, re-exported so plugins build their option schemas with the same copy core validates with */
+export { z } from 'zod';
 export * from './errors.js';
 export * from './ir/types.js';
 export * from './extension-points.js';

@@ -11,6 +11,7 @@ export const TOKENS = {
   Runtime: 'odemor.Runtime',
   Model: 'odemor.Model',
   Report: 'odemor.Report',
+  Trainer: 'odemor.Trainer',
 } as const;
 
 export type ExtensionPoint = keyof typeof TOKENS;
@@ -25,6 +26,7 @@ export const POINT_NOUN: Record<ExtensionPoint, string> = {
   Runtime: 'runtime',
   Model: 'model',
   Report: 'report',
+  Trainer: 'trainer',
 };
 
 /**

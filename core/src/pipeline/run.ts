@@ -13,6 +13,7 @@ import type {
   Snapshotter,
   SnapshotSet,
   Solver,
+  TrainResult,
 } from '../extension-points.js';
 import type { ModelIR } from '../ir/types.js';
 import { blockFeatureModel } from '../ir/validate.js';
@@ -20,7 +21,7 @@ import { loadConfig, resolveConfigPath, validateConfigObject, type LoadedConfig 
 import { DEFAULT_SOLVER, type ExperimentConfig } from '../config/schema.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
 import { blockCost, blockSvd, denseA, toTensor32 } from '../reduce/index.js';
-import { coreModelsPlugin, initTfjs, train, loadModel, saveModel, validateModel, type TrainResult } from '../tfjs/index.js';
+import { coreModelsPlugin, initTfjs, train, loadModel, saveModel, validateModel } from '../tfjs/index.js';
 import { resultsMarkdown } from './results.js';
 import { writeFileAtomic } from '../util/index.js';
 

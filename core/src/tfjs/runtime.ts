@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SyncHook } from 'tapable';
 import { OdemorError } from '../errors.js';
-import type { Executable, ExecutableInfo, Runtime, SnapshotBatch, SnapshotPassOptions, Solver, StepInfo } from '../extension-points.js';
+import type { Executable, ExecutableInfo, Runtime, RuntimeCapabilities, SnapshotBatch, SnapshotPassOptions, Solver, StepInfo } from '../extension-points.js';
 import type { ModelIR } from '../ir/types.js';
 import { validateModel } from '../ir/validate.js';
 import { initTfjs, type TfjsBackendName } from './backend.js';
@@ -38,6 +38,7 @@ function needSolver(s: unknown, where: string): Solver {
  */
 export class TfjsRuntime implements Runtime {
   readonly name = 'tfjs';
+  readonly capabilities: RuntimeCapabilities = Object.freeze({ snapshots: true, gram: false, adaptive: true, train: true });
   constructor(private readonly options: TfjsRuntimeOptions = {}) {}
 
   supports(model: ModelIR): { ok: true } | { ok: false; reason: string } {

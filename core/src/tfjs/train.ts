@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { OdemorError } from '../errors.js';
-import type { Dataset, Solver } from '../extension-points.js';
+import type { Dataset, Solver, TrainResult } from '../extension-points.js';
 import type { EpochInfo, OdemorHooks, ProgressEvent, TrainSummary } from '../hooks.js';
 import { saveModel } from '../ir/io.js';
 import type { ModelIR } from '../ir/types.js';
@@ -15,7 +15,7 @@ import { createRng } from '../util/rng.js';
 export type FreezeMode = 'none' | 'before-block' | 'all-but-post';
 
 /** Options of {@link train}. */
-export interface TrainOptions {
+export interface TfjsTrainOptions {
   epochs: number;
   batch: number;
   optimizer: 'sgd' | 'adam' | 'momentum';
@@ -70,7 +70,7 @@ interface FeatureCache {
   count: number;
 }
 
-async function cacheBlockFeatures(model: ModelIR, params: TfParams, dataset: Dataset, o: TrainOptions): Promise<FeatureCache> {
+async function cacheBlockFeatures(model: ModelIR, params: TfParams, dataset: Dataset, o: TfjsTrainOptions): Promise<FeatureCache> {
   const shape = blockOutputShape(model);
   const per = shape.reduce((a, b) => a * b, 1);
   const count = o.limit !== undefined ? Math.min(o.limit, dataset.info.trainSize) : dataset.info.trainSize;
@@ -96,13 +96,6 @@ async function cacheBlockFeatures(model: ModelIR, params: TfParams, dataset: Dat
   return { features: features.subarray(0, row * per), labels: labels.subarray(0, row), shape, count: row };
 }
 
-/** Result of {@link train}: a new model (the input is untouched) and the run's summary. */
-export interface TrainResult {
-  model: ModelIR;
-  summary: TrainSummary;
-  /** per-epoch metrics */
-  history: EpochInfo[];
-}
 
 /** Whether the tensor at `path` is trained under `freeze` (layers with `trainable: false` never are). */
 export function isTrainable(model: ModelIR, path: string, freeze: FreezeMode): boolean {
@@ -116,7 +109,7 @@ export function isTrainable(model: ModelIR, path: string, freeze: FreezeMode): b
   return part === 'post';
 }
 
-function makeOptimizer(o: TrainOptions): { opt: tf.Optimizer; setLr(lr: number): void } {
+function makeOptimizer(o: TfjsTrainOptions): { opt: tf.Optimizer; setLr(lr: number): void } {
   switch (o.optimizer) {
     case 'sgd':
     case 'momentum': {
@@ -163,7 +156,7 @@ export function modelFromParams(model: ModelIR, params: TfParams, only?: (path: 
  * Fires `hooks.beforeTrain`, `hooks.epoch` (and `onProgress`/`hooks.progress` once per batch, task
  * 'train' or 'finetune'), `hooks.afterTrain`.
  */
-export async function train(model: ModelIR, dataset: Dataset, options: TrainOptions): Promise<TrainResult> {
+export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrainOptions): Promise<TrainResult> {
   const o = options;
   if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new OdemorError('ARGUMENT', `train: epochs must be a non-negative integer, got ${o.epochs}`);
   if (!(Number.isInteger(o.batch) && o.batch >= 1)) throw new OdemorError('ARGUMENT', `train: batch must be a positive integer, got ${o.batch}`);

@@ -5,6 +5,7 @@ import {
   type ExecutableInfo,
   type ModelIR,
   type Runtime,
+  type RuntimeCapabilities,
   type SnapshotBatch,
   type SnapshotPassOptions,
 } from '@odemor/core';
@@ -63,6 +64,7 @@ export class OnnxExecutable implements Executable {
  */
 export class OnnxRuntime implements Runtime {
   readonly name = 'onnx';
+  readonly capabilities: RuntimeCapabilities = Object.freeze({ snapshots: true, gram: true, adaptive: false, train: false });
   private readonly defaults: OnnxRuntimeOptions;
   private readonly snapshotSessions = new WeakMap<ModelIR, Map<string, Promise<InferenceSession>>>();
   private readonly open = new Set<Promise<InferenceSession>>();
