@@ -2,8 +2,6 @@
  * The extension points of odemor. A plugin binds implementations of these under their token
  * (see `tokens.ts`) with a name; the pipeline resolves them by the names used in the config.
  */
-import type * as tf from '@tensorflow/tfjs-core';
-import type { SyncHook } from 'tapable';
 import type { Matrix } from 'ml-matrix';
 import type { ModelIR, ReducedBlock } from './ir/types.js';
 
@@ -20,36 +18,16 @@ export interface ButcherTableau {
   embeddedOrder?: number;
 }
 
-/** Right-hand side f(t, x, u): batched state `x` [B, n], input `u` [B, p] or undefined. Returns [B, n]. */
-export type RhsFn = (t: number, x: tf.Tensor2D, u?: tf.Tensor2D) => tf.Tensor2D;
-
-export interface StepInfo {
+/** One accepted solver step, as the `step` hook reports it. `S` is the runtime's state type. */
+export interface StepInfo<S = unknown> {
   /** time at the start of the accepted step */
   t: number;
   /** step size taken */
   h: number;
   /** index of the accepted step, from 0 */
   index: number;
-  /** state after the step [B, n] (valid only during the call; clone to keep) */
-  state: tf.Tensor2D;
-}
-
-export interface SolveOptions {
-  t0: number;
-  t1: number;
-  /** step size (fixed-step solvers), initial step (adaptive) */
-  dt: number;
-  /** time-dependent input u(t) [B, p]; evaluated at every stage time */
-  input?: (t: number) => tf.Tensor2D | undefined;
-  /** relative / absolute tolerance (adaptive solvers) */
-  rtol?: number;
-  atol?: number;
-  /** keep the state after every `saveEvery`-th accepted step (1 = every step) in `states` */
-  saveEvery?: number;
-  /** fired once per accepted step */
-  hooks?: { step: SyncHook<[StepInfo]> };
-  /** maximum number of steps (adaptive solvers), default 100000 */
-  maxSteps?: number;
+  /** state after the step, in the runtime's representation (valid only during the call; clone to keep) */
+  state: S;
 }
 
 export interface SolveStats {
@@ -59,16 +37,51 @@ export interface SolveStats {
   rejected: number;
 }
 
-export interface SolveResult {
-  /** x(t1), [B, n] */
-  y: tf.Tensor2D;
-  /** states after every `saveEvery`-th accepted step, when asked */
-  states?: tf.Tensor2D[];
-  /** times of `states` */
-  times?: number[];
-  stats: SolveStats;
+/**
+ * The operations a step program needs from a runtime's state type `T` (batched tensors, ONNX graph values,
+ * float64 arrays). Each runtime supplies one; the solver code is written once over it (docs/architecture.md#solvers).
+ */
+export interface SolverAlgebra<T> {
+  /** Run `fn` in a scope that frees everything it allocates except what it returns (tf.tidy for tensors). */
+  scope<R extends StepOutput<T>>(fn: () => R): R;
+  /** `y + Σ w_j k_j` over the first `w.length` stages, skipping zero weights; always a new value. */
+  axpy(y: T, w: readonly number[], k: readonly T[]): T;
+  /** `Σ w_j k_j`. */
+  combine(w: readonly number[], k: readonly T[]): T;
+  /** RMS over all entries of `err / (atol + rtol · max(|y0|, |y1|))` (adaptive solvers; a CPU sync for tensors). */
+  errorRatio(err: T, y0: T, y1: T, rtol: number, atol: number): number;
+  /** true when every entry is finite; `undefined` when the runtime cannot know before running (a graph). */
+  allFinite(y: T): boolean | undefined;
+  clone(y: T): T;
+  dispose(y: T): void;
 }
 
+/** Result of one step attempt of a step program. */
+export interface StepOutput<T> {
+  y1: T;
+  /** derivative at (t + h, y1), for first-same-as-last methods */
+  kLast?: T;
+  /** error ratio, for adaptive steps */
+  ratio?: number;
+}
+
+/** What a step program gets besides the algebra, the right-hand side and (t, y, h). */
+export interface StepContext<T> {
+  /** f(t, y), when already known (adaptive retries, FSAL): not evaluated again */
+  k1?: T;
+  /** return `kLast` (first-same-as-last) */
+  fsal: boolean;
+  /** estimate the error ratio with these tolerances (adaptive) */
+  error?: { rtol: number; atol: number };
+  /** called once per right-hand-side evaluation (NFE counting) */
+  onEval?: () => void;
+}
+
+/**
+ * A solver, independent of any runtime: an explicit Runge–Kutta method is its Butcher `tableau`; a more
+ * general method gives a `step` program over the runtime's algebra. The step count, last-step shortening,
+ * stage times, input sampling and the adaptive controller live once in core's driver (`solveWith`).
+ */
 export interface Solver {
   readonly name: string;
   /** order of accuracy */
@@ -76,8 +89,12 @@ export interface Solver {
   readonly adaptive: boolean;
   /** present for explicit Runge–Kutta methods; lets a runtime unroll them into a static graph */
   readonly tableau?: ButcherTableau;
-  /** Integrate from t0 to t1. Differentiable: gradients flow through the solve (tfjs autodiff). */
-  solve(rhs: RhsFn, x0: tf.Tensor2D, options: SolveOptions): SolveResult;
+  /** one step from (t, y) of size h; default: the Runge–Kutta step of `tableau` */
+  step?<T>(alg: SolverAlgebra<T>, f: (t: number, y: T) => T, t: number, y: T, h: number, context: StepContext<T>): StepOutput<T>;
+  /** default tolerances and step limit of the adaptive controller */
+  readonly rtol?: number;
+  readonly atol?: number;
+  readonly maxSteps?: number;
 }
 
 export type SolverFactory = (options?: Record<string, unknown>) => Solver;
@@ -272,7 +289,10 @@ export interface ReducedModel {
 /** What a fitted reducer can tell a report: the weight matrix's singular values, per-neuron scores. */
 export interface ReducerAnalysis {
   weightSingularValues?: number[];
+  /** per-neuron scores (APoZ): plotted as the neuron-score histogram */
   neuronScores?: number[];
+  /** mark this reducer's selected points (of its largest reduction) on the neuron-score plot */
+  markPoints?: boolean;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
+import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
 import type { ReducedModel, SnapshotBatch, StepInfo, ReduceDims } from './extension-points.js';
 import type { ModelIR } from './ir/types.js';
 
@@ -30,6 +30,9 @@ export interface TrainSummary {
   finalAccuracy: number;
   seconds: number;
   phase: string;
+  /** the trainer and where it ran, e.g. 'backprop' on 'tfjs/wasm' */
+  trainer?: string;
+  backend?: string;
 }
 
 /** One evaluated model, as it appears in results.json. */
@@ -72,7 +75,15 @@ export interface ExperimentResults {
   startedAt: string;
   finishedAt: string;
   config: unknown;
-  environment: { node: string; tfjsBackend: string; platform: string; cpus: number };
+  environment: {
+    node: string;
+    /** the tfjs backend, when the tfjs runtime ran something (training or evaluation) */
+    tfjsBackend?: string;
+    /** every runtime that produced a row or trained, with its backend: { onnx: 'cpu', tfjs: 'wasm' } */
+    runtimes?: Record<string, string>;
+    platform: string;
+    cpus: number;
+  };
   training?: TrainSummary;
   snapshots?: { n: number; snapshots: number; samples: number; stateSingularValues: number[]; nonlinearSingularValues: number[] };
   /** data for plots: APoZ scores per neuron, the first interpolation points, weight singular values */
@@ -95,8 +106,15 @@ export function createHooks() {
     beforeReduce: new AsyncSeriesHook<[method: string, dims: ReduceDims[]]>(['method', 'dims']),
     /** transform each reduced model before it is evaluated */
     reduced: new AsyncSeriesWaterfallHook<[reduced: ReducedModel]>(['reduced']),
+    /** veto: a tap that returns false skips evaluating (and fine-tuning) this reduced model */
+    shouldEvaluate: new AsyncSeriesBailHook<[reduced: ReducedModel], boolean | undefined>(['reduced']),
     evaluated: new AsyncSeriesHook<[row: ResultRow]>(['row']),
     report: new AsyncSeriesHook<[results: ExperimentResults]>(['results']),
+    /** the experiment failed: fired once with the error before it propagates (runtimes are still disposed) */
+    failed: new AsyncSeriesHook<[error: Error]>(['error']),
+    /** a pipeline stage is about to run / has run (name from the stage list) */
+    beforeStage: new AsyncSeriesHook<[stage: string]>(['stage']),
+    afterStage: new AsyncSeriesHook<[stage: string]>(['stage']),
     progress: new SyncHook<[event: ProgressEvent]>(['event']),
   });
 }

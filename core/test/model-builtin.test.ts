@@ -71,15 +71,10 @@ describe('built-in models', () => {
     expect(() => odeRnn({}, { dataset: info([4]), seed: 1, solver })).toThrow(/sequence/);
   });
 
-  it('the core plugin provides the models and the tfjs runtime', async () => {
+  it('the core plugin provides the models (the tfjs runtime is @odemor/runtime-tfjs)', async () => {
     const exp = new Experiment();
     await exp.use(coreModelsPlugin);
     expect(exp.names('Model').sort()).toEqual(['conv-node', 'dense-node', 'ode-rnn']);
-    expect(exp.names('Runtime')).toEqual(['tfjs']);
-    const rt = await exp.factory('Runtime', 'tfjs')({});
-    expect(rt.name).toBe('tfjs');
-    const m = exp.factory('Model', 'dense-node')({ hidden: 4 }, { dataset: info([2], 'vector', 2), seed: 1, solver });
-    expect(rt.supports(m)).toEqual({ ok: true });
-    expect(rt.supports({ ...m, outputs: 3 }).ok).toBe(false);
+    expect(exp.names('Runtime')).toEqual([]);
   });
 });

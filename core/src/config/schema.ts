@@ -26,7 +26,16 @@ export const solverSchema = z
   })
   .refine((s) => s.t0 === undefined || s.t1 === undefined || s.t1 >= s.t0, { message: 't1 must not be smaller than t0', path: ['t1'] });
 
-export const trainSchema = z.strictObject({
+/** Which tensors train (see `ParamSelection`): a named part or a non-empty list of IR paths / prefixes. */
+export const paramsSchema = z.union([z.enum(['all', 'block', 'after-block', 'before-block']), z.array(z.string().min(1)).min(1)]);
+
+/**
+ * `train`: the keys core owns (every Trainer understands them); any other key belongs to the trainer named
+ * by `use` and is checked by its option schema.
+ */
+export const trainSchema = z.looseObject({
+  /** the Trainer (default 'backprop', from @odemor/runtime-tfjs) */
+  use: z.string().min(1).default('backprop'),
   epochs: z.number().int().min(0).default(10),
   batch: positiveInt.default(64),
   optimizer: z.enum(['sgd', 'momentum', 'adam']).default('adam'),
@@ -37,15 +46,37 @@ export const trainSchema = z.strictObject({
   augment: z.boolean().default(false),
   /** save the model (atomically) to the results folder after every epoch */
   checkpoint: z.boolean().default(true),
+  /** which tensors train; default all (a reduced block: after-block) */
+  params: paramsSchema.optional(),
+  /** decoupled weight decay per step */
+  weightDecay: z.number().min(0).optional(),
+  /** clip the gradients' global L2 norm */
+  clipNorm: z.number().positive().optional(),
 });
 
+/** Keys of `train` that core owns; the rest go to the trainer's option schema. */
+export const TRAIN_CORE_KEYS = ['use', 'epochs', 'batch', 'optimizer', 'lr', 'lrDecay', 'momentum', 'limit', 'augment', 'checkpoint', 'params', 'weightDecay', 'clipNorm'] as const;
+
 export const finetuneSchema = z.strictObject({
+  /** the Trainer; default the one `train.use` names, else 'backprop' */
+  use: z.string().min(1).optional(),
   epochs: z.number().int().min(0).default(3),
+  /** the older name of `params: after-block` */
   layers: z.enum(['after-block']).default('after-block'),
+  /** which tensors fine-tune (default after-block: the paper's fine-tuning of the layers after the block) */
+  params: paramsSchema.optional(),
   batch: positiveInt.optional(),
   optimizer: z.enum(['sgd', 'momentum', 'adam']).optional(),
   lr: z.number().positive().optional(),
   limit: positiveInt.optional(),
+});
+
+/** `snapshots`: core's keys; other keys go to the snapshotter's option schema. */
+export const snapshotsSchema = z.looseObject({
+  use: z.string().min(1).default('stream'),
+  every: positiveInt.default(2),
+  limit: positiveInt.optional(),
+  batch: positiveInt.default(500),
 });
 
 const dimsSchema = z.union([z.array(positiveInt).min(1), z.literal('auto'), positiveInt.transform((v) => [v])]);
@@ -76,14 +107,7 @@ export const configSchema = z.strictObject({
   }),
   /** false (or absent with a checkpoint) skips training */
   train: z.union([trainSchema, z.literal(false)]).optional(),
-  snapshots: z
-    .looseObject({
-      use: z.string().min(1).default('stream'),
-      every: positiveInt.default(2),
-      limit: positiveInt.optional(),
-      batch: positiveInt.default(500),
-    })
-    .optional(),
+  snapshots: snapshotsSchema.optional(),
   reducers: z.array(reducerSchema).default([]),
   finetune: z.union([finetuneSchema, z.literal(false)]).optional(),
   evaluate: z

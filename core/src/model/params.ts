@@ -1,3 +1,5 @@
+import { OdemorError } from '../errors.js';
+import type { ParamSelection } from '../extension-points.js';
 import type { ModelIR, Tensor32 } from '../ir/types.js';
 
 /** A tensor of a model together with its dotted path, e.g. `block.A.weight` or `pre.0.bias`. */
@@ -73,4 +75,37 @@ export function withTensors(model: ModelIR, replace: ReadonlyMap<string, Float32
 /** A deep copy of the model (all tensors copied). */
 export function cloneModel(model: ModelIR): ModelIR {
   return withTensors(model);
+}
+
+/**
+ * The predicate "this IR path trains" for a {@link ParamSelection}: `all`, `block`, `after-block` (post
+ * layers), `before-block` (pre layers), or a list of paths / prefixes ending in `.`. Layers marked
+ * `trainable: false` never train. A list entry that matches no tensor of the model is an ARGUMENT error
+ * naming it (a typo would otherwise train nothing silently).
+ */
+export function paramSelector(model: ModelIR, selection: ParamSelection): (path: string) => boolean {
+  const frozenLayer = (path: string): boolean => {
+    const [part, idx] = path.split('.');
+    if (part !== 'pre' && part !== 'post') return false;
+    const layer = (part === 'pre' ? model.pre : model.post)[Number(idx)] as { trainable?: boolean } | undefined;
+    return layer?.trainable === false;
+  };
+  let pick: (path: string) => boolean;
+  if (Array.isArray(selection)) {
+    const paths = listTensors(model).map((t) => t.path);
+    const matches = (entry: string, path: string) => (entry.endsWith('.') ? path.startsWith(entry) : path === entry);
+    for (const entry of selection) {
+      if (!paths.some((p) => matches(entry, p))) {
+        throw new OdemorError('ARGUMENT', `params: '${entry}' names no tensor of the model (its tensors: ${paths.join(', ')})`);
+      }
+    }
+    pick = (path) => selection.some((e) => matches(e, path));
+  } else {
+    const part = { all: undefined, block: 'block', 'after-block': 'post', 'before-block': 'pre' }[selection];
+    if (!(selection in { all: 1, block: 1, 'after-block': 1, 'before-block': 1 })) {
+      throw new OdemorError('ARGUMENT', `params: unknown selection '${String(selection)}' (all, block, after-block, before-block or a list of IR paths)`);
+    }
+    pick = part === undefined ? () => true : (path) => path.split('.')[0] === part;
+  }
+  return (path) => !frozenLayer(path) && pick(path);
 }

@@ -83,7 +83,7 @@ export function resultsMarkdown(res: ExperimentResults): string {
   const lines = [
     `# ${res.name}`,
     '',
-    `Seed ${res.seed}; started ${res.startedAt}, finished ${res.finishedAt}; Node ${res.environment.node}, tfjs backend ${res.environment.tfjsBackend}, ${res.environment.cpus} CPUs.`,
+    `Seed ${res.seed}; started ${res.startedAt}, finished ${res.finishedAt}; Node ${res.environment.node}, ${runtimesLine(res.environment)}, ${res.environment.cpus} CPUs.`,
     '',
   ];
   if (res.training) {
@@ -105,4 +105,11 @@ export function resultsMarkdown(res: ExperimentResults): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** "runtimes onnx (cpu), tfjs (wasm)"; older results name only the tfjs backend. */
+export function runtimesLine(env: ExperimentResults['environment']): string {
+  const rts = Object.entries(env.runtimes ?? {});
+  if (rts.length) return `runtimes ${rts.map(([r, b]) => `${r} (${b})`).join(', ')}`;
+  return `tfjs backend ${env.tfjsBackend ?? 'unused'}`;
 }

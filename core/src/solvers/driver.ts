@@ -1,35 +1,14 @@
 /**
- * The explicit Runge–Kutta stepper and step-size controller, written once over a small "algebra" so the same
- * code integrates batched tfjs tensors (the solvers) and float64 arrays (reference checks, see `float64.ts`).
+ * The explicit Runge–Kutta stepper and step-size controller, written once over a small algebra so the same
+ * code integrates batched tfjs tensors (runtime-tfjs), emits ONNX graph nodes (runtime-onnx, fixed steps)
+ * and computes in float64 (reference checks, `float64.ts`). See docs/algorithms.md#runge-kutta.
  */
 import { OdemorError } from '../errors.js';
-import type { ButcherTableau, SolveStats } from '../extension-points.js';
+import type { ButcherTableau, SolveStats, Solver, SolverAlgebra, StepContext, StepOutput } from '../extension-points.js';
 import { isFsal } from './tableau.js';
 
-/** What the stepper needs from a state representation `T`. */
-export interface RkAlgebra<T> {
-  /** Run `fn` in a scope that frees everything it allocates except what it returns (tf.tidy for tensors). */
-  scope<R extends StepOutput<T>>(fn: () => R): R;
-  /** `y + Σ w_j k_j` over the first `w.length` stages, skipping zero weights; always a new value. */
-  axpy(y: T, w: readonly number[], k: readonly T[]): T;
-  /** `Σ w_j k_j`. */
-  combine(w: readonly number[], k: readonly T[]): T;
-  /** RMS over all entries of `err / (atol + rtol · max(|y0|, |y1|))` (a CPU sync for tensors). */
-  errorRatio(err: T, y0: T, y1: T, rtol: number, atol: number): number;
-  /** true when every entry is finite (a CPU sync for tensors). */
-  allFinite(y: T): boolean;
-  clone(y: T): T;
-  dispose(y: T): void;
-}
-
-/** Result of one step attempt. */
-export interface StepOutput<T> {
-  y1: T;
-  /** derivative at (t + h, y1), for first-same-as-last methods */
-  kLast?: T;
-  /** error ratio, for adaptive steps */
-  ratio?: number;
-}
+/** The algebra of a state representation `T` (see {@link SolverAlgebra}); the old name, kept. */
+export type RkAlgebra<T> = SolverAlgebra<T>;
 
 /** Already-validated options of one integration. */
 export interface DriverOptions<T> {
@@ -47,6 +26,8 @@ export interface DriverOptions<T> {
   onStep?: (t: number, h: number, index: number, state: T) => void;
   /** solver name, for messages */
   name: string;
+  /** a step program replacing the Runge–Kutta step of the tableau (see `Solver.step`) */
+  step?: Solver['step'];
 }
 
 export interface DriverResult<T> {
@@ -92,7 +73,7 @@ export function rkStep<T>(
   t: number,
   y: T,
   h: number,
-  options: { k1?: T; fsal: boolean; error?: { rtol: number; atol: number }; onEval?: () => void },
+  options: StepContext<T>,
 ): StepOutput<T> {
   const { a, b, c } = tableau;
   const s = b.length;
@@ -138,12 +119,14 @@ export function integrate<T>(alg: RkAlgebra<T>, tableau: ButcherTableau, x0: T, 
   const result = (y: T): DriverResult<T> => ({ y, ...(states ? { states, times: times! } : {}), stats });
 
   if (o.t1 === o.t0) {
-    if (!alg.allFinite(x0)) throw nonFiniteX0(o.name);
+    if (alg.allFinite(x0) === false) throw nonFiniteX0(o.name);
     return result(alg.clone(x0));
   }
 
   let y = x0;
   let k1: T | undefined;
+  const stepOf = (t: number, yy: T, h: number, c: StepContext<T>): StepOutput<T> =>
+    o.step ? o.step(alg, o.f, t, yy, h, c) : rkStep(alg, tableau, o.f, t, yy, h, c);
   const fsal = o.adaptive && isFsal(tableau);
   const onEval = () => {
     stats.nfe++;
@@ -165,7 +148,7 @@ export function integrate<T>(alg: RkAlgebra<T>, tableau: ButcherTableau, x0: T, 
       for (let i = 0; i < n; i++) {
         const t = o.t0 + i * o.dt;
         const h = i === n - 1 ? o.t1 - t : o.dt;
-        const out = alg.scope(() => rkStep(alg, tableau, o.f, t, y, h, { fsal: false, onEval }));
+        const out = alg.scope(() => stepOf(t, y, h, { fsal: false, onEval }));
         accept(t, h, out.y1, i === n - 1 ? o.t1 : t + h);
       }
     } else {
@@ -201,7 +184,7 @@ export function integrate<T>(alg: RkAlgebra<T>, tableau: ButcherTableau, x0: T, 
         }
         const kNow = k1;
         const out = alg.scope(() =>
-          rkStep(alg, tableau, o.f, tNow, yNow, hNow, {
+          stepOf(tNow, yNow, hNow, {
             k1: kNow,
             fsal,
             error: { rtol: o.rtol, atol: o.atol },
@@ -212,7 +195,7 @@ export function integrate<T>(alg: RkAlgebra<T>, tableau: ButcherTableau, x0: T, 
         if (!Number.isFinite(ratio)) {
           alg.dispose(out.y1);
           if (out.kLast !== undefined) alg.dispose(out.kLast);
-          if (stats.accepted === 0 && !alg.allFinite(x0)) throw nonFiniteX0(o.name);
+          if (stats.accepted === 0 && alg.allFinite(x0) === false) throw nonFiniteX0(o.name);
           throw new OdemorError(
             'ARGUMENT',
             `solver '${o.name}': the state or its error estimate became non-finite (error ratio ${ratio}) in the step from t=${t} with h=${h}; check the right-hand side and the input`,
@@ -237,8 +220,8 @@ export function integrate<T>(alg: RkAlgebra<T>, tableau: ButcherTableau, x0: T, 
       alg.dispose(k1);
       k1 = undefined;
     }
-    if (!alg.allFinite(y)) {
-      if (!alg.allFinite(x0)) throw nonFiniteX0(o.name);
+    if (alg.allFinite(y) === false) {
+      if (alg.allFinite(x0) === false) throw nonFiniteX0(o.name);
       throw new OdemorError(
         'ARGUMENT',
         `solver '${o.name}': the state became non-finite (NaN or Inf) between t0=${o.t0} and t1=${o.t1} after ${stats.accepted} accepted steps (dt=${o.dt}); x0 was finite — reduce dt or check the right-hand side and the input`,
@@ -255,4 +238,66 @@ export function integrate<T>(alg: RkAlgebra<T>, tableau: ButcherTableau, x0: T, 
 
 function nonFiniteX0(name: string): OdemorError {
   return new OdemorError('ARGUMENT', `solver '${name}': x0 contains NaN or an infinite value`);
+}
+
+/** Defaults of the adaptive controller. */
+export const RK_DEFAULTS = Object.freeze({ rtol: 1e-6, atol: 1e-9, maxSteps: 100_000 });
+
+/** Options of {@link solveWith}: one integration, in the runtime's state type `T` and input type `U`. */
+export interface SolveWithOptions<T, U = T> {
+  t0: number;
+  t1: number;
+  /** step size (fixed-step solvers), initial step (adaptive) */
+  dt: number;
+  /** time-dependent input u(t), sampled at every stage time `t + c_i h` */
+  input?: (t: number) => U | undefined;
+  /** tolerances and step limit (adaptive); default the solver's, else {@link RK_DEFAULTS} */
+  rtol?: number;
+  atol?: number;
+  maxSteps?: number;
+  /** keep the state after every `saveEvery`-th accepted step */
+  saveEvery?: number;
+  /** called once per accepted step with the state after the step */
+  onStep?: (t: number, h: number, index: number, state: T) => void;
+}
+
+/**
+ * Integrate `y' = f(t, y, u(t))` with `solver` over the runtime algebra `alg`: the one place that validates
+ * the options, samples the input at each stage time, counts and shortens steps and runs the adaptive
+ * controller (through {@link integrate}). Every runtime calls this; a solver is its tableau or step program.
+ */
+export function solveWith<T, U = T>(
+  alg: SolverAlgebra<T>,
+  solver: Solver,
+  f: (t: number, y: T, u: U | undefined) => T,
+  x0: T,
+  options: SolveWithOptions<T, U>,
+): DriverResult<T> {
+  validateSolveOptions(solver.name, options);
+  if (!solver.tableau && !solver.step) throw new OdemorError('ARGUMENT', `solver '${solver.name}' has neither a tableau nor a step program`);
+  const input = options.input;
+  return integrate(alg, solver.tableau ?? { a: [[0]], b: [1], c: [0], order: solver.order }, x0, {
+    t0: options.t0,
+    t1: options.t1,
+    dt: options.dt,
+    adaptive: solver.adaptive,
+    rtol: options.rtol ?? solver.rtol ?? RK_DEFAULTS.rtol,
+    atol: options.atol ?? solver.atol ?? RK_DEFAULTS.atol,
+    maxSteps: options.maxSteps ?? solver.maxSteps ?? RK_DEFAULTS.maxSteps,
+    ...(options.saveEvery !== undefined ? { saveEvery: options.saveEvery } : {}),
+    f: input ? (t, y) => f(t, y, input(t)) : (t, y) => f(t, y, undefined),
+    ...(options.onStep ? { onStep: options.onStep } : {}),
+    ...(solver.step ? { step: solver.step.bind(solver) } : {}),
+    name: solver.name,
+  });
+}
+
+/**
+ * Index of the sequence element fed as u(t) to a sequence model: `floor((t − t0)/stepDuration)`, clamped to
+ * [0, steps − 1]. A tolerance of 1e-9 (in units of stepDuration) makes stage times that land on a boundary up
+ * to rounding pick the later element. Shared by every runtime.
+ */
+export function sequenceIndex(t: number, t0: number, stepDuration: number, steps: number): number {
+  const j = Math.floor((t - t0) / stepDuration + 1e-9);
+  return Math.min(steps - 1, Math.max(0, j));
 }

@@ -1,13 +1,12 @@
 /**
  * Float64 copies of the Runge–Kutta stepper on plain JS numbers. They run the same step and controller code
- * as the tensor solvers (see `driver.ts`), so a tableau and the step-size control can be checked against
+ * as every runtime (see `driver.ts`), so a tableau and the step-size control can be checked against
  * published float64 reference values, which float32 tensors cannot reach.
  */
 import { OdemorError } from '../errors.js';
 import type { ButcherTableau, SolveStats } from '../extension-points.js';
-import { integrate, rkStep, validateSolveOptions, type RkAlgebra } from './driver.js';
+import { RK_DEFAULTS, integrate, rkStep, validateSolveOptions, type RkAlgebra } from './driver.js';
 import { checkTableau } from './tableau.js';
-import { RK_DEFAULTS } from './tensor.js';
 
 /** `out += Σ w_j k_j` in place over the first `w.length` stages, skipping zero weights; returns `out`. */
 function addWeighted(out: Float64Array, w: readonly number[], k: readonly Float64Array[]): Float64Array {
@@ -70,7 +69,7 @@ export interface Float64SolveResult {
 }
 
 /**
- * Integrate `y' = f(t, y)` in float64 with the same stepping and control as the tensor solvers.
+ * Integrate `y' = f(t, y)` in float64 with the same stepping and control as every runtime.
  * Example: `rkSolveFloat64(RK4_TABLEAU, (t, y) => y, 1, { t0: 0, t1: 1, dt: 0.1 }).y[0]` → 2.718279744135166.
  */
 export function rkSolveFloat64(

@@ -1,9 +1,10 @@
 /**
- * Explicit Runge–Kutta solvers: a generic tableau-driven stepper on batched tfjs tensors
- * ({@link ExplicitRungeKuttaSolver}), float64 reference copies ({@link rkSolveFloat64}, {@link rkStepScalar})
- * and tableau checks. The solver plugins (euler, rk4, dopri5) are thin wrappers around these.
+ * Solvers, runtime-agnostic: the tableau-carrying {@link ExplicitRungeKuttaSolver}, the one driver every
+ * runtime integrates with ({@link solveWith} over the runtime's algebra), float64 reference copies
+ * ({@link rkSolveFloat64}, {@link rkStepScalar}) and tableau checks. The solver plugins (euler, rk4, dopri5)
+ * are thin wrappers around these.
  */
-export { ExplicitRungeKuttaSolver, RK_DEFAULTS, tensorAlgebra, type RungeKuttaSolverOptions } from './tensor.js';
+export { ExplicitRungeKuttaSolver, isSolver, type RungeKuttaSolverOptions } from './rk.js';
 export {
   rkSolveFloat64,
   rkStepScalar,
@@ -15,11 +16,14 @@ export {
 } from './float64.js';
 export {
   integrate,
+  solveWith,
+  sequenceIndex,
+  RK_DEFAULTS,
+  type SolveWithOptions,
   rkStep,
   fixedStepCount,
   validateSolveOptions,
   type RkAlgebra,
-  type StepOutput,
   type DriverOptions,
   type DriverResult,
 } from './driver.js';

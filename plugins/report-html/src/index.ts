@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { OdemorError, resultsTable, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
+import { OdemorError, resultsTable, runtimesLine, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
 import { apozSpec, renderSvg, singularValueSpec, tradeoffSpec } from './plots.js';
 
 export { renderSvg, singularValueSpec, apozSpec, tradeoffSpec } from './plots.js';
@@ -53,7 +53,7 @@ td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}figure{display:inline-bloc
 figcaption{font-size:.85rem;max-width:460px;color:#555}code{background:#f4f4f4;padding:0 .2rem}
 </style></head><body>
 <h1>${escape(res.name)}</h1>
-<p>Seed ${res.seed}; ${escape(res.startedAt)} → ${escape(res.finishedAt)}; Node ${escape(res.environment.node)}, tfjs backend <code>${escape(res.environment.tfjsBackend)}</code>, ${res.environment.cpus} CPUs.
+<p>Seed ${res.seed}; ${escape(res.startedAt)} → ${escape(res.finishedAt)}; Node ${escape(res.environment.node)}, ${escape(runtimesLine(res.environment))}, ${res.environment.cpus} CPUs.
 ${res.training ? `Training: ${res.training.epochs} epochs, final loss ${res.training.finalLoss.toFixed(4)}.` : ''}
 ${res.snapshots ? `Snapshots: ${res.snapshots.snapshots} from ${res.snapshots.samples} samples, n = ${res.snapshots.n}.` : ''}</p>
 ${figures.join('\n')}

@@ -5,7 +5,12 @@
 import {
   blockInputSize,
   denseA,
+  fixedStepCount,
+  integrate,
   OdemorError,
+  RK_DEFAULTS,
+  sequenceIndex as coreSequenceIndex,
+  type SolverAlgebra,
   type Activation,
   type ButcherTableau,
   type Layer,
@@ -16,7 +21,7 @@ import {
   type Tensor32,
 } from '@odemor/core';
 import { GraphBuilder, type ValueSpec } from './graph.js';
-import { validateTableau } from './tableau.js';
+import { adaptiveMessage, validateTableau } from './tableau.js';
 
 /** Options of {@link compileModel}. */
 export interface CompileOptions {
@@ -62,24 +67,17 @@ export const DEFAULT_OPSET = 17;
 export function solverSteps(t0: number, t1: number, dt: number): number {
   if (!(dt > 0) || !Number.isFinite(dt)) throw new OdemorError('MODEL', `solver.dt must be a positive number; got ${dt}`);
   if (!(t1 >= t0)) throw new OdemorError('MODEL', `solver.t1 (${t1}) must not be less than solver.t0 (${t0})`);
-  return Math.max(0, Math.ceil((t1 - t0) / dt - 1e-9));
+  return fixedStepCount(t0, t1, dt);
 }
 
-/** Start time and size of step `s` (0-based) of {@link solverSteps}. */
+/** Start time and size of step `s` (0-based) of {@link solverSteps}, as core's driver takes it (the last step ends on t1). */
 export function stepTime(t0: number, t1: number, dt: number, s: number): { t: number; h: number } {
   const t = t0 + s * dt;
-  return { t, h: Math.min(dt, t1 - t) };
+  return { t, h: s === solverSteps(t0, t1, dt) - 1 ? t1 - t : dt };
 }
 
-/**
- * Index of the sequence element fed as u(t): floor((t − t0)/stepDuration), clamped to [0, steps − 1]. A
- * tolerance of 1e-9 (in units of stepDuration) makes stage times that land on a boundary up to rounding pick
- * the later element.
- */
-export function sequenceIndex(t: number, t0: number, stepDuration: number, steps: number): number {
-  const j = Math.floor((t - t0) / stepDuration + 1e-9);
-  return Math.min(steps - 1, Math.max(0, j));
-}
+/** Index of the sequence element fed as u(t): core's {@link coreSequenceIndex}, shared by every runtime. */
+export const sequenceIndex = coreSequenceIndex;
 
 /** Per-sample input shape of a model: `input.shape`, or [steps, features] for sequences. */
 export function inputShapeOf(model: ModelIR): number[] {
@@ -396,45 +394,57 @@ class Compiler {
     return hit;
   }
 
-  /** Σ terms: x + Σ coef·k (coef already multiplied by h). */
-  private axpy(x: string, terms: [string, number][]): string {
-    let acc = x;
-    for (const [k, coef] of terms) acc = this.g.node('Add', [acc, coef === 1 ? k : this.g.node('Mul', [k, this.g.scalar(coef)])]);
-    return acc;
+  /**
+   * The solver algebra of graph values: `axpy` and `combine` emit Add/Mul nodes (a weight of 1 needs no Mul),
+   * values are immutable names (clone and dispose are no-ops), and nothing is known to be finite before the
+   * graph runs. Adaptive control needs the values and is refused.
+   */
+  private algebra(): SolverAlgebra<string> {
+    const g = this.g;
+    const term = (k: string, w: number) => (w === 1 ? k : g.node('Mul', [k, g.scalar(w)]));
+    return {
+      scope: (fn) => fn(),
+      axpy(y, w, k) {
+        let acc = y;
+        for (let j = 0; j < w.length; j++) if (w[j] !== 0) acc = g.node('Add', [acc, term(k[j]!, w[j]!)]);
+        return acc;
+      },
+      combine(w, k) {
+        let acc: string | undefined;
+        for (let j = 0; j < w.length; j++) if (w[j] !== 0) acc = acc === undefined ? term(k[j]!, w[j]!) : g.node('Add', [acc, term(k[j]!, w[j]!)]);
+        return acc ?? g.node('Mul', [k[0]!, g.scalar(0)]);
+      },
+      errorRatio() {
+        throw new OdemorError('RUNTIME', adaptiveMessage('an adaptive solver'));
+      },
+      allFinite: () => undefined,
+      clone: (y) => y,
+      dispose: () => {},
+    };
   }
 
   /**
-   * Unroll the solver. `f(t, x)` builds the right-hand side; `sample(x)` is called on the state after every
-   * `every`-th step when snapshots are asked.
+   * Unroll the solver with core's driver (the same step count, last-step shortening and stage times as every
+   * runtime) over the graph algebra. `f(t, x)` builds the right-hand side; `sample(x)` is called on the state
+   * after every `every`-th step when snapshots are asked.
    */
   private unroll(x0: string, f: (t: number, x: string) => string, sample?: (x: string) => void): string {
     const { t0, t1, dt } = this.model.solver;
-    const steps = solverSteps(t0, t1, dt);
-    const { a, b, c } = this.tableau;
-    const s = b.length;
-    const coef = (i: number, j: number): number => a[i]?.[j] ?? 0;
-    // stages whose value is used by the update or by a needed later stage
-    const needed = new Array<boolean>(s).fill(false);
-    for (let i = s - 1; i >= 0; i--) {
-      needed[i] = b[i] !== 0;
-      for (let j = i + 1; j < s && !needed[i]; j++) if (needed[j] && coef(j, i) !== 0) needed[i] = true;
-    }
-    let x = x0;
-    for (let step = 0; step < steps; step++) {
-      const { t, h } = stepTime(t0, t1, dt, step);
-      const k: string[] = [];
-      for (let i = 0; i < s; i++) {
-        if (!needed[i]) continue;
-        const terms: [string, number][] = [];
-        for (let j = 0; j < i; j++) if (coef(i, j) !== 0) terms.push([k[j]!, h * coef(i, j)]);
-        k[i] = f(t + c[i]! * h, this.axpy(x, terms));
-      }
-      const update: [string, number][] = [];
-      for (let i = 0; i < s; i++) if (b[i] !== 0) update.push([k[i]!, h * b[i]!]);
-      x = this.axpy(x, update);
-      if (sample && this.every && (step + 1) % this.every === 0) sample(x);
-    }
-    return x;
+    solverSteps(t0, t1, dt); // MODEL errors for a bad dt or span, naming the model's solver keys
+    const every = sample ? this.every : undefined;
+    const res = integrate(this.algebra(), this.tableau, x0, {
+      t0,
+      t1,
+      dt,
+      adaptive: false,
+      rtol: RK_DEFAULTS.rtol,
+      atol: RK_DEFAULTS.atol,
+      maxSteps: RK_DEFAULTS.maxSteps,
+      f,
+      ...(every ? { onStep: (_t: number, _h: number, index: number, x: string) => void ((index + 1) % every === 0 && sample!(x)) } : {}),
+      name: this.model.solver.use,
+    });
+    return res.y;
   }
 
   private fullBlock(block: OdeBlock, entry: Val | null): Val {

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, it } from 'vitest';
+import { solveTensor } from '@odemor/runtime-tfjs';
 import { Experiment, rkSolveFloat64 } from '@odemor/core';
 import plugin, { DOPRI5_TABLEAU, Dopri5Solver } from '../src/index.js';
 
@@ -63,7 +64,7 @@ describe('dopri5 tensor solver (float32)', () => {
   const solve = (solver: Dopri5Solver, options: { rtol?: number; atol?: number; maxSteps?: number } = {}) => {
     const x0 = tf.tensor2d([[1], [2]]);
     try {
-      const res = solver.solve((t, x) => tf.mul(x, -2 * t), x0, { t0: 0, t1: 1, dt: 0.1, ...options });
+      const res = solveTensor(solver, (t, x) => tf.mul(x, -2 * t), x0, { t0: 0, t1: 1, dt: 0.1, ...options });
       const v = Array.from(res.y.dataSync());
       res.y.dispose();
       return { v, stats: res.stats };

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, it } from 'vitest';
+import { solveTensor } from '@odemor/runtime-tfjs';
 import { Experiment, rkSolveFloat64, rkStepScalar } from '@odemor/core';
 import plugin, { EULER_TABLEAU, EulerSolver } from '../src/index.js';
 
@@ -20,7 +21,7 @@ describe('euler reference values', () => {
   it("the tensor solver gives 2.5937424601 on y' = y, h = 0.1 to float32 accuracy, one evaluation per step", async ({ expect }) => {
     await tf.setBackend('cpu');
     const x0 = tf.ones([3, 1]) as tf.Tensor2D;
-    const res = new EulerSolver().solve((_t, x) => tf.clone(x), x0, { t0: 0, t1: 1, dt: 0.1 });
+    const res = solveTensor(new EulerSolver(), (_t, x) => tf.clone(x), x0, { t0: 0, t1: 1, dt: 0.1 });
     for (const y of res.y.dataSync()) expect(Math.abs(y - EULER_EXP) / EULER_EXP).toBeLessThan(1e-6);
     expect(res.stats).toEqual({ nfe: 10, accepted: 10, rejected: 0 });
     tf.dispose([x0, res.y]);

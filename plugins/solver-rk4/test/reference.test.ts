@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, it } from 'vitest';
+import { solveTensor } from '@odemor/runtime-tfjs';
 import { Experiment, rkSolveFloat64, rkStepScalar, type ButcherTableau } from '@odemor/core';
 import plugin, { RK4_TABLEAU, Rk4Solver } from '../src/index.js';
 
@@ -71,7 +72,7 @@ describe('rk4 tensor solver (float32)', () => {
   });
   const solve = (rhs: (t: number, x: tf.Tensor2D) => tf.Tensor2D) => {
     const x0 = tf.ones([2, 1]) as tf.Tensor2D;
-    const res = new Rk4Solver().solve(rhs, x0, { t0: 0, t1: 1, dt: 0.1 });
+    const res = solveTensor(new Rk4Solver(), rhs, x0, { t0: 0, t1: 1, dt: 0.1 });
     const v = Array.from(res.y.dataSync());
     tf.dispose([x0, res.y]);
     return { v, stats: res.stats };

@@ -10,16 +10,18 @@
  * ```
  *
  * The suite never imports a global `expect`: every test uses the test context's. Tests switch on and off with
- * the capabilities in {@link SolverConformanceOptions.supports} (all on by default). Solves run on float32 tfjs
- * tensors on the 'cpu' backend, so accuracy checks are chosen to stay well above float32 round-off; the
- * tableau itself is checked in float64 with the core's reference stepper.
+ * the capabilities in {@link SolverConformanceOptions.supports} (all on by default). A Solver names no tensor
+ * type: the suite integrates it through core's driver on the eager tfjs algebra of `@odemor/runtime-tfjs`
+ * (float32 tensors on the 'cpu' backend, so accuracy checks stay well above float32 round-off; gradients by
+ * tfjs autodiff); the tableau itself is checked in float64 with the core's reference stepper.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe } from 'vitest';
 import type { ExpectStatic } from 'vitest';
 import { SyncHook } from 'tapable';
-import { ensureGradients, rkSolveFloat64, rkStepScalarWithError, type RhsFn, type SolveOptions, type Solver, type StepInfo } from '@odemor/core';
+import { rkSolveFloat64, rkStepScalarWithError, type Solver, type StepInfo } from '@odemor/core';
+import { ensureGradients, tensorSolver, type RhsFn, type SolveOptions, type SolveResult, type TensorSolver } from '@odemor/runtime-tfjs';
 
 /** The part of vitest's `it` the suite uses: a name and a test function that receives `{ expect }`. */
 export type ConformanceIt = (name: string, fn: (context: { expect: ExpectStatic }) => unknown, timeout?: number) => void;
@@ -55,6 +57,11 @@ export interface SolverConformanceOptions {
   title?: string;
   /** wrap the tests in a `describe` block (default true); false registers them with `it` directly */
   group?: boolean;
+  /**
+   * The eager integration under test: default `solveTensor` of `@odemor/runtime-tfjs` (core's driver on the
+   * tfjs algebra). A runtime author passes their own to check it with the same tests.
+   */
+  solve?: (solver: Solver, rhs: RhsFn, x0: tf.Tensor2D, options: SolveOptions) => SolveResult;
 }
 
 const EXP10 = Math.exp(10);
@@ -63,8 +70,15 @@ const EXP10 = Math.exp(10);
  * Register the solver conformance tests with `it` (vitest's `it`). `factory` must return a fresh solver.
  * The declared `order`/`adaptive` are read from one solver the factory makes now.
  */
-export function solverConformance(it: ConformanceIt, factory: () => Solver, options: SolverConformanceOptions = {}): void {
-  const probe = factory();
+export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, options: SolverConformanceOptions = {}): void {
+  // the solver runs on the eager tfjs algebra of core's driver (autodiff, memory checks); its tableau in float64
+  const integrate = options.solve;
+  const factory = (): TensorSolver => {
+    const solver = makeSolver();
+    if (!integrate) return tensorSolver(solver);
+    return Object.assign(Object.create(solver) as Solver, { solve: (r: RhsFn, x: tf.Tensor2D, o: SolveOptions) => integrate(solver, r, x, o) });
+  };
+  const probe = makeSolver();
   const order = options.order ?? probe.order;
   const adaptive = options.adaptive ?? probe.adaptive;
   const sup: Required<SolverCapabilities> = {
@@ -163,7 +177,7 @@ export function solverConformance(it: ConformanceIt, factory: () => Solver, opti
         ] as const) {
           const hs: number[] = [];
           const ts: number[] = [];
-          const hooks = { step: new SyncHook<[StepInfo]>(['info']) };
+          const hooks = { step: new SyncHook<[StepInfo<tf.Tensor2D>]>(['info']) };
           hooks.step.tap('count', (info) => {
             hs.push(info.h);
             ts.push(info.t);
@@ -283,7 +297,7 @@ export function solverConformance(it: ConformanceIt, factory: () => Solver, opti
       cases('fires hooks.step once per accepted step, with consecutive t, index and a live state', (expect) => {
         const s = factory();
         const seen: { t: number; h: number; index: number; shape: number[]; disposed: boolean }[] = [];
-        const hooks = { step: new SyncHook<[StepInfo]>(['info']) };
+        const hooks = { step: new SyncHook<[StepInfo<tf.Tensor2D>]>(['info']) };
         hooks.step.tap('record', (i) => seen.push({ t: i.t, h: i.h, index: i.index, shape: [...i.state.shape], disposed: i.state.isDisposed }));
         const x0 = tf.tensor2d([[1, 0.5], [2, -1]]);
         const res = s.solve((t, x) => tf.mul(x, -2 * t), x0, { t0: 0, t1: 1.3, dt: 0.1, hooks, ...tol(1e-6) });
@@ -370,7 +384,7 @@ export function solverConformance(it: ConformanceIt, factory: () => Solver, opti
         const inputTimes: number[] = [];
         const rhsCalls: { t: number; u: number | undefined }[] = [];
         const stepStarts: { t: number; h: number }[] = [];
-        const hooks = { step: new SyncHook<[StepInfo]>(['info']) };
+        const hooks = { step: new SyncHook<[StepInfo<tf.Tensor2D>]>(['info']) };
         hooks.step.tap('steps', (i) => stepStarts.push({ t: i.t, h: i.h }));
         const dt = 0.05;
         const x0 = tf.zeros([2, 1]) as tf.Tensor2D;
@@ -454,7 +468,7 @@ export function solverConformance(it: ConformanceIt, factory: () => Solver, opti
         const x0 = tf.tensor2d([[1, 2, 3]]);
         const u = tf.ones([1, 1]) as tf.Tensor2D;
         const before = tf.memory().numTensors;
-        const hooks = { step: new SyncHook<[StepInfo]>(['info']) };
+        const hooks = { step: new SyncHook<[StepInfo<tf.Tensor2D>]>(['info']) };
         const res = s.solve((t, x, uu) => tf.add(tf.mul(x, -1), uu ?? 0) as tf.Tensor2D, x0, {
           t0: 0,
           t1: 1,
@@ -610,7 +624,7 @@ function sum(v: readonly number[]): number {
   return v.reduce((a, b) => a + b, 0);
 }
 
-function solveScalarFull(s: Solver, rhs: RhsFn, y0: number, opts: SolveOptions) {
+function solveScalarFull(s: TensorSolver, rhs: RhsFn, y0: number, opts: SolveOptions) {
   const x0 = tf.tensor2d([[y0]]);
   const res = s.solve(rhs, x0, opts);
   const y = res.y.dataSync()[0]!;
@@ -618,6 +632,6 @@ function solveScalarFull(s: Solver, rhs: RhsFn, y0: number, opts: SolveOptions) 
   return { y, stats: res.stats };
 }
 
-function solveScalar(s: Solver, rhs: RhsFn, y0: number, opts: SolveOptions): number {
+function solveScalar(s: TensorSolver, rhs: RhsFn, y0: number, opts: SolveOptions): number {
   return solveScalarFull(s, rhs, y0, opts).y;
 }

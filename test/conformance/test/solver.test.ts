@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, it } from 'vitest';
 import type { ExpectStatic } from 'vitest';
-import { ExplicitRungeKuttaSolver, type ButcherTableau, type RhsFn, type SolveOptions, type SolveResult, type Solver } from '@odemor/core';
+import { ExplicitRungeKuttaSolver, type ButcherTableau, type Solver } from '@odemor/core';
+import { solveTensor, type RhsFn, type SolveOptions, type SolveResult } from '@odemor/runtime-tfjs';
 import { solverConformance, type ConformanceIt } from '../src/index.js';
 
 const KUTTA3: ButcherTableau = { a: [[0, 0, 0], [0.5, 0, 0], [-1, 2, 0]], b: [1 / 6, 2 / 3, 1 / 6], c: [0, 0.5, 1], order: 3 };
@@ -22,23 +23,32 @@ const BS23: ButcherTableau = {
 solverConformance(it, () => new ExplicitRungeKuttaSolver('kutta3', KUTTA3, false));
 solverConformance(it, () => new ExplicitRungeKuttaSolver('bs23', BS23, true, { rtol: 1e-6 }));
 
-/** A solver delegating to `inner`, with `solve` replaced. */
-function wrap(inner: Solver, solve: (rhs: RhsFn, x0: tf.Tensor2D, o: SolveOptions) => SolveResult, extra: Partial<Solver> = {}): Solver {
+type Integrate = (rhs: RhsFn, x0: tf.Tensor2D, o: SolveOptions) => SolveResult;
+
+/**
+ * A solver delegating to `inner`, with its eager integration replaced by `solve` (the kit's `solve` option:
+ * a Solver is its tableau, so a defect in how it is integrated is a defect of the integration under test).
+ */
+function wrap(inner: Solver, solve: Integrate, extra: Partial<Solver> = {}): Solver & { integrate: Integrate } {
   return {
     name: inner.name,
     order: inner.order,
     adaptive: inner.adaptive,
     ...(inner.tableau ? { tableau: inner.tableau } : {}),
-    solve,
+    integrate: solve,
     ...extra,
   };
 }
 
 /** Register the kit on `factory` with a collecting `it`; returns a runner of the tests whose name matches. */
-function collect(factory: () => Solver): (name: RegExp, expect: ExpectStatic) => Promise<{ passed: string[]; failed: string[] }> {
+function collect(factory: () => Solver & { integrate?: Integrate }): (name: RegExp, expect: ExpectStatic) => Promise<{ passed: string[]; failed: string[] }> {
   const tests = new Map<string, (ctx: { expect: ExpectStatic }) => unknown>();
   const fakeIt: ConformanceIt = (name, fn) => void tests.set(name, fn);
-  solverConformance(fakeIt, factory, { group: false });
+  const integrate = (s: Solver, r: RhsFn, x: tf.Tensor2D, o: SolveOptions) => {
+    const own = (s as { integrate?: Integrate }).integrate;
+    return own ? own(r, x, o) : solveTensor(s, r, x, o);
+  };
+  solverConformance(fakeIt, factory, { group: false, solve: integrate });
   return async (name, expect) => {
     await tf.setBackend('cpu');
     const passed: string[] = [];
@@ -61,36 +71,36 @@ const rk = (tab: ButcherTableau, name = 'x') => () => new ExplicitRungeKuttaSolv
 
 describe('the solver kit catches defects', () => {
   const control = collect(rk(KUTTA3));
-  const mislabeled = collect(() => wrap(new ExplicitRungeKuttaSolver('k3', KUTTA3, false), (r, x, o) => new ExplicitRungeKuttaSolver('k3', KUTTA3, false).solve(r, x, o), { order: 4 }));
-  const badTableau = collect(() => wrap(rk(KUTTA3)(), (r, x, o) => rk(KUTTA3)().solve(r, x, o), { tableau: { ...KUTTA3, b: [0.2, 0.6, 0.1] } }));
+  const mislabeled = collect(() => wrap(new ExplicitRungeKuttaSolver('k3', KUTTA3, false), (r, x, o) => solveTensor(new ExplicitRungeKuttaSolver('k3', KUTTA3, false), r, x, o), { order: 4 }));
+  const badTableau = collect(() => wrap(rk(KUTTA3)(), (r, x, o) => solveTensor(rk(KUTTA3)(), r, x, o), { tableau: { ...KUTTA3, b: [0.2, 0.6, 0.1] } }));
   const frozenTime = collect(() => {
     const inner = rk(KUTTA3)();
     // evaluates every stage (and the input) at the start of its step: wrong on time-dependent problems
     return wrap(inner, (rhs, x0, o) => {
       const snap = (t: number) => o.t0 + Math.floor((t - o.t0) / o.dt + 1e-9) * o.dt;
       const { input, ...rest } = o;
-      return inner.solve((t, x, u) => rhs(snap(t), x, u), x0, { ...rest, ...(input ? { input: (t: number) => input(snap(t)) } : {}) });
+      return solveTensor(inner, (t, x, u) => rhs(snap(t), x, u), x0, { ...rest, ...(input ? { input: (t: number) => input(snap(t)) } : {}) });
     });
   });
   const noHooks = collect(() => {
     const inner = rk(KUTTA3)();
-    return wrap(inner, (rhs, x0, { hooks: _h, ...rest }) => inner.solve(rhs, x0, rest));
+    return wrap(inner, (rhs, x0, { hooks: _h, ...rest }) => solveTensor(inner, rhs, x0, rest));
   });
   const leaky = collect(() => {
     const inner = rk(KUTTA3)();
     return wrap(inner, (rhs, x0, o) => {
       tf.zeros([1]);
-      return inner.solve(rhs, x0, o);
+      return solveTensor(inner, rhs, x0, o);
     });
   });
   const lax = collect(() => {
     const inner = rk(KUTTA3)();
-    return wrap(inner, (rhs, x0, o) => (o.dt <= 0 || o.t1 < o.t0 ? { y: tf.clone(x0), stats: { nfe: 0, accepted: 0, rejected: 0 } } : inner.solve(rhs, x0, o)));
+    return wrap(inner, (rhs, x0, o) => (o.dt <= 0 || o.t1 < o.t0 ? { y: tf.clone(x0), stats: { nfe: 0, accepted: 0, rejected: 0 } } : solveTensor(inner, rhs, x0, o)));
   });
   const detached = collect(() => {
     const inner = rk(KUTTA3)();
     return wrap(inner, (rhs, x0, o) => {
-      const res = inner.solve(rhs, x0, o);
+      const res = solveTensor(inner, rhs, x0, o);
       const y = tf.tensor2d(res.y.arraySync());
       res.y.dispose();
       return { ...res, y };
@@ -99,7 +109,7 @@ describe('the solver kit catches defects', () => {
   const coupled = collect(() => {
     const inner = rk(KUTTA3)();
     // leaks information across the batch: adds a bit of the batch mean to every row
-    return wrap(inner, (rhs, x0, o) => inner.solve((t, x, u) => tf.tidy(() => tf.add(rhs(t, x, u), tf.mul(tf.mean(x, 0, true), 1e-3))), x0, o));
+    return wrap(inner, (rhs, x0, o) => solveTensor(inner, (t, x, u) => tf.tidy(() => tf.add(rhs(t, x, u), tf.mul(tf.mean(x, 0, true), 1e-3))), x0, o));
   });
 
   const cases: [string, typeof control, RegExp][] = [

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Experiment, TfjsRuntime, coreModelsPlugin, initTfjs, loadModel, type ModelIR } from '@odemor/core';
+import { Experiment, coreModelsPlugin, loadModel, type ModelIR } from '@odemor/core';
+import { TfjsRuntime, initTfjs } from '@odemor/runtime-tfjs';
 import rk4Plugin from '@odemor/solver-rk4';
 import { runOnnxFile } from '@odemor/runtime-onnx';
 import { cli, tmpDir, writeConfig } from './helpers.js';

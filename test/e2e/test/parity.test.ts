@@ -6,19 +6,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Experiment,
-  TfjsRuntime,
   blockFeatureModel,
-  blockFeatures,
-  createParams,
-  disposeParams,
-  inputTensor,
   builtinModels,
   coreModelsPlugin,
-  initTfjs,
   type DatasetInfo,
   type ModelIR,
   type Solver,
 } from '@odemor/core';
+import { TfjsRuntime, blockFeatures, createParams, disposeParams, inputTensor, initTfjs } from '@odemor/runtime-tfjs';
 import { OnnxRuntime } from '@odemor/runtime-onnx';
 import rk4 from '@odemor/solver-rk4';
 import euler from '@odemor/solver-euler';

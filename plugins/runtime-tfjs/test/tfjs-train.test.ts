@@ -3,30 +3,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Batch, BatchOptions, Dataset, RhsFn, SolveOptions, Solver } from '../src/extension-points.js';
-import { createHooks, type EpochInfo, type ProgressEvent } from '../src/hooks.js';
-import { loadModel } from '../src/ir/io.js';
-import type { ModelIR, OdeBlock, ReducedBlock } from '../src/ir/types.js';
-import { convNode, denseNode } from '../src/model/builtin.js';
-import { listTensors } from '../src/model/params.js';
-import { initTfjs } from '../src/tfjs/backend.js';
-import { TfjsRuntime } from '../src/tfjs/runtime.js';
-import { train } from '../src/tfjs/train.js';
-import { createRng } from '../src/util/rng.js';
+import { ExplicitRungeKuttaSolver, rkStep, type Batch, type BatchOptions, type Dataset, type Solver } from '@odemor/core';
+import { createHooks, type EpochInfo, type ProgressEvent } from '@odemor/core';
+import { loadModel } from '@odemor/core';
+import type { ModelIR, OdeBlock, ReducedBlock } from '@odemor/core';
+import { convNode, denseNode } from '@odemor/core';
+import { listTensors } from '@odemor/core';
+import { initTfjs } from '../src/backend.js';
+import { TfjsRuntime } from '../src/runtime.js';
+import { train } from '../src/train.js';
+import { createRng } from '@odemor/core';
 
-/** explicit Euler, the cheapest differentiable solver */
-const euler: Solver = {
-  name: 'euler-test',
-  order: 1,
-  adaptive: false,
-  solve(rhs: RhsFn, x0: tf.Tensor2D, o: SolveOptions) {
-    const steps = Math.max(1, Math.round((o.t1 - o.t0) / o.dt));
-    const h = (o.t1 - o.t0) / steps;
-    let x = x0;
-    for (let i = 0; i < steps; i++) x = tf.add(x, tf.mul(rhs(o.t0 + i * h, x), h)) as tf.Tensor2D;
-    return { y: x, stats: { nfe: steps, accepted: steps, rejected: 0 } };
-  },
-};
+/** explicit Euler, the cheapest differentiable solver: a Solver is its tableau */
+const euler: Solver = new ExplicitRungeKuttaSolver('euler-test', { a: [[0]], b: [1], c: [0], order: 1 }, false);
 
 /** in-memory dataset; shuffles with its own seeded RNG */
 function memoryDataset(x: Float32Array, y: Int32Array, inputShape: number[], numClasses: number): Dataset {
@@ -170,7 +159,13 @@ describe('train', () => {
   it('fine-tuning on cached block features equals fine-tuning through the solver, with one pass through the block', async () => {
     const model = fresh();
     let solves = 0;
-    const counting = { ...euler, solve: (...a: Parameters<typeof euler.solve>) => (solves++, euler.solve(...a)) } as typeof euler;
+    // a step program that counts solves by their first step (a Solver is its tableau or step program)
+    const counting: Solver = {
+      name: euler.name,
+      order: 1,
+      adaptive: false,
+      step: (alg, f, t, y, h, ctx) => (t === 0 && solves++, rkStep(alg, euler.tableau!, f, t, y, h, ctx)),
+    };
     // one batch holding the whole set: sample order cannot differ, so the updates must agree
     const opts = { epochs: 3, batch: 1000, optimizer: 'adam' as const, lr: 0.05, seed: 5, freeze: 'all-but-post' as const };
     const cached = await train(model, dataset, { ...opts, solver: counting });

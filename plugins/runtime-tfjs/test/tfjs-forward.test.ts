@@ -1,42 +1,21 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import type { RhsFn, SolveOptions, Solver } from '../src/extension-points.js';
-import type { Layer, ModelIR, OdeBlock, ReducedBlock, Tensor32 } from '../src/ir/types.js';
-import { validateModel } from '../src/ir/validate.js';
-import { convNode, denseNode, odeRnn } from '../src/model/builtin.js';
-import { listTensors, withTensors } from '../src/model/params.js';
-import { initTfjs } from '../src/tfjs/backend.js';
-import { materializeDenseA } from '../src/tfjs/materialize.js';
-import { TfjsRuntime } from '../src/tfjs/runtime.js';
-import { createRng } from '../src/util/rng.js';
+import { ExplicitRungeKuttaSolver, type Solver } from '@odemor/core';
+import type { Layer, ModelIR, OdeBlock, ReducedBlock, Tensor32 } from '@odemor/core';
+import { validateModel } from '@odemor/core';
+import { convNode, denseNode, odeRnn } from '@odemor/core';
+import { listTensors, withTensors } from '@odemor/core';
+import { initTfjs } from '../src/backend.js';
+import { materializeDenseA } from '../src/materialize.js';
+import { TfjsRuntime } from '../src/runtime.js';
+import { createRng } from '@odemor/core';
 
-// ───── a tiny classical RK4 solver (the real ones live in plugins) ─────
-const rk4: Solver = {
-  name: 'rk4-test',
-  order: 4,
-  adaptive: false,
-  solve(rhs: RhsFn, x0: tf.Tensor2D, o: SolveOptions) {
-    const steps = Math.max(1, Math.round((o.t1 - o.t0) / o.dt));
-    const h = (o.t1 - o.t0) / steps;
-    let x = x0;
-    const states: tf.Tensor2D[] = [];
-    const times: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      const t = o.t0 + i * h;
-      const k1 = rhs(t, x);
-      const k2 = rhs(t + h / 2, tf.add(x, tf.mul(k1, h / 2)) as tf.Tensor2D);
-      const k3 = rhs(t + h / 2, tf.add(x, tf.mul(k2, h / 2)) as tf.Tensor2D);
-      const k4 = rhs(t + h, tf.add(x, tf.mul(k3, h)) as tf.Tensor2D);
-      x = tf.add(x, tf.mul(tf.addN([k1, tf.mul(k2, 2), tf.mul(k3, 2), k4]), h / 6)) as tf.Tensor2D;
-      if (o.saveEvery && (i + 1) % o.saveEvery === 0) {
-        states.push(x);
-        times.push(t + h);
-      }
-      o.hooks?.step.call({ t, h, index: i, state: x });
-    }
-    return { y: x, ...(o.saveEvery ? { states, times } : {}), stats: { nfe: 4 * steps, accepted: steps, rejected: 0 } };
-  },
-};
+// ───── a classical RK4 solver (the real ones live in plugins): a Solver is its tableau ─────
+const rk4: Solver = new ExplicitRungeKuttaSolver(
+  'rk4-test',
+  { a: [[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1, 0]], b: [1 / 6, 1 / 3, 1 / 3, 1 / 6], c: [0, 0.5, 0.5, 1], order: 4 },
+  false,
+);
 
 // ───── plain-JS float64 reference ─────
 type Arr = { shape: number[]; data: Float64Array };

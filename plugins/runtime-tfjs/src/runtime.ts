@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SyncHook } from 'tapable';
-import { OdemorError } from '../errors.js';
-import type { Executable, ExecutableInfo, Runtime, RuntimeCapabilities, SnapshotBatch, SnapshotPassOptions, Solver, StepInfo } from '../extension-points.js';
-import type { ModelIR } from '../ir/types.js';
-import { validateModel } from '../ir/validate.js';
+import { OdemorError, isSolver } from '@odemor/core';
+import type { Executable, ExecutableInfo, Runtime, RuntimeCapabilities, SnapshotBatch, SnapshotPassOptions, Solver, StepInfo } from '@odemor/core';
+import type { ModelIR } from '@odemor/core';
+import { validateModel } from '@odemor/core';
 import { initTfjs, type TfjsBackendName } from './backend.js';
 import { applyLayers, createParams, disposeParams, forward, inputTensor, integrateBlock, prepareBlock, type TfParams } from './forward.js';
 
@@ -26,7 +26,7 @@ export interface TfjsRuntimeOptions {
 }
 
 function needSolver(s: unknown, where: string): Solver {
-  if (!s || typeof (s as Solver).solve !== 'function') {
+  if (!isSolver(s)) {
     throw new OdemorError('ARGUMENT', `${where}: the tfjs runtime needs a Solver instance as options.solver`);
   }
   return s as Solver;

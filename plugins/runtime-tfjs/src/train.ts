@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { OdemorError } from '../errors.js';
-import type { Dataset, Solver, TrainResult } from '../extension-points.js';
-import type { EpochInfo, OdemorHooks, ProgressEvent, TrainSummary } from '../hooks.js';
-import { saveModel } from '../ir/io.js';
-import type { ModelIR } from '../ir/types.js';
-import { validateModel } from '../ir/validate.js';
-import { withTensors } from '../model/params.js';
+import { OdemorError, isSolver } from '@odemor/core';
+import type { Dataset, Solver, TrainResult } from '@odemor/core';
+import type { EpochInfo, OdemorHooks, ProgressEvent, TrainSummary } from '@odemor/core';
+import { saveModel } from '@odemor/core';
+import type { ModelIR } from '@odemor/core';
+import { validateModel } from '@odemor/core';
+import { paramSelector, withTensors, type ParamSelection } from '@odemor/core';
 import { ensureGradients, initTfjs, type TfjsBackendName } from './backend.js';
 import { blockFeatures, createParams, disposeParams, forward, forwardPost, inputTensor, type TfParams } from './forward.js';
-import { blockOutputShape } from '../ir/validate.js';
-import { createRng } from '../util/rng.js';
+import { blockOutputShape } from '@odemor/core';
+import { createRng } from '@odemor/core';
 
 /** Which tensors stay fixed: none; the pre layers; everything but the post layers (fine-tuning). */
 export type FreezeMode = 'none' | 'before-block' | 'all-but-post';
@@ -30,8 +30,14 @@ export interface TfjsTrainOptions {
   limit?: number;
   /** apply the dataset's training augmentation */
   augment?: boolean;
-  /** default 'none' for a full block, 'all-but-post' for a reduced block */
+  /** default 'none' for a full block, 'all-but-post' for a reduced block; `params` replaces it when given */
   freeze?: FreezeMode;
+  /** which tensors train, by IR path (core's `paramSelector`); takes precedence over `freeze` */
+  params?: ParamSelection;
+  /** decoupled weight decay: after each step w ← w − lr · weightDecay · w (default 0) */
+  weightDecay?: number;
+  /** scale the gradients so that their global L2 norm is at most this (default off) */
+  clipNorm?: number;
   /** 'train' or 'finetune' (hooks and progress task id); default 'finetune' when anything is frozen by default */
   phase?: 'train' | 'finetune';
   solver: Solver;
@@ -125,6 +131,23 @@ function makeOptimizer(o: TfjsTrainOptions): { opt: tf.Optimizer; setLr(lr: numb
   }
 }
 
+/**
+ * One optimizer step with gradient clipping by global norm (`clipNorm`) and decoupled weight decay
+ * (docs/algorithms.md#training): g ← g · min(1, clipNorm / ‖g‖₂); optimizer update; w ← w − lr · wd · w.
+ */
+function step(opt: tf.Optimizer, lossFn: () => tf.Scalar, vars: tf.Variable[], lr: number, weightDecay: number, clipNorm?: number): tf.Scalar {
+  const { value, grads } = tf.variableGrads(lossFn, vars);
+  let scaled: tf.NamedTensorMap = grads;
+  if (clipNorm !== undefined) {
+    const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+    const scale = tf.minimum(1, tf.div(clipNorm, tf.maximum(norm, 1e-12)));
+    scaled = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)]));
+  }
+  opt.applyGradients(scaled);
+  if (weightDecay > 0) for (const v of vars) v.assign(tf.sub(v, tf.mul(v, lr * weightDecay)));
+  return value;
+}
+
 /** Mini-batches of the feature cache in a seeded random order. */
 function* cachedBatches(cache: FeatureCache, batch: number, seed: number): Generator<{ x: Float32Array; y: Int32Array; size: number }> {
   const per = cache.features.length / Math.max(1, cache.count);
@@ -161,20 +184,26 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
   if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new OdemorError('ARGUMENT', `train: epochs must be a non-negative integer, got ${o.epochs}`);
   if (!(Number.isInteger(o.batch) && o.batch >= 1)) throw new OdemorError('ARGUMENT', `train: batch must be a positive integer, got ${o.batch}`);
   if (!(o.lr > 0)) throw new OdemorError('ARGUMENT', `train: lr must be > 0, got ${o.lr}`);
-  if (!o.solver || typeof o.solver.solve !== 'function') throw new OdemorError('ARGUMENT', 'train: options.solver must be a Solver instance');
+  if (!isSolver(o.solver)) throw new OdemorError('ARGUMENT', 'train: options.solver must be a Solver instance');
   validateModel(model);
   await initTfjs(o.backend);
   await ensureGradients();
 
   const freeze: FreezeMode = o.freeze ?? (model.block.kind === 'reduced' ? 'all-but-post' : 'none');
-  const phase = o.phase ?? (freeze === 'all-but-post' ? 'finetune' : 'train');
-  const trainable = (path: string) => isTrainable(model, path, freeze);
+  const trainable = o.params !== undefined ? paramSelector(model, o.params) : (path: string) => isTrainable(model, path, freeze);
+  if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) throw new OdemorError('ARGUMENT', `train: weightDecay must be >= 0, got ${o.weightDecay}`);
+  if (o.clipNorm !== undefined && !(o.clipNorm > 0)) throw new OdemorError('ARGUMENT', `train: clipNorm must be > 0, got ${o.clipNorm}`);
   const params = createParams(model, trainable);
   const varList = [...params.entries()].filter(([p]) => trainable(p)).map(([, t]) => t as tf.Variable);
   if (!varList.length) {
     disposeParams(params);
-    throw new OdemorError('ARGUMENT', `train: nothing to train (freeze = '${freeze}' freezes every tensor)`);
+    const what = o.params !== undefined ? `params = ${JSON.stringify(o.params)} selects no trainable tensor` : `freeze = '${freeze}' freezes every tensor`;
+    throw new OdemorError('ARGUMENT', `train: nothing to train (${what})`);
   }
+  // only the post layers train: the block's outputs are fixed and can be cached
+  const postOnly = [...params.keys()].filter(trainable).every((p) => p.startsWith('post.'));
+  const phase = o.phase ?? (postOnly && (o.params !== undefined || freeze === 'all-but-post') ? 'finetune' : 'train');
+  const plain = !o.weightDecay && o.clipNorm === undefined;
   const { opt, setLr } = makeOptimizer(o);
   const classes = model.outputs;
   const decay = o.lrDecay ?? 1;
@@ -194,7 +223,7 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
   let cache: FeatureCache | undefined;
   try {
     await o.hooks?.beforeTrain?.promise(model, phase);
-    if (freeze === 'all-but-post' && !o.augment && o.cacheFeatures !== false && o.epochs > 0) {
+    if (postOnly && !o.augment && o.cacheFeatures !== false && o.epochs > 0) {
       cache = await cacheBlockFeatures(model, params, dataset, o);
     }
     for (let epoch = 0; epoch < o.epochs; epoch++) {
@@ -212,15 +241,13 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
         const cost = tf.tidy((): tf.Scalar => {
           const x = cache ? tf.tensor(b.x, [b.size, ...cache.shape], 'float32') : inputTensor(model, b.x, b.size);
           const labels = tf.tensor1d(b.y, 'int32');
-          return opt.minimize(
-            () => {
-              const logits = cache ? forwardPost(model, params, x) : forward(model, params, x, o.solver);
-              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar);
-              return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits) as tf.Scalar;
-            },
-            true,
-            varList,
-          )!;
+          const lossFn = () => {
+            const logits = cache ? forwardPost(model, params, x) : forward(model, params, x, o.solver);
+            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar);
+            return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits) as tf.Scalar;
+          };
+          if (plain) return opt.minimize(lossFn, true, varList)!;
+          return step(opt, lossFn, varList, lr, o.weightDecay ?? 0, o.clipNorm);
         });
         const loss = (await cost.data())[0]!;
         const hit = (await hits!.data())[0]!;
@@ -263,6 +290,7 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
     finalAccuracy: last?.accuracy ?? NaN,
     seconds: (performance.now() - start) / 1000,
     phase,
+    backend: `tfjs/${tf.getBackend()}`,
   };
   await o.hooks?.afterTrain?.promise(current, summary);
   return { model: current, summary, history };

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { OdemorError } from '../errors.js';
+import { OdemorError } from '@odemor/core';
 import { registerWasmConv2DBackpropFilter } from './wasm-kernels.js';
 
 /** The tfjs backends odemor knows, fastest first. */

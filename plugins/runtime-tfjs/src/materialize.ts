@@ -1,5 +1,5 @@
-import { denseA } from '../reduce/dense.js';
-import type { OdeBlock } from '../ir/types.js';
+import { denseA } from '@odemor/core';
+import type { OdeBlock } from '@odemor/core';
 
 /**
  * The dense n×n matrix A (row-major, `[out, in]`, so (A x)_i = Σ_j A[i, j] x_j) of a full ODE block, for

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { ensureGradients, initTfjs, setTfjsBackend } from '../src/tfjs/backend.js';
-import { createRng } from '../src/util/rng.js';
+import { ensureGradients, initTfjs, setTfjsBackend } from '../src/backend.js';
+import { createRng } from '@odemor/core';
 
 /** dL/dK for L = Σ conv2d(x, K) ⊙ w on the active backend */
 function filterGrad(x: Float32Array, xs: number[], k: Float32Array, ks: number[], stride: number, pad: 'same' | 'valid') {

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { OdemorError } from '../errors.js';
-import type { RhsFn, Solver, SolveOptions, SolveResult, StepInfo } from '../extension-points.js';
-import type { Activation, Layer, LinearMap, ModelIR, OdeBlock, ReducedBlock } from '../ir/types.js';
-import { blockInputSize, blockOutputShape } from '../ir/validate.js';
-import { listTensors } from '../model/params.js';
+import { OdemorError } from '@odemor/core';
+import { sequenceIndex, type Solver, type StepInfo } from '@odemor/core';
+import { solveTensor, type RhsFn, type SolveOptions, type SolveResult } from './solve.js';
+import type { Activation, Layer, LinearMap, ModelIR, OdeBlock, ReducedBlock } from '@odemor/core';
+import { blockInputSize, blockOutputShape } from '@odemor/core';
+import { listTensors } from '@odemor/core';
 import type { SyncHook } from 'tapable';
 
 /**
@@ -113,12 +114,6 @@ export function applyLayers(layers: readonly Layer[], params: TfParams, prefix: 
     }
   });
   return h;
-}
-
-/** The index j of the sequence element active at time t: t ∈ [t0 + j·d, t0 + (j+1)·d), clamped. */
-export function sequenceIndex(t: number, t0: number, stepDuration: number, steps: number): number {
-  const j = Math.floor((t - t0) / stepDuration + 1e-9);
-  return j < 0 ? 0 : j >= steps ? steps - 1 : j;
 }
 
 /** Z u_j for every step j of a sequence batch [B, steps, p]: returns `steps` tensors [B, rows]. */
@@ -245,7 +240,7 @@ export function integrateBlock(model: ModelIR, program: BlockProgram, solver: So
   if (s.atol !== undefined) so.atol = s.atol;
   if (opts.hooks) so.hooks = opts.hooks;
   if (opts.saveEvery) so.saveEvery = opts.saveEvery;
-  return solver.solve(program.rhs, program.x0, so);
+  return solveTensor(solver, program.rhs, program.x0, so);
 }
 
 /**

@@ -1,0 +1,67 @@
+/**
+ * Stage 'model': the checkpoint (with the config's solver settings) or a fresh model from the Model plugin;
+ * validated, and every fixed reducer dimension checked against its state size before any training.
+ * Stage 'train': the Trainer named by `train.use` trains it and the model is saved at once.
+ */
+import path from 'node:path';
+import { TRAIN_CORE_KEYS as TRAIN_KEYS } from '../../config/schema.js';
+import { OdemorError } from '../../errors.js';
+import { saveModel } from '../../ir/io.js';
+import { validateModel } from '../../ir/validate.js';
+import type { ModelIR } from '../../ir/types.js';
+import type { Stage } from '../state.js';
+import { progress } from '../evaluate.js';
+import { trainOptionsOf } from './train-options.js';
+
+export const modelStage: Stage = {
+  name: 'model',
+  async run(state) {
+    const { exp, config, resolved } = state;
+    let model: ModelIR;
+    if (state.checkpoint) {
+      model = { ...state.checkpoint, solver: state.solverSpec };
+    } else {
+      const { use: _m, checkpoint: _c, solver: _so, ...modelOptions } = config.model;
+      model = exp.factory('Model', resolved.model)(modelOptions, { dataset: state.dataset.info, seed: state.seed, solver: state.solverSpec });
+    }
+    validateModel(model);
+    const n = model.block.n;
+    for (const job of state.reducers) {
+      if (job.config.dims === 'auto') continue;
+      const over = job.config.dims.find((k) => k > n);
+      if (over !== undefined) throw new OdemorError('CONFIG', `reducer '${job.config.use}': dimension ${over} exceeds the ODE state dimension n = ${n}`);
+    }
+    state.model = model;
+  },
+};
+
+export const trainStage: Stage = {
+  name: 'train',
+  async run(state) {
+    const t = state.train;
+    if (t === false || t.epochs <= 0) return;
+    const write = state.options.write !== false;
+    const file = path.join(state.outDir, 'model.odemor');
+    const trainer = state.exp.factory('Trainer', state.resolved.trainer!)(trainerOwnOptions(t));
+    const out = await trainer.train(state.model, trainOptionsOf(t, state.seed), {
+      dataset: state.dataset,
+      solver: state.solver,
+      phase: 'train',
+      hooks: state.exp.hooks,
+      ...(t.checkpoint && write ? { checkpoint: file } : {}),
+      onProgress: (done, total, detail) => progress(state, 'train', 'train', done, total, detail),
+    });
+    state.model = out.model;
+    state.training = { ...out.summary, trainer: trainer.name };
+    // saved now (atomically), so a failure in a later stage does not lose a long training run
+    if (write) {
+      await saveModel(file, state.model);
+      state.written.push(file);
+    }
+  },
+};
+
+/** The trainer's own options: `train` minus the keys core owns. */
+export function trainerOwnOptions(t: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(t).filter(([k]) => !(TRAIN_KEYS as readonly string[]).includes(k)));
+}

@@ -1,0 +1,29 @@
+/**
+ * Stage 'originals': evaluate the trained model, the baseline of every speedup. A convolutional block is
+ * timed as the paper does, in its dense Toeplitz form (the baseline of `speedup`), and as the convolution
+ * itself (the honest baseline, `speedupVsConv`); both rows are published once both times are known.
+ */
+import type { ModelIR } from '../../ir/types.js';
+import { denseA, toTensor32 } from '../../reduce/index.js';
+import { evaluateModel, publishRow } from '../evaluate.js';
+import type { Stage } from '../state.js';
+
+export const originalsStage: Stage = {
+  name: 'originals',
+  async run(state) {
+    const model = state.model;
+    const n = model.block.n;
+    if (model.block.kind === 'ode' && model.block.A.type === 'conv') {
+      const toeplitz: ModelIR = { ...model, block: { ...model.block, A: { type: 'dense', weight: toTensor32(denseA(model.block), [n, n]) } } };
+      const dense = await evaluateModel(state, toeplitz, 'original (Toeplitz)', 'original', 'original', n);
+      const conv = await evaluateModel(state, model, 'original (conv)', 'original', 'original-conv', n);
+      state.convSeconds = conv.wallSeconds;
+      for (const row of [dense, conv]) {
+        row.speedupVsConv = conv.wallSeconds / row.wallSeconds;
+        await publishRow(state, row);
+      }
+    } else {
+      await publishRow(state, await evaluateModel(state, model, 'original', 'original', 'original', n));
+    }
+  },
+};

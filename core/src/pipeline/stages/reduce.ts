@@ -1,0 +1,106 @@
+/**
+ * Stage 'reduce': each reducer is fitted once, then for each dimension of its sweep the reduced model is
+ * built (`reduced` waterfall), vetoed or not (`shouldEvaluate`), evaluated, optionally saved, and
+ * optionally fine-tuned by a Trainer and evaluated again. Plot data comes from `Reducer.analysis()`.
+ */
+import path from 'node:path';
+import { finetuneSchema, trainSchema, type ExperimentConfig } from '../../config/schema.js';
+import { OdemorError } from '../../errors.js';
+import type { ReduceDims, ReducedModel, SnapshotSet } from '../../extension-points.js';
+import { saveModel } from '../../ir/io.js';
+import { blockFeatureModel } from '../../ir/validate.js';
+import { rankByEnergy } from '../../linalg/index.js';
+import { buildFor, evaluateModel, progress, publishRow, runtimeFor } from '../evaluate.js';
+import type { ExperimentState, Stage } from '../state.js';
+import { trainerOwnOptions } from './model.js';
+
+export const reduceStage: Stage = {
+  name: 'reduce',
+  async run(state) {
+    const { exp, snapshots, seed } = state;
+    const n = state.model.block.n;
+    for (const { config: cfg, name, reducer } of state.reducers) {
+      await reducer.fit({ model: state.model, ...(snapshots ? { snapshots } : {}), seed });
+      const info = reducer.analysis?.() ?? {};
+      if (info.weightSingularValues && !state.analysis.weightSingularValues) state.analysis.weightSingularValues = info.weightSingularValues;
+      if (info.neuronScores) state.analysis.apozScores = info.neuronScores;
+      const dims = expandDims(cfg, snapshots, n);
+      await exp.hooks.beforeReduce.promise(name, dims);
+      for (const d of dims) {
+        let reduced: ReducedModel = reducer.reduce(d);
+        reduced = await exp.hooks.reduced.promise(reduced);
+        if ((await exp.hooks.shouldEvaluate.promise(reduced)) === false) continue;
+        const pts = reduced.diagnostics.points;
+        if (info.markPoints && pts && pts.length > (state.analysis.deimPoints?.length ?? 0)) state.analysis.deimPoints = pts;
+        const label = `${name}@${d.k}`;
+        await publishRow(state, await evaluateModel(state, reduced.model, label, 'reduced', name, d.k, reduced.diagnostics));
+        if (state.config.output.saveModels) {
+          const file = path.join(state.outDir, 'models', `${name}-${d.k}.odemor`);
+          await saveModel(file, reduced.model);
+          state.written.push(file);
+        }
+        if (state.config.finetune && state.config.finetune.epochs > 0) await finetune(state, reduced, label, name, d.k);
+      }
+    }
+    if (snapshots && !state.analysis.apozScores) state.analysis.apozScores = [...snapshots.final.meanAbs];
+  },
+};
+
+/**
+ * Fine-tune one reduced model and publish its row. When only the post layers train on unaugmented data,
+ * the block's outputs are fixed: they are computed once on the evaluation runtime (onnx is ~80× faster than
+ * tfjs-wasm here) and handed to the trainer.
+ */
+async function finetune(state: ExperimentState, reduced: ReducedModel, label: string, method: string, k: number): Promise<void> {
+  const ft = state.config.finetune as Exclude<ExperimentConfig['finetune'], false | undefined>;
+  const base = state.train === false ? trainSchema.parse({}) : state.train;
+  const augment = base.augment;
+  const params = ft.params ?? finetuneSchema.shape.layers.parse(ft.layers);
+  // (a tfjs trainer computes the features itself as fast as a tfjs executable would)
+  const featRt = !augment && params === 'after-block' ? await runtimeFor(state, reduced.model) : undefined;
+  const featExec = featRt && featRt.name !== 'tfjs' ? await buildFor(state, blockFeatureModel(reduced.model), featRt) : undefined;
+  try {
+    const trainer = state.exp.factory('Trainer', state.resolved.finetuner!)(state.train === false ? {} : trainerOwnOptions(state.train));
+    const out = await trainer.train(
+      reduced.model,
+      {
+        epochs: ft.epochs,
+        batch: ft.batch ?? base.batch,
+        optimizer: ft.optimizer ?? base.optimizer,
+        lr: ft.lr ?? base.lr,
+        lrDecay: base.lrDecay,
+        ...(base.momentum !== undefined ? { momentum: base.momentum } : {}),
+        ...(ft.limit ? { limit: ft.limit } : {}),
+        augment,
+        params,
+        seed: state.seed,
+      },
+      {
+        dataset: state.dataset,
+        solver: state.solver,
+        phase: 'finetune',
+        hooks: state.exp.hooks,
+        ...(featExec ? { blockFeatures: (x: Float32Array, b: number) => featExec.predict(x, b) } : {}),
+        onProgress: (done, total, detail) => progress(state, `finetune:${label}`, `finetune ${label}`, done, total, detail),
+      },
+    );
+    await publishRow(state, await evaluateModel(state, out.model, `${label}+ft`, 'finetuned', method, k, reduced.diagnostics));
+  } finally {
+    await featExec?.dispose();
+  }
+}
+
+/** The (k, m) pairs of one reducer's sweep: its dims, or `auto` (the POD energy rank), with its points. */
+export function expandDims(cfg: ExperimentConfig['reducers'][number], snapshots: SnapshotSet | undefined, n: number): ReduceDims[] {
+  let ks: number[];
+  if (cfg.dims === 'auto') {
+    if (!snapshots) throw new OdemorError('CONFIG', `reducer '${cfg.use}': dims: auto needs snapshots`);
+    ks = [rankByEnergy(snapshots.stateSingularValues, cfg.energy ?? 0.9999)];
+  } else ks = cfg.dims;
+  const points = cfg.points;
+  return ks.map((k, i) => {
+    if (k > n) throw new OdemorError('CONFIG', `reducer '${cfg.use}': dimension ${k} exceeds the ODE state dimension n = ${n}`);
+    const m = Array.isArray(points) ? points[i] : points;
+    return m === undefined ? { k } : { k, m };
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * The typed state one experiment's stages share (docs/architecture.md#stages). Each stage reads what earlier
+ * stages set and sets its own fields; nothing else is shared between stages.
+ */
+import type { Experiment, OdemorPlugin } from '../container.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import type { Dataset, Runtime, SnapshotSet, Solver } from '../extension-points.js';
+import type { ExperimentResults, ResultRow, TrainSummary } from '../hooks.js';
+import type { ModelIR, SolverSpec } from '../ir/types.js';
+
+export interface RunOptions {
+  /** results folder (default: config output.dir, else results/<name> under the working directory) */
+  outDir?: string;
+  /** override the config's seed */
+  seed?: number;
+  /** plugins to register before the config's (used by tests and embedders) */
+  plugins?: OdemorPlugin[];
+  /** called with the experiment before anything runs, e.g. to tap hooks (the CLI's progress bars) */
+  setup?: (exp: Experiment) => void | Promise<void>;
+  /** write results files (default true) */
+  write?: boolean;
+  /** where notices go (default: standard error) */
+  log?: (line: string) => void;
+}
+
+/** The implementation names a config's `use:` keys resolved to. */
+export interface Resolved {
+  dataset: string;
+  model: string;
+  solver: string;
+  evaluator: string;
+  runtime: string;
+  snapshotter?: string;
+  reducers: string[];
+  report?: string;
+  /** the Trainer of `train` (absent when nothing trains) */
+  trainer?: string;
+  /** the Trainer of `finetune` (absent without fine-tuning) */
+  finetuner?: string;
+}
+
+/** One reducer of the config, instantiated before any work (so its options fail early). */
+export interface ReducerJob {
+  config: ExperimentConfig['reducers'][number];
+  name: string;
+  reducer: import('../extension-points.js').Reducer;
+}
+
+export interface ExperimentState {
+  readonly exp: Experiment;
+  readonly loaded: LoadedConfig;
+  readonly options: RunOptions;
+  readonly log: (line: string) => void;
+  config: ExperimentConfig;
+  seed: number;
+  outDir: string;
+  startedAt: string;
+  resolved: Resolved;
+  /** `model.solver` merged: defaults, then the checkpoint's, then the config's, key by key */
+  solverConfig: SolverSpec & { maxSteps?: number };
+  /** the solver as the model IR records it (`use` resolved) */
+  solverSpec: SolverSpec;
+  /** the loaded checkpoint, if any */
+  checkpoint?: ModelIR;
+  /** `train` after defaults: false when nothing trains */
+  train: Exclude<ExperimentConfig['train'], undefined>;
+  dataset: Dataset;
+  solver: Solver;
+  /** the evaluation runtime (`evaluate.runtime`) */
+  runtime: Runtime;
+  /** runtimes created by name, disposed when the experiment ends */
+  runtimes: Map<string, Runtime>;
+  reducers: ReducerJob[];
+  model: ModelIR;
+  training?: TrainSummary;
+  /** top-k values that make sense for the dataset */
+  topk: number[];
+  /** the baseline every speedup is against (the first original evaluated) */
+  baseline?: { seconds: number; top1: number };
+  /** the convolutional original's time, for `speedupVsConv` */
+  convSeconds?: number;
+  rows: ResultRow[];
+  snapshots?: SnapshotSet;
+  analysis: NonNullable<ExperimentResults['analysis']>;
+  /** every file the run wrote, absolute paths, in order */
+  written: string[];
+  results?: ExperimentResults;
+}
+
+/** One stage of the pipeline: a name (for hooks and messages) and what it does to the state. */
+export interface Stage {
+  name: string;
+  run(state: ExperimentState): Promise<void>;
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { Experiment, coreModelsPlugin, type DatasetInfo } from '@odemor/core';
+import tfjsPlugin from '../src/index.js';
+
+const solver = { use: 'rk4', dt: 0.1, t0: 0, t1: 1 };
+const info = (inputShape: number[], kind: DatasetInfo['kind'] = 'vector', numClasses = 10): DatasetInfo => ({ inputShape, kind, numClasses, trainSize: 10, testSize: 10 });
+
+describe('the runtime-tfjs plugin', () => {
+  it('with the core plugin: the models and the tfjs runtime', async () => {
+    const exp = new Experiment();
+    await exp.use(coreModelsPlugin);
+    await exp.use(tfjsPlugin);
+    expect(exp.names('Model').sort()).toEqual(['conv-node', 'dense-node', 'ode-rnn']);
+    expect(exp.names('Runtime')).toEqual(['tfjs']);
+    const rt = await exp.factory('Runtime', 'tfjs')({});
+    expect(rt.name).toBe('tfjs');
+    const m = exp.factory('Model', 'dense-node')({ hidden: 4 }, { dataset: info([2], 'vector', 2), seed: 1, solver });
+    expect(rt.supports(m)).toEqual({ ok: true });
+    expect(rt.supports({ ...m, outputs: 3 }).ok).toBe(false);
+  });
+
+  it("provides Trainer 'backprop' with an option schema", async () => {
+    const exp = new Experiment();
+    await exp.use(tfjsPlugin);
+    expect(exp.names('Trainer')).toEqual(['backprop']);
+    expect(exp.factory('Trainer', 'backprop')({}).name).toBe('backprop');
+    const schema = exp.provision('Trainer', 'backprop')!.options!;
+    expect(schema.safeParse({ backend: 'wasm' }).success).toBe(true);
+    expect(schema.safeParse({ backnd: 'wasm' }).success).toBe(false);
+  });
+});
