@@ -6,7 +6,7 @@ const BLOCK_ROWS = 256;
 
 /**
  * Streaming Gram matrix `G = Σ x xᵀ` (n×n, float64) of snapshot rows `x` (length n), the input of
- * Gram-matrix POD (see ALGORITHMS.md, "POD"). Memory is O(n²) whatever the number of snapshots.
+ * Gram-matrix POD (see docs/algorithms.md#gram). Memory is O(n²) whatever the number of snapshots.
  *
  * `add` is a blocked SYRK: up to 256 rows at a time are packed, converted to float64, into a panel
  * laid out in groups of four neurons (`panel[((i>>2)·rows + k)·4 + (i&3)]`), and a 4×4 register-blocked

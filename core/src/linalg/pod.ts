@@ -97,7 +97,7 @@ export function podFromGram(G: Matrix | Float64Array, n: number, rank?: number):
 }
 
 /**
- * Rank by energy (ALGORITHMS.md): the smallest `k` with `Σ_{i≤k} σ_i² ≥ energy · Σ σ_i²`.
+ * Rank by energy (docs/algorithms.md#rank-by-energy): the smallest `k` with `Σ_{i≤k} σ_i² ≥ energy · Σ σ_i²`.
  * `energy` in (0, 1]. Returns 0 when all singular values are 0.
  */
 export function rankByEnergy(singularValues: ArrayLike<number>, energy: number): number {

@@ -3,7 +3,7 @@ import { Matrix, OdemorError, interpolationErrorConstant } from '@odemor/core';
 import { chaturantabutSorensenExample, expectOdemorError, literalDeim, randomOrthonormal } from '@odemor/conformance';
 import { selectDeimPoints } from '../src/select.js';
 
-// the Chaturantabut–Sorensen (2010) example, as ALGORITHMS.md states it
+// the Chaturantabut–Sorensen (2010) example, as docs/algorithms.md#chaturantabut-sorensen states it
 const { xs, pod, errors } = chaturantabutSorensenExample();
 
 describe('selectDeimPoints — Chaturantabut & Sorensen (2010) example', () => {

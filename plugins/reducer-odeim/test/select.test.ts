@@ -3,7 +3,7 @@ import { Matrix, interpolationErrorConstant, pivotedQr } from '@odemor/core';
 import { chaturantabutSorensenExample, expectOdemorError, randomOrthonormal } from '@odemor/conformance';
 import { selectOdeimPoints } from '../src/select.js';
 
-// the Chaturantabut–Sorensen (2010) example, as ALGORITHMS.md states it
+// the Chaturantabut–Sorensen (2010) example, as docs/algorithms.md#chaturantabut-sorensen states it
 const { xs, pod, errors } = chaturantabutSorensenExample();
 
 /** the Q-DEIM points (Drmač & Gugercin 2016): first m pivots of the pivoted QR of Uᵀ */

@@ -3,7 +3,7 @@ import { Matrix, interpolationErrorConstant, orthonormalityError, pivotedQr } fr
 import { chaturantabutSorensenExample, expectOdemorError, literalDeim, randomOrthonormal } from '@odemor/conformance';
 import { selectQdeimPoints } from '../src/select.js';
 
-// the Chaturantabut–Sorensen (2010) example, as ALGORITHMS.md states it
+// the Chaturantabut–Sorensen (2010) example, as docs/algorithms.md#chaturantabut-sorensen states it
 const { xs, pod, errors } = chaturantabutSorensenExample();
 
 /** Drmač & Gugercin (2016) Theorem 2.1: ‖(PᵀU)⁻¹‖₂ ≤ √(n − m + 1) · √(4^m + 6m − 1) / 3 */

@@ -1,5 +1,5 @@
 /**
- * Dormand–Prince 5(4) against ALGORITHMS.md § Solvers: meets rtol 1e-8 on problems with known solutions (float64,
+ * Dormand–Prince 5(4) against docs/algorithms.md#dopri5: meets rtol 1e-8 on problems with known solutions (float64,
  * the same controller code as the tensor solver), counts evaluations / accepted / rejected steps, and follows
  * the documented step-size rule.
  */

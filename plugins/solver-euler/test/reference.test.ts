@@ -1,4 +1,4 @@
-/** Reference values from ALGORITHMS.md § Solvers, checked in float64 and on the float32 tensor solver. */
+/** Reference values from docs/algorithms.md#solver-reference, checked in float64 and on the float32 tensor solver. */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, it } from 'vitest';

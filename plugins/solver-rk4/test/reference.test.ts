@@ -1,5 +1,5 @@
 /**
- * Reference values from ALGORITHMS.md § Solvers (float64), checked on the tableau with the core's float64
+ * Reference values from docs/algorithms.md#solver-reference (float64), checked on the tableau with the core's float64
  * stepper, and the float32 tensor solver checked against them to float32 accuracy.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -55,7 +55,7 @@ describe('rk4 reference values (float64)', () => {
     expect(Math.abs(ours - RULE38_GAUSS)).toBeGreaterThan(1e-6);
   });
 
-  it('the tableau is the classical one from ALGORITHMS.md and is frozen', ({ expect }) => {
+  it('the tableau is the classical one from docs/algorithms.md#rk4 and is frozen', ({ expect }) => {
     expect(RK4_TABLEAU.c).toEqual([0, 0.5, 0.5, 1]);
     expect(RK4_TABLEAU.b).toEqual([1 / 6, 1 / 3, 1 / 3, 1 / 6]);
     expect(RK4_TABLEAU.a[1]![0]).toBe(0.5);

@@ -1,6 +1,6 @@
 /**
  * Shared, deterministic test fixtures for odemor packages: seeded Gaussian matrices and orthonormal
- * bases, a comparison of bases up to column signs, the Chaturantabut–Sorensen (2010) DEIM example, DEIM as ALGORITHMS.md states it (a reference to
+ * bases, a comparison of bases up to column signs, the Chaturantabut–Sorensen (2010) DEIM example, DEIM as docs/algorithms.md#deim states it (a reference to
  * compare point selections with) and an assertion for `OdemorError`s. Everything here is float64
  * (ml-matrix) and needs no tfjs.
  */
@@ -78,7 +78,7 @@ export interface ChaturantabutSorensenExample {
 }
 
 /**
- * The DEIM example of Chaturantabut & Sorensen (2010), as ALGORITHMS.md states it:
+ * The DEIM example of Chaturantabut & Sorensen (2010), as docs/algorithms.md#chaturantabut-sorensen states it:
  * s(x; μ) = (1 − x) cos(3πμ(x + 1)) e^{−(1+x)μ} on 100 points of [−1, 1], training snapshots at
  * μ ∈ linspace(1, π, 51), validation at 101 values of μ in the same range, and the POD of the training
  * snapshots. Builds fresh matrices on every call.
@@ -105,7 +105,7 @@ export function chaturantabutSorensenExample(): ChaturantabutSorensenExample {
 }
 
 /**
- * DEIM (Chaturantabut & Sorensen 2010) literally as ALGORITHMS.md states it: p₁ = argmax |u₁|, then at
+ * DEIM (Chaturantabut & Sorensen 2010) literally as docs/algorithms.md#deim states it: p₁ = argmax |u₁|, then at
  * every step solve U[p, :l] c = U[p, l] and take the argmax of the residual |u_l − U[:, :l] c| (the first
  * maximum on ties). A slow reference to compare point selections and error constants with.
  */
