@@ -9,6 +9,7 @@ export * from './container.js';
 export * from './model/factory.js';
 export * from './solvers/index.js';
 export * from './linalg/index.js';
+export * from './interpolation/index.js';
 export * from './reduce/index.js';
 export * from './ir/io.js';
 export * from './ir/validate.js';

@@ -3,7 +3,6 @@ import {
   GramAccumulator,
   Matrix,
   fromMatrix,
-  interpolationErrorConstant,
   orthonormalityError,
   pivotedQr,
   podExact,
@@ -15,6 +14,7 @@ import {
   thinSvd,
   toMatrix,
 } from '../src/linalg/index.js';
+import { interpolationErrorConstant } from '../src/interpolation/index.js';
 import { columnsDiffUpToSign, expectOdemorError, gaussianStream, randomMatrix } from '@odemor/conformance';
 
 /** The orthonormal DCT-II matrix: column k = √(2/n)·c_k·cos(π(2i+1)k/(2n)), a known orthogonal matrix. */

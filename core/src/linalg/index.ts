@@ -11,7 +11,6 @@ export {
   singularValuesOf,
   spectralNorm,
   selectRows,
-  interpolationErrorConstant,
   projectionError,
   orthonormalityError,
   type ThinSvd,

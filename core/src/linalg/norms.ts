@@ -61,21 +61,6 @@ export function selectRows(U: Matrix, points: readonly number[], what = 'selectR
 }
 
 /**
- * The interpolation error constant `‖(PᵀU)⁻¹‖₂` of DEIM (Chaturantabut & Sorensen 2010), with the
- * pseudo-inverse when there are more points than columns (oversampled DEIM): `1 / σ_min(U[points, :])`.
- * `Infinity` when `U[points, :]` is singular. Fewer points than columns is a REDUCER error.
- */
-export function interpolationErrorConstant(U: Matrix, points: readonly number[]): number {
-  const m = U.columns;
-  if (points.length < m) {
-    throw new OdemorError('REDUCER', `interpolationErrorConstant: ${points.length} points cannot interpolate a ${m}-column basis (need at least ${m})`);
-  }
-  const s = singularValuesOf(selectRows(U, points, 'interpolationErrorConstant'));
-  const smin = s[m - 1] ?? 0;
-  return smin > 0 ? 1 / smin : Infinity;
-}
-
-/**
  * Relative POD projection error `‖X − V Vᵀ X‖_F / ‖X‖_F` of the columns of `X` (n×s) onto the span of
  * the orthonormal columns of `V` (n×k). 0 when X = 0.
  */

@@ -4,9 +4,9 @@
  * reducer.
  */
 export { denseA, denseARows, toTensor32 } from './dense.js';
-export { buildInterpolatedBlock, interpolationOperator, type InterpolatedBlockInput, type InterpolationOperator } from './interpolated.js';
+export { buildInterpolatedBlock, type InterpolatedBlockInput } from './interpolated.js';
 export { blockCost, reducedDiagnostics, type BlockCost, type BlockCostOptions } from './cost.js';
 export { simulateBlock, simulateModel, applyLinearMap, applyLayer, scalarActivation, type SimulateOptions } from './simulate.js';
-export { requireOdeBlock, requireSnapshots, checkDim, relativePodError, withReducedBlock } from './model.js';
+export { requireOdeBlock, requireSnapshots, checkDim, checkNoPoints, relativePodError, withReducedBlock } from './model.js';
 export { blockSvd, type BlockSvd } from './svd.js';
 export { InterpolationReducer, type InterpolationReducerOptions, type PointSelection } from './interpolation-reducer.js';

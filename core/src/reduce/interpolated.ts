@@ -5,60 +5,13 @@
  *   M = Pᵀ A V_k (q×k),  c = Pᵀ b,  N = V_kᵀ U_m (PᵀU_m)⁺ (k×q),  Zr = V_kᵀ Z
  *
  * with `q = points.length ≥ m` (q = m: DEIM / Q-DEIM, the inverse; q > m: ODEIM, the pseudo-inverse).
+ * The operator `U_m (PᵀU_m)⁺` and its error constant come from core's `interpolation/` module.
  */
-import { SingularValueDecomposition, type Matrix } from 'ml-matrix';
-import { OdemorError, check, checkFinite } from '../errors.js';
+import type { Matrix } from 'ml-matrix';
+import { check, checkFinite } from '../errors.js';
+import { interpolationOperator, type InterpolationOperator } from '../interpolation/ei.js';
 import type { OdeBlock, ReducedBlock } from '../ir/types.js';
-import { denseARows, matmul, matrixData, toTensor32, toMl as toMatrix, transpose } from './dense.js';
-
-/** The oblique interpolation operator of a basis and its points. */
-export interface InterpolationOperator {
-  /** `U (PᵀU)⁺`, row-major `n × q`: maps the `q` sampled entries of f to the `n`-vector approximation */
-  projector: Float64Array;
-  n: number;
-  /** number of points q */
-  q: number;
-  /** `‖(PᵀU)⁺‖₂ = 1/σ_min(PᵀU)`, the DEIM error constant */
-  errorConstant: number;
-}
-
-/**
- * `U (PᵀU)⁺` and the error constant `‖(PᵀU)⁺‖₂` for an `n×m` basis `U` sampled at `points`
- * (`q ≥ m` distinct row indices). Uses the SVD of `PᵀU`; stops with a NUMERIC error when `PᵀU` is
- * numerically rank deficient (σ_min ≤ 1e-12·σ_max), i.e. the points do not determine the basis.
- */
-export function interpolationOperator(U: Matrix, points: readonly number[]): InterpolationOperator {
-  const n = U.rows;
-  const m = U.columns;
-  const q = points.length;
-  checkPoints(points, n, m);
-  const Ud = matrixData(U);
-  checkFinite(Ud, 'the nonlinear basis U');
-  const PU = new Float64Array(q * m);
-  points.forEach((p, i) => {
-    for (let j = 0; j < m; j++) PU[i * m + j] = Ud[p * m + j]!;
-  });
-  const svd = new SingularValueDecomposition(toMatrix(PU, q, m), { autoTranspose: true });
-  const s = svd.diagonal;
-  const smax = Math.max(...s);
-  const smin = Math.min(...s);
-  if (!(smin > 1e-12 * smax) || !(smax > 0)) {
-    throw new OdemorError('NUMERIC',
-      `PᵀU is singular (σ_min = ${smin.toExponential(3)}, σ_max = ${smax.toExponential(3)}): the ${q} points do not determine the ${m}-column basis`);
-  }
-  // (PᵀU)⁺ = W S⁻¹ Φᵀ  (m×q)
-  const Phi = svd.leftSingularVectors; // q×m
-  const W = svd.rightSingularVectors; // m×m
-  const pinv = new Float64Array(m * q);
-  for (let a = 0; a < m; a++) {
-    for (let i = 0; i < q; i++) {
-      let acc = 0;
-      for (let l = 0; l < s.length; l++) acc += (W.get(a, l) * Phi.get(i, l)) / s[l]!;
-      pinv[a * q + i] = acc;
-    }
-  }
-  return { projector: matmul(Ud, pinv, n, m, q), n, q, errorConstant: 1 / smin };
-}
+import { denseARows, matmul, matrixData, toTensor32, transpose } from './dense.js';
 
 /** Arguments of {@link buildInterpolatedBlock}. */
 export interface InterpolatedBlockInput {
@@ -119,13 +72,3 @@ export function buildInterpolatedBlock(input: InterpolatedBlockInput): ReducedBl
   return out;
 }
 
-function checkPoints(points: readonly number[], n: number, m: number): void {
-  check(points.length >= m, `${points.length} interpolation points for a basis of ${m} columns: need at least ${m}`, 'REDUCER');
-  check(points.length <= n, `${points.length} interpolation points but the basis has only ${n} rows`, 'REDUCER');
-  const seen = new Set<number>();
-  for (const p of points) {
-    check(Number.isInteger(p) && p >= 0 && p < n, `interpolation point ${p} is outside 0..${n - 1}`, 'REDUCER');
-    if (seen.has(p)) throw new OdemorError('REDUCER', `interpolation point ${p} is selected twice`);
-    seen.add(p);
-  }
-}

@@ -4,9 +4,10 @@
 import type { Matrix } from 'ml-matrix';
 import { OdemorError, check } from '../errors.js';
 import type { OdeBlock, ModelIR } from '../ir/types.js';
-import type { ReduceDims, ReducedModel, Reducer, ReducerFitContext, SnapshotSet } from '../extension-points.js';
+import type { ReduceDims, ReducedModel, Reducer, ReducerCapabilities, ReducerFitContext, SnapshotSet } from '../extension-points.js';
+import { interpolationOperator, type InterpolationOperator } from '../interpolation/ei.js';
 import { reducedDiagnostics } from './cost.js';
-import { buildInterpolatedBlock, interpolationOperator, type InterpolationOperator } from './interpolated.js';
+import { buildInterpolatedBlock } from './interpolated.js';
 import { checkDim, relativePodError, requireOdeBlock, requireSnapshots, withReducedBlock } from './model.js';
 
 /**
@@ -37,8 +38,11 @@ interface PointCache {
  * reduced block `E = V_kᵀ, M = PᵀAV_k, c = Pᵀb, N = V_kᵀU_m(PᵀU_m)⁺, Zr = V_kᵀZ, D = V_k`
  * ({@link buildInterpolatedBlock}). Diagnostics add `errorConstant` (‖(PᵀU_m)⁺‖₂), `podError`
  * (relative, from the state singular values), `nonlinearPodError`, `points`, `m` and `oversample`.
+ * Capabilities: `points` and `oversampling` (m may differ from k either way).
  */
 export class InterpolationReducer implements Reducer {
+  /** m comes from `dims.m` (a config's `points`), independent of k: below or above it */
+  readonly capabilities: ReducerCapabilities = { points: true, oversampling: true };
   readonly needsSnapshots = true;
   private readonly options: Required<Pick<InterpolationReducerOptions, 'oversample'>> & InterpolationReducerOptions;
   private model?: ModelIR;

@@ -3,7 +3,7 @@
  */
 import { OdemorError, check, checkFinite } from '../errors.js';
 import type { Layer, ModelIR, OdeBlock, ReducedBlock } from '../ir/types.js';
-import type { ReducerFitContext, SnapshotSet } from '../extension-points.js';
+import type { ReduceDims, ReducerCapabilities, ReducerFitContext, SnapshotSet } from '../extension-points.js';
 import { matrixData } from './dense.js';
 
 /**
@@ -54,6 +54,17 @@ export function checkDim(reducer: string, what: string, value: unknown, n: numbe
   if (value > n) throw new OdemorError('ARGUMENT', `reducer '${reducer}': ${what} = ${value} exceeds the ODE block's dimension n = ${n}`);
   if (value > available) throw new OdemorError('ARGUMENT', `reducer '${reducer}': ${what} = ${value} exceeds ${availableWhat} (${available})`);
   return value;
+}
+
+/**
+ * For a reducer without the `points` capability ({@link ReducerCapabilities}): refuse `dims.m` unless it
+ * equals `k`, with an ARGUMENT error naming the reducer, m and k (a config gives m as the reducer
+ * entry's `points`).
+ */
+export function checkNoPoints(reducer: string, dims: ReduceDims, k: number): void {
+  if (dims.m === undefined || dims.m === k) return;
+  throw new OdemorError('ARGUMENT',
+    `reducer '${reducer}' does not take interpolation points: m = ${String(dims.m)} (a config's points) differs from k = ${k}; remove points for this reducer`);
 }
 
 /** Relative POD error at rank k from singular values: `sqrt(Σ_{i≥k} σ_i² / Σ σ_i²)` (0-based i). */

@@ -3,6 +3,7 @@ import {
   check,
   checkDim,
   checkFinite,
+  checkNoPoints,
   denseARows,
   reducedDiagnostics,
   requireOdeBlock,
@@ -17,6 +18,7 @@ import {
   type ReducedModel,
   type Reducer,
   type ReducerAnalysis,
+  type ReducerCapabilities,
   type ReducerFitContext,
 } from '@odemor/core';
 
@@ -53,6 +55,8 @@ export function topKNeurons(scores: ArrayLike<number>, k: number): number[] {
  */
 export class ApozReducer implements Reducer {
   readonly name = 'apoz';
+  /** no interpolation points: k neurons are kept and stay active, `dims.m` must be absent or equal k */
+  readonly capabilities: ReducerCapabilities = { points: false, oversampling: false };
   readonly needsSnapshots = true;
   private readonly score: ApozScore;
   private readonly adjust: boolean;
@@ -93,6 +97,7 @@ export class ApozReducer implements Reducer {
     if (!model || !block || !scores) throw new OdemorError('REDUCER', `reducer 'apoz': call fit() before reduce()`);
     const n = block.n;
     const k = checkDim(this.name, 'k (neurons kept)', dims?.k, n);
+    checkNoPoints(this.name, dims, k);
     const S = topKNeurons(scores, k);
     const A = denseARows(block, S); // k×n
     const M = new Float64Array(k * k);

@@ -1,7 +1,7 @@
 /**
  * @odemor/reducer-deim — POD + DEIM (Chaturantabut & Sorensen 2010) reduced ODE block.
  */
-import { InterpolationReducer, type InterpolationReducerOptions, type OdemorPlugin } from '@odemor/core';
+import { InterpolationReducer, z, type InterpolationReducerOptions, type OdemorPlugin, type ReducerCapabilities } from '@odemor/core';
 import { selectDeimPoints } from './select.js';
 
 export { selectDeimPoints } from './select.js';
@@ -10,11 +10,29 @@ export { selectDeimPoints } from './select.js';
 export type DeimReducerOptions = InterpolationReducerOptions;
 
 /**
+ * The option schema of the 'deim' reducer: its config entry less the core keys (`use`, `dims`, `points`,
+ * `energy`), plus the `seed` the pipeline passes. Strict: `oversample` (ODEIM's option) is an unknown key.
+ */
+export const deimOptionsSchema = z
+  .strictObject({
+    /** fixed number of nonlinear basis columns m, when the config gives no `points` */
+    m: z.number().int().min(1).optional(),
+    /** m = max(1, round(pointsRatio · k)) */
+    pointsRatio: z.number().positive().optional(),
+    /** the experiment's seed (DEIM is deterministic and ignores it) */
+    seed: z.number().int().min(0).optional(),
+  })
+  .refine((o) => o.m === undefined || o.pointsRatio === undefined, { message: 'give either option m or option pointsRatio, not both', path: ['pointsRatio'] });
+
+/**
  * POD + DEIM (Chaturantabut & Sorensen 2010) reduced ODE block: `fit` takes the POD bases of the snapshot set, `reduce({ k, m })` selects the points on
  * `U[:, :m]` with {@link selectDeimPoints} (cached by m) and returns the unified reduced form
  * (E = V_kᵀ, M = PᵀAV_k, c = Pᵀb, N = V_kᵀU_m(PᵀU_m)⁻¹, Zr = V_kᵀZ, D = V_k).
  */
 export class DeimReducer extends InterpolationReducer {
+  /** m = dims.m (a config's `points`), below or above k */
+  override readonly capabilities: ReducerCapabilities = { points: true, oversampling: true };
+
   constructor(options: DeimReducerOptions = {}) {
     super('deim', (U) => selectDeimPoints(U), options);
   }
@@ -23,7 +41,10 @@ export class DeimReducer extends InterpolationReducer {
 const plugin: OdemorPlugin = {
   name: '@odemor/reducer-deim',
   register(ctx) {
-    ctx.provide('Reducer', 'deim', (options) => new DeimReducer((options ?? {}) as DeimReducerOptions), 'POD + DEIM (Chaturantabut & Sorensen 2010) reduced ODE block');
+    ctx.provide('Reducer', 'deim', (options) => new DeimReducer((options ?? {}) as DeimReducerOptions), {
+      description: 'POD + DEIM (Chaturantabut & Sorensen 2010) reduced ODE block',
+      options: deimOptionsSchema,
+    });
   },
 };
 

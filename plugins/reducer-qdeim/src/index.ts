@@ -1,7 +1,7 @@
 /**
  * @odemor/reducer-qdeim — POD + Q-DEIM (Drmač & Gugercin 2016) reduced ODE block.
  */
-import { InterpolationReducer, type InterpolationReducerOptions, type OdemorPlugin } from '@odemor/core';
+import { InterpolationReducer, z, type InterpolationReducerOptions, type OdemorPlugin, type ReducerCapabilities } from '@odemor/core';
 import { selectQdeimPoints } from './select.js';
 
 export { selectQdeimPoints } from './select.js';
@@ -10,11 +10,29 @@ export { selectQdeimPoints } from './select.js';
 export type QdeimReducerOptions = InterpolationReducerOptions;
 
 /**
+ * The option schema of the 'qdeim' reducer: its config entry less the core keys (`use`, `dims`, `points`,
+ * `energy`), plus the `seed` the pipeline passes. Strict: `oversample` (ODEIM's option) is an unknown key.
+ */
+export const qdeimOptionsSchema = z
+  .strictObject({
+    /** fixed number of nonlinear basis columns m, when the config gives no `points` */
+    m: z.number().int().min(1).optional(),
+    /** m = max(1, round(pointsRatio · k)) */
+    pointsRatio: z.number().positive().optional(),
+    /** the experiment's seed (Q-DEIM is deterministic and ignores it) */
+    seed: z.number().int().min(0).optional(),
+  })
+  .refine((o) => o.m === undefined || o.pointsRatio === undefined, { message: 'give either option m or option pointsRatio, not both', path: ['pointsRatio'] });
+
+/**
  * POD + Q-DEIM (Drmač & Gugercin 2016) reduced ODE block: `fit` takes the POD bases of the snapshot set, `reduce({ k, m })` selects the points on
  * `U[:, :m]` with {@link selectQdeimPoints} (cached by m) and returns the unified reduced form
  * (E = V_kᵀ, M = PᵀAV_k, c = Pᵀb, N = V_kᵀU_m(PᵀU_m)⁻¹, Zr = V_kᵀZ, D = V_k).
  */
 export class QdeimReducer extends InterpolationReducer {
+  /** m = dims.m (a config's `points`), below or above k */
+  override readonly capabilities: ReducerCapabilities = { points: true, oversampling: true };
+
   constructor(options: QdeimReducerOptions = {}) {
     super('qdeim', (U) => selectQdeimPoints(U), options);
   }
@@ -23,7 +41,10 @@ export class QdeimReducer extends InterpolationReducer {
 const plugin: OdemorPlugin = {
   name: '@odemor/reducer-qdeim',
   register(ctx) {
-    ctx.provide('Reducer', 'qdeim', (options) => new QdeimReducer((options ?? {}) as QdeimReducerOptions), 'POD + Q-DEIM (Drmač & Gugercin 2016) reduced ODE block');
+    ctx.provide('Reducer', 'qdeim', (options) => new QdeimReducer((options ?? {}) as QdeimReducerOptions), {
+      description: 'POD + Q-DEIM (Drmač & Gugercin 2016) reduced ODE block',
+      options: qdeimOptionsSchema,
+    });
   },
 };
 

@@ -2,6 +2,7 @@ import {
   OdemorError,
   blockSvd,
   checkDim,
+  checkNoPoints,
   reducedDiagnostics,
   relativePodError,
   requireOdeBlock,
@@ -15,10 +16,11 @@ import {
   type ReducedModel,
   type ReducerAnalysis,
   type Reducer,
+  type ReducerCapabilities,
   type ReducerFitContext,
 } from '@odemor/core';
 
-/** Options of the 'svd' reducer (none yet; unknown keys are ignored). */
+/** Options of the 'svd' reducer (none yet; the constructor ignores unknown keys, `svdOptionsSchema` rejects them). */
 export type SvdReducerOptions = Record<string, never>;
 
 /**
@@ -28,6 +30,8 @@ export type SvdReducerOptions = Record<string, never>;
  */
 export class SvdReducer implements Reducer {
   readonly name = 'svd';
+  /** no interpolation points: all n activations stay, `dims.m` must be absent or equal k */
+  readonly capabilities: ReducerCapabilities = { points: false, oversampling: false };
   readonly needsSnapshots = false;
   private model?: ModelIR;
   private block?: OdeBlock;
@@ -48,12 +52,13 @@ export class SvdReducer implements Reducer {
     return this.svd ? { weightSingularValues: [...this.svd.singularValues] } : {};
   }
 
-  /** Keep the `k` largest singular values, `1 ≤ k ≤ n`; `dims.m` is ignored (all n activations stay). */
+  /** Keep the `k` largest singular values, `1 ≤ k ≤ n`; a `dims.m` other than k is an ARGUMENT error (all n activations stay). */
   reduce(dims: ReduceDims): ReducedModel {
     const { model, block, svd } = this;
     if (!model || !block || !svd) throw new OdemorError('REDUCER', `reducer '${this.name}': call fit() before reduce()`);
     const n = block.n;
     const k = checkDim(this.name, 'k', dims?.k, n);
+    checkNoPoints(this.name, dims, k);
     const left = new Float64Array(n * k); // Φ_k
     const right = new Float64Array(k * n); // Σ_k Ψ_kᵀ
     for (let i = 0; i < n; i++) {

@@ -21,8 +21,11 @@
  *   and the nonlinear terms have rank 4 exactly, A = Q Λ Qᵀ has rank 4, and only 12 neurons ever move:
  *   POD-interpolation methods and SVD truncation are exact at k = 4, neuron pruning at k = 12.
  *
- * Tests switch on and off with the capabilities in {@link ReducerCapabilities} (all on by default).
- * Accuracy thresholds sit well above float32 round-off (weights are stored as float32).
+ * Tests switch on and off with the flags in {@link ReducerCapabilities} (all on by default) and with the
+ * capabilities the reducer itself declares (`reducer.capabilities`, read from a `factory()` instance as
+ * abstract-level's suite reads `supports`, so a test file cannot claim what the code does not do):
+ * `points` runs the m ≠ k tests, `oversampling` the m > k ones, and a reducer without `points` must
+ * reject an m ≠ k request. Accuracy thresholds sit well above float32 round-off (weights are stored as float32).
  */
 import { describe } from 'vitest';
 import type { ExpectStatic } from 'vitest';
@@ -65,8 +68,6 @@ export interface ReducerCapabilities {
    * ≤ 1e-4 at k = 12 (neuron pruning; also POD and SVD methods)
    */
   sparseConvergence?: boolean;
-  /** `dims.m` sets the number of interpolation points: more points than rows is an error */
-  interpolationPoints?: boolean;
   /** same seed → identical reduced models (fresh instances and repeated calls) */
   determinism?: boolean;
   /** rejects bad dimensions, missing snapshots and NaN input with clear errors */
@@ -304,6 +305,24 @@ function errorOf(fn: () => unknown): Promise<unknown> {
   })();
 }
 
+/** reduce at (k, m) on the generic fixture: dims, shapes, costs and outputs consistent, at least m activations */
+async function expectPoints(expect: ExpectStatic, factory: () => Reducer, k: number, m: number): Promise<void> {
+  const f = fixture('generic');
+  const r = await fittedAsync(factory, f);
+  const res = r.reduce({ k, m });
+  const blk = res.model.block;
+  expect(res.dims).toEqual({ k, m });
+  expect(blk.k).toBe(k);
+  expect(blk.m).toBeGreaterThanOrEqual(m);
+  if (res.diagnostics.points) expect(res.diagnostics.points.length).toBe(blk.m);
+  const cost = blockCost(blk);
+  expect(res.diagnostics.stateDim).toBe(cost.stateDim);
+  expect(res.diagnostics.activations).toBe(cost.activations);
+  expect(res.diagnostics.activations).not.toBe(r.reduce({ k }).diagnostics.activations);
+  const out = simulateModel(res.model, f.testInputs.slice(0, 2), { input: f.input });
+  expect(out.every((y) => y.length === OUT && y.every(Number.isFinite))).toBe(true);
+}
+
 // ───────────────────────────── the suite ─────────────────────────────
 
 /**
@@ -316,11 +335,12 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
     fullReconstruction: true,
     lowRankConvergence: true,
     sparseConvergence: true,
-    interpolationPoints: true,
     determinism: true,
     validation: true,
     ...options.supports,
   };
+  const declared = factory().capabilities;
+  const caps = { points: declared?.points === true, oversampling: declared?.oversampling === true };
   const title = options.title ?? `reducer '${factory().name}' conformance`;
 
   describe(title, () => {
@@ -390,6 +410,46 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
       expect(checksum(f.model)).toBe(before);
     });
 
+    it('declares its capabilities as booleans (oversampling only with points)', ({ expect }) => {
+      const c = factory().capabilities;
+      if (c === undefined) return;
+      expect(typeof c.points).toBe('boolean');
+      expect(typeof c.oversampling).toBe('boolean');
+      if (c.oversampling) expect(c.points).toBe(true);
+    });
+
+    if (caps.points) {
+      it('capabilities.points: takes m from dims.m independently of k (m < k)', async ({ expect }) => {
+        await expectPoints(expect, factory, 6, 3);
+      });
+    }
+
+    if (caps.points && caps.oversampling) {
+      it('capabilities.oversampling: takes m > k interpolation points', async ({ expect }) => {
+        await expectPoints(expect, factory, 3, 8);
+      });
+    }
+
+    if (caps.points && !caps.oversampling) {
+      it('without capabilities.oversampling: rejects m > k, naming m', async ({ expect }) => {
+        const r = await fittedAsync(factory, fixture('generic'));
+        expect(() => r.reduce({ k: 3, m: 8 })).toThrow(/\b8\b/);
+      });
+    }
+
+    if (!caps.points) {
+      it('without capabilities.points: rejects m ≠ k with an error naming m and the reducer', async ({ expect }) => {
+        const r = await fittedAsync(factory, fixture('generic'));
+        for (const m of [2, 8]) {
+          const e = (await errorOf(() => r.reduce({ k: 4, m }))) as Error | undefined;
+          expect(e).toBeInstanceOf(Error);
+          expect(e!.message).toContain(r.name);
+          expect(e!.message).toMatch(new RegExp(`\\bm = ${m}\\b`));
+          expect(e!.message).toMatch(/point/i);
+        }
+      });
+    }
+
     if (sup.fullReconstruction) {
       it('reproduces the original model at full dimension (k = n, all points)', async ({ expect }) => {
         const f = fixture('generic');
@@ -455,7 +515,7 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
         expect(() => factory().reduce({ k: 2 })).toThrow();
       });
 
-      if (sup.interpolationPoints) {
+      if (caps.points) {
         it('rejects more interpolation points than rows', async ({ expect }) => {
           const f = fixture('generic');
           const r = await fittedAsync(factory, f);
