@@ -18,6 +18,7 @@ import type {
 import type { ModelIR } from '../ir/types.js';
 import { blockFeatureModel } from '../ir/validate.js';
 import { loadConfig, resolveConfigPath, validateConfigObject, type LoadedConfig } from '../config/load.js';
+import { validatePluginOptions } from '../config/plugin-options.js';
 import { DEFAULT_SOLVER, type ExperimentConfig } from '../config/schema.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
 import { blockCost, blockSvd, denseA, toTensor32 } from '../reduce/index.js';
@@ -79,6 +80,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
   const checkpoint = config.model.checkpoint ? await loadModel(resolveConfigPath(loaded, config.model.checkpoint)) : undefined;
   const sc = { ...DEFAULT_SOLVER, ...(checkpoint?.solver ?? {}), ...(config.model.solver ?? {}) };
   const resolved = await resolveAll(exp, config, loaded, sc.use);
+  validatePluginOptions(exp, config, loaded, resolved); // validate every plugin's options before any work
 
   const startedAt = new Date().toISOString();
   const backend = await initTfjs();
@@ -357,7 +359,9 @@ export async function checkExperiment(source: string | LoadedConfig): Promise<Re
   await exp.use(coreModelsPlugin);
   for (const p of loaded.config.plugins) await exp.use(await importPlugin(p, loaded.baseDir));
   const checkpoint = loaded.config.model.checkpoint ? await loadModel(resolveConfigPath(loaded, loaded.config.model.checkpoint)) : undefined;
-  return resolveAll(exp, loaded.config, loaded, loaded.config.model.solver?.use ?? checkpoint?.solver.use ?? DEFAULT_SOLVER.use);
+  const resolved = await resolveAll(exp, loaded.config, loaded, loaded.config.model.solver?.use ?? checkpoint?.solver.use ?? DEFAULT_SOLVER.use);
+  validatePluginOptions(exp, loaded.config, loaded, resolved); // validate every plugin's options before any work
+  return resolved;
 }
 
 async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: LoadedConfig, solverUse: string): Promise<Resolved> {
