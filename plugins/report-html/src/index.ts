@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { OdemorError, resultsTable, runtimesLine, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
+import { OdemorError, resultsTable, runtimesLine, z, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
 import { apozSpec, renderSvg, singularValueSpec, tradeoffSpec } from './plots.js';
 
 export { renderSvg, singularValueSpec, apozSpec, tradeoffSpec } from './plots.js';
@@ -10,6 +10,12 @@ export interface HtmlReportOptions {
   /** how many DEIM points to mark on the APoZ histogram */
   markPoints?: number;
 }
+
+/** The option schema of `html` (the `report:` keys besides `use`), checked before any work. */
+export const htmlReportOptionsSchema = z.strictObject({
+  file: z.string().min(1).optional(),
+  markPoints: z.number().int().min(0).optional(),
+});
 
 export interface WrittenReport {
   html: string;
@@ -95,7 +101,10 @@ export class HtmlReportPlugin {
 const plugin: OdemorPlugin = {
   name: '@odemor/report-html',
   register(ctx) {
-    ctx.provide('Report', 'html', (options) => new HtmlReportPlugin(options as HtmlReportOptions), 'results.md-style table and SVG plots in report.html');
+    ctx.provide('Report', 'html', (options) => new HtmlReportPlugin(options as HtmlReportOptions), {
+      description: 'results.md-style table and SVG plots in report.html',
+      options: htmlReportOptionsSchema,
+    });
   },
 };
 export default plugin;

@@ -18,6 +18,7 @@ import {
   type SnapshotBatch,
   type SnapshotSet,
   type Snapshotter,
+  z,
 } from '@odemor/core';
 
 export const PLUGIN_NAME = '@odemor/snapshotter-stream';
@@ -37,6 +38,24 @@ export interface StreamSnapshotterOptions {
   /** exact mode refuses to keep more snapshot rows than this (default 20000) */
   maxExactSnapshots?: number;
 }
+
+/**
+ * The option schema of `stream` (the `snapshots:` keys besides core's `use`, `every`, `limit`, `batch`),
+ * checked before any work; the same rules as the constructor's own checks.
+ */
+export const streamOptionsSchema = z
+  .strictObject({
+    mode: z.enum(['gram', 'exact']).optional(),
+    rank: z.number().int().min(1).optional(),
+    dims: z.enum(['auto', 'full']).optional(),
+    energy: z.number().gt(0).max(1).optional(),
+    maxExactSnapshots: z.number().int().min(1).optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.rank === undefined) return;
+    if (o.dims === 'auto' || o.energy !== undefined) ctx.addIssue({ code: 'custom', path: ['rank'], message: `give either rank or dims: 'auto' with energy, not both` });
+    if (o.dims === 'full') ctx.addIssue({ code: 'custom', path: ['dims'], message: `dims: 'full' keeps every vector; it cannot go with rank` });
+  });
 
 interface Resolved {
   mode: 'gram' | 'exact';
@@ -284,7 +303,7 @@ const plugin: OdemorPlugin = {
       'Snapshotter',
       'stream',
       (options) => new StreamSnapshotter(options ?? {}),
-      'streaming POD of states and nonlinear terms (Gram matrix, O(n²) memory; or exact SVD)',
+      { description: 'streaming POD of states and nonlinear terms (Gram matrix, O(n²) memory; or exact SVD)', options: streamOptionsSchema },
     );
   },
 };

@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import type { ZodType } from 'zod';
+import type { Experiment } from '../container.js';
+import type { Reducer } from '../extension-points.js';
+import type { Resolved } from '../pipeline/run.js';
+import { POINT_NOUN, type ExtensionPoint } from '../tokens.js';
+import { ConfigError, describeIssues, formatKey, knownKeys, locateProblem, type ConfigProblem, type ConfigSource, type LoadedConfig } from './load.js';
+import { configSchema, DEFAULT_SOLVER, type ExperimentConfig } from './schema.js';
+
+/** One `use:` site of a config: where it is, which implementation it names, and what its plugin gets. */
+interface Site {
+  point: ExtensionPoint;
+  name: string;
+  /** key path of the config object holding the `use:` (`['reducers', 0]`) */
+  path: (string | number)[];
+  /** the plugin's part of that object: the object minus the keys core owns there (plus what core adds, e.g. `seed`) */
+  options: Record<string, unknown>;
+}
+
+/** The keys core owns in the config object at `path` (its schema's keys there, and `use`). */
+function coreKeys(path: (string | number)[]): Set<string> {
+  return new Set(['use', ...(knownKeys(configSchema, path) ?? [])]);
+}
+
+/** `object` without the keys core owns at `path`. */
+function pluginPart(object: Record<string, unknown>, path: (string | number)[]): Record<string, unknown> {
+  const own = coreKeys(path);
+  return Object.fromEntries(Object.entries(object).filter(([k]) => !own.has(k)));
+}
+
+/** The YAML a config came from, to locate problems: kept by `parseConfig`, else re-read from its file. */
+function sourceOf(loaded: LoadedConfig): ConfigSource | undefined {
+  if (loaded.source) return loaded.source;
+  if (loaded.file === '<inline>' || !fs.existsSync(loaded.file)) return undefined;
+  try {
+    const text = fs.readFileSync(loaded.file, 'utf8');
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+    return doc.errors.length ? undefined : { doc, lineCounter, lines: text.split(/\r?\n/) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every `use:` site of the config with the options its plugin's factory will get. */
+function sites(config: ExperimentConfig, resolved: Resolved): Site[] {
+  const seed = config.seed;
+  const out: Site[] = [];
+  // datasets and reducers get the experiment's seed from core (see docs/architecture.md)
+  out.push({ point: 'Dataset', name: resolved.dataset, path: ['dataset'], options: { ...pluginPart(config.dataset, ['dataset']), seed } });
+  out.push({ point: 'Model', name: resolved.model, path: ['model'], options: pluginPart(config.model, ['model']) });
+  // a solver's factory gets dt, t0, t1 (defaults filled in) and whatever else model.solver gives
+  const { use: _s, ...solverOptions } = { ...DEFAULT_SOLVER, ...(config.model.solver ?? {}) };
+  out.push({ point: 'Solver', name: resolved.solver, path: ['model', 'solver'], options: solverOptions });
+  const train = config.train === undefined ? (config.model.checkpoint ? false : {}) : config.train;
+  if (train !== false && resolved.trainer) {
+    out.push({ point: 'Trainer', name: resolved.trainer, path: ['train'], options: pluginPart(train, ['train']) });
+  }
+  if (config.snapshots && resolved.snapshotter) {
+    out.push({ point: 'Snapshotter', name: resolved.snapshotter, path: ['snapshots'], options: pluginPart(config.snapshots, ['snapshots']) });
+  }
+  config.reducers.forEach((r, i) => {
+    const name = resolved.reducers[i];
+    if (name !== undefined) out.push({ point: 'Reducer', name, path: ['reducers', i], options: { ...pluginPart(r, ['reducers', i]), seed } });
+  });
+  out.push({ point: 'Evaluator', name: resolved.evaluator, path: ['evaluate'], options: pluginPart(config.evaluate, ['evaluate']) });
+  if (config.report && resolved.report) out.push({ point: 'Report', name: resolved.report, path: ['report'], options: pluginPart(config.report, ['report']) });
+  return out;
+}
+
+/** Validate `options` against `schema`; located problems, empty when valid. */
+function check(schema: ZodType, site: Site, source: ConfigSource | undefined): ConfigProblem[] {
+  const owner = `${POINT_NOUN[site.point]} '${site.name}'`;
+  let result: ReturnType<ZodType['safeParse']>;
+  try {
+    result = schema.safeParse(site.options);
+  } catch (e) {
+    // e.g. an async refinement, which a synchronous check cannot run
+    return [locateProblem({ key: formatKey(site.path), message: `cannot check the options of ${owner}: ${(e as Error).message}` }, site.path, source)];
+  }
+  if (result.success) return [];
+  return describeIssues(result.error.issues, site.options, { ...(source ? { source } : {}), prefix: site.path, schema, owner });
+}
+
+/**
+ * Check every plugin's options before any work: for each `use:` of the config (dataset, model,
+ * model.solver, train, snapshots, each reducer, evaluate, report), the options its plugin will get — the
+ * config object there minus the keys core owns (`use` everywhere; `checkpoint`, `solver` of the model;
+ * `dims`, `points`, `energy` of a reducer; `every`, `limit`, `batch` of the snapshots; every key of
+ * `evaluate` and `train` that core's schema knows), plus the `seed` core passes to datasets and reducers —
+ * are validated against the option schema the plugin declared with `ctx.provide(point, name, factory,
+ * { options })`. A plugin that declares no schema is not checked. Unknown keys get the closest known key
+ * as a suggestion. A reducer given `points` must declare `capabilities.points` (each reducer is built
+ * from its options to read them; a constructor that throws is reported too).
+ *
+ * `model.solver` is checked with core's solver defaults filled in (dt, t0, t1), not a checkpoint's. The
+ * trainer's own keys of `train` (those core's `trainSchema` does not know) go to the Trainer's schema.
+ *
+ * @throws ConfigError (code `CONFIG`) listing every problem with file, line, key path and a caret excerpt
+ */
+export function validatePluginOptions(exp: Experiment, config: ExperimentConfig, loaded: LoadedConfig, resolved: Resolved): void {
+  const source = sourceOf(loaded);
+  const problems: ConfigProblem[] = [];
+  for (const site of sites(config, resolved)) {
+    const schema = exp.provision(site.point, site.name)?.options;
+    const found = schema ? check(schema, site, source) : [];
+    problems.push(...found);
+    if (site.point !== 'Reducer' || found.length > 0) continue;
+    const i = site.path[1] as number;
+    const points = config.reducers[i]?.points;
+    let reducer: Reducer;
+    try {
+      reducer = exp.factory('Reducer', site.name)(site.options);
+    } catch (e) {
+      const message = (e as Error).message;
+      problems.push(locateProblem({ key: formatKey(site.path), message: message.includes(site.name) ? message : `reducer '${site.name}': ${message}` }, site.path, source));
+      continue;
+    }
+    if (points !== undefined && !reducer.capabilities?.points) {
+      const path = [...site.path, 'points'];
+      problems.push(locateProblem({ key: formatKey(path), message: `reducer '${site.name}' does not take interpolation points` }, path, source));
+    }
+  }
+  // in the order of the file (a stable sort: problems without a line keep their place at the end)
+  problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
+  if (problems.length) throw new ConfigError(loaded.file, problems);
+}
