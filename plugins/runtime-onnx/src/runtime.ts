@@ -52,9 +52,11 @@ export class OnnxExecutable implements Executable {
     return saveOnnx(path, this.onnx);
   }
 
-  /** Release the onnxruntime session. */
-  async dispose(): Promise<void> {
-    await this.session.release();
+  private released: Promise<void> | undefined;
+
+  /** Release the onnxruntime session; later calls return the first call's promise. */
+  dispose(): Promise<void> {
+    return (this.released ??= this.session.release());
   }
 }
 

@@ -2,19 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ButcherTableau, ModelIR } from '@odemor/core';
 import { OnnxRuntime, compileModel, inputShapeOf, solverSteps } from '../src/index.js';
 import { onnx } from '../src/graph.js';
-import { EULER, RK4, maxAbsDiff, referenceForward } from './reference.js';
-import {
-  antisymmetricSeq,
-  apozReduced,
-  apozScatterLayer,
-  convNode,
-  convSame,
-  deimReduced,
-  denseNode,
-  randomInput,
-  seqReduced,
-  svdReduced,
-} from './models.js';
+import { REFERENCE_TABLEAUX, maxAbsDiff, referenceForward, runtimeModels, uniformInput as randomInput } from '@odemor/conformance';
+
+const { euler: EULER, rk4: RK4 } = REFERENCE_TABLEAUX;
+const { antisymmetricSeq, apozReduced, apozScatterLayer, convNode, convSame, deimReduced, denseNode, seqReduced, svdReduced } = runtimeModels;
 
 const runtime = new OnnxRuntime({ threads: 1 });
 afterAll(() => runtime.dispose());

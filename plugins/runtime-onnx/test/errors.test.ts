@@ -2,10 +2,12 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OdemorError, type ModelIR, type Layer } from '@odemor/core';
+import { OdemorError, mulberry32 as rng, type ModelIR, type Layer } from '@odemor/core';
 import plugin, { OnnxRuntime, compileModel, loadOnnxFile, runOnnxFile, saveOnnx } from '../src/index.js';
-import { RK4, maxAbsDiff, referenceForward } from './reference.js';
-import { denseNode, randomInput, rng, tensor } from './models.js';
+import { REFERENCE_TABLEAUX, maxAbsDiff, referenceForward, runtimeModels, uniformInput as randomInput, uniformTensor as tensor } from '@odemor/conformance';
+
+const RK4 = REFERENCE_TABLEAUX.rk4;
+const { denseNode } = runtimeModels;
 
 let dir: string;
 beforeAll(async () => {

@@ -2,8 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ModelIR, SnapshotBatch } from '@odemor/core';
 import { OnnxRuntime, compileModel, inputShapeOf } from '../src/index.js';
 import { onnx } from '../src/graph.js';
-import { EULER, RK4 } from './reference.js';
-import { convNode, denseNode, randomInput } from './models.js';
+import { REFERENCE_TABLEAUX, runtimeModels, uniformInput as randomInput } from '@odemor/conformance';
+
+const { euler: EULER, rk4: RK4 } = REFERENCE_TABLEAUX;
+const { convNode, denseNode } = runtimeModels;
 
 const runtime = new OnnxRuntime({ threads: 1 });
 afterAll(() => runtime.dispose());

@@ -1,3 +1,7 @@
 export * from './solver.js';
 export * from './reducer.js';
 export * from './fixtures.js';
+export * from './runtime.js';
+export * from './reference.js';
+export * from './runtime-models.js';
+export * from './snapshotter.js';

@@ -1,22 +1,57 @@
 /**
- * A plain-JS float64 reference forward pass of a model IR, written independently of the ONNX compiler:
- * per-sample loops, direct convolutions, explicit Runge–Kutta from a Butcher tableau.
+ * A plain-JS float64 reference forward pass of a model IR, written independently of every runtime: per-sample
+ * loops, direct convolutions, explicit Runge–Kutta from a Butcher tableau with `ceil((t1 − t0)/dt − 1e-9)` steps,
+ * the last one shortened to land on t1. It runs every block kind (dense, convolutional, antisymmetric full blocks,
+ * with or without a sequence input u(t)) and the unified reduced form (E, M dense or factored, c, N, Zr, D), and
+ * the layers `dense`, `conv2d`, `relu`, `tanh`, `maxpool2d`, `flatten`, `scatter`. The runtime conformance suite
+ * ({@link runtimeConformance}) compares runtimes against it; runtime packages use it in their own tests.
+ *
+ * Conventions it fixes (docs/architecture.md, "Model IR"): images and conv states are NHWC; a sequence input
+ * `[steps, features]` is fed as `u(t) = seq[j]` for `t ∈ [t0 + j·d, t0 + (j+1)·d)` (clamped) and the block starts
+ * from `x(0) = 0`; sampled snapshot rows are ordered step-major (row `s·batch + i` is sample `i` at the `s`-th
+ * sampled step).
  */
-import type { ButcherTableau, Layer, LinearMap, ModelIR, OdeBlock, ReducedBlock, Tensor32, Activation } from '@odemor/core';
+import type { Activation, ButcherTableau, Layer, LinearMap, ModelIR, OdeBlock, ReducedBlock, Tensor32 } from '@odemor/core';
 
-export const EULER: ButcherTableau = { a: [[0]], b: [1], c: [0], order: 1 };
+const freeze = (t: ButcherTableau): ButcherTableau =>
+  Object.freeze({ ...t, a: Object.freeze(t.a.map((r) => Object.freeze([...r]))), b: Object.freeze([...t.b]), c: Object.freeze([...t.c]) }) as ButcherTableau;
 
-export const RK4: ButcherTableau = {
-  a: [
-    [0, 0, 0, 0],
-    [0.5, 0, 0, 0],
-    [0, 0.5, 0, 0],
-    [0, 0, 1, 0],
-  ],
-  b: [1 / 6, 1 / 3, 1 / 3, 1 / 6],
-  c: [0, 0.5, 0.5, 1],
-  order: 4,
-};
+/**
+ * The Butcher tableaux the kit integrates with: explicit Euler, classical RK4 (not the 3/8 rule), and the
+ * Dormand–Prince 5(4) pair (Dormand & Prince 1980; `b` the 5th-order weights, `bHat` the embedded 4th-order ones)
+ * for adaptive runtimes. The same coefficients as the solver plugins' `EULER_TABLEAU`, `RK4_TABLEAU` and
+ * `DOPRI5_TABLEAU`, kept here so the kit needs no solver package.
+ */
+export const REFERENCE_TABLEAUX: Readonly<Record<'euler' | 'rk4' | 'dopri5', ButcherTableau>> = Object.freeze({
+  euler: freeze({ a: [[0]], b: [1], c: [0], order: 1 }),
+  rk4: freeze({
+    a: [
+      [0, 0, 0, 0],
+      [0.5, 0, 0, 0],
+      [0, 0.5, 0, 0],
+      [0, 0, 1, 0],
+    ],
+    b: [1 / 6, 1 / 3, 1 / 3, 1 / 6],
+    c: [0, 0.5, 0.5, 1],
+    order: 4,
+  }),
+  dopri5: freeze({
+    a: [
+      [0, 0, 0, 0, 0, 0, 0],
+      [1 / 5, 0, 0, 0, 0, 0, 0],
+      [3 / 40, 9 / 40, 0, 0, 0, 0, 0],
+      [44 / 45, -56 / 15, 32 / 9, 0, 0, 0, 0],
+      [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0, 0, 0],
+      [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656, 0, 0],
+      [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0],
+    ],
+    b: [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0],
+    bHat: [5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40],
+    c: [0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1],
+    order: 5,
+    embeddedOrder: 4,
+  }),
+});
 
 /** A per-sample value: logical shape (images [h, w, c]) and row-major data. */
 interface V {
@@ -24,10 +59,11 @@ interface V {
   data: Float64Array;
 }
 
+/** What {@link referenceForward} returns, all float64. */
 export interface ReferenceResult {
   /** [batch, outputs] */
   logits: Float64Array;
-  /** per sampled step, the states [batch, n] (full blocks) */
+  /** per sampled step (every `every`-th step), the states [batch, n] (full blocks only) */
   states: Float64Array[];
   /** per sampled step, σ(A x + b) [batch, n] */
   nonlinear: Float64Array[];
@@ -157,7 +193,8 @@ function blockLinear(block: OdeBlock, x: Float64Array): Float64Array {
   return conv({ shape: [A.height, A.width, A.channels], data: x }, A.kernel, 1, 'same').data;
 }
 
-export function sigmaFull(block: OdeBlock, x: Float64Array): Float64Array {
+/** The nonlinear term σ(A x + b) of a full block at the state `x` (float64). */
+export function referenceNonlinear(block: OdeBlock, x: Float64Array): Float64Array {
   const y = blockLinear(block, x);
   for (let i = 0; i < block.n; i++) y[i] = act(block.activation, y[i]! + block.b.data[i]!);
   return y;
@@ -174,7 +211,11 @@ function rhsReduced(block: ReducedBlock, z: Float64Array): Float64Array {
   return block.N.type === 'identity' ? inner : matvec(block.N.weight.data, block.k, block.m, inner);
 }
 
-/** Run the model on `x` [batch, ...inputShape] in float64 with the explicit RK method `tableau`. */
+/**
+ * Run the model on `x` [batch, ...inputShape] in float64 with the explicit RK method `tableau` (its `b` weights;
+ * `bHat` is ignored) and fixed steps of `model.solver.dt`. With `every > 0` and a full block, also sample the
+ * states and nonlinear terms after every `every`-th step.
+ */
 export function referenceForward(model: ModelIR, x: Float32Array, batch: number, tableau: ButcherTableau, every = 0): ReferenceResult {
   const per = x.length / batch;
   const { t0, t1, dt } = model.solver;
@@ -207,7 +248,7 @@ export function referenceForward(model: ModelIR, x: Float32Array, batch: number,
     if (block.kind === 'ode') {
       y = v.data.slice();
       f = (t, s) => {
-        const r = sigmaFull(block, s);
+        const r = referenceNonlinear(block, s);
         if (block.Z && u) {
           const ut = u(t);
           const zu = matvec(block.Z.data, n, ut.length, ut);
@@ -246,7 +287,7 @@ export function referenceForward(model: ModelIR, x: Float32Array, batch: number,
       if (every > 0 && (step + 1) % every === 0 && block.kind === 'ode') {
         const sIdx = (step + 1) / every - 1;
         (states[sIdx] ??= []).push(...y);
-        (nonlinear[sIdx] ??= []).push(...sigmaFull(block, y));
+        (nonlinear[sIdx] ??= []).push(...referenceNonlinear(block, y));
       }
     }
     let out: V;

@@ -1,0 +1,5 @@
+import { it } from 'vitest';
+import { runtimeConformance } from '@odemor/conformance';
+import { OnnxRuntime } from '../src/index.js';
+
+runtimeConformance(it, () => new OnnxRuntime({ threads: 1 }));
