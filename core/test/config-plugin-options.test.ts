@@ -74,6 +74,7 @@ function resolvedOf(loaded: LoadedConfig): Resolved {
     reducers: c.reducers.map((r) => r.use),
     ...(c.snapshots ? { snapshotter: c.snapshots.use } : {}),
     ...(c.report ? { report: c.report.use } : {}),
+    ...(c.train !== false ? { trainer: c.train?.use ?? 'backprop' } : {}),
   };
 }
 

@@ -4,7 +4,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { OdemorError } from '../errors.js';
-import { configSchema, type ExperimentConfig } from './schema.js';
+import { configSchema, snapshotsSchema, trainSchema, type ExperimentConfig } from './schema.js';
 
 export interface LoadedConfig {
   config: ExperimentConfig;
@@ -88,10 +88,28 @@ export function validateConfigObject(
   source?: ConfigSource,
 ): LoadedConfig {
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(file, describeIssues(parsed.error.issues, raw, { ...(source ? { source } : {}), schema: configSchema }));
+  const issues = parsed.success ? nearMisses(raw) : parsed.error.issues;
+  if (!parsed.success || issues.length) {
+    throw new ConfigError(file, describeIssues(issues, raw, { ...(source ? { source } : {}), schema: configSchema }));
   }
   return { config: parsed.data, file, baseDir: file === '<inline>' ? process.cwd() : path.dirname(file) };
+}
+
+/**
+ * `train` and `snapshots` pass keys core does not own to their plugin's option schema; a key there that is
+ * a near miss of one of core's own keys (`epochz` for `epochs`: edit distance ≤ 2) is a typo, reported
+ * here as an unknown core key rather than handed to the plugin.
+ */
+function nearMisses(raw: unknown): z.core.$ZodIssue[] {
+  const out: z.core.$ZodIssue[] = [];
+  for (const [at, schema] of [['train', trainSchema], ['snapshots', snapshotsSchema]] as const) {
+    const obj = (raw as Record<string, unknown> | null)?.[at];
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) continue;
+    const own = Object.keys(schema.shape);
+    const typos = Object.keys(obj).filter((k) => !own.includes(k) && own.some((c) => distance(k.toLowerCase(), c.toLowerCase()) <= 2));
+    if (typos.length) out.push({ code: 'unrecognized_keys', keys: typos, path: [at], message: '' } as unknown as z.core.$ZodIssue);
+  }
+  return out;
 }
 
 /**

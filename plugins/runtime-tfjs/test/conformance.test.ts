@@ -1,5 +1,5 @@
 import { it } from 'vitest';
 import { runtimeConformance } from '@odemor/conformance';
-import { TfjsRuntime } from '@odemor/core';
+import { TfjsRuntime } from '../src/index.js';
 
 runtimeConformance(it, () => new TfjsRuntime());
