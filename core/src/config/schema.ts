@@ -87,7 +87,7 @@ export const reducerSchema = z.looseObject({
   /** interpolation points per dimension (defaults to k) */
   points: z.union([z.array(positiveInt), positiveInt]).optional(),
   /** with dims: auto, the POD energy that picks k */
-  energy: z.number().gt(0).max(1).optional(),
+  energy: z.number().gt(0).max(1).default(0.9999),
 });
 
 export const configSchema = z.strictObject({

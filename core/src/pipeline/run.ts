@@ -11,7 +11,7 @@ import { loadModel } from '../ir/io.js';
 import type { ModelIR } from '../ir/types.js';
 import { loadConfig, resolveConfigPath, validateConfigObject, type LoadedConfig } from '../config/load.js';
 import { validatePluginOptions } from '../config/plugin-options.js';
-import { DEFAULT_SOLVER, trainSchema, type ExperimentConfig } from '../config/schema.js';
+import { DEFAULT_SOLVER, snapshotsSchema, trainSchema, type ExperimentConfig } from '../config/schema.js';
 import { coreModelsPlugin } from '../model/plugin.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
 import type { ExperimentState, Resolved, RunOptions, Stage } from './state.js';
@@ -133,7 +133,7 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
   if (config.evaluate.runtime) runtime = await at('evaluate.runtime', () => resolveUse(exp, 'Runtime', config.evaluate.runtime!, base));
   else {
     try {
-      runtime = await resolveUse(exp, 'Runtime', 'onnx', base);
+      runtime = await resolveUse(exp, 'Runtime', 'onnx', base); // the compiled runtime when installed, else the eager one
     } catch {
       runtime = await at('evaluate.runtime', () => resolveUse(exp, 'Runtime', 'tfjs', base));
     }
@@ -148,7 +148,7 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
   if (!snapshotter && config.reducers.length) {
     // the default snapshotter is resolved lazily only if a reducer needs snapshots
     try {
-      await resolveUse(exp, 'Snapshotter', 'stream', base);
+      await resolveUse(exp, 'Snapshotter', snapshotsSchema.shape.use.parse(undefined), base);
     } catch {
       /* reported when needed */
     }

@@ -1,7 +1,7 @@
 /**
  * @odemor/reducer-deim — POD + DEIM (Chaturantabut & Sorensen 2010) reduced ODE block.
  */
-import { InterpolationReducer, z, type InterpolationReducerOptions, type OdemorPlugin, type ReducerCapabilities } from '@odemor/core';
+import { InterpolationReducer, z, type InterpolationReducerOptions, type OdemorPlugin, type ReducerAnalysis, type ReducerCapabilities } from '@odemor/core';
 import { selectDeimPoints } from './select.js';
 
 export { selectDeimPoints } from './select.js';
@@ -35,6 +35,11 @@ export class DeimReducer extends InterpolationReducer {
 
   constructor(options: DeimReducerOptions = {}) {
     super('deim', (U) => selectDeimPoints(U), options);
+  }
+
+  /** DEIM's points (of its largest reduction) are the ones marked on the report's neuron-score plot, as in the paper's Fig. 4. */
+  analysis(): ReducerAnalysis {
+    return { markPoints: true };
   }
 }
 

@@ -9,24 +9,6 @@ export function adaptiveMessage(name: string): string {
 /** Solver names known to be adaptive (refused by `supports` from the model alone). */
 const ADAPTIVE_NAMES = new Set(['dopri5', 'dopri', 'rk45', 'dormand-prince', 'adaptive']);
 
-/** Fixed-step tableaux known by solver name, used when the caller passes neither `tableau` nor `solver`. */
-const KNOWN: Record<string, ButcherTableau> = {
-  euler: { a: [[0]], b: [1], c: [0], order: 1 },
-  midpoint: { a: [[0, 0], [0.5, 0]], b: [0, 1], c: [0, 0.5], order: 2 },
-  heun: { a: [[0, 0], [1, 0]], b: [0.5, 0.5], c: [0, 1], order: 2 },
-  rk4: {
-    a: [
-      [0, 0, 0, 0],
-      [0.5, 0, 0, 0],
-      [0, 0.5, 0, 0],
-      [0, 0, 1, 0],
-    ],
-    b: [1 / 6, 1 / 3, 1 / 3, 1 / 6],
-    c: [0, 0.5, 0.5, 1],
-    order: 4,
-  },
-};
-
 /** Where the compiler can get its tableau from: an explicit tableau, a solver object, or the model's solver name. */
 export interface TableauSource {
   tableau?: ButcherTableau;
@@ -39,20 +21,20 @@ export function isAdaptiveName(name: string): boolean {
 }
 
 /**
- * The tableau to unroll: `source.tableau`, else `source.solver.tableau`, else the built-in tableau named by
- * `model.solver.use` (euler, midpoint, heun, rk4). Adaptive solvers (a solver with `adaptive: true`, a solver
- * without a tableau, or a known adaptive name with nothing else given) raise a RUNTIME error. A tableau's
- * embedded weights `bHat`, if any, are ignored: the method is unrolled with fixed steps and weights `b`.
+ * The tableau to unroll: `source.tableau`, else `source.solver.tableau` (a Solver is its tableau; the solver
+ * plugins own them, so the runtime keeps no table of its own). Adaptive solvers (a solver with `adaptive: true`,
+ * a solver without a tableau, or a known adaptive name with nothing else given) raise a RUNTIME error. A
+ * tableau's embedded weights `bHat`, if any, are ignored: the method is unrolled with fixed steps and weights `b`.
  */
 export function resolveTableau(model: ModelIR, source: TableauSource = {}): ButcherTableau {
   const name = source.solver?.name ?? model.solver.use;
   if (source.solver?.adaptive) throw new OdemorError('RUNTIME', adaptiveMessage(name));
-  const tableau = source.tableau ?? source.solver?.tableau ?? (isAdaptiveName(model.solver.use) ? undefined : KNOWN[model.solver.use.toLowerCase()]);
+  const tableau = source.tableau ?? source.solver?.tableau;
   if (!tableau) {
     if (source.solver || isAdaptiveName(model.solver.use)) throw new OdemorError('RUNTIME', adaptiveMessage(name));
     throw new OdemorError(
       'RUNTIME',
-      `the onnx runtime needs the Butcher tableau of solver '${model.solver.use}': pass { tableau } or { solver } in the runtime options (built in: ${Object.keys(KNOWN).join(', ')})`,
+      `the onnx runtime needs the Butcher tableau of solver '${model.solver.use}': pass { solver } (the Solver instance, e.g. new Rk4Solver() from @odemor/solver-rk4) or { tableau } in the runtime or build options`,
     );
   }
   validateTableau(tableau);

@@ -69,11 +69,12 @@ describe('ONNX output matches the float64 reference (max abs error ≤ 1e-4)', (
     const b = await compare(denseNode(), RK4, { opset: 21 });
     expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(1e-6);
   });
-  it('uses the built-in tableau named by model.solver.use when none is given', async () => {
+  it('keeps no tableau table of its own: without { tableau } or { solver } it says how to give one', async () => {
     const model = denseNode();
-    const x = inputFor(model);
-    const exe = await runtime.build(model);
+    await expect(runtime.build(model)).rejects.toMatchObject({ code: 'RUNTIME', message: expect.stringMatching(/tableau of solver 'rk4'.*\{ solver \}/) });
+    const exe = await new OnnxRuntime({ threads: 1, tableau: RK4 }).build(model);
     expect(exe.info).toEqual({ runtime: 'onnx', backend: 'cpu', threads: 1 });
+    const x = inputFor(model);
     expect(maxAbsDiff(await exe.predict(x, BATCH), referenceForward(model, x, BATCH, RK4).logits)).toBeLessThanOrEqual(1e-4);
     await exe.dispose();
   });

@@ -136,7 +136,7 @@ describe('plugin', () => {
     const rt = provided[0]!.factory({ threads: 1 }) as OnnxRuntime;
     expect(rt).toBeInstanceOf(OnnxRuntime);
     expect(rt.name).toBe('onnx');
-    const exe = await rt.build(denseNode());
+    const exe = await rt.build(denseNode(), { tableau: REFERENCE_TABLEAUX.rk4 });
     expect(exe.info.threads).toBe(1);
     await exe.dispose();
   });

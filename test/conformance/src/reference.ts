@@ -1,7 +1,8 @@
 /**
- * A plain-JS float64 reference forward pass of a model IR, written independently of every runtime: per-sample
- * loops, direct convolutions, explicit Runge–Kutta from a Butcher tableau with `ceil((t1 − t0)/dt − 1e-9)` steps,
- * the last one shortened to land on t1. It runs every block kind (dense, convolutional, antisymmetric full blocks,
+ * A plain-JS float64 reference forward pass of a model IR, written independently of every runtime's layers and
+ * blocks: per-sample loops, direct convolutions; the explicit Runge–Kutta integration is core's one driver
+ * (`solveWith`) over the float64 algebra, as every runtime's is (`ceil((t1 − t0)/dt − 1e-9)` steps, the last
+ * one shortened to land on t1). It runs every block kind (dense, convolutional, antisymmetric full blocks,
  * with or without a sequence input u(t)) and the unified reduced form (E, M dense or factored, c, N, Zr, D), and
  * the layers `dense`, `conv2d`, `relu`, `tanh`, `maxpool2d`, `flatten`, `scatter`. The runtime conformance suite
  * ({@link runtimeConformance}) compares runtimes against it; runtime packages use it in their own tests.
@@ -11,6 +12,7 @@
  * from `x(0) = 0`; sampled snapshot rows are ordered step-major (row `s·batch + i` is sample `i` at the `s`-th
  * sampled step).
  */
+import { ExplicitRungeKuttaSolver, float64Algebra, sequenceIndex, solveWith } from '@odemor/core';
 import type { Activation, ButcherTableau, Layer, LinearMap, ModelIR, OdeBlock, ReducedBlock, Tensor32 } from '@odemor/core';
 
 const freeze = (t: ButcherTableau): ButcherTableau =>
@@ -219,7 +221,7 @@ function rhsReduced(block: ReducedBlock, z: Float64Array): Float64Array {
 export function referenceForward(model: ModelIR, x: Float32Array, batch: number, tableau: ButcherTableau, every = 0): ReferenceResult {
   const per = x.length / batch;
   const { t0, t1, dt } = model.solver;
-  const steps = Math.ceil((t1 - t0) / dt - 1e-9);
+  const solver = new ExplicitRungeKuttaSolver('reference', tableau, false);
   const block = model.block;
   const n = block.n;
   const logitsAll: number[] = [];
@@ -234,7 +236,7 @@ export function referenceForward(model: ModelIR, x: Float32Array, batch: number,
       const { steps: L, features: p, stepDuration } = model.input;
       v = { shape: [n], data: new Float64Array(n) };
       u = (t) => {
-        const j = Math.min(L - 1, Math.max(0, Math.floor((t - t0) / stepDuration + 1e-9)));
+        const j = sequenceIndex(t, t0, stepDuration, L);
         return sample.slice(j * p, (j + 1) * p);
       };
     } else {
@@ -268,28 +270,24 @@ export function referenceForward(model: ModelIR, x: Float32Array, batch: number,
         return r;
       };
     }
-    const sCount = tableau.b.length;
-    for (let step = 0; step < steps; step++) {
-      const t = t0 + step * dt;
-      const h = Math.min(dt, t1 - t);
-      const k: Float64Array[] = [];
-      for (let i = 0; i < sCount; i++) {
-        const yi = y.slice();
-        for (let j = 0; j < i; j++) {
-          const a = tableau.a[i]![j] ?? 0;
-          if (a) for (let q = 0; q < yi.length; q++) yi[q]! += h * a * k[j]![q]!;
-        }
-        k.push(f(t + tableau.c[i]! * h, yi));
-      }
-      const next = y.slice();
-      for (let i = 0; i < sCount; i++) for (let q = 0; q < next.length; q++) next[q]! += h * tableau.b[i]! * k[i]![q]!;
-      y = next;
-      if (every > 0 && (step + 1) % every === 0 && block.kind === 'ode') {
-        const sIdx = (step + 1) / every - 1;
-        (states[sIdx] ??= []).push(...y);
-        (nonlinear[sIdx] ??= []).push(...referenceNonlinear(block, y));
-      }
-    }
+    // integrated by core's one driver over the float64 algebra (the same step count, last-step shortening and
+    // stage times as every runtime); what is independent here is the right-hand side
+    const sampled = every > 0 && block.kind === 'ode';
+    y = solveWith(float64Algebra, solver, (t, s) => f(t, s), y, {
+      t0,
+      t1,
+      dt,
+      ...(sampled
+        ? {
+            onStep: (_t: number, _h: number, index: number, state: Float64Array) => {
+              if ((index + 1) % every !== 0) return;
+              const sIdx = (index + 1) / every - 1;
+              (states[sIdx] ??= []).push(...state);
+              (nonlinear[sIdx] ??= []).push(...referenceNonlinear(block, state));
+            },
+          }
+        : {}),
+    }).y;
     let out: V;
     if (block.kind === 'ode') {
       final.push(...y);

@@ -95,7 +95,7 @@ export function expandDims(cfg: ExperimentConfig['reducers'][number], snapshots:
   let ks: number[];
   if (cfg.dims === 'auto') {
     if (!snapshots) throw new OdemorError('CONFIG', `reducer '${cfg.use}': dims: auto needs snapshots`);
-    ks = [rankByEnergy(snapshots.stateSingularValues, cfg.energy ?? 0.9999)];
+    ks = [rankByEnergy(snapshots.stateSingularValues, cfg.energy)];
   } else ks = cfg.dims;
   const points = cfg.points;
   return ks.map((k, i) => {

@@ -16,7 +16,7 @@ export const snapshotsStage: Stage = {
     const { model, solver, dataset } = state;
     if (model.block.kind !== 'ode') throw new OdemorError('MODEL', 'snapshots need a model with a full ODE block');
     const { use: _u, every, limit, batch, ...sopts } = state.config.snapshots ?? snapshotsSchema.parse({});
-    const snapshotter = state.exp.factory('Snapshotter', state.resolved.snapshotter ?? 'stream')(sopts) as Snapshotter;
+    const snapshotter = state.exp.factory('Snapshotter', state.resolved.snapshotter ?? snapshotsSchema.shape.use.parse(undefined))(sopts) as Snapshotter;
     snapshotter.begin(model.block.n);
     const rt = await runtimeFor(state, model, 'snapshots');
     const total = Math.min(limit ?? Infinity, dataset.info.trainSize);
