@@ -1,12 +1,13 @@
 /**
  * Shared, deterministic test fixtures for odemor packages: seeded Gaussian matrices and orthonormal
- * bases, a comparison of bases up to column signs, the Chaturantabut–Sorensen (2010) DEIM example, DEIM as ALGORITHMS.md states it (a reference to
+ * bases, a comparison of bases up to column signs, the Chaturantabut–Sorensen (2010) DEIM example, DEIM as docs/algorithms.md states it (a reference to
  * compare point selections with) and an assertion for `OdemorError`s. Everything here is float64
  * (ml-matrix) and needs no tfjs.
  */
 import type { ExpectStatic } from 'vitest';
 import { solve } from 'ml-matrix';
 import { Matrix, OdemorError, mulberry32, podExact, thinSvd, type OdemorErrorCode, type PodResult } from '@odemor/core';
+import { checker, show } from './check.js';
 
 /**
  * Seeded standard normals: the core's `mulberry32` uniforms through Box–Muller, one normal per two
@@ -78,7 +79,7 @@ export interface ChaturantabutSorensenExample {
 }
 
 /**
- * The DEIM example of Chaturantabut & Sorensen (2010), as ALGORITHMS.md states it:
+ * The DEIM example of Chaturantabut & Sorensen (2010), as docs/algorithms.md states it:
  * s(x; μ) = (1 − x) cos(3πμ(x + 1)) e^{−(1+x)μ} on 100 points of [−1, 1], training snapshots at
  * μ ∈ linspace(1, π, 51), validation at 101 values of μ in the same range, and the POD of the training
  * snapshots. Builds fresh matrices on every call.
@@ -105,7 +106,7 @@ export function chaturantabutSorensenExample(): ChaturantabutSorensenExample {
 }
 
 /**
- * DEIM (Chaturantabut & Sorensen 2010) literally as ALGORITHMS.md states it: p₁ = argmax |u₁|, then at
+ * DEIM (Chaturantabut & Sorensen 2010) literally as docs/algorithms.md states it: p₁ = argmax |u₁|, then at
  * every step solve U[p, :l] c = U[p, l] and take the argmax of the residual |u_l − U[:, :l] c| (the first
  * maximum on ties). A slow reference to compare point selections and error constants with.
  */
@@ -123,16 +124,23 @@ export function literalDeim(U: Matrix): number[] {
 
 /**
  * Assert that `fn` throws an `OdemorError` with the given `code` whose message matches every one of
- * `messages`. Pass the `expect` of your test (vitest's, or the test context's).
+ * `messages`. Pass the `expect` of your test (vitest's, or the test context's). The error is recognised
+ * by its brand ({@link OdemorError.is}), so one thrown by another copy of @odemor/core counts. Failures
+ * say what was thrown: `expected an OdemorError 'NUMERIC', got TypeError: x is undefined`.
  */
 export function expectOdemorError(expect: ExpectStatic, fn: () => unknown, code: OdemorErrorCode, ...messages: (string | RegExp)[]): void {
   let err: unknown;
+  let threw = false;
   try {
     fn();
   } catch (e) {
     err = e;
+    threw = true;
   }
-  expect(err).toBeInstanceOf(OdemorError);
-  expect((err as OdemorError).code).toBe(code);
-  for (const m of messages) expect((err as OdemorError).message).toMatch(m);
+  const c = checker(expect);
+  const got = !threw ? 'nothing thrown' : err instanceof Error ? `${err.name}: ${err.message}` : `${show(err)} thrown`;
+  c.ok('error', OdemorError.is(err), `expected an OdemorError '${code}', got ${got}`);
+  const e = err as OdemorError;
+  c.is(`OdemorError code (message: ${show(e.message)})`, e.code, code);
+  for (const m of messages) expect(e.message, `OdemorError message must match ${String(m)}`).toMatch(m);
 }

@@ -1,3 +1,4 @@
 export * from './solver.js';
 export * from './reducer.js';
 export * from './fixtures.js';
+export * from './check.js';
