@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { configPluginSpecs, formatWritten, main, writtenFiles } from '../src/cli/main.js';
 
 const coreDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,7 +20,13 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: o, err: e };
 }
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'odemor-cli-'));
+const made: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'odemor-cli-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 const base = `name: cli
 dataset: { use: spirals, classes: 2, train: 60, test: 40 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Experiment } from '../src/container.js';
 import { OdemorError } from '../src/errors.js';
 import { checkExperiment } from '../src/pipeline/run.js';
@@ -38,6 +38,8 @@ beforeAll(() => {
   // exports name a file that was never built
   writePackage('odemor-solver-unbuilt', { type: 'module', exports: './dist/index.js' }, {});
 });
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('plugin packages are resolved as import would', () => {
   it('loads an ESM-only package by full name, with its package name and version', async () => {
