@@ -14,6 +14,12 @@ export type OdemorErrorCode =
   | 'RUNTIME'
   | 'DATA';
 
+/**
+ * The brand every OdemorError carries, registered globally with `Symbol.for`, so that an error
+ * thrown by a second copy of @odemor/core (a plugin that installed its own) is still recognised.
+ */
+const BRAND: unique symbol = Symbol.for('odemor.error');
+
 export class OdemorError extends Error {
   readonly code: OdemorErrorCode;
   constructor(code: OdemorErrorCode, message: string, options?: { cause?: unknown }) {
@@ -21,6 +27,31 @@ export class OdemorError extends Error {
     this.name = 'OdemorError';
     this.code = code;
   }
+
+  /**
+   * Is `e` an OdemorError from any copy of @odemor/core? Checks the global brand (and that a
+   * code is set), not the class identity, so it holds across duplicated installs.
+   */
+  static is(e: unknown): e is OdemorError {
+    if (typeof e !== 'object' || e === null) return false;
+    const r = e as { [BRAND]?: unknown; code?: unknown };
+    return r[BRAND] === true && typeof r.code === 'string';
+  }
+
+  /**
+   * `e instanceof OdemorError` uses the brand (see {@link OdemorError.is}), so it is true for errors
+   * of another copy of core too. Subclasses keep the ordinary prototype-chain check.
+   */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, e: unknown): e is T {
+    if ((this as unknown) === OdemorError) return OdemorError.is(e);
+    return Function.prototype[Symbol.hasInstance].call(this, e);
+  }
+}
+Object.defineProperty(OdemorError.prototype, BRAND, { value: true, enumerable: false, writable: false, configurable: false });
+
+/** Is `e` an OdemorError from any copy of @odemor/core? The same as {@link OdemorError.is}. */
+export function isOdemorError(e: unknown): e is OdemorError {
+  return OdemorError.is(e);
 }
 
 /** Throw an ARGUMENT error unless `cond` holds. */

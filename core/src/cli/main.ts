@@ -1,15 +1,17 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Experiment } from '../container.js';
 import { OdemorError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { discoverInstalled, importPlugin, resolveUse } from '../plugins/resolve.js';
+import { discoverInstalled, isPackageSpec, isPathSpec, loadPlugin, resolveUse, type PluginPackage } from '../plugins/resolve.js';
 import { checkExperiment, runExperiment } from '../pipeline/run.js';
 import { resultsTable } from '../pipeline/results.js';
 import { loadModel } from '../ir/io.js';
 import { validateModel } from '../ir/validate.js';
 import { coreModelsPlugin } from '../model/plugin.js';
 import type { ModelIR } from '../ir/types.js';
+import type { OdemorPlugin } from '../container.js';
 import type { ButcherTableau } from '../extension-points.js';
 import { ProgressReporter } from './progress.js';
 
@@ -18,7 +20,7 @@ const USAGE = `odemor — compress and accelerate trained Neural ODEs
 Usage:
   odemor run <config.yaml> [--out DIR] [--seed N] [--quiet]   run an experiment
   odemor validate <config.yaml>                                check a config and its plugin names without running it
-  odemor plugins [--json]                                      list installed plugins and what they provide
+  odemor plugins [--config X] [--json]                         list installed plugins (and those config X loads) and what they provide
   odemor export <model.odemor> --out <model.onnx> [--solver S] [--dt H]   compile a saved model to ONNX
   odemor help                                                  show this text
 `;
@@ -48,12 +50,13 @@ export async function main(argv: string[], io: { out: NodeJS.WriteStream; err: N
   } catch (e) {
     io.err.write(`odemor: ${formatError(e)}\n`);
     if (process.env.ODEMOR_DEBUG && e instanceof Error && e.stack) io.err.write(e.stack + '\n');
-    return e instanceof OdemorError && e.code === 'CONFIG' ? 2 : 1;
+    // the brand, not the class: a plugin may have thrown the OdemorError of its own copy of core
+    return OdemorError.is(e) && e.code === 'CONFIG' ? 2 : 1;
   }
 }
 
 function formatError(e: unknown): string {
-  if (e instanceof Error && (e.name === 'OdemorError' || e instanceof OdemorError)) return e.message;
+  if (OdemorError.is(e) || (e instanceof Error && e.name === 'OdemorError')) return (e as Error).message;
   if (e instanceof Error) return `${e.name}: ${e.message}`;
   return String(e);
 }
@@ -76,20 +79,77 @@ async function cmdRun(rest: string[], io: { out: NodeJS.WriteStream; err: NodeJS
     seed = Number(values.seed);
     if (!Number.isInteger(seed) || seed < 0) throw new OdemorError('ARGUMENT', `--seed must be a non-negative integer, got '${values.seed}'`);
   }
+  const started = Date.now();
   const loaded = loadConfig(positionals[0]!);
   const reporter = values.quiet ? undefined : new ProgressReporter(io.err);
   const t0 = performance.now();
-  const { results, outDir, experiment } = await runExperiment(loaded, {
+  const run = await runExperiment(loaded, {
     ...(values.out ? { outDir: path.resolve(String(values.out)) } : {}),
     ...(seed !== undefined ? { seed } : {}),
     setup: (exp: Experiment) => reporter?.apply(exp.hooks),
   });
   reporter?.stop();
-  void experiment;
+  const { results, outDir } = run;
   io.out.write(`\n${results.name}: ${results.rows.length} models evaluated in ${((performance.now() - t0) / 1000).toFixed(1)} s (${Object.entries(results.environment.runtimes ?? {}).map(([r, b]) => `${r}: ${b}`).join(", ")})\n\n`);
   io.out.write(resultsTable(results.rows) + '\n\n');
-  io.out.write(`results written to ${path.relative(process.cwd(), outDir) || '.'}/ (results.json, results.md)\n`);
+  const written = writtenFiles(run, started);
+  io.out.write(`results written to ${path.relative(process.cwd(), outDir) || '.'}/ (${formatWritten(written, outDir)})\n`);
   return 0;
+}
+
+/**
+ * The files a run wrote: the run's own list when it reports one (`written`, absolute paths), else
+ * every file under the results folder modified since the run started (1 s slack for coarse file
+ * system clocks), which also catches what report plugins wrote.
+ */
+export function writtenFiles(run: { outDir: string; written?: readonly string[] }, startedMs: number): string[] {
+  if (Array.isArray(run.written)) return [...run.written];
+  const out: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (depth < 3) walk(p, depth + 1);
+      } else if (e.isFile() && !(e.name.startsWith('.') && e.name.endsWith('.tmp'))) {
+        try {
+          if (fs.statSync(p).mtimeMs >= startedMs - 1000) out.push(p);
+        } catch {
+          /* removed meanwhile */
+        }
+      }
+    }
+  };
+  walk(run.outDir, 0);
+  return out;
+}
+
+const FILE_ORDER = ['results.json', 'results.md', 'model.odemor', 'report.html'];
+
+/** `results.json, results.md, model.odemor, report.html, models/deim-4.odemor, …`: every file relative to `outDir`, the well-known ones first; a folder of more than 8 files as `plots/ (12 files)`. */
+export function formatWritten(files: readonly string[], outDir: string): string {
+  const rel = files.map((f) => path.relative(outDir, path.resolve(outDir, f)).split(path.sep).join('/'));
+  const rank = (f: string) => {
+    const i = FILE_ORDER.indexOf(f);
+    return i >= 0 ? i : f.includes('/') ? FILE_ORDER.length + 1 : FILE_ORDER.length;
+  };
+  rel.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b, 'en', { numeric: true }));
+  const byFolder = new Map<string, string[]>();
+  for (const f of rel) {
+    const folder = f.includes('/') ? f.slice(0, f.lastIndexOf('/') + 1) : '';
+    byFolder.set(folder, [...(byFolder.get(folder) ?? []), f]);
+  }
+  const parts: string[] = [];
+  for (const [folder, list] of byFolder) {
+    if (folder && list.length > 8) parts.push(`${folder} (${list.length} files)`);
+    else parts.push(...list);
+  }
+  return parts.length ? parts.join(', ') : 'no files';
 }
 
 async function cmdValidate(rest: string[], io: { out: NodeJS.WriteStream }): Promise<number> {
@@ -104,36 +164,118 @@ async function cmdValidate(rest: string[], io: { out: NodeJS.WriteStream }): Pro
   return 0;
 }
 
+/** One plugin as `odemor plugins` lists it. */
+interface ListedPlugin {
+  /** the plugin's `name` */
+  name: string;
+  /** the npm package it came from */
+  package?: string;
+  version?: string;
+  /** the module file, for plugins loaded by path */
+  file?: string;
+  /** 'installed' (found in node_modules), 'config' (loaded by the config given with --config) or 'core' */
+  source: 'core' | 'installed' | 'config';
+  /** where the config names it (file: key), for source 'config' */
+  namedBy?: string;
+  provides: { point: string; name: string; description?: string }[];
+}
+
 async function cmdPlugins(rest: string[], io: { out: NodeJS.WriteStream; err: NodeJS.WriteStream }): Promise<number> {
-  const { values } = parse(rest, { json: { type: 'boolean' } });
+  const { values } = parse(rest, { json: { type: 'boolean' }, config: { type: 'string' } });
+  const loaded = values.config ? loadConfig(String(values.config)) : undefined;
   const exp = new Experiment();
   await exp.use(coreModelsPlugin);
-  const installed = discoverInstalled(process.cwd());
+  const listed = new Map<string, Omit<ListedPlugin, 'provides'>>();
+  const core = corePackage();
+  listed.set(coreModelsPlugin.name, { name: coreModelsPlugin.name, ...(core ? { package: core.name, version: core.version } : {}), source: 'core' });
   const failed: string[] = [];
-  for (const p of installed) {
+  const add = async (spec: string, baseDir: string, source: 'installed' | 'config', where?: string, shownWhere?: string) => {
     try {
-      await exp.use(await importPlugin(p.name, process.cwd()));
+      const p = await loadPlugin(spec, baseDir, where);
+      if (!listed.has(p.plugin.name)) listed.set(p.plugin.name, describePlugin(p.plugin, p.package, p.file, source, shownWhere));
+      await exp.use(p.plugin);
     } catch (e) {
-      failed.push(`${p.name}: ${formatError(e)}`);
+      failed.push(`${spec}: ${formatError(e)}`);
+    }
+  };
+  // the config's own plugins first, so that a path plugin is listed as the config's
+  if (loaded) {
+    const shown = path.relative(process.cwd(), loaded.file) || loaded.file;
+    for (const [spec, key] of configPluginSpecs(loaded.config)) await add(spec, loaded.baseDir, 'config', `${loaded.file}: ${key}`, `${shown}: ${key}`);
+  }
+  const seen = new Set<string>();
+  for (const dir of loaded ? [loaded.baseDir, process.cwd()] : [process.cwd()]) {
+    for (const p of discoverInstalled(dir)) {
+      if (seen.has(p.name)) continue;
+      seen.add(p.name);
+      await add(p.name, dir, 'installed');
     }
   }
-  const byPlugin = new Map<string, { point: string; name: string; description?: string }[]>();
-  for (const pr of exp.provisions) {
-    const list = byPlugin.get(pr.plugin) ?? [];
-    list.push(pr);
-    byPlugin.set(pr.plugin, list);
+  const plugins: ListedPlugin[] = [];
+  for (const [name, info] of listed) {
+    const provides = exp.provisions.filter((pr) => pr.plugin === name).map((pr) => ({ point: pr.point, name: pr.name, ...(pr.description ? { description: pr.description } : {}) }));
+    plugins.push({ ...info, provides });
   }
   if (values.json) {
-    io.out.write(JSON.stringify({ plugins: [...byPlugin.entries()].map(([name, provides]) => ({ name, version: installed.find((i) => i.name === name)?.version, provides })), failed }, null, 2) + '\n');
+    io.out.write(JSON.stringify({ plugins, failed }, null, 2) + '\n');
     return failed.length ? 1 : 0;
   }
-  for (const [name, provides] of byPlugin) {
-    const version = installed.find((i) => i.name === name)?.version;
-    io.out.write(`${name}${version ? `@${version}` : ''}\n`);
-    for (const p of provides) io.out.write(`  ${p.point.padEnd(12)} ${p.name.padEnd(16)} ${p.description ?? ''}\n`);
+  for (const p of plugins) {
+    const from = p.package ? `${p.package}@${p.version}` : p.file ? path.relative(process.cwd(), p.file) || p.file : p.name;
+    const named = p.package && p.package === p.name ? '' : ` (plugin '${p.name}')`;
+    const by = p.namedBy ? `, loaded by ${p.namedBy}` : '';
+    io.out.write(`${from}${named}${by}\n`);
+    for (const pr of p.provides) io.out.write(`  ${pr.point.padEnd(12)} ${pr.name.padEnd(16)} ${pr.description ?? ''}\n`);
   }
   for (const f of failed) io.err.write(`failed to load ${f}\n`);
   return failed.length ? 1 : 0;
+}
+
+function describePlugin(plugin: OdemorPlugin, pkg: PluginPackage | undefined, file: string, source: 'installed' | 'config', where?: string): Omit<ListedPlugin, 'provides'> {
+  return {
+    name: plugin.name,
+    ...(pkg ? { package: pkg.name, version: pkg.version } : { file }),
+    source,
+    ...(where ? { namedBy: where } : {}),
+  };
+}
+
+/**
+ * The plugins a config loads itself: its `plugins:` list, and every `use:` (or `evaluate.runtime`)
+ * that is a path or a full package name, each with the key naming it (`plugins[0]`, `reducers[1].use`).
+ */
+export function configPluginSpecs(config: object): [spec: string, key: string][] {
+  const out: [string, string][] = [];
+  const seen = new Set<string>();
+  const push = (spec: string, key: string) => {
+    if (seen.has(spec)) return;
+    seen.add(spec);
+    out.push([spec, key]);
+  };
+  const plugins = (config as { plugins?: unknown }).plugins;
+  if (Array.isArray(plugins)) plugins.forEach((p, i) => typeof p === 'string' && push(p, `plugins[${i}]`));
+  const walk = (v: unknown, key: string) => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${key}[${i}]`));
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        const at = key ? `${key}.${k}` : k;
+        if ((k === 'use' || at === 'evaluate.runtime') && typeof x === 'string' && (isPathSpec(x) || isPackageSpec(x))) push(x, at);
+        else if (k !== 'plugins' || key) walk(x, at);
+      }
+    }
+  };
+  walk(config, '');
+  return out;
+}
+
+/** @odemor/core's own name and version, from its package.json. */
+function corePackage(): { name: string; version: string } | undefined {
+  try {
+    const meta = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name?: string; version?: string };
+    return meta.name && meta.version ? { name: meta.name, version: meta.version } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function cmdExport(rest: string[], io: { out: NodeJS.WriteStream }): Promise<number> {

@@ -146,7 +146,7 @@ export async function saveModel(file: string, model: ModelIR): Promise<void> {
   try {
     await writeFileAtomic(file, encodeModel(model));
   } catch (e) {
-    if (e instanceof OdemorError) throw e;
+    if (OdemorError.is(e)) throw e;
     throw new OdemorError('IO', `${file}: cannot write model (${(e as Error).message})`, { cause: e });
   }
 }

@@ -70,9 +70,9 @@ async function prepare(state: ExperimentState): Promise<void> {
   state.config = config;
   state.seed = config.seed;
   state.outDir = path.resolve(options.outDir ?? (config.output.dir ? resolveConfigPath(loaded, config.output.dir) : path.join(process.cwd(), 'results', config.name)));
-  for (const p of config.plugins) await exp.use(await importPlugin(p, loaded.baseDir));
+  for (const [i, p] of config.plugins.entries()) await exp.use(await importPlugin(p, loaded.baseDir, `${loaded.file}: plugins[${i}]`));
   await prepareModelConfig(state, config, loaded);
-  state.resolved = await resolveAll(exp, config, loaded, state.solverConfig.use, state.train !== false);
+  state.resolved = await resolveAll(exp, config, loaded, state.solverConfig.use, trains(state));
   validatePluginOptions(exp, config, loaded, state.resolved); // validate every plugin's options before any work
   state.solverSpec = solverSpecOf(state.solverConfig, state.resolved.solver);
   state.startedAt = new Date().toISOString();
@@ -86,6 +86,11 @@ async function prepareModelConfig(state: ExperimentState, config: ExperimentConf
   state.solverConfig = { ...DEFAULT_SOLVER, ...(checkpoint?.solver ?? {}), ...(config.model.solver ?? {}) } as ExperimentState['solverConfig'];
   // no `train` key: train with the schema's defaults, unless a checkpoint is given
   state.train = config.train ?? (config.model.checkpoint ? false : trainSchema.parse({}));
+}
+
+/** Whether the experiment trains (a trainer is resolved only then). */
+function trains(state: ExperimentState): boolean {
+  return state.train !== false && state.train.epochs > 0;
 }
 
 function solverSpecOf(sc: ExperimentState['solverConfig'], use: string): ExperimentState['solverSpec'] {
@@ -107,10 +112,10 @@ export async function checkExperiment(source: string | LoadedConfig): Promise<Re
   const loaded = typeof source === 'string' ? loadConfig(source) : source;
   const exp = new Experiment();
   await exp.use(coreModelsPlugin);
-  for (const p of loaded.config.plugins) await exp.use(await importPlugin(p, loaded.baseDir));
+  for (const [i, p] of loaded.config.plugins.entries()) await exp.use(await importPlugin(p, loaded.baseDir, `${loaded.file}: plugins[${i}]`));
   const state = { exp, loaded } as ExperimentState;
   await prepareModelConfig(state, loaded.config, loaded);
-  const resolved = await resolveAll(exp, loaded.config, loaded, state.solverConfig.use, state.train !== false);
+  const resolved = await resolveAll(exp, loaded.config, loaded, state.solverConfig.use, trains(state));
   validatePluginOptions(exp, loaded.config, loaded, resolved); // validate every plugin's options before any work
   return resolved;
 }
@@ -121,7 +126,7 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
     try {
       return await f();
     } catch (e) {
-      if (e instanceof OdemorError && e.code === 'PLUGIN') throw new OdemorError('PLUGIN', `${loaded.file}: ${key}: ${e.message}`, { cause: e });
+      if (OdemorError.is(e) && e.code === 'PLUGIN') throw new OdemorError('PLUGIN', `${loaded.file}: ${key}: ${e.message}`, { cause: e });
       throw e;
     }
   };

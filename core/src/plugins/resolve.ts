@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { closest } from 'fastest-levenshtein';
+import { closest, distance } from 'fastest-levenshtein';
+import { moduleResolve } from 'import-meta-resolve';
 import { OdemorError } from '../errors.js';
 import { PACKAGE_PREFIX, POINT_NOUN, type ExtensionPoint } from '../tokens.js';
 import type { Experiment, OdemorPlugin } from '../container.js';
@@ -23,53 +24,161 @@ export function candidatePackages(point: ExtensionPoint, name: string): string[]
   return [`@odemor/${prefix}-${name}`, `odemor-${prefix}-${name}`];
 }
 
-/** Import a plugin module from a path or package name and return its default-exported plugin. */
-export async function importPlugin(spec: string, baseDir: string): Promise<OdemorPlugin> {
+/** The npm package a plugin was loaded from. */
+export interface PluginPackage {
+  name: string;
+  version: string;
+  /** the package's folder (symlinks resolved) */
+  dir: string;
+}
+
+/** A plugin as loaded by {@link loadPlugin}: the plugin, the file it came from and its package. */
+export interface LoadedPlugin {
+  plugin: OdemorPlugin;
+  /** the spec it was named by (a path or a package name) */
+  spec: string;
+  /** the module file imported */
+  file: string;
+  /** the package, when loaded by package name */
+  package?: PluginPackage;
+}
+
+/**
+ * Import a plugin module from a path or package name and return its default-exported plugin.
+ * `where` (e.g. `exp.yaml: plugins[0]`) prefixes error messages so they name the file and key.
+ */
+export async function importPlugin(spec: string, baseDir: string, where?: string): Promise<OdemorPlugin> {
+  return (await loadPlugin(spec, baseDir, where)).plugin;
+}
+
+/** {@link importPlugin}, also saying where the plugin came from (file, package name and version). */
+export async function loadPlugin(spec: string, baseDir: string, where?: string): Promise<LoadedPlugin> {
+  const at = where ? `${where}: ` : '';
   let url: string;
+  let pkg: PluginPackage | undefined;
   if (isPathSpec(spec)) {
     const file = path.resolve(baseDir, spec);
-    if (!fs.existsSync(file)) throw new OdemorError('PLUGIN', `plugin file ${file} does not exist (named '${spec}', resolved from ${baseDir})`);
+    if (!fs.existsSync(file)) throw new OdemorError('PLUGIN', `${at}plugin file ${file} does not exist (named '${spec}', resolved from ${baseDir})`);
     url = pathToFileURL(file).href;
   } else {
-    url = resolvePackage(spec, baseDir);
+    const found = resolvePluginPackage(spec, baseDir, where);
+    url = found.url;
+    pkg = found.package;
   }
   let mod: any;
   try {
     mod = await import(url);
   } catch (e) {
-    throw new OdemorError('PLUGIN', `cannot load plugin '${spec}': ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new OdemorError('PLUGIN', `${at}cannot load plugin '${spec}': ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
   const plugin = mod?.default ?? mod?.plugin;
   if (!plugin || typeof plugin.register !== 'function' || typeof plugin.name !== 'string') {
-    throw new OdemorError('PLUGIN', `'${spec}' is not an odemor plugin: its default export must be { name, register(ctx) }`);
+    throw new OdemorError('PLUGIN', `${at}'${spec}' is not an odemor plugin: its default export must be { name, register(ctx) }`);
   }
-  return plugin as OdemorPlugin;
+  return { plugin: plugin as OdemorPlugin, spec, file: fileURLToPath(url), ...(pkg ? { package: pkg } : {}) };
 }
 
-class NotFound extends Error {}
+/** `@scope/name/sub` → `@scope/name`; `name/sub` → `name`. */
+export function packageNameOf(spec: string): string {
+  const parts = spec.split('/');
+  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
 
-/** Resolve a package name from the config's folder, the working directory, then odemor's own install. */
-function resolvePackage(name: string, baseDir: string): string {
-  const bases = [path.join(baseDir, 'noop.js'), path.join(process.cwd(), 'noop.js'), fileURLToPath(import.meta.url)];
-  for (const base of bases) {
+/** The folders package names are resolved from, in order: the config's, the working directory, odemor's own. */
+function resolutionBases(baseDir: string): string[] {
+  return [...new Set(labelledBases(baseDir).map(([dir]) => dir))];
+}
+
+function labelledBases(baseDir: string): [string, string][] {
+  const own = path.dirname(fileURLToPath(import.meta.url));
+  return [
+    [path.resolve(baseDir), "the config's folder"],
+    [process.cwd(), 'the working directory'],
+    [own, "odemor's own install"],
+  ];
+}
+
+/** The folder of package `name` as Node finds it from `base`: node_modules/<name> in `base` or above. */
+function findPackageDir(name: string, base: string): string | undefined {
+  for (let d = base; ; d = path.dirname(d)) {
+    const dir = path.join(d, 'node_modules', name);
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+type Found = { url: string; package: PluginPackage };
+
+/**
+ * Resolve package specifier `spec` as `import` would from each base in turn (Node's ESM algorithm
+ * with the `node` and `import` conditions, via import-meta-resolve, since Node 20's
+ * `import.meta.resolve` ignores its parent argument without a flag). A package whose `exports`
+ * offer only `require` falls back to CommonJS resolution. Undefined when no base has the package.
+ */
+function findPackage(spec: string, baseDir: string, where?: string): Found | undefined {
+  const at = where ? `${where}: ` : '';
+  const name = packageNameOf(spec);
+  for (const base of resolutionBases(baseDir)) {
+    const dir = findPackageDir(name, base);
+    if (!dir) continue;
+    const parent = pathToFileURL(path.join(base, 'noop.js'));
+    let url: string;
     try {
-      return pathToFileURL(createRequire(base).resolve(name)).href;
+      url = moduleResolve(spec, parent).href;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw e;
+      const first = (e as Error).message.split('\n')[0];
+      if (code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw new OdemorError('PLUGIN', `${at}plugin package '${spec}' (found at ${dir}) cannot be imported: ${first}`, { cause: e });
+      try {
+        url = pathToFileURL(createRequire(parent).resolve(spec)).href;
+      } catch {
+        throw new OdemorError('PLUGIN', `${at}plugin package '${spec}' (found at ${dir}) exports nothing that can be imported: ${first}`, { cause: e });
+      }
     }
+    return { url, package: packageOf(name, fileURLToPath(url), dir) };
   }
-  throw new NotFound(name);
+  return undefined;
+}
+
+/** The package.json named `name` at or above `file` (a package's own dist/package.json may say only its module type). */
+function packageOf(name: string, file: string, dir: string): PluginPackage {
+  for (let d = path.dirname(file); ; d = path.dirname(d)) {
+    try {
+      const meta = JSON.parse(fs.readFileSync(path.join(d, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (meta.name === name) return { name, version: meta.version ?? '0.0.0', dir: d };
+    } catch {
+      /* no package.json here */
+    }
+    if (path.dirname(d) === d) break;
+  }
+  return { name, version: '0.0.0', dir: fs.realpathSync(dir) };
+}
+
+/**
+ * Resolve a plugin package name to the URL of its module, looking from the config's folder, the
+ * working directory, then odemor's own install. A package that is not installed gets a PLUGIN
+ * error saying where it looked and the closest installed odemor plugin package.
+ */
+export function resolvePluginPackage(spec: string, baseDir: string, where?: string): Found {
+  const found = findPackage(spec, baseDir, where);
+  if (found) return found;
+  const name = packageNameOf(spec);
+  const labels = new Map<string, string[]>();
+  for (const [dir, label] of labelledBases(baseDir)) labels.set(dir, [...(labels.get(dir) ?? []), label]);
+  const looked = [...labels].map(([dir, l]) => `${dir} (${l.join(', ')})`).join('; ');
+  const installed = [...new Set([...labels.keys()].flatMap((b) => discoverInstalled(b).map((i) => i.name)))];
+  const near = installed.length ? closest(name, installed) : undefined;
+  const suggestion = near !== undefined && distance(name, near) <= 3 ? `; did you mean '${near}'?` : '';
+  throw new OdemorError(
+    'PLUGIN',
+    `${where ? `${where}: ` : ''}cannot find plugin package '${name}': looked for node_modules/${name} in and above ${looked}; install it (npm install ${name}) or fix the name; installed odemor plugin packages: ${
+      installed.length ? installed.join(', ') : '(none)'
+    }${suggestion}`,
+  );
 }
 
 function packageExists(name: string, baseDir: string): boolean {
-  try {
-    resolvePackage(name, baseDir);
-    return true;
-  } catch (e) {
-    if (e instanceof NotFound) return false;
-    throw e;
-  }
+  return findPackage(name, baseDir) !== undefined;
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { ExpectStatic } from 'vitest';
 import { solve } from 'ml-matrix';
 import { Matrix, OdemorError, mulberry32, podExact, thinSvd, type OdemorErrorCode, type PodResult } from '@odemor/core';
+import { checker, show } from './check.js';
 
 /**
  * Seeded standard normals: the core's `mulberry32` uniforms through Box–Muller, one normal per two
@@ -123,16 +124,23 @@ export function literalDeim(U: Matrix): number[] {
 
 /**
  * Assert that `fn` throws an `OdemorError` with the given `code` whose message matches every one of
- * `messages`. Pass the `expect` of your test (vitest's, or the test context's).
+ * `messages`. Pass the `expect` of your test (vitest's, or the test context's). The error is recognised
+ * by its brand ({@link OdemorError.is}), so one thrown by another copy of @odemor/core counts. Failures
+ * say what was thrown: `expected an OdemorError 'NUMERIC', got TypeError: x is undefined`.
  */
 export function expectOdemorError(expect: ExpectStatic, fn: () => unknown, code: OdemorErrorCode, ...messages: (string | RegExp)[]): void {
   let err: unknown;
+  let threw = false;
   try {
     fn();
   } catch (e) {
     err = e;
+    threw = true;
   }
-  expect(err).toBeInstanceOf(OdemorError);
-  expect((err as OdemorError).code).toBe(code);
-  for (const m of messages) expect((err as OdemorError).message).toMatch(m);
+  const c = checker(expect);
+  const got = !threw ? 'nothing thrown' : err instanceof Error ? `${err.name}: ${err.message}` : `${show(err)} thrown`;
+  c.ok('error', OdemorError.is(err), `expected an OdemorError '${code}', got ${got}`);
+  const e = err as OdemorError;
+  c.is(`OdemorError code (message: ${show(e.message)})`, e.code, code);
+  for (const m of messages) expect(e.message, `OdemorError message must match ${String(m)}`).toMatch(m);
 }

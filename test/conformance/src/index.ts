@@ -5,3 +5,4 @@ export * from './runtime.js';
 export * from './reference.js';
 export * from './runtime-models.js';
 export * from './snapshotter.js';
+export * from './check.js';

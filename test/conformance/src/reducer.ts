@@ -50,6 +50,7 @@ import {
   type SnapshotSet,
   type Tensor32,
 } from '@odemor/core';
+import { checker } from './check.js';
 
 /** The part of vitest's `it` the suite uses: a name and a test function that receives `{ expect }`. */
 export type ReducerConformanceIt = (name: string, fn: (context: { expect: ExpectStatic }) => unknown, timeout?: number) => void;
@@ -346,11 +347,12 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
   describe(title, () => {
     it('has a name and declares whether it needs snapshots', ({ expect }) => {
       const r = factory();
-      expect(typeof r.name).toBe('string');
-      expect(r.name.length).toBeGreaterThan(0);
-      expect(r.needsSnapshots).toBe(needsSnapshots);
-      expect(typeof r.fit).toBe('function');
-      expect(typeof r.reduce).toBe('function');
+      const c = checker(expect, 'reducer');
+      c.is('typeof name', typeof r.name, 'string');
+      c.above('name.length', r.name.length, 0);
+      c.is('needsSnapshots', r.needsSnapshots, needsSnapshots);
+      c.is('typeof fit', typeof r.fit, 'function');
+      c.is('typeof reduce', typeof r.reduce, 'function');
     });
 
     it('returns a full model whose block has the unified reduced form, with consistent shapes and costs', async ({ expect }) => {
@@ -361,53 +363,54 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
         const res = r.reduce({ k });
         const m = res.model;
         const blk = m.block;
-        expect(res.method).toBe(r.name);
-        expect(res.dims.k).toBe(k);
-        expect(m.format).toBe('odemor-model');
-        expect(m.version).toBe(1);
-        expect(m.outputs).toBe(f.model.outputs);
-        expect(m.solver).toEqual(f.model.solver);
-        expect(m.input).toEqual(f.model.input);
-        expect(m.pre.length).toBe(f.model.pre.length);
-        expect(m.post.length).toBe(f.model.post.length);
-        expect(blk.kind).toBe('reduced');
-        expect(blk.method).toBe(res.method);
-        expect(blk.n).toBe(N);
-        expect(blk.activation).toBe(f.model.block.activation);
+        const c = checker(expect, `reduce({ k: ${k} })`);
+        c.is('method', res.method, r.name);
+        c.is('dims.k', res.dims.k, k);
+        c.is('model.format', m.format, 'odemor-model');
+        c.is('model.version', m.version, 1);
+        c.is('model.outputs', m.outputs, f.model.outputs);
+        c.equal('model.solver', m.solver, f.model.solver);
+        c.equal('model.input', m.input, f.model.input);
+        c.is('model.pre.length', m.pre.length, f.model.pre.length);
+        c.is('model.post.length', m.post.length, f.model.post.length);
+        c.is('model.block.kind', blk.kind, 'reduced');
+        c.is('model.block.method', blk.method, res.method);
+        c.is('model.block.n', blk.n, N);
+        c.is('model.block.activation', blk.activation, f.model.block.activation);
         const K = blk.k;
         const M = blk.m;
         // E: n → K (or K → K when folded into the preceding layer); D: K → n (or folded)
         const [eo, ei] = mapShape(blk.E);
-        expect(eo).toBe(K);
-        expect(ei === N || (blk.E.type === 'identity' && ei === K)).toBe(true);
+        c.is(`model.block.E (${blk.E.type}) rows, = block.k`, eo, K);
+        c.ok(`model.block.E (${blk.E.type}) columns`, ei === N || (blk.E.type === 'identity' && ei === K), `expected n = ${N} (or k = ${K} for a folded identity), got ${ei}`);
         const [dout, din] = mapShape(blk.D);
-        expect(din).toBe(K);
-        expect(dout === N || (blk.D.type === 'identity' && dout === K)).toBe(true);
-        if (blk.M.type === 'dense') expect(blk.M.weight.shape).toEqual([M, K]);
+        c.is(`model.block.D (${blk.D.type}) columns, = block.k`, din, K);
+        c.ok(`model.block.D (${blk.D.type}) rows`, dout === N || (blk.D.type === 'identity' && dout === K), `expected n = ${N} (or k = ${K} for a folded identity), got ${dout}`);
+        if (blk.M.type === 'dense') c.equal('model.block.M.weight.shape, [block.m, block.k]', blk.M.weight.shape, [M, K]);
         else {
-          expect(blk.M.left.shape[0]).toBe(M);
-          expect(blk.M.right.shape[1]).toBe(K);
-          expect(blk.M.left.shape[1]).toBe(blk.M.right.shape[0]);
+          c.is('model.block.M.left.shape[0], = block.m', blk.M.left.shape[0], M);
+          c.is('model.block.M.right.shape[1], = block.k', blk.M.right.shape[1], K);
+          c.is('model.block.M.left.shape[1], = M.right.shape[0]', blk.M.left.shape[1], blk.M.right.shape[0]);
         }
-        expect(blk.c.shape).toEqual([M]);
-        if (blk.N.type === 'dense') expect(blk.N.weight.shape).toEqual([K, M]);
-        else expect([blk.N.size, K]).toEqual([M, M]);
-        expect(blk.Zr?.shape).toEqual([K, P]);
-        for (const t of [blk.c, blk.M.type === 'dense' ? blk.M.weight : blk.M.left, blk.Zr!]) {
-          expect(t.data.length).toBe(t.shape.reduce((a, b) => a * b, 1));
-          expect(t.data.every(Number.isFinite)).toBe(true);
+        c.equal('model.block.c.shape, [block.m]', blk.c.shape, [M]);
+        if (blk.N.type === 'dense') c.equal('model.block.N.weight.shape, [block.k, block.m]', blk.N.weight.shape, [K, M]);
+        else c.equal('model.block.N (identity) [size, block.k], = [block.m, block.m]', [blk.N.size, K], [M, M]);
+        c.equal('model.block.Zr.shape, [block.k, inputs]', blk.Zr?.shape, [K, P]);
+        for (const [tn, t] of [['c', blk.c], [blk.M.type === 'dense' ? 'M.weight' : 'M.left', blk.M.type === 'dense' ? blk.M.weight : blk.M.left], ['Zr', blk.Zr!]] as const) {
+          c.is(`model.block.${tn}.data.length, = product of shape ${JSON.stringify(t.shape)}`, t.data.length, t.shape.reduce((a, b) => a * b, 1));
+          c.ok(`model.block.${tn}.data`, t.data.every(Number.isFinite), 'expected finite values only');
         }
         const cost = blockCost(blk);
-        expect(res.diagnostics.stateDim).toBe(cost.stateDim);
-        expect(res.diagnostics.activations).toBe(cost.activations);
-        expect(res.diagnostics.params).toBe(cost.params);
-        expect(res.diagnostics.macsPerRhs).toBe(cost.macsPerRhs);
+        c.is('diagnostics.stateDim', res.diagnostics.stateDim, cost.stateDim);
+        c.is('diagnostics.activations', res.diagnostics.activations, cost.activations);
+        c.is('diagnostics.params', res.diagnostics.params, cost.params);
+        c.is('diagnostics.macsPerRhs', res.diagnostics.macsPerRhs, cost.macsPerRhs);
         // the reduced model runs end to end and gives one output per class
         const out = simulateModel(m, f.testInputs.slice(0, 1), { input: f.input });
-        expect(out[0]!.length).toBe(OUT);
-        expect(out[0]!.every(Number.isFinite)).toBe(true);
+        c.is('reduced model output length', out[0]!.length, OUT);
+        c.ok('reduced model output', out[0]!.every(Number.isFinite), 'expected finite values only');
       }
-      expect(checksum(f.model)).toBe(before);
+      checker(expect).is('original model weights checksum (reduce must not modify the model it was fitted on)', checksum(f.model), before);
     });
 
     it('declares its capabilities as booleans (oversampling only with points)', ({ expect }) => {
@@ -455,7 +458,7 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
         const f = fixture('generic');
         const r = await fittedAsync(factory, f);
         const res = r.reduce({ k: N });
-        expect(reducedModelError(f, res)).toBeLessThanOrEqual(1e-4);
+        checker(expect, `reduce({ k: ${N} })`).atMost('max output error against the original', reducedModelError(f, res), 1e-4);
       });
     }
 
@@ -463,10 +466,12 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
       it('converges on rank-4 dynamics: the error does not grow over k = 1, 2, 4 and is small at k = 4', async ({ expect }) => {
         const f = fixture('structured');
         const r = await fittedAsync(factory, f);
-        const errs = [1, 2, 4].map((k) => reducedModelError(f, r.reduce({ k })));
-        for (let i = 1; i < errs.length; i++) expect(errs[i]!).toBeLessThanOrEqual(errs[i - 1]! * 1.05 + 1e-6);
-        expect(errs[0]!).toBeGreaterThan(1e-3); // the fixture does exercise the reducer
-        expect(errs[2]!).toBeLessThanOrEqual(1e-4);
+        const ks = [1, 2, 4];
+        const errs = ks.map((k) => reducedModelError(f, r.reduce({ k })));
+        const c = checker(expect, 'rank-4 fixture');
+        for (let i = 1; i < errs.length; i++) c.atMost(`output error at k = ${ks[i]} (≤ 1.05 × the error at k = ${ks[i - 1]} + 1e-6)`, errs[i]!, errs[i - 1]! * 1.05 + 1e-6);
+        c.above('output error at k = 1 (the fixture does exercise the reducer)', errs[0]!, 1e-3);
+        c.atMost('output error at k = 4', errs[2]!, 1e-4);
       });
     }
 
@@ -474,9 +479,11 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
       it('converges when 12 of 24 neurons move: the error does not grow over k = 4, 8, 12 and is small at k = 12', async ({ expect }) => {
         const f = fixture('structured');
         const r = await fittedAsync(factory, f);
-        const errs = [4, 8, 12].map((k) => reducedModelError(f, r.reduce({ k })));
-        for (let i = 1; i < errs.length; i++) expect(errs[i]!).toBeLessThanOrEqual(errs[i - 1]! * 1.05 + 1e-6);
-        expect(errs[2]!).toBeLessThanOrEqual(1e-4);
+        const ks = [4, 8, 12];
+        const errs = ks.map((k) => reducedModelError(f, r.reduce({ k })));
+        const c = checker(expect, '12-active-neurons fixture');
+        for (let i = 1; i < errs.length; i++) c.atMost(`output error at k = ${ks[i]} (≤ 1.05 × the error at k = ${ks[i - 1]} + 1e-6)`, errs[i]!, errs[i - 1]! * 1.05 + 1e-6);
+        c.atMost('output error at k = 12', errs[2]!, 1e-4);
       });
     }
 
@@ -489,11 +496,12 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
           const ra = a.reduce({ k });
           const rb = b.reduce({ k });
           const again = a.reduce({ k });
-          for (const other of [rb, again]) {
-            expect(plain(other.model.block)).toEqual(plain(ra.model.block));
-            expect(plain(other.model.pre)).toEqual(plain(ra.model.pre));
-            expect(plain(other.model.post)).toEqual(plain(ra.model.post));
-            expect(other.diagnostics.points).toEqual(ra.diagnostics.points);
+          for (const [which, other] of [['a fresh instance', rb], ['a repeated call', again]] as const) {
+            const c = checker(expect, `reduce({ k: ${k} }) from ${which}`);
+            c.equal('model.block (same seed, same result)', plain(other.model.block), plain(ra.model.block));
+            c.equal('model.pre (same seed, same result)', plain(other.model.pre), plain(ra.model.pre));
+            c.equal('model.post (same seed, same result)', plain(other.model.post), plain(ra.model.post));
+            c.equal('diagnostics.points (same seed, same result)', other.diagnostics.points, ra.diagnostics.points);
           }
         }
       });
@@ -503,23 +511,23 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
       it('rejects k ≤ 0, non-integer k and k > n with errors naming the value and the limit', async ({ expect }) => {
         const f = fixture('generic');
         const r = await fittedAsync(factory, f);
-        for (const k of [0, -3]) expect(() => r.reduce({ k })).toThrow(new RegExp(`${k}\\b`));
-        expect(() => r.reduce({ k: 2.5 })).toThrow(/2\.5/);
+        for (const k of [0, -3]) expect(() => r.reduce({ k }), `reduce({ k: ${k} }) must throw an error naming ${k}`).toThrow(new RegExp(`${k}\\b`));
+        expect(() => r.reduce({ k: 2.5 }), 'reduce({ k: 2.5 }) must throw an error naming 2.5').toThrow(/2\.5/);
         const e = (await errorOf(() => r.reduce({ k: N + 1 }))) as Error | undefined;
-        expect(e).toBeInstanceOf(Error);
-        expect(e!.message).toContain(String(N + 1));
-        expect(e!.message).toContain(String(N));
+        expect(e, `reduce({ k: ${N + 1} }) (k > n = ${N}) must throw`).toBeInstanceOf(Error);
+        expect(e!.message, `reduce({ k: ${N + 1} }): the error must name the value ${N + 1}`).toContain(String(N + 1));
+        expect(e!.message, `reduce({ k: ${N + 1} }): the error must name the limit n = ${N}`).toContain(String(N));
       });
 
       it('refuses a reduce() before fit()', ({ expect }) => {
-        expect(() => factory().reduce({ k: 2 })).toThrow();
+        expect(() => factory().reduce({ k: 2 }), 'reduce({ k: 2 }) on an unfitted reducer must throw').toThrow();
       });
 
       if (caps.points) {
         it('rejects more interpolation points than rows', async ({ expect }) => {
           const f = fixture('generic');
           const r = await fittedAsync(factory, f);
-          expect(() => r.reduce({ k: 2, m: N + 1 })).toThrow(String(N + 1));
+          expect(() => r.reduce({ k: 2, m: N + 1 }), `reduce({ k: 2, m: ${N + 1} }) (more points than n = ${N} rows) must throw an error naming ${N + 1}`).toThrow(String(N + 1));
         });
       }
 
@@ -533,17 +541,17 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
           await r.fit({ model, snapshots: f.snapshots, seed: SEED });
           r.reduce({ k: 3 });
         })) as Error | undefined;
-        expect(e).toBeInstanceOf(Error);
-        expect(e!.message).toMatch(/NaN|finite/i);
+        expect(e, 'fit() + reduce() with NaN in the block matrix A must throw').toBeInstanceOf(Error);
+        expect(e!.message, 'the error for NaN in A must say NaN or finite').toMatch(/NaN|finite/i);
       });
 
       if (needsSnapshots) {
         it('fails clearly, naming the reducer, when fit() gets no snapshots', async ({ expect }) => {
           const r = factory();
           const e = (await errorOf(() => r.fit({ model: fixture('generic').model, seed: SEED }))) as Error | undefined;
-          expect(e).toBeInstanceOf(Error);
-          expect(e!.message).toContain(r.name);
-          expect(e!.message).toMatch(/snapshot/i);
+          expect(e, 'fit() without snapshots must throw').toBeInstanceOf(Error);
+          expect(e!.message, `the error for missing snapshots must name the reducer '${r.name}'`).toContain(r.name);
+          expect(e!.message, 'the error for missing snapshots must say snapshot').toMatch(/snapshot/i);
         });
 
         it('rejects snapshot data holding NaN with a NUMERIC error', async ({ expect }) => {
@@ -553,9 +561,9 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
             await r.fit({ ...f.context, snapshots: poisoned(f.snapshots) });
             r.reduce({ k: 3 });
           })) as Error | undefined;
-          expect(e).toBeInstanceOf(Error);
-          expect(e!.message).toMatch(/NaN/);
-          if (e instanceof OdemorError) expect(e.code).toBe('NUMERIC');
+          expect(e, 'fit() + reduce() with NaN in the snapshot data must throw').toBeInstanceOf(Error);
+          expect(e!.message, 'the error for NaN snapshot data must say NaN').toMatch(/NaN/);
+          if (e instanceof OdemorError) expect(e.code, 'the OdemorError code for NaN snapshot data').toBe('NUMERIC');
         });
       }
     }
