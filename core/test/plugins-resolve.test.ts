@@ -37,11 +37,22 @@ beforeAll(() => {
   writePackage('odemor-report-main', { type: 'module', main: 'lib/main.js' }, { 'lib/main.js': esmPlugin('odemor-report-main', 'Report', 'main') });
   // exports name a file that was never built
   writePackage('odemor-solver-unbuilt', { type: 'module', exports: './dist/index.js' }, {});
+  // a name that matches no package prefix: found through the manifest of the one package that declares it
+  writePackage('odemor-aaa-runtime', { type: 'module', exports: './index.js' }, { 'index.js': esmPlugin('odemor-aaa-runtime', 'Runtime', 'aaa') });
+  writePackage('odemor-zzz-runtime', { type: 'module', exports: './index.js', odemor: { provides: { Trainer: ['fastprop'] } } }, {
+    'index.js': `export default { name: 'odemor-zzz-runtime', register(ctx) { ctx.provide('Trainer', 'fastprop', () => ({}), 'test'); } };\n`,
+  });
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('plugin packages are resolved as import would', () => {
+  it("imports first the package whose package.json declares the name (odemor.provides), not every installed plugin", async () => {
+    const exp = new Experiment();
+    expect(await resolveUse(exp, 'Trainer', 'fastprop', dir)).toBe('fastprop');
+    expect([...exp.plugins.keys()]).toEqual(['odemor-zzz-runtime']);
+  });
+
   it('loads an ESM-only package by full name, with its package name and version', async () => {
     const p = await loadPlugin('odemor-solver-rk38', dir);
     expect(p.plugin.name).toBe('odemor-solver-rk38');

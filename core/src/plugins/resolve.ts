@@ -207,7 +207,11 @@ export async function resolveUse(exp: Experiment, point: ExtensionPoint, use: st
     await exp.use(await importPlugin(pkg, baseDir));
     if (exp.has(point, use)) return use;
   }
-  for (const info of discoverInstalled(baseDir)) {
+  // packages whose manifest declares the name first (`"odemor": { "provides": { "Trainer": ["backprop"] } }`
+  // in package.json), so resolving a name imports one package rather than every installed plugin
+  const installed = discoverInstalled(baseDir);
+  const declares = (i: InstalledPlugin) => i.provides?.[point]?.includes(use) === true;
+  for (const info of [...installed.filter(declares), ...installed.filter((i) => !declares(i))]) {
     if (exp.plugins.has(info.name)) continue;
     try {
       await exp.use(await importPlugin(info.name, baseDir));
@@ -231,6 +235,8 @@ export interface InstalledPlugin {
   version: string;
   dir: string;
   description?: string;
+  /** what its package.json's `odemor.provides` declares, by extension point (a hint for resolution) */
+  provides?: Partial<Record<ExtensionPoint, string[]>>;
 }
 
 /**
@@ -271,7 +277,16 @@ export function discoverInstalled(baseDir = process.cwd()): InstalledPlugin[] {
       }
       if (!Array.isArray(meta.keywords) || !meta.keywords.includes('odemor-plugin')) continue;
       if (meta.name === '@odemor/core' || meta.name === '@odemor/conformance' || meta.private) continue;
-      if (!found.has(meta.name)) found.set(meta.name, { name: meta.name, version: meta.version, dir: path.dirname(pj), description: meta.description });
+      const provides = meta.odemor?.provides;
+      if (!found.has(meta.name)) {
+        found.set(meta.name, {
+          name: meta.name,
+          version: meta.version,
+          dir: path.dirname(pj),
+          description: meta.description,
+          ...(provides && typeof provides === 'object' ? { provides } : {}),
+        });
+      }
     }
   }
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
