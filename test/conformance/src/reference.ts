@@ -13,46 +13,20 @@
  * sampled step).
  */
 import { ExplicitRungeKuttaSolver, float64Algebra, sequenceIndex, solveWith } from '@odemor/core';
+import { EULER_TABLEAU } from '@odemor/solver-euler';
+import { RK4_TABLEAU } from '@odemor/solver-rk4';
+import { DOPRI5_TABLEAU } from '@odemor/solver-dopri5';
 import type { Activation, ButcherTableau, Layer, LinearMap, ModelIR, OdeBlock, ReducedBlock, Tensor32 } from '@odemor/core';
 
-const freeze = (t: ButcherTableau): ButcherTableau =>
-  Object.freeze({ ...t, a: Object.freeze(t.a.map((r) => Object.freeze([...r]))), b: Object.freeze([...t.b]), c: Object.freeze([...t.c]) }) as ButcherTableau;
-
 /**
- * The Butcher tableaux the kit integrates with: explicit Euler, classical RK4 (not the 3/8 rule), and the
- * Dormand–Prince 5(4) pair (Dormand & Prince 1980; `b` the 5th-order weights, `bHat` the embedded 4th-order ones)
- * for adaptive runtimes. The same coefficients as the solver plugins' `EULER_TABLEAU`, `RK4_TABLEAU` and
- * `DOPRI5_TABLEAU`, kept here so the kit needs no solver package.
+ * The Butcher tableaux the kit integrates with, from the solver plugins themselves (a Solver is its tableau;
+ * there is one copy of each): explicit Euler, classical RK4, and the Dormand–Prince 5(4) pair for adaptive
+ * runtimes.
  */
 export const REFERENCE_TABLEAUX: Readonly<Record<'euler' | 'rk4' | 'dopri5', ButcherTableau>> = Object.freeze({
-  euler: freeze({ a: [[0]], b: [1], c: [0], order: 1 }),
-  rk4: freeze({
-    a: [
-      [0, 0, 0, 0],
-      [0.5, 0, 0, 0],
-      [0, 0.5, 0, 0],
-      [0, 0, 1, 0],
-    ],
-    b: [1 / 6, 1 / 3, 1 / 3, 1 / 6],
-    c: [0, 0.5, 0.5, 1],
-    order: 4,
-  }),
-  dopri5: freeze({
-    a: [
-      [0, 0, 0, 0, 0, 0, 0],
-      [1 / 5, 0, 0, 0, 0, 0, 0],
-      [3 / 40, 9 / 40, 0, 0, 0, 0, 0],
-      [44 / 45, -56 / 15, 32 / 9, 0, 0, 0, 0],
-      [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0, 0, 0],
-      [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656, 0, 0],
-      [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0],
-    ],
-    b: [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0],
-    bHat: [5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40],
-    c: [0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1],
-    order: 5,
-    embeddedOrder: 4,
-  }),
+  euler: EULER_TABLEAU,
+  rk4: RK4_TABLEAU,
+  dopri5: DOPRI5_TABLEAU,
 });
 
 /** A per-sample value: logical shape (images [h, w, c]) and row-major data. */
