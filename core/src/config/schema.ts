@@ -34,8 +34,10 @@ export const paramsSchema = z.union([z.enum(['all', 'block', 'after-block', 'bef
  * by `use` and is checked by its option schema.
  */
 export const trainSchema = z.looseObject({
-  /** the Trainer (default 'backprop', from @odemor/runtime-tfjs) */
+  /** the Trainer (default 'backprop'); a runtime's own is tried first as `<use>-<runtime>` (see `runtime`) */
   use: z.string().min(1).default('backprop'),
+  /** the runtime of a runtime-specific trainer: `use: backprop, runtime: tfjs` resolves Trainer 'backprop-tfjs' */
+  runtime: z.string().min(1).default('tfjs'),
   epochs: z.number().int().min(0).default(10),
   batch: positiveInt.default(64),
   optimizer: z.enum(['sgd', 'momentum', 'adam']).default('adam'),
@@ -55,11 +57,13 @@ export const trainSchema = z.looseObject({
 });
 
 /** Keys of `train` that core owns; the rest go to the trainer's option schema. */
-export const TRAIN_CORE_KEYS = ['use', 'epochs', 'batch', 'optimizer', 'lr', 'lrDecay', 'momentum', 'limit', 'augment', 'checkpoint', 'params', 'weightDecay', 'clipNorm'] as const;
+export const TRAIN_CORE_KEYS = ['use', 'runtime', 'epochs', 'batch', 'optimizer', 'lr', 'lrDecay', 'momentum', 'limit', 'augment', 'checkpoint', 'params', 'weightDecay', 'clipNorm'] as const;
 
 export const finetuneSchema = z.strictObject({
   /** the Trainer; default the one `train.use` names, else 'backprop' */
   use: z.string().min(1).optional(),
+  /** the runtime of a runtime-specific trainer (see `train.runtime`); default `train.runtime` */
+  runtime: z.string().min(1).optional(),
   epochs: z.number().int().min(0).default(3),
   /** the older name of `params: after-block` */
   layers: z.enum(['after-block']).default('after-block'),

@@ -88,6 +88,26 @@ async function prepareModelConfig(state: ExperimentState, config: ExperimentConf
   state.train = config.train ?? (config.model.checkpoint ? false : trainSchema.parse({}));
 }
 
+/**
+ * A trainer that several runtimes implement is named `<use>-<runtime>` ('backprop-tfjs'): that name is tried
+ * first, then `use` itself (a runtime-independent trainer such as a plugin's 'adjoint').
+ */
+async function resolveTrainer(exp: Experiment, use: string, runtime: string, base: string): Promise<string> {
+  try {
+    return await resolveUse(exp, 'Trainer', `${use}-${runtime}`, base);
+  } catch (e) {
+    if (!(OdemorError.is(e) && e.code === 'PLUGIN')) throw e;
+    try {
+      return await resolveUse(exp, 'Trainer', use, base);
+    } catch (e2) {
+      if (OdemorError.is(e2) && e2.code === 'PLUGIN') {
+        throw new OdemorError('PLUGIN', `no trainer '${use}-${runtime}' (runtime ${runtime}) nor '${use}': ${e2.message}`, { cause: e2 });
+      }
+      throw e2;
+    }
+  }
+}
+
 /** Whether the experiment trains (a trainer is resolved only then). */
 function trains(state: ExperimentState): boolean {
   return state.train !== false && state.train.epochs > 0;
@@ -143,10 +163,10 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
       runtime = await at('evaluate.runtime', () => resolveUse(exp, 'Runtime', 'tfjs', base));
     }
   }
-  const trainUse = config.train ? config.train.use : trainSchema.shape.use.parse(undefined);
-  const trainer = trains ? await at('train.use', () => resolveUse(exp, 'Trainer', trainUse, base)) : undefined;
+  const t = config.train || trainSchema.parse({});
+  const trainer = trains ? await at('train.use', () => resolveTrainer(exp, t.use, t.runtime, base)) : undefined;
   const ft = config.finetune && config.finetune.epochs > 0 ? config.finetune : undefined;
-  const finetuner = ft ? await at(ft.use ? 'finetune.use' : 'train.use', () => resolveUse(exp, 'Trainer', ft.use ?? trainUse, base)) : undefined;
+  const finetuner = ft ? await at(ft.use ? 'finetune.use' : 'train.use', () => resolveTrainer(exp, ft.use ?? t.use, ft.runtime ?? t.runtime, base)) : undefined;
   const reducers: string[] = [];
   for (const [i, r] of config.reducers.entries()) reducers.push(await at(`reducers[${i}].use`, () => resolveUse(exp, 'Reducer', r.use, base)));
   const snapshotter = config.snapshots ? await at('snapshots.use', () => resolveUse(exp, 'Snapshotter', config.snapshots!.use, base)) : undefined;

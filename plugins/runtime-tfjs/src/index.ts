@@ -21,14 +21,14 @@ const backend = z.enum(['tensorflow', 'wasm', 'cpu']);
 /** Option schema of Trainer 'backprop' (the trainer's own keys; core's `train` keys are checked by core). */
 export const backpropOptionsSchema = z.strictObject({ backend: backend.optional(), cacheFeatures: z.boolean().optional() });
 
-/** The plugin: Runtime 'tfjs' and Trainer 'backprop'. */
+/** The plugin: Runtime 'tfjs' and Trainer 'backprop-tfjs' (what `train: { use: backprop, runtime: tfjs }` resolves to). */
 const plugin: OdemorPlugin = {
   name: '@odemor/runtime-tfjs',
   register(ctx) {
     const tfjs: RuntimeFactory = (options) => new TfjsRuntime((options ?? {}) as TfjsRuntimeOptions);
     ctx.provide('Runtime', 'tfjs', tfjs, 'tfjs (tensorflow | wasm | cpu backend): training and eager inference');
     const backprop: TrainerFactory = (options) => new BackpropTrainer((options ?? {}) as BackpropTrainerOptions);
-    ctx.provide('Trainer', 'backprop', backprop, { description: 'backprop through the solver on tfjs (autodiff)', options: backpropOptionsSchema });
+    ctx.provide('Trainer', 'backprop-tfjs', backprop, { description: 'backprop through the solver on tfjs (autodiff)', options: backpropOptionsSchema });
   },
 };
 

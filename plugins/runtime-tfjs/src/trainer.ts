@@ -15,7 +15,7 @@ export interface BackpropTrainerOptions {
  * (docs/algorithms.md#training). Which tensors train comes from `options.params` (IR paths).
  */
 export class BackpropTrainer implements Trainer {
-  readonly name = 'backprop';
+  readonly name = 'backprop-tfjs';
   constructor(private readonly defaults: BackpropTrainerOptions = {}) {}
 
   train(model: ModelIR, options: TrainOptions, context: TrainContext): Promise<TrainResult> {

@@ -19,12 +19,12 @@ describe('the runtime-tfjs plugin', () => {
     expect(rt.supports({ ...m, outputs: 3 }).ok).toBe(false);
   });
 
-  it("provides Trainer 'backprop' with an option schema", async () => {
+  it("provides Trainer 'backprop-tfjs' with an option schema", async () => {
     const exp = new Experiment();
     await exp.use(tfjsPlugin);
-    expect(exp.names('Trainer')).toEqual(['backprop']);
-    expect(exp.factory('Trainer', 'backprop')({}).name).toBe('backprop');
-    const schema = exp.provision('Trainer', 'backprop')!.options!;
+    expect(exp.names('Trainer')).toEqual(['backprop-tfjs']);
+    expect(exp.factory('Trainer', 'backprop-tfjs')({}).name).toBe('backprop-tfjs');
+    const schema = exp.provision('Trainer', 'backprop-tfjs')!.options!;
     expect(schema.safeParse({ backend: 'wasm' }).success).toBe(true);
     expect(schema.safeParse({ backnd: 'wasm' }).success).toBe(false);
   });
