@@ -14,6 +14,12 @@
  * type: the suite integrates it through core's driver on the eager tfjs algebra of `@odemor/runtime-tfjs`
  * (float32 tensors on the 'cpu' backend, so accuracy checks stay well above float32 round-off; gradients by
  * tfjs autodiff); the tableau itself is checked in float64 with the core's reference stepper.
+ *
+ * A failure names the case and the field (see `checker` in `./check.ts`), e.g. `dopri5, y′ = y on [0, 1],
+ * dt 0.5, rtol 1e-5, atol 1e-8: y(1): expected 2.718281828459045 ± 1e-4 relative, got 2.719285726547241
+ * (relative error 3.69e-4)` or `rk4, y′ = −y on [0, 1], dt 0.3: hooks.step: calls: expected 4, got 0`, instead
+ * of vitest's bare `expected 0 to be 4`. The checks are those of the vitest matchers they replace (strict
+ * `<` as `toBeLessThan`, `toBeCloseTo`'s bound): only the messages differ.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -22,6 +28,7 @@ import type { ExpectStatic } from 'vitest';
 import { SyncHook } from 'tapable';
 import { rkSolveFloat64, rkStepScalarWithError, type Solver, type StepInfo } from '@odemor/core';
 import { ensureGradients, tensorSolver, type RhsFn, type SolveOptions, type SolveResult, type TensorSolver } from '@odemor/runtime-tfjs';
+import { checker, show, type Checker } from './check.js';
 
 /** The part of vitest's `it` the suite uses: a name and a test function that receives `{ expect }`. */
 export type ConformanceIt = (name: string, fn: (context: { expect: ExpectStatic }) => unknown, timeout?: number) => void;
@@ -104,12 +111,13 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
 
     cases('declares a name, a positive order and whether it is adaptive', (expect) => {
       const s = factory();
-      expect(typeof s.name).toBe('string');
-      expect(s.name.length).toBeGreaterThan(0);
-      expect(Number.isInteger(s.order) && s.order >= 1).toBe(true);
-      expect(typeof s.adaptive).toBe('boolean');
-      expect(s.order).toBe(order);
-      expect(s.adaptive).toBe(adaptive);
+      const c = checker(expect, `solver '${String(s.name)}'`);
+      c.is('typeof name', typeof s.name, 'string');
+      c.above('name.length', s.name.length, 0);
+      c.ok('order', Number.isInteger(s.order) && s.order >= 1, `expected a positive integer, got ${show(s.order)}`);
+      c.is('typeof adaptive', typeof s.adaptive, 'boolean');
+      c.is('order', s.order, order);
+      c.is('adaptive', s.adaptive, adaptive);
     });
 
     // ───────────── accuracy ─────────────
@@ -119,6 +127,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
       for (const problem of ORDER_PROBLEMS) {
         cases(`observed order ≈ declared order ${order} by step halving on ${problem.label} (float32)`, (expect) => {
           const s = factory();
+          const c = solverChecker(expect, `${s.name}, ${problem.ode} on [0, ${problem.t1}], float32, 4, 8, … steps`);
           const errors: { h: number; e: number }[] = [];
           // relative errors for 4, 8, …, 2048 steps, until they drop below what float32 resolves well
           for (let steps = 4; steps <= 2048; steps *= 2) {
@@ -128,13 +137,15 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
             errors.push({ h, e });
             if (e < 2e-5) break;
           }
+          const list = errors.map(({ h, e }) => `dt ${num(h)}: ${e.toPrecision(3)}`).join(', ');
           // the finest pair whose finer error (≥ 2e-5) still dwarfs float32 round-off
           let pick: [number, number] | undefined;
           for (let i = 0; i + 1 < errors.length; i++) if (errors[i + 1]!.e >= 2e-5) pick = [errors[i]!.e, errors[i + 1]!.e];
-          expect(pick, `no step pair with errors above float32 round-off: ${JSON.stringify(errors)}`).toBeDefined();
+          c.ok('relative errors', pick !== undefined, `no step pair with errors above float32 round-off: ${list}`);
           const observed = Math.log2(pick![0] / pick![1]);
-          expect(observed, `errors ${JSON.stringify(errors)}`).toBeGreaterThan(order - 0.5);
-          expect(observed, `errors ${JSON.stringify(errors)}`).toBeLessThan(order + 0.5);
+          const field = `observed order log2(e(dt)/e(dt/2)) at the finest pair with e ≥ 2e-5 (relative errors ${list})`;
+          c.above(field, observed, order - 0.5);
+          c.below(field, observed, order + 0.5);
         });
       }
     }
@@ -143,26 +154,30 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
       for (const problem of ADAPTIVE_PROBLEMS) {
         cases(`meets its tolerance on ${problem.label} (float32, rtol 1e-5)`, (expect) => {
           const s = factory();
-          const res = solveScalarFull(s, problem.rhs, 1, { t0: 0, t1: 1, dt: 0.5, rtol: 1e-5, atol: 1e-8 });
-          expect(Math.abs(res.y - problem.exact) / problem.exact).toBeLessThan(1e-4);
-          expect(res.stats.accepted).toBeGreaterThan(0);
-          expect(res.stats.nfe).toBeGreaterThanOrEqual(res.stats.accepted + res.stats.rejected);
+          const o: SolveOptions = { t0: 0, t1: 1, dt: 0.5, rtol: 1e-5, atol: 1e-8 };
+          const c = solverChecker(expect, solveCase(s.name, problem.ode, o));
+          const res = solveScalarFull(s, problem.rhs, 1, o);
+          c.relWithin('y(1)', res.y, problem.exact, 1e-4);
+          c.above('stats.accepted', res.stats.accepted, 0);
+          c.atLeast('stats.nfe (≥ accepted + rejected)', res.stats.nfe, res.stats.accepted + res.stats.rejected);
         });
       }
 
       cases('a tighter tolerance takes more steps and gives a smaller error', (expect) => {
         const s = factory();
         const p = ADAPTIVE_PROBLEMS[1]!;
+        const c = solverChecker(expect, `${s.name}, ${p.ode} on [0, 1], dt 0.1`);
         const loose = solveScalarFull(s, p.rhs, 1, { t0: 0, t1: 1, dt: 0.1, rtol: 1e-2, atol: 1e-4 });
         const tight = solveScalarFull(s, p.rhs, 1, { t0: 0, t1: 1, dt: 0.1, rtol: 1e-6, atol: 1e-9 });
-        expect(tight.stats.accepted).toBeGreaterThan(loose.stats.accepted);
-        expect(Math.abs(tight.y - p.exact)).toBeLessThan(Math.abs(loose.y - p.exact));
+        c.above('stats.accepted at rtol 1e-6, atol 1e-9 (more than at rtol 1e-2, atol 1e-4)', tight.stats.accepted, loose.stats.accepted);
+        c.below('|y(1) − exact| at rtol 1e-6, atol 1e-9 (less than at rtol 1e-2, atol 1e-4)', Math.abs(tight.y - p.exact), Math.abs(loose.y - p.exact));
       });
 
       cases('rejects a too-large first step and counts it', (expect) => {
         const s = factory();
-        const res = solveScalarFull(s, ADAPTIVE_PROBLEMS[1]!.rhs, 1, { t0: 0, t1: 4, dt: 4, rtol: 1e-6, atol: 1e-9 });
-        expect(res.stats.rejected).toBeGreaterThan(0);
+        const o: SolveOptions = { t0: 0, t1: 4, dt: 4, rtol: 1e-6, atol: 1e-9 };
+        const res = solveScalarFull(s, ADAPTIVE_PROBLEMS[1]!.rhs, 1, o);
+        checker(expect, solveCase(s.name, ADAPTIVE_PROBLEMS[1]!.ode, o)).above('stats.rejected', res.stats.rejected, 0);
       });
     }
 
@@ -175,6 +190,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
           [0, 0.7, 0.1, 7],
           [1, 3, 0.5, 4],
         ] as const) {
+          const c = solverChecker(expect, solveCase(s.name, 'y′ = −y', { t0, t1, dt }));
           const hs: number[] = [];
           const ts: number[] = [];
           const hooks = { step: new SyncHook<[StepInfo<tf.Tensor2D>]>(['info']) };
@@ -185,14 +201,15 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
           const x0 = tf.ones([1, 1]) as tf.Tensor2D;
           const res = s.solve((_t, x) => tf.neg(x), x0, { t0, t1, dt, hooks });
           tf.dispose([x0, res.y]);
-          expect(res.stats.accepted).toBe(n);
-          expect(res.stats.rejected).toBe(0);
+          c.is('stats.accepted', res.stats.accepted, n);
+          c.is('stats.rejected', res.stats.rejected, 0);
           if (!sup.hooks) continue;
-          expect(hs.length).toBe(n);
-          expect(ts[0]).toBe(t0);
-          expect(ts[n - 1]! + hs[n - 1]!).toBeCloseTo(t1, 12);
-          for (let i = 0; i < n - 1; i++) expect(hs[i]).toBeCloseTo(dt, 12);
-          expect(hs[n - 1]! > 0 && hs[n - 1]! <= dt + 1e-9).toBe(true);
+          const h = c.at('hooks.step');
+          h.is('calls', hs.length, n);
+          h.is('t of the first step', ts[0], t0);
+          h.closeTo('t + h of the last step (= t1)', ts[n - 1]! + hs[n - 1]!, t1, 12);
+          for (let i = 0; i < n - 1; i++) h.closeTo(`h of step ${i} (= dt)`, hs[i]!, dt, 12);
+          h.ok('h of the last step', hs[n - 1]! > 0 && hs[n - 1]! <= dt + 1e-9, `expected more than 0 and at most dt + 1e-9 = ${show(dt + 1e-9)}, got ${show(hs[n - 1])}`);
         }
       });
     }
@@ -200,14 +217,16 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
     cases('t1 = t0 returns a copy of x0 after 0 steps', (expect) => {
       const s = factory();
       const x0 = tf.tensor2d([[1, -2, 3]]);
+      const o: SolveOptions = { t0: 0.5, t1: 0.5, dt: 0.1, ...tol(1e-6) };
+      const c = checker(expect, solveCase(s.name, 'an rhs that throws', o, 'x0 = [[1, −2, 3]]'));
       const res = s.solve(() => {
         throw new Error('rhs must not be called');
-      }, x0, { t0: 0.5, t1: 0.5, dt: 0.1, ...tol(1e-6) });
-      expect(res.y).not.toBe(x0);
-      expect(Array.from(res.y.dataSync())).toEqual([1, -2, 3]);
-      expect(res.stats.accepted).toBe(0);
+      }, x0, o);
+      c.ok('y', !Object.is(res.y, x0), 'expected a copy of x0, got x0 itself');
+      c.equal('y', Array.from(res.y.dataSync()), [1, -2, 3]);
+      c.is('stats.accepted', res.stats.accepted, 0);
       res.y.dispose();
-      expect(x0.isDisposed).toBe(false);
+      c.is('x0.isDisposed (after disposing y)', x0.isDisposed, false);
       x0.dispose();
     });
 
@@ -216,36 +235,39 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
     if (sup.tableau) {
       cases('exposes a consistent explicit tableau (a strictly lower triangular, rows sum to c, c[0] = 0, b and bHat sum to 1)', (expect) => {
         const s = factory();
+        const check = solverChecker(expect, `solver '${s.name}'`);
         const tab = s.tableau;
-        expect(tab, 'solver.tableau').toBeDefined();
+        check.ok('tableau', tab !== undefined, 'expected a Butcher tableau, got undefined');
         const { a, b, c } = tab!;
         const n = b.length;
-        expect(n).toBeGreaterThan(0);
-        expect(c.length).toBe(n);
-        expect(a.length).toBe(n);
-        expect(c[0]).toBe(0);
+        check.above('tableau.b.length', n, 0);
+        check.is('tableau.c.length (= b.length)', c.length, n);
+        check.is('tableau.a.length (= b.length)', a.length, n);
+        check.is('tableau.c[0]', c[0], 0);
         for (let i = 0; i < n; i++) {
-          expect(a[i]!.length, `a[${i}] length`).toBe(n);
-          for (let j = i; j < n; j++) expect(a[i]![j], `a[${i}][${j}]`).toBe(0);
-          expect(sum(a[i]!), `row ${i} of a`).toBeCloseTo(c[i]!, 12);
+          check.is(`tableau.a[${i}].length (= b.length)`, a[i]!.length, n);
+          for (let j = i; j < n; j++) check.is(`tableau.a[${i}][${j}] (explicit: a is strictly lower triangular)`, a[i]![j], 0);
+          check.closeTo(`sum of tableau.a[${i}] (= c[${i}])`, sum(a[i]!), c[i]!, 12);
         }
-        expect(sum(b)).toBeCloseTo(1, 12);
-        expect(tab!.order).toBe(s.order);
+        check.closeTo('sum of tableau.b', sum(b), 1, 12);
+        check.is('tableau.order (= solver.order)', tab!.order, s.order);
         if (adaptive) {
-          expect(tab!.bHat, 'an adaptive solver needs bHat').toBeDefined();
-          expect(tab!.embeddedOrder, 'an adaptive solver declares embeddedOrder').toBeDefined();
+          check.ok('tableau.bHat', tab!.bHat !== undefined, 'an adaptive solver needs bHat, got undefined');
+          check.ok('tableau.embeddedOrder', tab!.embeddedOrder !== undefined, 'an adaptive solver declares embeddedOrder, got undefined');
         }
         if (tab!.bHat) {
-          expect(tab!.bHat.length).toBe(n);
-          expect(sum(tab!.bHat)).toBeCloseTo(1, 12);
-          if (tab!.embeddedOrder !== undefined) expect(tab!.embeddedOrder).toBeLessThan(tab!.order);
+          check.is('tableau.bHat.length (= b.length)', tab!.bHat.length, n);
+          check.closeTo('sum of tableau.bHat', sum(tab!.bHat), 1, 12);
+          if (tab!.embeddedOrder !== undefined) check.below('tableau.embeddedOrder (less than tableau.order)', tab!.embeddedOrder, tab!.order);
         }
       });
 
       for (const problem of FLOAT64_PROBLEMS) {
         cases(`the tableau has order ${order} in float64 on ${problem.label}`, (expect) => {
-          const tab = factory().tableau!;
-          expect(tab).toBeDefined();
+          const s = factory();
+          const tab = s.tableau!;
+          const c = solverChecker(expect, `${s.name}'s tableau in float64, ${problem.ode} on [0, 1], 8, 16, … 1024 steps`);
+          c.ok('tableau', tab !== undefined, 'expected a Butcher tableau, got undefined');
           const errors: number[] = [];
           let pick: [number, number] | undefined;
           for (let steps = 8; steps <= 1024; steps *= 2) {
@@ -254,27 +276,32 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
             const k = errors.length - 1;
             if (k > 0 && errors[k]! >= 1e-11) pick = [errors[k - 1]!, errors[k]!];
           }
-          expect(pick, `errors ${errors.join(', ')}`).toBeDefined();
-          expect(Math.abs(Math.log2(pick![0] / pick![1]) - order)).toBeLessThan(0.25);
+          const list = errors.map((e, i) => `${8 << i}: ${e.toPrecision(3)}`).join(', ');
+          c.ok('errors', pick !== undefined, `no step pair with errors above 1e-11: ${list}`);
+          c.within(`observed order log2(e(dt)/e(dt/2)) at the finest pair with e ≥ 1e-11 (errors by steps ${list})`, Math.log2(pick![0] / pick![1]), order, 0.25);
         });
       }
 
       if (adaptive) {
         cases('the embedded weights have the declared embedded order (float64 local error)', (expect) => {
-          const tab = factory().tableau!;
-          expect(tab.bHat).toBeDefined();
+          const s = factory();
+          const tab = s.tableau!;
+          const c = solverChecker(expect, `${s.name}'s tableau in float64, one step of y′ = −2ty from t = 0.3, h 0.02 and 0.01`);
+          c.ok('tableau.bHat', tab.bHat !== undefined, 'expected embedded weights, got undefined');
           const q = tab.embeddedOrder!;
           const local = (h: number) => Math.abs(rkStepScalarWithError(tab, (t, y) => -2 * t * y, 0.3, Math.exp(-0.09), h).yHat! - Math.exp(-((0.3 + h) ** 2)));
           // local error ~ C h^(q+1)
-          expect(Math.abs(Math.log2(local(0.02) / local(0.01)) - (q + 1))).toBeLessThan(0.3);
+          c.within(`observed order of the embedded local error log2(e(0.02)/e(0.01)) (= embeddedOrder ${q} + 1)`, Math.log2(local(0.02) / local(0.01)), q + 1, 0.3);
         });
 
         cases('the step-size control with this tableau meets rtol 1e-8 in float64', (expect) => {
-          const tab = factory().tableau!;
+          const s = factory();
+          const tab = s.tableau!;
           for (const problem of FLOAT64_PROBLEMS) {
             const res = rkSolveFloat64(tab, problem.rhs, 1, { t0: 0, t1: 1, dt: 0.1, adaptive: true, rtol: 1e-8, atol: 1e-12 });
-            expect(Math.abs(res.y[0]! - problem.exact) / problem.exact, problem.label).toBeLessThan(1e-7);
-            expect(res.stats.accepted).toBeGreaterThan(0);
+            const c = solverChecker(expect, `${s.name}'s tableau in float64, ${problem.ode} on [0, 1], dt 0.1, adaptive, rtol 1e-8, atol 1e-12`);
+            c.relWithin('y(1)', res.y[0]!, problem.exact, 1e-7);
+            c.above('stats.accepted', res.stats.accepted, 0);
           }
         });
       }
@@ -285,7 +312,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
           for (const problem of FLOAT64_PROBLEMS) {
             const ref = rkSolveFloat64(s.tableau!, problem.rhs, 1, { t0: 0, t1: 1, dt: 0.1 }).y[0]!;
             const y = solveScalar(s, problem.tensorRhs, 1, { t0: 0, t1: 1, dt: 0.1 });
-            expect(Math.abs(y - ref) / Math.abs(ref), problem.label).toBeLessThan(2e-6);
+            solverChecker(expect, `${s.name}, ${problem.ode} on [0, 1], dt 0.1`).relWithin('y(1) in float32 (= the float64 reference of its tableau)', y, ref, 2e-6);
           }
         });
       }
@@ -300,19 +327,22 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const hooks = { step: new SyncHook<[StepInfo<tf.Tensor2D>]>(['info']) };
         hooks.step.tap('record', (i) => seen.push({ t: i.t, h: i.h, index: i.index, shape: [...i.state.shape], disposed: i.state.isDisposed }));
         const x0 = tf.tensor2d([[1, 0.5], [2, -1]]);
-        const res = s.solve((t, x) => tf.mul(x, -2 * t), x0, { t0: 0, t1: 1.3, dt: 0.1, hooks, ...tol(1e-6) });
+        const o: SolveOptions = { t0: 0, t1: 1.3, dt: 0.1, hooks, ...tol(1e-6) };
+        const c = solverChecker(expect, solveCase(s.name, 'y′ = −2ty', o, 'x0 of shape [2, 2]')).at('hooks.step');
+        const res = s.solve((t, x) => tf.mul(x, -2 * t), x0, o);
         tf.dispose([x0, res.y, ...(res.states ?? [])]);
-        expect(seen.length).toBe(res.stats.accepted);
-        expect(seen.length).toBeGreaterThan(0);
+        c.is('calls (= stats.accepted)', seen.length, res.stats.accepted);
+        c.above('calls', seen.length, 0);
         seen.forEach((step, k) => {
-          expect(step.index).toBe(k);
-          expect(step.shape).toEqual([2, 2]);
-          expect(step.disposed).toBe(false);
-          expect(step.h).toBeGreaterThan(0);
-          if (k > 0) expect(step.t).toBeCloseTo(seen[k - 1]!.t + seen[k - 1]!.h, 12);
+          const at = c.at(`call ${k}`);
+          at.is('index', step.index, k);
+          at.equal('state.shape', step.shape, [2, 2]);
+          at.is('state.isDisposed', step.disposed, false);
+          at.above('h', step.h, 0);
+          if (k > 0) at.closeTo('t (= t + h of the previous call)', step.t, seen[k - 1]!.t + seen[k - 1]!.h, 12);
         });
-        expect(seen[0]!.t).toBe(0);
-        expect(seen.at(-1)!.t + seen.at(-1)!.h).toBeCloseTo(1.3, 12);
+        c.is('t of the first call (= t0)', seen[0]!.t, 0);
+        c.closeTo('t + h of the last call (= t1)', seen.at(-1)!.t + seen.at(-1)!.h, 1.3, 12);
       });
     }
 
@@ -320,22 +350,25 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
       cases('saveEvery keeps every saveEvery-th accepted state and its time', (expect) => {
         const s = factory();
         const x0 = tf.tensor2d([[1], [2]]);
+        const c = solverChecker(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) }, 'x0 of shape [2, 1]'));
         const all = s.solve((_t, x) => tf.neg(x), x0, { t0: 0, t1: 1, dt: 0.1, saveEvery: 1, ...tol(1e-6) });
         const third = s.solve((_t, x) => tf.neg(x), x0, { t0: 0, t1: 1, dt: 0.1, saveEvery: 3, ...tol(1e-6) });
+        const c1 = c.at('saveEvery 1');
+        const c3 = c.at('saveEvery 3');
         const n = all.stats.accepted;
-        expect(all.states!.length).toBe(n);
-        expect(all.times!.length).toBe(n);
-        expect(all.times!.at(-1)).toBeCloseTo(1, 12);
-        expect(Array.from(all.states!.at(-1)!.dataSync())).toEqual(Array.from(all.y.dataSync()));
-        for (let i = 1; i < n; i++) expect(all.times![i]!).toBeGreaterThan(all.times![i - 1]!);
-        expect(third.states!.length).toBe(Math.floor(third.stats.accepted / 3));
-        third.times!.forEach((t, k) => expect(t).toBeCloseTo(all.times![3 * k + 2]!, 12));
+        c1.is('states.length (= stats.accepted)', all.states!.length, n);
+        c1.is('times.length (= stats.accepted)', all.times!.length, n);
+        c1.closeTo('times[last] (= t1)', all.times!.at(-1)!, 1, 12);
+        c1.equal('states[last] (= y)', Array.from(all.states!.at(-1)!.dataSync()), Array.from(all.y.dataSync()));
+        for (let i = 1; i < n; i++) c1.above(`times[${i}] (more than times[${i - 1}])`, all.times![i]!, all.times![i - 1]!);
+        c3.is('states.length (= floor(stats.accepted / 3))', third.states!.length, Math.floor(third.stats.accepted / 3));
+        third.times!.forEach((t, k) => c3.closeTo(`times[${k}] (= times[${3 * k + 2}] with saveEvery 1)`, t, all.times![3 * k + 2]!, 12));
         third.states!.forEach((st, k) => {
           const v = st.dataSync();
           const ref = all.states![3 * k + 2]!.dataSync();
           // with saveEvery 3, the k-th kept state is the one after step 3k+2
-          expect(v[0]).toBeCloseTo(ref[0]!, 5);
-          expect(v[1]).toBeCloseTo(ref[1]!, 5);
+          c3.closeTo(`states[${k}][0] (= states[${3 * k + 2}][0] with saveEvery 1)`, v[0]!, ref[0]!, 5);
+          c3.closeTo(`states[${k}][1] (= states[${3 * k + 2}][1] with saveEvery 1)`, v[1]!, ref[1]!, 5);
         });
         tf.dispose([x0, all.y, third.y, ...all.states!, ...third.states!]);
       });
@@ -360,6 +393,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
           [3, 0.25],
         ];
         const opts: SolveOptions = { t0: 0, t1: 2, dt: 0.1, ...tol(1e-5, 1e-8) };
+        const c = solverChecker(expect, solveCase(s.name, 'a forced pendulum', opts, 'a batch of 4 rows'));
         const x0 = tf.tensor2d(rows);
         const together = s.solve(rhs, x0, opts);
         const all = together.y.arraySync();
@@ -371,7 +405,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
           tf.dispose([xi, alone.y]);
           // fixed-step: the same arithmetic; adaptive: different steps, each within tolerance
           const bound = adaptive ? 5e-4 : 1e-6;
-          for (let j = 0; j < 2; j++) expect(Math.abs(v[j]! - all[i]![j]!), `row ${i}, column ${j}`).toBeLessThan(bound);
+          for (let j = 0; j < 2; j++) c.within(`y(2) of row ${i} solved alone, column ${j} (= row ${i} of the batch)`, v[j]!, all[i]![j]!, bound);
         });
       });
     }
@@ -387,6 +421,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const hooks = { step: new SyncHook<[StepInfo<tf.Tensor2D>]>(['info']) };
         hooks.step.tap('steps', (i) => stepStarts.push({ t: i.t, h: i.h }));
         const dt = 0.05;
+        const c = solverChecker(expect, solveCase(s.name, 'y′ = u(t), u = cos t', { t0: 0, t1: 1, dt, ...tol(1e-7, 1e-9) }, 'x0 = 0 of shape [2, 1]'));
         const x0 = tf.zeros([2, 1]) as tf.Tensor2D;
         const res = s.solve(
           (t, _x, u) => {
@@ -408,22 +443,23 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         );
         const y = Array.from(res.y.dataSync());
         tf.dispose([x0, res.y]);
-        expect(rhsCalls.length).toBe(res.stats.nfe);
+        c.is('rhs calls (= stats.nfe)', rhsCalls.length, res.stats.nfe);
         for (const call of rhsCalls) {
-          expect(call.u, `u passed at t=${call.t}`).toBeDefined();
-          expect(call.u!).toBeCloseTo(Math.cos(call.t), 6);
-          expect(inputTimes).toContain(call.t);
+          const at = c.at(`rhs call at t = ${call.t}`);
+          at.ok('u', call.u !== undefined, 'expected the input u(t), got undefined');
+          at.closeTo('u (= cos t)', call.u!, Math.cos(call.t), 6);
+          at.ok('t', inputTimes.indexOf(call.t) !== -1, 'expected a time at which options.input was sampled, it was not');
         }
         const bound = adaptive ? 1e-5 : Math.max(dt ** order, 2e-6);
-        for (const v of y) expect(Math.abs(v - Math.sin(1))).toBeLessThan(bound);
+        y.forEach((v, r) => c.within(`y(1) of row ${r} (= sin 1)`, v, Math.sin(1), bound));
         if (sup.tableau && sup.hooks && s.tableau) {
           const allowed = stepStarts.flatMap(({ t, h }) => s.tableau!.c.map((ci) => t + ci * h));
           // rejected steps of adaptive solvers sample their own stage times too
           if (!adaptive) {
-            for (const t of inputTimes) expect(allowed.some((a) => Math.abs(a - t) < 1e-12), `input sampled at t=${t}, not a stage time`).toBe(true);
+            for (const t of inputTimes) c.ok(`options.input sampled at t = ${t}`, allowed.some((a) => Math.abs(a - t) < 1e-12), 'expected a stage time t + c[i]·h of a step, it is none');
           }
           // every stage time of every accepted step was sampled (rejected steps may add more)
-          for (const a of allowed) expect(inputTimes.some((t) => Math.abs(a - t) < 1e-12), `stage time ${a} never sampled`).toBe(true);
+          for (const a of allowed) c.ok(`stage time ${a}`, inputTimes.some((t) => Math.abs(a - t) < 1e-12), 'expected options.input to be sampled there, it never was');
         }
       });
     }
@@ -435,17 +471,18 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const s = factory();
         const x0 = tf.tensor2d([[1, 2], [-3, 0.5]]);
         const opts: SolveOptions = { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) };
+        const c = solverChecker(expect, solveCase(s.name, 'y′ = −y', opts, 'x0 of shape [2, 2]'));
         const g = tf.grad((x: tf.Tensor) => tf.sum(s.solve((_t, xx) => tf.neg(xx), x as tf.Tensor2D, opts).y))(x0);
         const grad = Array.from(g.dataSync());
         const y = s.solve((_t, xx) => tf.neg(xx), x0, opts);
         const ratio = y.y.dataSync()[0]! / 1; // the solve is linear: y(1) = Φ x0
         tf.dispose([g, y.y]);
-        expect(x0.isDisposed).toBe(false);
+        c.is('x0.isDisposed', x0.isDisposed, false);
         x0.dispose();
-        for (const v of grad) {
-          expect(Math.abs(v - ratio)).toBeLessThan(1e-5);
-          expect(Math.abs(v - Math.exp(-1))).toBeLessThan(0.05);
-        }
+        grad.forEach((v, i) => {
+          c.within(`d sum(y(1))/dx0, element ${i} (= y(1)/x0 of the forward solve)`, v, ratio, 1e-5);
+          c.within(`d sum(y(1))/dx0, element ${i} (≈ e^−1)`, v, Math.exp(-1), 0.05);
+        });
       });
 
       cases('gradients flow to parameters of the rhs: d sum(y(1))/da = −sum(x0) e^−a for y′ = −a y', (expect) => {
@@ -453,10 +490,11 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const x0 = tf.tensor2d([[1, 2]]);
         const a = tf.scalar(1);
         const opts: SolveOptions = { t0: 0, t1: 1, dt: 0.05, ...tol(1e-6) };
+        const c = solverChecker(expect, solveCase(s.name, 'y′ = −a y, a = 1', opts, 'x0 = [[1, 2]]'));
         const [, ga] = tf.grads((x: tf.Tensor, p: tf.Tensor) => tf.sum(s.solve((_t, xx) => tf.mul(xx, tf.neg(p)) as tf.Tensor2D, x as tf.Tensor2D, opts).y))([x0, a]);
         const v = ga!.dataSync()[0]!;
         tf.dispose([x0, a, ga!]);
-        expect(Math.abs(v - -3 * Math.exp(-1)) / (3 * Math.exp(-1))).toBeLessThan(0.06);
+        c.relWithin('d sum(y(1))/da (= −3 e^−1)', v, -3 * Math.exp(-1), 0.06);
       });
     }
 
@@ -465,6 +503,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
     if (sup.memory) {
       cases('frees its intermediates and never disposes x0 or what it returns', (expect) => {
         const s = factory();
+        const c = checker(expect, solveCase(s.name, 'y′ = −y + u', { t0: 0, t1: 1, dt: 0.1, saveEvery: 2, ...tol(1e-6) }));
         const x0 = tf.tensor2d([[1, 2, 3]]);
         const u = tf.ones([1, 1]) as tf.Tensor2D;
         const before = tf.memory().numTensors;
@@ -479,15 +518,15 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
           ...tol(1e-6),
         });
         const kept = 1 + (res.states?.length ?? 0);
-        expect(tf.memory().numTensors - before).toBe(kept);
-        expect(x0.isDisposed).toBe(false);
-        expect(u.isDisposed).toBe(false);
-        expect(res.y.isDisposed).toBe(false);
+        c.is('tensors alive after the solve − before (y and the saved states)', tf.memory().numTensors - before, kept);
+        c.is('x0.isDisposed', x0.isDisposed, false);
+        c.is('input tensor isDisposed', u.isDisposed, false);
+        c.is('y.isDisposed', res.y.isDisposed, false);
         // returned tensors stay valid after a caller's tidy around the solve
         const inTidy = tf.tidy(() => s.solve((_t, x) => tf.neg(x), x0, { t0: 0, t1: 1, dt: 0.25, ...tol(1e-6) }).y);
-        expect(inTidy.isDisposed).toBe(false);
+        c.is("y.isDisposed after a caller's tf.tidy around a solve with dt 0.25", inTidy.isDisposed, false);
         tf.dispose([res.y, ...(res.states ?? []), inTidy]);
-        expect(tf.memory().numTensors).toBe(before);
+        c.is('tensors alive after disposing what the solves returned (= before)', tf.memory().numTensors, before);
         tf.dispose([x0, u]);
       });
     }
@@ -495,16 +534,17 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
     // ───────────── bad arguments ─────────────
 
     if (sup.validation) {
-      const argError = (expect: ExpectStatic, fn: () => unknown, mentions: RegExp) => {
+      /** `fn` throws an OdemorError('ARGUMENT') whose message matches `mentions`; `context` names the call. */
+      const argError = (expect: ExpectStatic, context: string, fn: () => unknown, mentions: RegExp) => {
         let error: unknown;
         try {
           fn();
         } catch (e) {
           error = e;
         }
-        expect(error, `expected an OdemorError mentioning ${mentions}`).toBeDefined();
-        expect(error).toMatchObject({ name: 'OdemorError', code: 'ARGUMENT' });
-        expect((error as Error).message).toMatch(mentions);
+        checker(expect, context).ok('thrown error', error !== undefined, `expected an OdemorError mentioning ${mentions}, got none`);
+        expect(error, `${context}: thrown error: expected an OdemorError with code 'ARGUMENT'`).toMatchObject({ name: 'OdemorError', code: 'ARGUMENT' });
+        expect((error as Error).message, `${context}: thrown error's message: expected it to mention ${mentions}`).toMatch(mentions);
       };
       const neg: RhsFn = (_t, x) => tf.neg(x);
 
@@ -512,7 +552,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const s = factory();
         const x0 = tf.ones([1, 2]) as tf.Tensor2D;
         for (const dt of [0, -0.1, Number.NaN, Number.POSITIVE_INFINITY]) {
-          argError(expect, () => s.solve(neg, x0, { t0: 0, t1: 1, dt }), /dt/);
+          argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt }), () => s.solve(neg, x0, { t0: 0, t1: 1, dt }), /dt/);
         }
         x0.dispose();
       });
@@ -520,9 +560,9 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
       cases('rejects t1 < t0 and non-finite times, naming them', (expect) => {
         const s = factory();
         const x0 = tf.ones([1, 2]) as tf.Tensor2D;
-        argError(expect, () => s.solve(neg, x0, { t0: 1, t1: 0, dt: 0.1 }), /t1/);
-        argError(expect, () => s.solve(neg, x0, { t0: Number.NaN, t1: 1, dt: 0.1 }), /t0/);
-        argError(expect, () => s.solve(neg, x0, { t0: 0, t1: Number.POSITIVE_INFINITY, dt: 0.1 }), /t1/);
+        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 1, t1: 0, dt: 0.1 }), () => s.solve(neg, x0, { t0: 1, t1: 0, dt: 0.1 }), /t1/);
+        argError(expect, solveCase(s.name, 'y′ = −y', { t0: Number.NaN, t1: 1, dt: 0.1 }), () => s.solve(neg, x0, { t0: Number.NaN, t1: 1, dt: 0.1 }), /t0/);
+        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: Number.POSITIVE_INFINITY, dt: 0.1 }), () => s.solve(neg, x0, { t0: 0, t1: Number.POSITIVE_INFINITY, dt: 0.1 }), /t1/);
         x0.dispose();
       });
 
@@ -530,8 +570,8 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const s = factory();
         const x1 = tf.ones([3]);
         const x3 = tf.ones([1, 2, 2]);
-        argError(expect, () => s.solve(neg, x1 as unknown as tf.Tensor2D, { t0: 0, t1: 1, dt: 0.1 }), /x0/);
-        argError(expect, () => s.solve(neg, x3 as unknown as tf.Tensor2D, { t0: 0, t1: 1, dt: 0.1 }), /x0/);
+        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt: 0.1 }, 'x0 of shape [3]'), () => s.solve(neg, x1 as unknown as tf.Tensor2D, { t0: 0, t1: 1, dt: 0.1 }), /x0/);
+        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt: 0.1 }, 'x0 of shape [1, 2, 2]'), () => s.solve(neg, x3 as unknown as tf.Tensor2D, { t0: 0, t1: 1, dt: 0.1 }), /x0/);
         tf.dispose([x1, x3]);
       });
 
@@ -539,9 +579,10 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const s = factory();
         const x0 = tf.ones([2, 3]) as tf.Tensor2D;
         const before = tf.memory().numTensors;
-        argError(expect, () => s.solve(() => tf.ones([2, 4]) as tf.Tensor2D, x0, { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) }), /rhs[\s\S]*\[2, 4\]/);
-        argError(expect, () => s.solve(() => tf.ones([3, 3]) as tf.Tensor2D, x0, { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) }), /rhs/);
-        if (sup.memory) expect(tf.memory().numTensors).toBe(before);
+        const o: SolveOptions = { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) };
+        argError(expect, solveCase(s.name, 'an rhs returning shape [2, 4]', o, 'x0 of shape [2, 3]'), () => s.solve(() => tf.ones([2, 4]) as tf.Tensor2D, x0, { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) }), /rhs[\s\S]*\[2, 4\]/);
+        argError(expect, solveCase(s.name, 'an rhs returning shape [3, 3]', o, 'x0 of shape [2, 3]'), () => s.solve(() => tf.ones([3, 3]) as tf.Tensor2D, x0, { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) }), /rhs/);
+        if (sup.memory) checker(expect, `${s.name}, the rejected solves`).is('tensors alive after them (= before)', tf.memory().numTensors, before);
         x0.dispose();
       });
 
@@ -549,7 +590,8 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const s = factory();
         for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
           const x0 = tf.tensor2d([[1, bad]]);
-          argError(expect, () => s.solve(neg, x0, { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) }), /x0|NaN|finite/);
+          const o: SolveOptions = { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) };
+          argError(expect, solveCase(s.name, 'y′ = −y', o, `x0 = [[1, ${bad}]]`), () => s.solve(neg, x0, { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) }), /x0|NaN|finite/);
           x0.dispose();
         }
       });
@@ -557,16 +599,18 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
       cases('reports a state that blows up to Inf/NaN instead of returning it', (expect) => {
         const s = factory();
         const x0 = tf.ones([1, 1]) as tf.Tensor2D;
+        const o: SolveOptions = { t0: 0, t1: 2, dt: 0.01, ...tol(1e-6), maxSteps: 5000 };
+        const context = solveCase(s.name, 'y′ = y², y(0) = 1', o, 'blows up at t = 1');
         const before = tf.memory().numTensors;
         // y′ = y², y(0) = 1 blows up at t = 1
         let error: unknown;
         try {
-          s.solve((_t, x) => tf.square(x), x0, { t0: 0, t1: 2, dt: 0.01, ...tol(1e-6), maxSteps: 5000 });
+          s.solve((_t, x) => tf.square(x), x0, o);
         } catch (e) {
           error = e;
         }
-        expect(error).toMatchObject({ name: 'OdemorError' });
-        if (sup.memory) expect(tf.memory().numTensors).toBe(before);
+        expect(error, `${context}: thrown error: expected an OdemorError`).toMatchObject({ name: 'OdemorError' });
+        if (sup.memory) checker(expect, context).is('tensors alive after the failed solve (= before)', tf.memory().numTensors, before);
         x0.dispose();
       });
 
@@ -574,8 +618,8 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         cases('rejects rtol <= 0 and atol <= 0, naming them', (expect) => {
           const s = factory();
           const x0 = tf.ones([1, 1]) as tf.Tensor2D;
-          argError(expect, () => s.solve(neg, x0, { t0: 0, t1: 1, dt: 0.1, rtol: 0 }), /rtol/);
-          argError(expect, () => s.solve(neg, x0, { t0: 0, t1: 1, dt: 0.1, atol: -1 }), /atol/);
+          argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt: 0.1, rtol: 0 }), () => s.solve(neg, x0, { t0: 0, t1: 1, dt: 0.1, rtol: 0 }), /rtol/);
+          argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt: 0.1, atol: -1 }), () => s.solve(neg, x0, { t0: 0, t1: 1, dt: 0.1, atol: -1 }), /atol/);
           x0.dispose();
         });
       }
@@ -599,6 +643,8 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
 
 interface TensorProblem {
   label: string;
+  /** the equation alone, for failure messages (which add the interval and the step) */
+  ode: string;
   rhs: RhsFn;
   t1: number;
   exact: number;
@@ -606,22 +652,81 @@ interface TensorProblem {
 
 /** Long horizons so the errors of a float32 solve stay far above round-off while h is small. */
 const ORDER_PROBLEMS: TensorProblem[] = [
-  { label: "y′ = y on [0, 10]", rhs: (_t, x) => tf.clone(x) as tf.Tensor2D, t1: 10, exact: EXP10 },
-  { label: "y′ = 2ty on [0, 3] (time-dependent)", rhs: (t, x) => tf.mul(x, 2 * t) as tf.Tensor2D, t1: 3, exact: Math.exp(9) },
+  { label: "y′ = y on [0, 10]", ode: 'y′ = y', rhs: (_t, x) => tf.clone(x) as tf.Tensor2D, t1: 10, exact: EXP10 },
+  { label: "y′ = 2ty on [0, 3] (time-dependent)", ode: 'y′ = 2ty', rhs: (t, x) => tf.mul(x, 2 * t) as tf.Tensor2D, t1: 3, exact: Math.exp(9) },
 ];
 
-const ADAPTIVE_PROBLEMS: { label: string; rhs: RhsFn; exact: number }[] = [
-  { label: "y′ = y on [0, 1]", rhs: (_t, x) => tf.clone(x) as tf.Tensor2D, exact: Math.E },
-  { label: "y′ = −2ty on [0, 1], y = e^(−t²)", rhs: (t, x) => tf.mul(x, -2 * t) as tf.Tensor2D, exact: Math.exp(-1) },
+const ADAPTIVE_PROBLEMS: { label: string; ode: string; rhs: RhsFn; exact: number }[] = [
+  { label: "y′ = y on [0, 1]", ode: 'y′ = y', rhs: (_t, x) => tf.clone(x) as tf.Tensor2D, exact: Math.E },
+  { label: "y′ = −2ty on [0, 1], y = e^(−t²)", ode: 'y′ = −2ty', rhs: (t, x) => tf.mul(x, -2 * t) as tf.Tensor2D, exact: Math.exp(-1) },
 ];
 
-const FLOAT64_PROBLEMS: { label: string; rhs: (t: number, y: Float64Array) => number[]; tensorRhs: RhsFn; exact: number }[] = [
-  { label: "y′ = y on [0, 1]", rhs: (_t, y) => [y[0]!], tensorRhs: ADAPTIVE_PROBLEMS[0]!.rhs, exact: Math.E },
-  { label: "y′ = −2ty on [0, 1]", rhs: (t, y) => [-2 * t * y[0]!], tensorRhs: ADAPTIVE_PROBLEMS[1]!.rhs, exact: Math.exp(-1) },
+const FLOAT64_PROBLEMS: { label: string; ode: string; rhs: (t: number, y: Float64Array) => number[]; tensorRhs: RhsFn; exact: number }[] = [
+  { label: "y′ = y on [0, 1]", ode: 'y′ = y', rhs: (_t, y) => [y[0]!], tensorRhs: ADAPTIVE_PROBLEMS[0]!.rhs, exact: Math.E },
+  { label: "y′ = −2ty on [0, 1]", ode: 'y′ = −2ty', rhs: (t, y) => [-2 * t * y[0]!], tensorRhs: ADAPTIVE_PROBLEMS[1]!.rhs, exact: Math.exp(-1) },
 ];
 
 function sum(v: readonly number[]): number {
   return v.reduce((a, b) => a + b, 0);
+}
+
+/** A number for a message: `1e-6` rather than `0.000001`. */
+function num(v: number): string {
+  return v !== 0 && Number.isFinite(v) && Math.abs(v) < 1e-3 ? v.toExponential() : String(v);
+}
+
+/** A tolerance or limit for a message, to 12 digits: `6.25e-6` rather than `0.000006250000000000001`. */
+function bound(v: number): string {
+  return Number.isFinite(v) ? num(Number(v.toPrecision(12))) : String(v);
+}
+
+/** The case a failure names: `rk4, y′ = y on [0, 1], dt 0.1, rtol 1e-6` (then `more`, if given). */
+function solveCase(solver: string, problem: string, o: SolveOptions, more?: string): string {
+  let s = `${solver}, ${problem} on [${num(o.t0)}, ${num(o.t1)}], dt ${num(o.dt)}`;
+  if (o.rtol !== undefined) s += `, rtol ${num(o.rtol)}`;
+  if (o.atol !== undefined) s += `, atol ${num(o.atol)}`;
+  if (o.saveEvery !== undefined) s += `, saveEvery ${o.saveEvery}`;
+  if (o.maxSteps !== undefined) s += `, maxSteps ${o.maxSteps}`;
+  return more ? `${s}, ${more}` : s;
+}
+
+/**
+ * {@link Checker} plus the strict comparisons of the vitest matchers the kit's checks are written with
+ * (`toBeLessThan`, `toBeCloseTo`), so that a check passes and fails exactly where the matcher would.
+ */
+interface SolverChecker extends Checker {
+  /** `actual < limit` (as `toBeLessThan`) */
+  below(field: string, actual: number, limit: number): void;
+  /** `|actual − expected| < tolerance` */
+  within(field: string, actual: number, expected: number, tolerance: number): void;
+  /** `|actual − expected| / |expected| < tolerance` */
+  relWithin(field: string, actual: number, expected: number, tolerance: number): void;
+  /** as `toBeCloseTo(expected, digits)`: `|actual − expected| < 10^−digits / 2`, or both the same infinity */
+  closeTo(field: string, actual: number, expected: number, digits: number): void;
+  at(context: string): SolverChecker;
+}
+
+function solverChecker(expect: ExpectStatic, context?: string): SolverChecker {
+  const c = checker(expect, context);
+  return {
+    ...c,
+    below: (field, actual, limit) => c.ok(field, actual < limit, `expected less than ${bound(limit)}, got ${show(actual)}`),
+    within: (field, actual, expected, tolerance) =>
+      c.ok(field, Math.abs(actual - expected) < tolerance, `expected ${show(expected)} ± ${bound(tolerance)}, got ${show(actual)}`),
+    relWithin: (field, actual, expected, tolerance) => {
+      const error = Math.abs(actual - expected) / Math.abs(expected);
+      c.ok(field, error < tolerance, `expected ${show(expected)} ± ${bound(tolerance)} relative, got ${show(actual)} (relative error ${num(Number(error.toPrecision(3)))})`);
+    },
+    closeTo: (field, actual, expected, digits) => {
+      const tolerance = 10 ** -digits / 2;
+      const pass =
+        (actual === Number.POSITIVE_INFINITY && expected === Number.POSITIVE_INFINITY) ||
+        (actual === Number.NEGATIVE_INFINITY && expected === Number.NEGATIVE_INFINITY) ||
+        Math.abs(actual - expected) < tolerance;
+      c.ok(field, pass, `expected ${show(expected)} ± ${bound(tolerance)}, got ${show(actual)}`);
+    },
+    at: (more) => solverChecker(expect, context ? `${context}: ${more}` : more),
+  };
 }
 
 function solveScalarFull(s: TensorSolver, rhs: RhsFn, y0: number, opts: SolveOptions) {

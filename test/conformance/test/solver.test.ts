@@ -131,3 +131,42 @@ describe('the solver kit catches defects', () => {
     });
   }
 });
+
+describe('the solver kit names the failing case and field', () => {
+  /** The failure message of the one collected test whose name matches `name`, run on `factory`'s solver. */
+  const failureOf = async (factory: () => Solver & { integrate?: Integrate }, name: RegExp, expect: ExpectStatic): Promise<string> => {
+    const tests: [string, (ctx: { expect: ExpectStatic }) => unknown][] = [];
+    solverConformance((n, fn) => void tests.push([n, fn]), factory, {
+      group: false,
+      solve: (s, r, x, o) => ((s as { integrate?: Integrate }).integrate ?? ((rr, xx, oo) => solveTensor(s, rr, xx, oo)))(r, x, o),
+    });
+    const matching = tests.filter(([n]) => name.test(n));
+    if (matching.length !== 1) throw new Error(`${matching.length} collected tests match ${name}`);
+    await tf.setBackend('cpu');
+    try {
+      await matching[0]![1]({ expect });
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return '(no failure)';
+  };
+
+  it('hooks that never fire: the step-count case and hooks.step: calls', async ({ expect }) => {
+    const inner = rk(KUTTA3, 'k3')();
+    const noHooks = () => wrap(inner, (rhs, x0, { hooks: _h, ...rest }) => solveTensor(inner, rhs, x0, rest));
+    expect(await failureOf(noHooks, /^takes ceil/, expect)).toBe('k3, y′ = −y on [0, 1], dt 0.3: hooks.step: calls: expected 4, got 0');
+    expect(await failureOf(noHooks, /^fires hooks\.step/, expect)).toBe('k3, y′ = −2ty on [0, 1.3], dt 0.1, x0 of shape [2, 2]: hooks.step: calls (= stats.accepted): expected 13, got 0');
+  });
+
+  it('a declared order above the real one: the observed order, expected and got', async ({ expect }) => {
+    const mislabeled = () => wrap(rk(KUTTA3, 'k3')(), (r, x, o) => solveTensor(rk(KUTTA3, 'k3')(), r, x, o), { order: 4 });
+    const message = await failureOf(mislabeled, /order 4 in float64 on y′ = y on/, expect);
+    expect(message).toMatch(/^k3's tableau in float64, y′ = y on \[0, 1\], 8, 16, … 1024 steps: observed order log2\(e\(dt\)\/e\(dt\/2\)\) .*: expected 4 ± 0\.25, got (2\.9|3\.0)\d*$/);
+  });
+
+  it('a bad argument accepted: the call and what it should have thrown', async ({ expect }) => {
+    const inner = rk(KUTTA3, 'k3')();
+    const lax = () => wrap(inner, (rhs, x0, o) => (o.dt <= 0 ? { y: tf.clone(x0), stats: { nfe: 0, accepted: 0, rejected: 0 } } : solveTensor(inner, rhs, x0, o)));
+    expect(await failureOf(lax, /^rejects dt/, expect)).toBe('k3, y′ = −y on [0, 1], dt 0: thrown error: expected an OdemorError mentioning /dt/, got none');
+  });
+});
