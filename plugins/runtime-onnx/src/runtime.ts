@@ -77,8 +77,8 @@ export class OnnxRuntime implements Runtime {
 
   /**
    * Refuses adaptive solvers (by the constructor's `solver` or by the model's solver name) and unknown layer
-   * or block kinds. A fixed-step solver not built in (euler, midpoint, heun, rk4) still needs `tableau` or
-   * `solver` in the options of `build`.
+   * or block kinds. The runtime keeps no tableau table: `build` needs `tableau` or `solver` in the constructor's
+   * defaults or in its options.
    */
   supports(model: ModelIR): { ok: true } | { ok: false; reason: string } {
     const solver = this.defaults.solver;
