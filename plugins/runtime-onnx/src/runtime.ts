@@ -85,6 +85,9 @@ export class OnnxRuntime implements Runtime {
     if (solver?.adaptive || (!solver && !this.defaults.tableau && isAdaptiveName(model.solver.use))) {
       return { ok: false, reason: adaptiveMessage(solver?.name ?? model.solver.use) };
     }
+    if (solver && !solver.tableau && !this.defaults.tableau) {
+      return { ok: false, reason: `solver '${solver.name}' is a step program without a Butcher tableau, which the onnx runtime cannot unroll` };
+    }
     const known = new Set(['dense', 'conv2d', 'relu', 'tanh', 'maxpool2d', 'flatten', 'scatter']);
     for (const [where, layers] of [['pre', model.pre], ['post', model.post]] as const) {
       const i = layers.findIndex((l) => !known.has(l.type));

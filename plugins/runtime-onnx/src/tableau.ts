@@ -29,6 +29,9 @@ export function isAdaptiveName(name: string): boolean {
 export function resolveTableau(model: ModelIR, source: TableauSource = {}): ButcherTableau {
   const name = source.solver?.name ?? model.solver.use;
   if (source.solver?.adaptive) throw new OdemorError('RUNTIME', adaptiveMessage(name));
+  if (source.solver && !source.solver.tableau && !source.tableau) {
+    throw new OdemorError('RUNTIME', `solver '${name}' is a step program without a Butcher tableau; the onnx runtime unrolls explicit Runge–Kutta tableaux only (use the tfjs runtime)`);
+  }
   const tableau = source.tableau ?? source.solver?.tableau;
   if (!tableau) {
     if (source.solver || isAdaptiveName(model.solver.use)) throw new OdemorError('RUNTIME', adaptiveMessage(name));

@@ -52,6 +52,8 @@ export interface TfjsTrainOptions {
   checkpoint?: string;
   /** preferred tfjs backend (see `initTfjs`) */
   backend?: TfjsBackendName;
+  /** the trainer's name, recorded in the summary (default 'backprop-tfjs') */
+  trainer?: string;
   /**
    * When only the post layers train and inputs are not augmented, the block's outputs are fixed: compute
    * them once and train the post layers on those cached features (same gradients, one forward pass
@@ -290,6 +292,7 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
     finalAccuracy: last?.accuracy ?? NaN,
     seconds: (performance.now() - start) / 1000,
     phase,
+    trainer: o.trainer ?? 'backprop-tfjs',
     backend: `tfjs/${tf.getBackend()}`,
   };
   await o.hooks?.afterTrain?.promise(current, summary);

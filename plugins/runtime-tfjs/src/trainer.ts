@@ -18,10 +18,10 @@ export class BackpropTrainer implements Trainer {
   readonly name = 'backprop-tfjs';
   constructor(private readonly defaults: BackpropTrainerOptions = {}) {}
 
-  train(model: ModelIR, options: TrainOptions, context: TrainContext): Promise<TrainResult> {
+  async train(model: ModelIR, options: TrainOptions, context: TrainContext): Promise<TrainResult> {
     if (!options || typeof options !== 'object') throw new OdemorError('ARGUMENT', `trainer 'backprop': options are required`);
     const { params, weightDecay, clipNorm, momentum, lrDecay, limit, augment } = options;
-    return train(model, context.dataset, {
+    const out = await train(model, context.dataset, {
       epochs: options.epochs,
       batch: options.batch,
       optimizer: options.optimizer,
@@ -43,5 +43,6 @@ export class BackpropTrainer implements Trainer {
       ...(this.defaults.backend ? { backend: this.defaults.backend } : {}),
       ...(this.defaults.cacheFeatures !== undefined ? { cacheFeatures: this.defaults.cacheFeatures } : {}),
     });
+    return out;
   }
 }

@@ -199,6 +199,33 @@ describe('train', () => {
     }
   });
 
+  it('clipNorm and weightDecay: a huge clip changes nothing; a tiny clip bounds each step; decay is decoupled', async () => {
+    const model = fresh();
+    // one SGD step on one batch holding the whole set
+    const one = { epochs: 1, batch: 1000, optimizer: 'sgd' as const, lr: 0.1, seed: 1, solver: euler };
+    const plain = (await train(model, dataset, one)).model;
+    const huge = (await train(model, dataset, { ...one, clipNorm: 1e9 })).model;
+    const tiny = (await train(model, dataset, { ...one, clipNorm: 1e-3 })).model;
+    const decayed = (await train(model, dataset, { ...one, weightDecay: 0.5 })).model;
+    const at = (m: ModelIR) => listTensors(m).map((t) => t.tensor.data);
+    const w0 = at(model);
+    expect(w0.length).toBeGreaterThan(0);
+    let stepNorm = 0;
+    at(plain).forEach((w, i) => {
+      const h = at(huge)[i]!;
+      const d = at(decayed)[i]!;
+      for (let j = 0; j < w.length; j++) {
+        expect(Math.abs(h[j]! - w[j]!)).toBeLessThan(1e-6);
+        // decoupled: w ← (w − lr·g) − lr·wd·(w − lr·g)
+        expect(d[j]!).toBeCloseTo(w[j]! - 0.1 * 0.5 * w[j]!, 5);
+        stepNorm += (at(tiny)[i]![j]! - w0[i]![j]!) ** 2;
+      }
+    });
+    // a clipped SGD step moves the weights by lr · clipNorm at most (up to float32 rounding of the updated values)
+    expect(Math.sqrt(stepNorm)).toBeLessThanOrEqual(0.1 * 1e-3 * 1.01); // float32 weights: rounding of the updated values
+    expect(Math.sqrt(stepNorm)).toBeGreaterThan(0);
+  });
+
   it('rejects bad options', async () => {
     await expect(train(fresh(), dataset, { epochs: 1, batch: 0, optimizer: 'sgd', lr: 0.1, seed: 1, solver: euler })).rejects.toMatchObject({ code: 'ARGUMENT' });
     await expect(train(fresh(), dataset, { epochs: 1, batch: 8, optimizer: 'nope' as 'sgd', lr: 0.1, seed: 1, solver: euler })).rejects.toMatchObject({ code: 'ARGUMENT' });

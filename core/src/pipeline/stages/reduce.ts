@@ -60,7 +60,9 @@ async function finetune(state: ExperimentState, reduced: ReducedModel, label: st
   const featRt = !augment && params === 'after-block' ? await runtimeFor(state, reduced.model) : undefined;
   const featExec = featRt && featRt.name !== 'tfjs' ? await buildFor(state, blockFeatureModel(reduced.model), featRt) : undefined;
   try {
-    const trainer = state.exp.factory('Trainer', state.resolved.finetuner!)(state.train === false ? {} : trainerOwnOptions(state.train));
+    // the trainer's own options of `train` belong to the trainer `train` names
+    const own = state.train !== false && state.resolved.finetuner === state.resolved.trainer ? trainerOwnOptions(state.train) : {};
+    const trainer = state.exp.factory('Trainer', state.resolved.finetuner!)(own);
     const out = await trainer.train(
       reduced.model,
       {
@@ -70,6 +72,8 @@ async function finetune(state: ExperimentState, reduced: ReducedModel, label: st
         lr: ft.lr ?? base.lr,
         lrDecay: base.lrDecay,
         ...(base.momentum !== undefined ? { momentum: base.momentum } : {}),
+        ...(base.weightDecay !== undefined ? { weightDecay: base.weightDecay } : {}),
+        ...(base.clipNorm !== undefined ? { clipNorm: base.clipNorm } : {}),
         ...(ft.limit ? { limit: ft.limit } : {}),
         augment,
         params,

@@ -57,11 +57,16 @@ export const reportStage: Stage = {
       state.exp.factory('Report', state.resolved.report)(ropts).apply(state.exp.hooks);
     }
     await state.exp.hooks.report.promise(results);
-    // a report plugin writes its own files (report.html): listed when written by this run
-    for (const f of fs.existsSync(state.outDir) ? fs.readdirSync(state.outDir) : []) {
-      const file = path.join(state.outDir, f);
-      if (!state.written.includes(file) && fs.statSync(file).isFile() && fs.statSync(file).mtimeMs >= Date.parse(state.startedAt)) state.written.push(file);
-    }
+    // a report plugin writes its own files (report.html, plots/…): listed when written by this run
+    const since = Date.parse(state.startedAt);
+    const walk = (dir: string): void => {
+      for (const e of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+        const file = path.join(dir, e.name);
+        if (e.isDirectory()) walk(file);
+        else if (e.isFile() && !state.written.includes(file) && fs.statSync(file).mtimeMs >= since) state.written.push(file);
+      }
+    };
+    walk(state.outDir);
   },
 };
 

@@ -26,8 +26,8 @@ export const snapshotsStage: Stage = {
         every,
         solver,
         ...(solver.tableau ? { tableau: solver.tableau } : {}),
-        // native Gram matrices when the snapshotter only needs those (a runtime without `gram` ignores the flag)
-        ...(snapshotter.prefersGram ? { gram: true, raw: false } : {}),
+        // native Gram matrices when the snapshotter only needs those and the runtime computes them
+        ...(snapshotter.prefersGram && rt.capabilities.gram ? { gram: true, raw: false } : {}),
       });
       await state.exp.hooks.snapshotBatch.promise(sb);
       snapshotter.consume(sb);
