@@ -89,7 +89,23 @@ export interface ExperimentResults {
   /** data for plots: APoZ scores per neuron, the first interpolation points, weight singular values */
   analysis?: { apozScores?: number[]; deimPoints?: number[]; weightSingularValues?: number[] };
   rows: ResultRow[];
+  /** models whose reduction, evaluation or fine-tuning failed: the sweep went on without them */
+  failures?: RowFailure[];
+  /** 'partial' while a run is in progress (the staging folder's results.json), 'complete' at the end */
+  status?: 'partial' | 'complete';
+  /** fingerprint of the validated config: `--resume` continues only a run of the same config */
+  fingerprint?: string;
+  /** the files of the run, relative to its results folder */
+  files?: string[];
   outDir: string;
+}
+
+/** A model of a sweep that failed, and why. */
+export interface RowFailure {
+  method: string;
+  dim: number;
+  stage: 'reduced' | 'finetuned';
+  error: string;
 }
 
 /** Create the frozen, typed hooks object of one experiment. */

@@ -6,6 +6,7 @@ import { OdemorError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { discoverInstalled, isPackageSpec, isPathSpec, loadPlugin, resolveUse, type PluginPackage } from '../plugins/resolve.js';
 import { checkExperiment, runExperiment } from '../pipeline/run.js';
+import { STAGING_DIR, releaseAllLocks } from '../pipeline/persist.js';
 import { resultsTable } from '../pipeline/results.js';
 import { loadModel } from '../ir/io.js';
 import { validateModel } from '../ir/validate.js';
@@ -72,8 +73,15 @@ function parse<O extends ArgOptions>(rest: string[], options: O) {
 }
 
 async function cmdRun(rest: string[], io: { out: NodeJS.WriteStream; err: NodeJS.WriteStream }): Promise<number> {
-  const { values, positionals } = parse(rest, { out: { type: 'string' }, seed: { type: 'string' }, quiet: { type: 'boolean' } });
-  if (positionals.length !== 1) throw new OdemorError('ARGUMENT', 'usage: odemor run <config.yaml> [--out DIR] [--seed N]');
+  const { values, positionals } = parse(rest, {
+    out: { type: 'string' },
+    seed: { type: 'string' },
+    quiet: { type: 'boolean' },
+    resume: { type: 'boolean' },
+    restart: { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new OdemorError('ARGUMENT', 'usage: odemor run <config.yaml> [--out DIR] [--seed N] [--resume | --restart] [--quiet]');
+  if (values.resume && values.restart) throw new OdemorError('ARGUMENT', '--resume and --restart exclude each other: continue the unfinished run, or discard it');
   let seed: number | undefined;
   if (values.seed !== undefined) {
     seed = Number(values.seed);
@@ -83,13 +91,34 @@ async function cmdRun(rest: string[], io: { out: NodeJS.WriteStream; err: NodeJS
   const loaded = loadConfig(positionals[0]!);
   const reporter = values.quiet ? undefined : new ProgressReporter(io.err);
   const t0 = performance.now();
-  const run = await runExperiment(loaded, {
-    ...(values.out ? { outDir: path.resolve(String(values.out)) } : {}),
-    ...(seed !== undefined ? { seed } : {}),
-    setup: (exp: Experiment) => reporter?.apply(exp.hooks),
-  });
-  reporter?.stop();
-  const { results, outDir } = run;
+  // Ctrl-C or a TERM: stop at once with a message; what finished is in the run's staging folder (results
+  // written atomically), the results folder still holds the previous run, and --resume continues
+  let outDir = values.out ? path.resolve(String(values.out)) : undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    reporter?.stop();
+    releaseAllLocks();
+    io.err.write(`\nodemor: stopped by ${signal}; finished work is kept${outDir ? ` in ${path.join(outDir, STAGING_DIR)}` : ''}: continue with --resume\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let run: Awaited<ReturnType<typeof runExperiment>>;
+  try {
+    run = await runExperiment(loaded, {
+      ...(outDir ? { outDir } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(values.resume ? { resume: true } : {}),
+      ...(values.restart ? { restart: true } : {}),
+      setup: (exp: Experiment) => reporter?.apply(exp.hooks),
+      onOutDir: (dir) => void (outDir = dir),
+    });
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    reporter?.stop();
+  }
+  const { results } = run;
+  outDir = run.outDir;
   io.out.write(`\n${results.name}: ${results.rows.length} models evaluated in ${((performance.now() - t0) / 1000).toFixed(1)} s (${Object.entries(results.environment.runtimes ?? {}).map(([r, b]) => `${r}: ${b}`).join(", ")})\n\n`);
   io.out.write(resultsTable(results.rows) + '\n\n');
   const written = writtenFiles(run, started);

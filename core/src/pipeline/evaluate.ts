@@ -10,6 +10,7 @@ import type { ModelIR } from '../ir/types.js';
 import { resolveUse } from '../plugins/resolve.js';
 import { blockCost } from '../reduce/index.js';
 import type { ExperimentState } from './state.js';
+import { persistPartial } from './stages/report.js';
 
 /** The runtime named `name`, created on first use with the experiment's solver and hooks. */
 export async function runtimeNamed(state: ExperimentState, name: string): Promise<Runtime> {
@@ -118,8 +119,14 @@ export async function evaluateModel(
   };
 }
 
-/** Publish a final row: fire `evaluated`, then keep it. */
+/** Publish a final row: fire `evaluated`, keep it, and persist the partial results (nothing finished is lost). */
 export async function publishRow(state: ExperimentState, row: ResultRow): Promise<void> {
   await state.exp.hooks.evaluated.promise(row);
   state.rows.push(row);
+  await persistPartial(state);
+}
+
+/** The row of a resumed run for (method, dim, stage), if it finished before. */
+export function resumedRow(state: ExperimentState, method: string, dim: number, stage: ResultRow['stage']): ResultRow | undefined {
+  return state.resumed?.rows.find((r) => r.method === method && r.dim === dim && r.stage === stage);
 }

@@ -1,2 +1,3 @@
 export * from './run.js';
 export * from './results.js';
+export { releaseAllLocks, STAGING_DIR, LOCK_FILE } from './persist.js';

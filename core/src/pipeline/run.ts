@@ -3,6 +3,7 @@
  * its stages in order over one typed state (docs/architecture.md#stages). Any error fires `failed`; the
  * runtimes are disposed in a `finally`.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { Experiment } from '../container.js';
 import { OdemorError } from '../errors.js';
@@ -14,6 +15,7 @@ import { validatePluginOptions } from '../config/plugin-options.js';
 import { DEFAULT_SOLVER, snapshotsSchema, trainSchema, type ExperimentConfig } from '../config/schema.js';
 import { coreModelsPlugin } from '../model/plugin.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
+import { STAGING_DIR, acquireLock, configFingerprint, readPartial, type RunLock } from './persist.js';
 import type { ExperimentState, Resolved, RunOptions, Stage } from './state.js';
 import { setupStage } from './stages/setup.js';
 import { modelStage, trainStage } from './stages/model.js';
@@ -43,21 +45,65 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
   for (const p of options.plugins ?? []) await exp.use(p);
   await options.setup?.(exp);
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const state = { exp, loaded, options, log, runtimes: new Map(), rows: [], analysis: {}, written: [] } as unknown as ExperimentState;
+  const state = { exp, loaded, options, log, runtimes: new Map(), rows: [], analysis: {}, written: [], failures: [] } as unknown as ExperimentState;
+  let lock: RunLock | undefined;
   try {
     await prepare(state);
+    if (options.write !== false) lock = openRunFolder(state);
     for (const stage of STAGES) {
       await exp.hooks.beforeStage.promise(stage.name);
       await stage.run(state);
       await exp.hooks.afterStage.promise(stage.name);
+    }
+    if (state.failures.length) {
+      const list = state.failures.map((f) => `${f.method}@${f.dim} (${f.stage}): ${f.error}`).join('; ');
+      throw new OdemorError('RUNTIME', `${state.failures.length} model(s) of the sweep failed: ${list}; the other rows are in ${path.join(state.outDir, 'results.json')}`);
     }
   } catch (e) {
     await exp.hooks.failed.promise(e instanceof Error ? e : new Error(String(e)));
     throw e;
   } finally {
     for (const rt of state.runtimes.values()) await rt.dispose?.();
+    lock?.release();
   }
   return { results: state.results!, outDir: state.outDir, experiment: exp, written: state.written };
+}
+
+/**
+ * Lock the results folder and set up its staging folder: continue the unfinished run of the same config with
+ * `resume`, discard one with `restart`, and otherwise refuse to mix with one.
+ */
+function openRunFolder(state: ExperimentState): RunLock {
+  const lock = acquireLock(state.outDir, state.log);
+  try {
+    const work = state.workDir;
+    const partial = readPartial(work);
+    if (state.options.resume) {
+      if (partial && partial.fingerprint !== state.fingerprint) {
+        throw new OdemorError('CONFIG', `cannot resume the run in ${state.outDir}: it was started with another config (or seed); rerun with --restart to discard it`);
+      }
+      if (partial) {
+        state.resumed = partial;
+        state.analysis = { ...(partial.analysis ?? {}) };
+        state.log(`odemor: resuming the unfinished run in ${state.outDir} (${partial.rows.length} rows finished${partial.training ? ', training done' : ''})`);
+      } else {
+        state.log(`odemor: nothing to resume in ${state.outDir}; starting the run`);
+        fs.rmSync(work, { recursive: true, force: true });
+      }
+    } else if (fs.existsSync(work)) {
+      if (!state.options.restart) {
+        const rows = partial ? `${partial.rows.length} rows finished` : 'no rows finished';
+        throw new OdemorError('CONFIG', `${state.outDir} holds an unfinished run (${rows}); continue it with --resume or discard it with --restart`);
+      }
+      state.log(`odemor: discarding the unfinished run in ${state.outDir}`);
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+    // the staging folder appears with the first file the run keeps (a run that fails early leaves nothing)
+    return lock;
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
 }
 
 /** The config after `configLoaded`, the seed and results folder, every plugin name resolved, the checkpoint. */
@@ -70,6 +116,9 @@ async function prepare(state: ExperimentState): Promise<void> {
   state.config = config;
   state.seed = config.seed;
   state.outDir = path.resolve(options.outDir ?? (config.output.dir ? resolveConfigPath(loaded, config.output.dir) : path.join(process.cwd(), 'results', config.name)));
+  state.workDir = options.write === false ? state.outDir : path.join(state.outDir, STAGING_DIR);
+  options.onOutDir?.(state.outDir);
+  state.fingerprint = configFingerprint(config);
   for (const [i, p] of config.plugins.entries()) await exp.use(await importPlugin(p, loaded.baseDir, `${loaded.file}: plugins[${i}]`));
   await prepareModelConfig(state, config, loaded);
   state.resolved = await resolveAll(exp, config, loaded, state.solverConfig.use, trains(state));

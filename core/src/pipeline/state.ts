@@ -6,7 +6,7 @@ import type { Experiment, OdemorPlugin } from '../container.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { Dataset, Runtime, SnapshotSet, Solver } from '../extension-points.js';
-import type { ExperimentResults, ResultRow, TrainSummary } from '../hooks.js';
+import type { ExperimentResults, ResultRow, RowFailure, TrainSummary } from '../hooks.js';
 import type { ModelIR, SolverSpec } from '../ir/types.js';
 
 export interface RunOptions {
@@ -22,6 +22,12 @@ export interface RunOptions {
   write?: boolean;
   /** where notices go (default: standard error) */
   log?: (line: string) => void;
+  /** continue the unfinished run of the same config in the results folder (its staging folder) */
+  resume?: boolean;
+  /** discard an unfinished run found in the results folder instead of refusing to start */
+  restart?: boolean;
+  /** told the results folder as soon as it is known (before any work) */
+  onOutDir?: (dir: string) => void;
 }
 
 /** The implementation names a config's `use:` keys resolved to. */
@@ -54,7 +60,16 @@ export interface ExperimentState {
   readonly log: (line: string) => void;
   config: ExperimentConfig;
   seed: number;
+  /** the results folder */
   outDir: string;
+  /** where the run writes until it ends: `<outDir>/.odemor-run` (the results folder's files are replaced at the end) */
+  workDir: string;
+  /** what an unfinished run of this config left in the staging folder (`--resume`) */
+  resumed?: ExperimentResults;
+  /** fingerprint of the validated config */
+  fingerprint: string;
+  /** models of the sweep that failed (the sweep goes on) */
+  failures: RowFailure[];
   startedAt: string;
   resolved: Resolved;
   /** `model.solver` merged: defaults, then the checkpoint's, then the config's, key by key */

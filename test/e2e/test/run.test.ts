@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel, runExperiment, saveModel, type ExperimentResults } from '@odemor/core';
+import { STAGING_DIR, loadModel, runExperiment, saveModel, type ExperimentResults } from '@odemor/core';
 import { cli, fixtures, tmpDir, writeConfig } from './helpers.js';
 
 describe('an experiment from YAML, end to end', () => {
@@ -123,9 +123,10 @@ evaluate: { runtime: tfjs, repeats: 1, topk: [1], batch: 100 }
     let epochsSaved = 0;
     await runExperiment(first, {
       outDir: outA,
-      setup: (exp) => exp.hooks.epoch.tap('t', () => void (fs.existsSync(path.join(outA, 'model.odemor')) && epochsSaved++)),
+      setup: (exp) => exp.hooks.epoch.tap('t', () => void (fs.existsSync(path.join(outA, STAGING_DIR, 'model.odemor')) && epochsSaved++)),
     });
-    // the checkpoint is written after each epoch; the epoch hook of epoch 2 sees epoch 1's file
+    // the checkpoint is written after each epoch (into the run's staging folder until the run ends); the epoch
+    // hook of epoch 2 sees epoch 1's file
     expect(epochsSaved).toBeGreaterThanOrEqual(1);
     fs.copyFileSync(path.join(outA, 'model.odemor'), path.join(path.dirname(first), 'm.odemor'));
     const count = async (solver: string) => {

@@ -3,10 +3,12 @@
  * validated, and every fixed reducer dimension checked against its state size before any training.
  * Stage 'train': the Trainer named by `train.use` trains it and the model is saved at once.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { TRAIN_CORE_KEYS as TRAIN_KEYS } from '../../config/schema.js';
 import { OdemorError } from '../../errors.js';
-import { saveModel } from '../../ir/io.js';
+import { loadModel, saveModel } from '../../ir/io.js';
+import { persistPartial } from './report.js';
 import { validateModel } from '../../ir/validate.js';
 import type { ModelIR } from '../../ir/types.js';
 import type { Stage } from '../state.js';
@@ -18,7 +20,12 @@ export const modelStage: Stage = {
   async run(state) {
     const { exp, config, resolved } = state;
     let model: ModelIR;
-    if (state.checkpoint) {
+    const trained = state.resumed?.training ? path.join(state.workDir, 'model.odemor') : undefined;
+    if (trained && fs.existsSync(trained)) {
+      // --resume after training: the model the unfinished run trained
+      model = await loadModel(trained);
+      state.training = state.resumed!.training!;
+    } else if (state.checkpoint) {
       model = { ...state.checkpoint, solver: state.solverSpec };
     } else {
       const { use: _m, checkpoint: _c, solver: _so, ...modelOptions } = config.model;
@@ -39,9 +46,9 @@ export const trainStage: Stage = {
   name: 'train',
   async run(state) {
     const t = state.train;
-    if (t === false || t.epochs <= 0) return;
+    if (t === false || t.epochs <= 0 || state.training) return;
     const write = state.options.write !== false;
-    const file = path.join(state.outDir, 'model.odemor');
+    const file = path.join(state.workDir, 'model.odemor');
     const trainer = state.exp.factory('Trainer', state.resolved.trainer!)(trainerOwnOptions(t));
     const out = await trainer.train(state.model, trainOptionsOf(t, state.seed), {
       dataset: state.dataset,
@@ -56,7 +63,7 @@ export const trainStage: Stage = {
     // saved now (atomically), so a failure in a later stage does not lose a long training run
     if (write) {
       await saveModel(file, state.model);
-      state.written.push(file);
+      await persistPartial(state);
     }
   },
 };

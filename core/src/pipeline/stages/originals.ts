@@ -13,6 +13,15 @@ export const originalsStage: Stage = {
   async run(state) {
     const model = state.model;
     const n = model.block.n;
+    const done = state.resumed?.rows.filter((r) => r.stage === 'original') ?? [];
+    if (done.length) {
+      // --resume: the originals were evaluated; their times stay the baseline of every speedup
+      state.baseline = { seconds: done[0]!.wallSeconds, top1: done[0]!.top1 };
+      const conv = done.find((r) => r.method === 'original-conv');
+      if (conv) state.convSeconds = conv.wallSeconds;
+      state.rows.push(...done);
+      return;
+    }
     if (model.block.kind === 'ode' && model.block.A.type === 'conv') {
       const toeplitz: ModelIR = { ...model, block: { ...model.block, A: { type: 'dense', weight: toTensor32(denseA(model.block), [n, n]) } } };
       const dense = await evaluateModel(state, toeplitz, 'original (Toeplitz)', 'original', 'original', n);

@@ -7,10 +7,12 @@ import path from 'node:path';
 import { finetuneSchema, trainSchema, type ExperimentConfig } from '../../config/schema.js';
 import { OdemorError } from '../../errors.js';
 import type { ReduceDims, ReducedModel, SnapshotSet } from '../../extension-points.js';
+import type { ResultRow, RowFailure } from '../../hooks.js';
 import { saveModel } from '../../ir/io.js';
 import { blockFeatureModel } from '../../ir/validate.js';
 import { rankByEnergy } from '../../linalg/index.js';
-import { buildFor, evaluateModel, progress, publishRow, runtimeFor } from '../evaluate.js';
+import { buildFor, evaluateModel, progress, publishRow, resumedRow, runtimeFor } from '../evaluate.js';
+import { persistPartial } from './report.js';
 import type { ExperimentState, Stage } from '../state.js';
 import { trainerOwnOptions } from './model.js';
 
@@ -19,27 +21,55 @@ export const reduceStage: Stage = {
   async run(state) {
     const { exp, snapshots, seed } = state;
     const n = state.model.block.n;
+    const finetunes = !!state.config.finetune && state.config.finetune.epochs > 0;
     for (const { config: cfg, name, reducer } of state.reducers) {
+      const dims = expandDims(cfg, snapshots, n);
+      // --resume: (method, dim) jobs whose rows all finished are not redone
+      const done = (d: ReduceDims) => ({
+        reduced: resumedRow(state, name, d.k, 'reduced'),
+        finetuned: finetunes ? resumedRow(state, name, d.k, 'finetuned') : undefined,
+      });
+      const finished = (d: ReduceDims) => {
+        const r = done(d);
+        return !!r.reduced && (!finetunes || !!r.finetuned);
+      };
+      if (dims.every(finished)) {
+        for (const d of dims) state.rows.push(...Object.values(done(d)).filter((r): r is ResultRow => !!r));
+        continue;
+      }
       await reducer.fit({ model: state.model, ...(snapshots ? { snapshots } : {}), seed });
       const info = reducer.analysis?.() ?? {};
       if (info.weightSingularValues && !state.analysis.weightSingularValues) state.analysis.weightSingularValues = info.weightSingularValues;
       if (info.neuronScores) state.analysis.apozScores = info.neuronScores;
-      const dims = expandDims(cfg, snapshots, n);
       await exp.hooks.beforeReduce.promise(name, dims);
       for (const d of dims) {
-        let reduced: ReducedModel = reducer.reduce(d);
-        reduced = await exp.hooks.reduced.promise(reduced);
-        if ((await exp.hooks.shouldEvaluate.promise(reduced)) === false) continue;
-        const pts = reduced.diagnostics.points;
-        if (info.markPoints && pts && pts.length > (state.analysis.deimPoints?.length ?? 0)) state.analysis.deimPoints = pts;
-        const label = `${name}@${d.k}`;
-        await publishRow(state, await evaluateModel(state, reduced.model, label, 'reduced', name, d.k, reduced.diagnostics));
-        if (state.config.output.saveModels) {
-          const file = path.join(state.outDir, 'models', `${name}-${d.k}.odemor`);
-          await saveModel(file, reduced.model);
-          state.written.push(file);
+        const before = done(d);
+        if (finished(d)) {
+          state.rows.push(...Object.values(before).filter((r): r is ResultRow => !!r));
+          continue;
         }
-        if (state.config.finetune && state.config.finetune.epochs > 0) await finetune(state, reduced, label, name, d.k);
+        const label = `${name}@${d.k}`;
+        let stage: RowFailure['stage'] = 'reduced';
+        try {
+          let reduced: ReducedModel = reducer.reduce(d);
+          reduced = await exp.hooks.reduced.promise(reduced);
+          if ((await exp.hooks.shouldEvaluate.promise(reduced)) === false) continue;
+          const pts = reduced.diagnostics.points;
+          if (info.markPoints && pts && pts.length > (state.analysis.deimPoints?.length ?? 0)) state.analysis.deimPoints = pts;
+          if (before.reduced) state.rows.push(before.reduced);
+          else await publishRow(state, await evaluateModel(state, reduced.model, label, 'reduced', name, d.k, reduced.diagnostics));
+          if (state.config.output.saveModels && state.options.write !== false) {
+            await saveModel(path.join(state.workDir, 'models', `${name}-${d.k}.odemor`), reduced.model);
+          }
+          stage = 'finetuned';
+          if (finetunes) await finetune(state, reduced, label, name, d.k);
+        } catch (e) {
+          // one model failing does not stop the sweep: it is recorded, and the run fails at the end naming it
+          const error = e instanceof Error ? e.message : String(e);
+          state.failures.push({ method: name, dim: d.k, stage, error });
+          state.log(`odemor: ${label} failed (${stage}): ${error}`);
+          await persistPartial(state);
+        }
       }
     }
     if (snapshots && !state.analysis.apozScores) state.analysis.apozScores = [...snapshots.final.meanAbs];

@@ -1,6 +1,8 @@
 /**
- * Stage 'report': the results object, results.json and results.md (atomically), the Report plugin, then the
- * `report` hook with the final results.
+ * Stage 'report': the final results object, results.json and results.md (atomically) and the Report plugin's
+ * files, all in the staging folder; the `report` hook; then the staging folder replaces the previous run's
+ * files in the results folder. While the sweep runs, {@link persistPartial} rewrites the partial results after
+ * every finished row, so a killed run loses nothing and `--resume` continues it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,67 +10,93 @@ import path from 'node:path';
 import type { ExperimentResults } from '../../hooks.js';
 import { blockSvd } from '../../reduce/index.js';
 import { writeFileAtomic } from '../../util/index.js';
+import { commitRun, previousRunFiles } from '../persist.js';
 import { resultsMarkdown } from '../results.js';
 import type { ExperimentState, Stage } from '../state.js';
+
+/** The results object of the run so far. */
+export function buildResults(state: ExperimentState, status: 'partial' | 'complete'): ExperimentResults {
+  const { snapshots, analysis, config } = state;
+  return {
+    format: 'odemor-results',
+    version: 1,
+    name: config.name,
+    seed: state.seed,
+    startedAt: state.startedAt,
+    finishedAt: new Date().toISOString(),
+    config,
+    environment: environment(state),
+    ...(state.training ? { training: state.training } : {}),
+    ...(snapshots
+      ? {
+          snapshots: {
+            n: snapshots.n,
+            snapshots: snapshots.snapshots,
+            samples: snapshots.samples,
+            stateSingularValues: snapshots.stateSingularValues,
+            nonlinearSingularValues: snapshots.nonlinearSingularValues,
+          },
+        }
+      : {}),
+    ...(Object.keys(analysis).length ? { analysis } : {}),
+    rows: state.rows,
+    ...(state.failures.length ? { failures: state.failures } : {}),
+    status,
+    fingerprint: state.fingerprint,
+    outDir: state.outDir,
+  };
+}
+
+/** Rewrite the staging folder's partial results.json and results.md (after every finished row). */
+export async function persistPartial(state: ExperimentState): Promise<void> {
+  if (state.options.write === false) return;
+  const results = buildResults(state, 'partial');
+  await writeFileAtomic(path.join(state.workDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  await writeFileAtomic(path.join(state.workDir, 'results.md'), resultsMarkdown(results));
+}
 
 export const reportStage: Stage = {
   name: 'report',
   async run(state) {
-    const { model, snapshots, analysis, config } = state;
+    const { model, analysis, config } = state;
     if (!analysis.weightSingularValues && model.block.kind === 'ode' && model.block.n <= 256) analysis.weightSingularValues = blockSvd(model.block).singularValues;
-    const results: ExperimentResults = {
-      format: 'odemor-results',
-      version: 1,
-      name: config.name,
-      seed: state.seed,
-      startedAt: state.startedAt,
-      finishedAt: new Date().toISOString(),
-      config,
-      environment: environment(state),
-      ...(state.training ? { training: state.training } : {}),
-      ...(snapshots
-        ? {
-            snapshots: {
-              n: snapshots.n,
-              snapshots: snapshots.snapshots,
-              samples: snapshots.samples,
-              stateSingularValues: snapshots.stateSingularValues,
-              nonlinearSingularValues: snapshots.nonlinearSingularValues,
-            },
-          }
-        : {}),
-      ...(Object.keys(analysis).length ? { analysis } : {}),
-      rows: state.rows,
-      outDir: state.outDir,
-    };
+    const results = buildResults(state, 'complete');
     state.results = results;
     const write = state.options.write !== false;
-    if (write) {
-      for (const [file, text] of [
-        ['results.json', JSON.stringify(results, null, 2) + '\n'],
-        ['results.md', resultsMarkdown(results)],
-      ] as const) {
-        await writeFileAtomic(path.join(state.outDir, file), text);
-        state.written.push(path.join(state.outDir, file));
-      }
+    if (!write) {
+      await state.exp.hooks.report.promise(results);
+      return;
     }
-    if (state.resolved.report && write) {
+    const work = state.workDir;
+    fs.mkdirSync(work, { recursive: true });
+    if (state.resolved.report) {
       const { use: _r, ...ropts } = config.report!;
       state.exp.factory('Report', state.resolved.report)(ropts).apply(state.exp.hooks);
     }
-    await state.exp.hooks.report.promise(results);
-    // a report plugin writes its own files (report.html, plots/…): listed when written by this run
-    const since = Date.parse(state.startedAt);
-    const walk = (dir: string): void => {
-      for (const e of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
-        const file = path.join(dir, e.name);
-        if (e.isDirectory()) walk(file);
-        else if (e.isFile() && !state.written.includes(file) && fs.statSync(file).mtimeMs >= since) state.written.push(file);
-      }
-    };
-    walk(state.outDir);
+    // during the hook the report's folder is the staging folder, whose files replace the results folder's next
+    await state.exp.hooks.report.promise({ ...results, outDir: work });
+    const files = listFiles(work).filter((f) => f !== 'results.json' && f !== 'results.md');
+    results.files = ['results.json', 'results.md', ...files];
+    await writeFileAtomic(path.join(work, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    await writeFileAtomic(path.join(work, 'results.md'), resultsMarkdown(results));
+    state.written = commitRun(work, state.outDir, previousRunFiles(state.outDir));
   },
 };
+
+/** Files under `dir`, relative to it, skipping dot-files (temporary files, state). */
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string): void => {
+    for (const e of fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }) : []) {
+      if (e.name.startsWith('.') || e.name === 'snapshots.bin') continue;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(d, e.name), r);
+      else if (e.isFile()) out.push(r);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}
 
 /** Where the run happened: Node, platform, CPUs and every runtime (with its backend) that did work. */
 function environment(state: ExperimentState): ExperimentResults['environment'] {

@@ -7,6 +7,7 @@ import { snapshotsSchema } from '../../config/schema.js';
 import { OdemorError } from '../../errors.js';
 import type { Snapshotter } from '../../extension-points.js';
 import { progress, runtimeFor } from '../evaluate.js';
+import { loadSnapshots, saveSnapshots } from '../persist.js';
 import type { Stage } from '../state.js';
 
 export const snapshotsStage: Stage = {
@@ -14,6 +15,11 @@ export const snapshotsStage: Stage = {
   async run(state) {
     if (!state.reducers.some((r) => r.reducer.needsSnapshots)) return;
     const { model, solver, dataset } = state;
+    const saved = state.resumed ? loadSnapshots(state.workDir) : undefined;
+    if (saved) {
+      state.snapshots = saved;
+      return;
+    }
     if (model.block.kind !== 'ode') throw new OdemorError('MODEL', 'snapshots need a model with a full ODE block');
     const { use: _u, every, limit, batch, ...sopts } = state.config.snapshots ?? snapshotsSchema.parse({});
     const snapshotter = state.exp.factory('Snapshotter', state.resolved.snapshotter ?? snapshotsSchema.shape.use.parse(undefined))(sopts) as Snapshotter;
@@ -35,5 +41,6 @@ export const snapshotsStage: Stage = {
       progress(state, 'snapshots', 'snapshots', done, total);
     }
     state.snapshots = snapshotter.finish();
+    if (state.options.write !== false) await saveSnapshots(state.workDir, state.snapshots);
   },
 };
