@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load.js';
 import { discoverInstalled, isPackageSpec, isPathSpec, loadPlugin, resolveUse, type PluginPackage } from '../plugins/resolve.js';
 import { checkExperiment, runExperiment } from '../pipeline/run.js';
 import { STAGING_DIR, releaseAllLocks } from '../pipeline/persist.js';
+import { formatPlan, planExperiment } from '../pipeline/plan.js';
 import { resultsTable } from '../pipeline/results.js';
 import { loadModel } from '../ir/io.js';
 import { validateModel } from '../ir/validate.js';
@@ -182,13 +183,15 @@ export function formatWritten(files: readonly string[], outDir: string): string 
 }
 
 async function cmdValidate(rest: string[], io: { out: NodeJS.WriteStream }): Promise<number> {
-  const { positionals } = parse(rest, {});
-  if (positionals.length < 1) throw new OdemorError('ARGUMENT', 'usage: odemor validate <config.yaml> [more.yaml …]');
+  const { values, positionals } = parse(rest, { out: { type: 'string' } });
+  if (positionals.length < 1) throw new OdemorError('ARGUMENT', 'usage: odemor validate <config.yaml> [more.yaml …] [--out DIR]');
   for (const f of positionals) {
     const loaded = loadConfig(f);
-    const r = await checkExperiment(loaded);
+    // everything run checks before any work, with the dataset, the model and every reducer built: the plan
+    const plan = await planExperiment(values.out ? { ...loaded, config: { ...loaded.config, output: { ...loaded.config.output, dir: path.resolve(String(values.out)) } } } : loaded);
+    const r = plan.resolved;
     const reducers = r.reducers.length ? `, reducers ${r.reducers.join(', ')}` : '';
-    io.out.write(`${f}: ok (${loaded.config.name}: dataset ${r.dataset}, model ${r.model}, solver ${r.solver}, runtime ${r.runtime}${reducers})\n`);
+    io.out.write(`${f}: ok (${loaded.config.name}: dataset ${r.dataset}, model ${r.model}, solver ${r.solver}, runtime ${r.runtime}${reducers})\n${formatPlan(plan)}\n`);
   }
   return 0;
 }

@@ -107,7 +107,7 @@ function openRunFolder(state: ExperimentState): RunLock {
 }
 
 /** The config after `configLoaded`, the seed and results folder, every plugin name resolved, the checkpoint. */
-async function prepare(state: ExperimentState): Promise<void> {
+export async function prepare(state: ExperimentState): Promise<void> {
   const { exp, loaded, options } = state;
   let config: ExperimentConfig = await exp.hooks.configLoaded.promise(loaded.config);
   // a configLoaded tap may transform the config; validate again
@@ -117,6 +117,7 @@ async function prepare(state: ExperimentState): Promise<void> {
   state.seed = config.seed;
   state.outDir = path.resolve(options.outDir ?? (config.output.dir ? resolveConfigPath(loaded, config.output.dir) : path.join(process.cwd(), 'results', config.name)));
   state.workDir = options.write === false ? state.outDir : path.join(state.outDir, STAGING_DIR);
+  checkOutDir(state.outDir, loaded);
   options.onOutDir?.(state.outDir);
   state.fingerprint = configFingerprint(config);
   for (const [i, p] of config.plugins.entries()) await exp.use(await importPlugin(p, loaded.baseDir, `${loaded.file}: plugins[${i}]`));
@@ -125,6 +126,25 @@ async function prepare(state: ExperimentState): Promise<void> {
   validatePluginOptions(exp, config, loaded, state.resolved); // validate every plugin's options before any work
   state.solverSpec = solverSpecOf(state.solverConfig, state.resolved.solver);
   state.startedAt = new Date().toISOString();
+}
+
+/**
+ * The results folder must be a folder of its own: not a file, not the config's folder or the working
+ * directory (a run replaces the files of the previous run there), and creatable.
+ */
+function checkOutDir(outDir: string, loaded: LoadedConfig): void {
+  const bad = (why: string) => new OdemorError('CONFIG', `the results folder ${outDir} ${why}; choose another (--out DIR or output.dir)`);
+  if (outDir === path.resolve(process.cwd())) throw bad('is the working directory');
+  if (loaded.file !== '<inline>' && outDir === path.resolve(loaded.baseDir)) throw bad("is the config's own folder");
+  if (path.dirname(outDir) === outDir) throw bad('is a file system root');
+  let p = outDir;
+  while (!fs.existsSync(p)) p = path.dirname(p);
+  if (!fs.statSync(p).isDirectory()) throw bad(p === outDir ? 'is a file' : `cannot be created: ${p} is a file`);
+  try {
+    fs.accessSync(p, fs.constants.W_OK);
+  } catch {
+    throw bad(`cannot be written (${p} is not writable)`);
+  }
 }
 
 /** The checkpoint (if any), `model.solver` merged key by key, and `train` with its defaults (false: no training). */

@@ -1,0 +1,100 @@
+/**
+ * `odemor validate` plans the run: the same preparation as `run` (config, every plugin name and option, the
+ * checkpoint, the results folder), then the dataset, the solver, the model and every reducer instance, so
+ * that what `run` would reject hours in is rejected now — reducer dimensions against n and against the
+ * number of snapshot columns, the step count, dataset sizes — and a plan of the work is printed.
+ */
+import { Experiment } from '../container.js';
+import { OdemorError } from '../errors.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { coreModelsPlugin } from '../model/plugin.js';
+import { fixedStepCount } from '../solvers/driver.js';
+import { prepare } from './run.js';
+import { modelStage } from './stages/model.js';
+import { setupStage } from './stages/setup.js';
+import type { ExperimentState, Resolved } from './state.js';
+
+/** What a run of a config will do. */
+export interface RunPlan {
+  resolved: Resolved;
+  outDir: string;
+  /** the ODE block's state dimension */
+  n: number;
+  /** solver steps per sample (fixed-step solvers; adaptive: the first-step estimate) */
+  stepsPerSample: number;
+  train?: { epochs: number; samples: number };
+  snapshots?: { samples: number; columns: number };
+  reducers: { name: string; dims: number[] | 'auto' }[];
+  /** models evaluated: the original(s), every reduced model, every fine-tuned one */
+  evaluations: number;
+  finetunes: number;
+  /** right-hand-side evaluations of the block (training counts forward only), a rough measure of the work */
+  rhsEvaluations: number;
+}
+
+/** Plan a run of `source` without running it; throws what `run` would throw before any work. */
+export async function planExperiment(source: string | LoadedConfig): Promise<RunPlan> {
+  const loaded = typeof source === 'string' ? loadConfig(source) : source;
+  const exp = new Experiment();
+  await exp.use(coreModelsPlugin);
+  const state = { exp, loaded, options: { write: false }, log: () => {}, runtimes: new Map(), rows: [], analysis: {}, written: [], failures: [] } as unknown as ExperimentState;
+  try {
+    await prepare(state);
+    await setupStage.run(state);
+    await modelStage.run(state);
+    const { config, dataset, model, solver } = state;
+    const n = model.block.n;
+    const steps = fixedStepCount(state.solverSpec.t0, state.solverSpec.t1, state.solverSpec.dt);
+    const stages = (solver.tableau?.b.length ?? 1) * steps;
+    const plan: RunPlan = { resolved: state.resolved, outDir: state.outDir, n, stepsPerSample: steps, reducers: [], evaluations: 0, finetunes: 0, rhsEvaluations: 0 };
+    const t = state.train;
+    if (t !== false && t.epochs > 0) {
+      plan.train = { epochs: t.epochs, samples: Math.min(t.limit ?? Infinity, dataset.info.trainSize) };
+      plan.rhsEvaluations += plan.train.epochs * plan.train.samples * stages;
+    }
+    const testSamples = Math.min(config.evaluate.limit ?? Infinity, dataset.info.testSize);
+    const evalCost = testSamples * stages * (config.evaluate.repeats + 1);
+    if (state.reducers.some((r) => r.reducer.needsSnapshots)) {
+      const s = config.snapshots ?? { every: 2, limit: undefined };
+      const samples = Math.min(s.limit ?? Infinity, dataset.info.trainSize);
+      const columns = samples * Math.floor(steps / s.every);
+      if (columns === 0) {
+        throw new OdemorError('CONFIG', `snapshots: ${steps} solver steps with every = ${s.every} sample no state: no snapshots to build a basis from (lower snapshots.every or dt)`);
+      }
+      plan.snapshots = { samples, columns };
+      plan.rhsEvaluations += samples * stages;
+      for (const job of state.reducers) {
+        if (job.config.dims === 'auto' || !job.reducer.needsSnapshots) continue;
+        const over = job.config.dims.find((k) => k > Math.min(n, columns));
+        if (over !== undefined) {
+          throw new OdemorError('CONFIG', `reducer '${job.config.use}': dimension ${over} exceeds the ${columns} snapshot columns (the POD basis has at most that many columns); take more snapshots or a smaller k`);
+        }
+      }
+    }
+    const ft = config.finetune && config.finetune.epochs > 0 ? config.finetune : undefined;
+    const originals = model.block.kind === 'ode' && model.block.A.type === 'conv' ? 2 : 1;
+    plan.evaluations = originals;
+    for (const job of state.reducers) {
+      const dims = job.config.dims;
+      plan.reducers.push({ name: job.name, dims });
+      const count = dims === 'auto' ? 1 : dims.length;
+      plan.evaluations += count * (ft ? 2 : 1);
+      plan.finetunes += ft ? count : 0;
+    }
+    plan.rhsEvaluations += plan.evaluations * evalCost;
+    return plan;
+  } finally {
+    for (const rt of state.runtimes.values()) await rt.dispose?.();
+  }
+}
+
+/** The plan in a few lines, as `odemor validate` prints it. */
+export function formatPlan(p: RunPlan): string {
+  const lines = [`  model: n = ${p.n}, ${p.stepsPerSample} solver steps per sample (${p.resolved.solver})`];
+  if (p.train) lines.push(`  train: ${p.train.epochs} epochs × ${p.train.samples} samples (${p.resolved.trainer})`);
+  if (p.snapshots) lines.push(`  snapshots: ${p.snapshots.samples} samples → ${p.snapshots.columns} columns`);
+  for (const r of p.reducers) lines.push(`  reduce: ${r.name} at k = ${r.dims === 'auto' ? 'auto' : r.dims.join(', ')}`);
+  lines.push(`  evaluate: ${p.evaluations} models on ${p.resolved.runtime}${p.finetunes ? ` (${p.finetunes} fine-tuned)` : ''}; about ${p.rhsEvaluations.toExponential(1)} block evaluations`);
+  lines.push(`  results: ${p.outDir}`);
+  return lines.join('\n');
+}
