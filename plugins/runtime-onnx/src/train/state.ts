@@ -200,7 +200,7 @@ export function modelFingerprint(model: ModelIR, trainable: (path: string) => bo
 export function fingerprintChanges(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   const show = (v: unknown) => {
-    const s = v === undefined ? 'unset' : canonicalJson(v);
+    const s = v === undefined || v === null ? 'none' : canonicalJson(v);
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
   };
   return keys.filter((k) => canonicalJson(before[k] ?? null) !== canonicalJson(after[k] ?? null)).map((k) => `${k}: ${show(before[k])} → ${show(after[k])}`);
