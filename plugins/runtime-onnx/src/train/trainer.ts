@@ -171,7 +171,9 @@ export class OnnxBackpropTrainer implements Trainer {
       if (startEpoch < o.epochs) {
         if (useCache) {
           cache = await cacheBlockFeatures(model, dataset, o.batch, o.limit, context, own.threads);
-          program = await this.compile(postOnlyModel(model), { tableau: EULER, trainable, ...(own.threads ? { threads: own.threads } : {}) });
+          // the identity block's own tensors never train
+          const post = (path: string) => path.startsWith('post.') && trainable(path);
+          program = await this.compile(postOnlyModel(model), { tableau: EULER, trainable: post, ...(own.threads ? { threads: own.threads } : {}) });
         } else {
           program = await this.compile(model, { tableau, trainable, ...(own.threads ? { threads: own.threads } : {}) });
         }
