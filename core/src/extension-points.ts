@@ -404,6 +404,12 @@ export interface TrainContext {
   /** write the model (atomically) to this path after every epoch */
   checkpoint?: string;
   /**
+   * Continue from `checkpoint` and the training state saved with it when present (a trainer that keeps
+   * one; without it the run starts afresh); a trainer refuses when the state was written with other
+   * options (its options fingerprint differs).
+   */
+  resume?: boolean;
+  /**
    * Block outputs of raw inputs, flattened per sample, from a faster runtime (e.g. an executable of
    * `blockFeatureModel(model)`); a trainer that trains only the post layers may cache and use them.
    */

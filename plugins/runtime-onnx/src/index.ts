@@ -3,7 +3,10 @@
  * with onnxruntime-node.
  */
 import type { OdemorPlugin } from '@odemor/core';
+import type { TrainerFactory } from '@odemor/core';
 import { OnnxRuntime, type OnnxRuntimeOptions } from './runtime.js';
+import { OnnxBackpropTrainer } from './train/trainer.js';
+import { backpropOnnxOptionsSchema, type OnnxBackpropTrainerOptions } from './train/options.js';
 
 export {
   compileModel,
@@ -20,12 +23,15 @@ export { OnnxExecutable, OnnxRuntime, type OnnxRuntimeOptions } from './runtime.
 export { loadOnnxFile, runOnnxFile, saveOnnx, type OnnxFile } from './io.js';
 export { createSession, defaultThreads } from './session.js';
 export { adaptiveMessage, isAdaptiveName, resolveTableau, validateTableau, type TableauSource } from './tableau.js';
+export * from './train/index.js';
 
 /** The plugin: provides Runtime 'onnx'. */
 const plugin: OdemorPlugin = {
   name: '@odemor/runtime-onnx',
   register(ctx) {
     ctx.provide('Runtime', 'onnx', (opts) => new OnnxRuntime(opts as OnnxRuntimeOptions | undefined), 'onnxruntime-node, unrolled fixed-step solver');
+    const backprop: TrainerFactory = (options) => new OnnxBackpropTrainer((options ?? {}) as OnnxBackpropTrainerOptions);
+    ctx.provide('Trainer', 'backprop-onnx', backprop, { description: 'backprop through the unrolled fixed-step solver on onnxruntime-node (compiled gradient graph)', options: backpropOnnxOptionsSchema });
   },
 };
 

@@ -131,7 +131,8 @@ describe('plugin', () => {
         provided.push({ point, name, factory, ...(description ? { description } : {}) }),
     } as never);
     expect(plugin.name).toBe('@odemor/runtime-onnx');
-    expect(provided).toHaveLength(1);
+    // Runtime 'onnx', then Trainer 'backprop-onnx' (issue 10; its own test: train-options.test.ts)
+    expect(provided.map((p) => [p.point, p.name])).toEqual([['Runtime', 'onnx'], ['Trainer', 'backprop-onnx']]);
     expect(provided[0]).toMatchObject({ point: 'Runtime', name: 'onnx', description: 'onnxruntime-node, unrolled fixed-step solver' });
     const rt = provided[0]!.factory({ threads: 1 }) as OnnxRuntime;
     expect(rt).toBeInstanceOf(OnnxRuntime);

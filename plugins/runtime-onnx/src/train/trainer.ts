@@ -1,0 +1,415 @@
+import { promises as fsp } from 'node:fs';
+import {
+  OdemorError,
+  blockFeatureModel,
+  blockOutputShape,
+  createRng,
+  isSolver,
+  listTensors,
+  paramSelector,
+  saveModel,
+  validateModel,
+  withTensors,
+  type ButcherTableau,
+  type Dataset,
+  type EpochInfo,
+  type ModelIR,
+  type ProgressEvent,
+  type ReducedBlock,
+  type Solver,
+  type TrainContext,
+  type TrainOptions,
+  type TrainResult,
+  type TrainSummary,
+  type Trainer,
+} from '@odemor/core';
+import type { CompileGradientProgram, GradientProgram } from '../grad/types.js';
+import { OnnxRuntime } from '../runtime.js';
+import { resolveTableau } from '../tableau.js';
+import { defaultCompileGradientProgram } from './default-compile.js';
+import { OWN_KEYS, parseOwnOptions, type OnnxBackpropTrainerOptions } from './options.js';
+import { ParamOptimizer, applyWeightDecay, clipByGlobalNorm, globalNorm } from './optimizer.js';
+import { checkSchedule, learningRate } from './schedule.js';
+import { fingerprint, fingerprintChanges, modelFingerprint, readTrainState, statePath, writeTrainState, type TrainState } from './state.js';
+
+/** What the trainer is built on besides its options: the gradient compiler (tests inject one). */
+export interface OnnxTrainerDeps {
+  /** compiles one GradientProgram per model; default runtime-onnx's `compileGradientProgram` */
+  compile?: CompileGradientProgram;
+  /** the `backend` reported in the summary; default 'onnxruntime-node/cpu' */
+  backend?: string;
+}
+
+/** The runtime check of {@link OnnxBackpropTrainer.supports}. */
+export type Support = { ok: true } | { ok: false; reason: string };
+
+/** Explicit Euler: the post-only program integrates a zero right-hand side, one step is enough. */
+const EULER: ButcherTableau = { a: [[0]], b: [1], c: [0], order: 1 };
+
+/** Block outputs of the (first `limit`) training samples, computed once, with their labels. */
+interface FeatureCache {
+  features: Float32Array;
+  labels: Int32Array;
+  shape: number[];
+  count: number;
+}
+
+/**
+ * Trainer 'backprop-onnx': backprop through the unrolled fixed-step solver on onnxruntime-node. One
+ * GradientProgram per model gives the loss and the gradient of every trained IR path per batch; the batch
+ * loop, the optimizer step on the parameter buffers (SGD, momentum, Adam with tfjs's formulas), gradient
+ * clipping, decoupled weight decay and the learning-rate schedule run in JS (docs/algorithms.md#training).
+ * Deterministic for a seed: epoch e shuffles (and augments) with seed + e. With `context.checkpoint` it
+ * writes, after every epoch, the training state (`<checkpoint>.train`) and then the model, each atomically;
+ * `context.resume` continues from that state. Adaptive solvers are refused (use 'backprop-tfjs').
+ */
+export class OnnxBackpropTrainer implements Trainer {
+  readonly name = 'backprop-onnx';
+  private readonly compile: CompileGradientProgram;
+  private readonly backend: string;
+  private readonly defaults: OnnxBackpropTrainerOptions;
+
+  constructor(defaults: OnnxBackpropTrainerOptions = {}, deps: OnnxTrainerDeps = {}) {
+    this.defaults = parseOwnOptions(defaults as Record<string, unknown>);
+    this.compile = deps.compile ?? defaultCompileGradientProgram;
+    this.backend = deps.backend ?? 'onnxruntime-node/cpu';
+  }
+
+  /**
+   * Whether this trainer can train `model` with `solver`: explicit Runge–Kutta solvers only (their tableau
+   * is unrolled into the graph), and the layer and block kinds the onnx compiler knows.
+   */
+  supports(model: ModelIR, solver?: Pick<Solver, 'name' | 'adaptive' | 'tableau'>): Support {
+    if (solver && !solver.adaptive && !solver.tableau) {
+      return { ok: false, reason: `solver '${solver.name}' has no Butcher tableau; the onnx trainer unrolls explicit Runge–Kutta methods only (use train.runtime: tfjs)` };
+    }
+    return new OnnxRuntime(solver ? { solver } : {}).supports(model);
+  }
+
+  async train(model: ModelIR, options: TrainOptions, context: TrainContext): Promise<TrainResult> {
+    const o = options;
+    if (!o || typeof o !== 'object') throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': options are required`);
+    if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new OdemorError('ARGUMENT', `train: epochs must be a non-negative integer, got ${o.epochs}`);
+    if (!(Number.isInteger(o.batch) && o.batch >= 1)) throw new OdemorError('ARGUMENT', `train: batch must be a positive integer, got ${o.batch}`);
+    if (!(o.lr > 0)) throw new OdemorError('ARGUMENT', `train: lr must be > 0, got ${o.lr}`);
+    if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) throw new OdemorError('ARGUMENT', `train: weightDecay must be >= 0, got ${o.weightDecay}`);
+    if (o.clipNorm !== undefined && !(o.clipNorm > 0)) throw new OdemorError('ARGUMENT', `train: clipNorm must be > 0, got ${o.clipNorm}`);
+    if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) throw new OdemorError('ARGUMENT', `train: limit must be a positive integer, got ${o.limit}`);
+    if (!context || !isSolver(context.solver)) throw new OdemorError('ARGUMENT', 'train: context.solver must be a Solver instance');
+    const given = Object.fromEntries(OWN_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+    const own = parseOwnOptions({ ...this.defaults, ...given });
+    checkSchedule({ lr: o.lr, lrDecay: o.lrDecay, schedule: own.schedule, epochs: o.epochs });
+    validateModel(model);
+    const support = this.supports(model, context.solver);
+    if (!support.ok) throw new OdemorError('RUNTIME', `trainer 'backprop-onnx': ${support.reason}`);
+    const tableau = resolveTableau(model, { solver: context.solver });
+    if (context.resume && !context.checkpoint) throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': resume needs a checkpoint (context.checkpoint is not set)`);
+
+    const selection = o.params ?? (model.block.kind === 'reduced' ? 'after-block' : 'all');
+    const trainable = paramSelector(model, selection);
+    const tensors = listTensors(model).filter((t) => trainable(t.path));
+    if (!tensors.length) throw new OdemorError('ARGUMENT', `train: nothing to train (params = ${JSON.stringify(selection)} selects no trainable tensor)`);
+    const paths = tensors.map((t) => t.path);
+    const postOnly = paths.every((p) => p.startsWith('post.'));
+    const useCache = postOnly && !o.augment && own.cacheFeatures !== false;
+    const phase = context.phase;
+    const dataset = context.dataset;
+    const schedule = { lr: o.lr, epochs: o.epochs, ...(o.lrDecay !== undefined ? { lrDecay: o.lrDecay } : {}), ...(own.schedule ? { schedule: own.schedule } : {}) };
+
+    const fpOf = this.fingerprintSource(model, o, own, context, tableau, trainable, selection, useCache);
+    const fp = fingerprint(fpOf);
+    const stateFile = context.checkpoint ? statePath(context.checkpoint) : undefined;
+
+    // parameter buffers and optimizer, from the state file when resuming
+    const params = new Map<string, Float32Array>(tensors.map((t) => [t.path, new Float32Array(t.tensor.data)]));
+    const optimizer = new ParamOptimizer(
+      {
+        kind: o.optimizer,
+        ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
+        ...(own.beta1 !== undefined ? { beta1: own.beta1 } : {}),
+        ...(own.beta2 !== undefined ? { beta2: own.beta2 } : {}),
+        ...(own.epsilon !== undefined ? { epsilon: own.epsilon } : {}),
+      },
+      new Map(tensors.map((t) => [t.path, t.tensor.data.length])),
+    );
+    const history: EpochInfo[] = [];
+    let startEpoch = 0;
+    if (context.resume && stateFile) {
+      const saved = await readTrainState(stateFile);
+      if (saved) {
+        this.checkResumable(saved, fp, fpOf, stateFile, o.epochs);
+        for (const [p, buf] of params) {
+          const v = saved.params.get(p);
+          if (!v || v.length !== buf.length) throw new OdemorError('ARGUMENT', `${stateFile}: the state has no values for '${p}' (${buf.length} values)`);
+          buf.set(v);
+        }
+        optimizer.restore(saved.optimizer);
+        history.push(...saved.history.map((h) => ({ ...h, epochs: o.epochs })));
+        startEpoch = saved.epoch;
+      }
+    } else if (stateFile) {
+      // a fresh run: a state left by an earlier run must not be resumed into this one's checkpoint
+      await fsp.rm(stateFile, { force: true });
+    }
+
+    const available = dataset.info.trainSize;
+    const samples = o.limit !== undefined ? Math.min(o.limit, available) : available;
+    const perEpoch = Math.max(1, Math.ceil(samples / o.batch));
+    const total = perEpoch * o.epochs;
+    const label = phase === 'train' ? 'Training' : 'Fine-tuning';
+    const emit = (e: ProgressEvent) => {
+      if (context.onProgress) context.onProgress(e.done, e.total, e.detail);
+      else context.hooks?.progress?.call(e);
+    };
+    const current = () => withTensors(model, params);
+    const start = performance.now();
+    let done = startEpoch * perEpoch;
+    let program: GradientProgram | undefined;
+    await context.hooks?.beforeTrain?.promise(model, phase);
+    try {
+      let cache: FeatureCache | undefined;
+      if (startEpoch < o.epochs) {
+        if (useCache) {
+          cache = await cacheBlockFeatures(model, dataset, o.batch, o.limit, context, own.threads);
+          // the identity block's own tensors never train
+          const post = (path: string) => path.startsWith('post.') && trainable(path);
+          program = await this.compile(postOnlyModel(model), { tableau: EULER, trainable: post, ...(own.threads ? { threads: own.threads } : {}) });
+        } else {
+          program = await this.compile(model, { tableau, trainable, ...(own.threads ? { threads: own.threads } : {}) });
+        }
+        const missing = paths.filter((p) => !program!.paths.includes(p));
+        if (missing.length) throw new OdemorError('RUNTIME', `trainer 'backprop-onnx': the gradient program gives no gradient for ${missing.join(', ')}`);
+      }
+      for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
+        const lr = learningRate(epoch, schedule);
+        const t0 = performance.now();
+        let lossSum = 0;
+        let correct = 0;
+        let seen = 0;
+        let batchIndex = 0;
+        const batchOpts: { shuffle: boolean; seed: number; augment?: boolean; limit?: number } = { shuffle: true, seed: o.seed + epoch };
+        if (o.augment !== undefined) batchOpts.augment = o.augment;
+        if (o.limit !== undefined) batchOpts.limit = o.limit;
+        const batches = cache ? cachedBatches(cache, o.batch, o.seed + epoch) : dataset.batches('train', o.batch, batchOpts);
+        for await (const b of batches) {
+          batchIndex++;
+          const r = await program!.run(params, b.x, b.y, b.size);
+          const where = `epoch ${epoch + 1}, batch ${batchIndex}`;
+          const kept = stateFile ? (epoch > 0 ? `; the checkpoint of epoch ${epoch} is kept` : '; no checkpoint was written') : '';
+          if (!Number.isFinite(r.loss)) {
+            throw new OdemorError('NUMERIC', `${phase}: the loss became ${r.loss} in ${where} (try a smaller lr)${kept}`);
+          }
+          for (const p of paths) {
+            const g = r.grads.get(p);
+            if (!g || g.length !== params.get(p)!.length) {
+              throw new OdemorError('RUNTIME', `trainer 'backprop-onnx': the gradient of '${p}' has ${g ? g.length : 'no'} values, expected ${params.get(p)!.length}`);
+            }
+          }
+          const grads = new Map(paths.map((p) => [p, r.grads.get(p)!]));
+          const norm = o.clipNorm !== undefined ? clipByGlobalNorm(grads, o.clipNorm) : globalNorm(grads.values());
+          if (!Number.isFinite(norm)) {
+            const bad = paths.find((p) => grads.get(p)!.some((v) => !Number.isFinite(v)));
+            throw new OdemorError('NUMERIC', `${phase}: the gradient of '${bad ?? '?'}' is not finite in ${where} (try a smaller lr or clipNorm)${kept}`);
+          }
+          optimizer.step(params, grads, lr);
+          applyWeightDecay(params.values(), lr, o.weightDecay ?? 0);
+          lossSum += r.loss * b.size;
+          correct += r.correct;
+          seen += b.size;
+          done++;
+          emit({ task: phase, label, done, total, detail: `epoch ${epoch + 1}/${o.epochs} loss ${(lossSum / seen).toFixed(4)}` });
+        }
+        const info: EpochInfo = {
+          epoch: epoch + 1,
+          epochs: o.epochs,
+          loss: seen ? lossSum / seen : NaN,
+          accuracy: seen ? correct / seen : NaN,
+          lr,
+          seconds: (performance.now() - t0) / 1000,
+          phase,
+        };
+        history.push(info);
+        await context.hooks?.epoch?.promise(info);
+        if (context.checkpoint && stateFile) {
+          // the state first: it holds the trained tensors itself, so a kill before the model is written loses nothing
+          await writeTrainState(stateFile, this.stateOf(epoch + 1, fp, fpOf, lr, history, o.seed, optimizer, params));
+          await saveModel(context.checkpoint, current());
+        }
+      }
+      if (startEpoch >= o.epochs && startEpoch > 0 && context.checkpoint) {
+        // resumed after the last epoch: the model file may lag the state by that epoch
+        await saveModel(context.checkpoint, current());
+      }
+    } finally {
+      await program?.dispose();
+    }
+    const result = current();
+    const last = history[history.length - 1];
+    const summary: TrainSummary = {
+      epochs: o.epochs,
+      finalLoss: last?.loss ?? NaN,
+      finalAccuracy: last?.accuracy ?? NaN,
+      seconds: (performance.now() - start) / 1000,
+      phase,
+      backend: this.backend,
+    };
+    await context.hooks?.afterTrain?.promise(result, summary);
+    return { model: result, summary, history };
+  }
+
+  private stateOf(
+    epoch: number,
+    fp: string,
+    fpOf: Record<string, unknown>,
+    lr: number,
+    history: EpochInfo[],
+    seed: number,
+    optimizer: ParamOptimizer,
+    params: Map<string, Float32Array>,
+  ): TrainState {
+    return { epoch, fingerprint: fp, fingerprintOf: fpOf, lr, history: [...history], rng: { scheme: 'seed+epoch', seed }, optimizer: optimizer.state(), params };
+  }
+
+  private checkResumable(saved: TrainState, fp: string, fpOf: Record<string, unknown>, file: string, epochs: number): void {
+    if (saved.fingerprint !== fp) {
+      const changes = fingerprintChanges(saved.fingerprintOf, fpOf);
+      throw new OdemorError(
+        'ARGUMENT',
+        `${file}: cannot resume, the training options differ from the checkpoint's (${changes.length ? changes.join('; ') : 'fingerprint mismatch'}); run without resume to start over`,
+      );
+    }
+    if (saved.epoch > epochs) {
+      throw new OdemorError('ARGUMENT', `${file}: cannot resume, the checkpoint has ${saved.epoch} epochs done but epochs = ${epochs}`);
+    }
+  }
+
+  /**
+   * What a resumed run must share with the run that wrote the state: every option that changes the
+   * weights (not `epochs`, so a finished run can be continued for more epochs, unless a cosine schedule
+   * depends on it; not `threads`), the solver's tableau, the dataset, the model's structure and frozen tensors.
+   */
+  private fingerprintSource(
+    model: ModelIR,
+    o: TrainOptions,
+    own: OnnxBackpropTrainerOptions,
+    context: TrainContext,
+    tableau: ButcherTableau,
+    trainable: (path: string) => boolean,
+    selection: unknown,
+    useCache: boolean,
+  ): Record<string, unknown> {
+    const adam = o.optimizer === 'adam';
+    return {
+      trainer: this.name,
+      phase: context.phase,
+      batch: o.batch,
+      optimizer: o.optimizer,
+      lr: o.lr,
+      lrDecay: o.lrDecay ?? 1,
+      momentum: o.optimizer === 'momentum' ? (o.momentum ?? 0.9) : null,
+      adam: adam ? { beta1: own.beta1 ?? 0.9, beta2: own.beta2 ?? 0.999, epsilon: own.epsilon ?? null } : null,
+      weightDecay: o.weightDecay ?? 0,
+      clipNorm: o.clipNorm ?? null,
+      limit: o.limit ?? null,
+      augment: o.augment ?? false,
+      params: selection,
+      seed: o.seed,
+      schedule: own.schedule ?? null,
+      epochs: own.schedule?.kind === 'cosine' ? o.epochs : null,
+      cachedFeatures: useCache,
+      tableau: { a: tableau.a, b: tableau.b, c: tableau.c },
+      dataset: { name: context.dataset.name, trainSize: context.dataset.info.trainSize, inputShape: context.dataset.info.inputShape },
+      model: modelFingerprint(model, trainable),
+    };
+  }
+}
+
+/**
+ * A model whose input is the block's output (`blockOutputShape(model)`) and whose block is the identity
+ * (a reduced block with zero dynamics, E = D = identity), followed by the model's post layers under their own
+ * IR paths: the post layers' gradients on cached features, through the same GradientProgram contract.
+ */
+export function postOnlyModel(model: ModelIR): ModelIR {
+  const shape = blockOutputShape(model);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const block: ReducedBlock = {
+    kind: 'reduced',
+    method: 'identity',
+    n,
+    k: n,
+    m: 1,
+    E: { type: 'identity', size: n },
+    M: { type: 'dense', weight: { shape: [1, n], data: new Float32Array(n) } },
+    c: { shape: [1], data: new Float32Array(1) },
+    N: { type: 'dense', weight: { shape: [n, 1], data: new Float32Array(n) } },
+    D: { type: 'identity', size: n },
+    activation: 'identity',
+  };
+  return {
+    format: model.format,
+    version: model.version,
+    ...(model.name ? { name: `${model.name} (post layers)` } : {}),
+    input: { kind: 'tensor', shape: [...shape] },
+    pre: [],
+    block,
+    post: model.post,
+    solver: { use: 'euler', dt: 1, t0: 0, t1: 1 },
+    outputs: model.outputs,
+  };
+}
+
+/**
+ * The block outputs of the training samples: `context.blockFeatures` when given, else an onnx executable of
+ * `blockFeatureModel(model)`; read in dataset order, as the tfjs trainer caches them.
+ */
+async function cacheBlockFeatures(
+  model: ModelIR,
+  dataset: Dataset,
+  batchSize: number,
+  limit: number | undefined,
+  context: TrainContext,
+  threads: number | undefined,
+): Promise<FeatureCache> {
+  const shape = blockOutputShape(model);
+  const per = shape.reduce((a, b) => a * b, 1);
+  const count = limit !== undefined ? Math.min(limit, dataset.info.trainSize) : dataset.info.trainSize;
+  const features = new Float32Array(count * per);
+  const labels = new Int32Array(count);
+  let compute = context.blockFeatures;
+  let release: (() => Promise<void>) | undefined;
+  if (!compute) {
+    const exec = await new OnnxRuntime({ solver: context.solver, ...(threads ? { threads } : {}) }).build(blockFeatureModel(model));
+    compute = (x, b) => exec.predict(x, b);
+    release = () => exec.dispose();
+  }
+  let row = 0;
+  try {
+    for await (const b of dataset.batches('train', Math.max(batchSize, 1000), { limit: count })) {
+      const h = await compute(b.x, b.size);
+      if (h.length !== b.size * per) throw new OdemorError('RUNTIME', `train: blockFeatures returned ${h.length} values for ${b.size} samples of ${per} features`);
+      features.set(h, row * per);
+      labels.set(b.y, row);
+      row += b.size;
+    }
+  } finally {
+    await release?.();
+  }
+  return { features: features.subarray(0, row * per), labels: labels.subarray(0, row), shape, count: row };
+}
+
+/** Mini-batches of the feature cache in the seeded order the tfjs trainer uses. */
+function* cachedBatches(cache: FeatureCache, batch: number, seed: number): Generator<{ x: Float32Array; y: Int32Array; size: number }> {
+  const per = cache.features.length / Math.max(1, cache.count);
+  const order = createRng(seed).shuffle(Array.from({ length: cache.count }, (_, i) => i));
+  for (let start = 0; start < cache.count; start += batch) {
+    const size = Math.min(batch, cache.count - start);
+    const x = new Float32Array(size * per);
+    const y = new Int32Array(size);
+    for (let i = 0; i < size; i++) {
+      const r = order[start + i]!;
+      x.set(cache.features.subarray(r * per, (r + 1) * per), i * per);
+      y[i] = cache.labels[r]!;
+    }
+    yield { x, y, size };
+  }
+}
