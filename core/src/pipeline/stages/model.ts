@@ -56,6 +56,8 @@ export const trainStage: Stage = {
       phase: 'train',
       hooks: state.exp.hooks,
       ...(t.checkpoint && write ? { checkpoint: file } : {}),
+      // --resume of a run killed while training: a trainer that keeps its state (backprop-onnx) continues it
+      ...(t.checkpoint && write && state.options.resume ? { resume: true } : {}),
       onProgress: (done, total, detail) => progress(state, 'train', 'train', done, total, detail),
     });
     state.model = out.model;
