@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { cloneModel, listTensors, OdemorError, type ButcherTableau, type ModelIR } from '@odemor/core';
 import { REFERENCE_TABLEAUX, inputSize, referenceForward, runtimeModels, uniformInput } from '@odemor/conformance';
 import { compileGradientProgram, lossAndGradients } from '../src/index.js';
+import { convMnistLike } from './grad-models.js';
 
 const rk4 = REFERENCE_TABLEAUX.rk4;
 
@@ -44,6 +45,7 @@ const CASES: { name: string; model: () => ModelIR; tableau: ButcherTableau; path
   // conv-node's pre layers hold a ReLU and a max-pool: their kinks are avoided by checking the block and after
   { name: 'conv', model: () => runtimeModels.convNode(), tableau: rk4, paths: ['block.A.kernel', 'block.b', 'post.1.weight'] },
   { name: 'conv-same (stride 2, euler)', model: () => runtimeModels.convSame(), tableau: REFERENCE_TABLEAUX.euler, paths: ['pre.0.kernel', 'block.A.kernel'] },
+  { name: 'conv MNIST layout in small', model: convMnistLike, tableau: rk4, paths: ['block.A.kernel', 'post.3.weight'] },
   { name: 'antisymmetric with u(t)', model: () => runtimeModels.antisymmetricSeq(), tableau: rk4, paths: ['block.A.weight', 'block.Z', 'block.b'] },
   { name: 'svd (factored M)', model: () => runtimeModels.svdReduced(), tableau: rk4, paths: ['block.M.left', 'block.M.right', 'block.c'] },
   { name: 'deim with Zr', model: () => runtimeModels.seqReduced(), tableau: rk4, paths: ['block.M.weight', 'block.N.weight', 'block.Zr', 'block.D.weight'] },

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { ExplicitRungeKuttaSolver, listTensors, paramSelector, type ButcherTableau, type ModelIR } from '@odemor/core';
 import { REFERENCE_TABLEAUX, inputSize, runtimeModelCases, runtimeModels, uniformInput } from '@odemor/conformance';
+import { convMnistLike } from './grad-models.js';
 import { createParams, disposeParams, forward, initTfjs, inputTensor } from '@odemor/runtime-tfjs';
 import { compileModel, fromGraphLayout, lossAndGradients, lower, toGraphLayout, type LossKind, type WeightLayout } from '../src/index.js';
 
@@ -83,6 +84,9 @@ describe('gradient parity with tfjs autodiff (relative error ≤ 1e-4)', () => {
       await checkParity(runtimeModelCases().find((c) => c.name === name)!.model(), REFERENCE_TABLEAUX.euler);
     });
   }
+  it('the conv MNIST layout in small (max-pools 3/3 valid with uncovered rows and 3/3 same), rk4', async () => {
+    await checkParity(convMnistLike(), REFERENCE_TABLEAUX.rk4);
+  });
   it('mse loss (dense and conv)', async () => {
     await checkParity(runtimeModels.denseNode(), REFERENCE_TABLEAUX.rk4, 'mse');
     await checkParity(runtimeModels.convSame(), REFERENCE_TABLEAUX.rk4, 'mse');

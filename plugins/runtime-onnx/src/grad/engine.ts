@@ -171,7 +171,10 @@ export class ShapeTable {
       case 'Pad': {
         const x = s(0);
         const pads = this.ints(node.inputs[1]!);
-        set(x.map((d, i) => (d === BATCH ? (pads[i] || pads[i + x.length] ? NaN : BATCH) : d + pads[i]! + pads[i + x.length]!)));
+        if (x.some((d, i) => d === BATCH && (pads[i] || pads[i + x.length]))) {
+          throw new OdemorError('MODEL', `gradient: Pad '${node.output}' pads the batch dimension`);
+        }
+        set(x.map((d, i) => (d === BATCH ? BATCH : d + pads[i]! + pads[i + x.length]!)));
         return;
       }
       case 'Slice': {
