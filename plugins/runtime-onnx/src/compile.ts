@@ -96,6 +96,30 @@ export function compileModel(model: ModelIR, options: CompileOptions): Uint8Arra
   return new Compiler(model, options).compile();
 }
 
+/**
+ * How a model tensor is laid out in the graph, relative to its IR layout (internal: the training lowering in
+ * `grad/lower.ts` feeds trainable tensors as graph inputs in this layout and maps gradients back).
+ * - `identity`: as in the IR;
+ * - `transpose`: IR [rows, cols] → graph [cols, rows];
+ * - `oihw`: a conv kernel IR [kh, kw, in, out] → graph [out, in, kh, kw];
+ * - `channels-first`: `rows` NHWC-flattened [h·w·c] vectors (IR [rows·h·w·c]) → each as [c, h, w];
+ * - `transpose-channels-first`: IR [h·w·c, rows] → transposed to [rows, h·w·c], each row channels-first;
+ * - `antisymmetric`: IR W [n, n] → (W − Wᵀ − γI)ᵀ [n, n].
+ */
+export type WeightLayout =
+  | { kind: 'identity' }
+  | { kind: 'transpose'; rows: number; cols: number }
+  | { kind: 'oihw'; kh: number; kw: number; ci: number; co: number }
+  | { kind: 'channels-first'; rows: number; h: number; w: number; c: number }
+  | { kind: 'transpose-channels-first'; rows: number; h: number; w: number; c: number }
+  | { kind: 'antisymmetric'; n: number; gamma: number };
+
+/**
+ * Where the compiler asks for a model tensor (internal): return a graph-input name to feed the tensor at
+ * `path` in `layout` with graph dims `dims`, or undefined to bake the model's values into an initializer.
+ */
+export type WeightHook = (path: string, layout: WeightLayout, dims: number[]) => string | undefined;
+
 /** How a value is laid out: `flat` [B, prod(shape)], `native` [B, ...shape], `nchw` [B, c, h, w] for shape [h, w, c]. */
 type Layout = 'flat' | 'native' | 'nchw';
 
@@ -149,7 +173,11 @@ function expectShape(t: Tensor32 | undefined, shape: number[], what: string): Te
   return t;
 }
 
-class Compiler {
+/**
+ * The compiler (internal to the package: `compileModel` and the training lowering in `grad/lower.ts` use it).
+ * `weights`, when given, may turn model tensors into graph inputs; without it every tensor is an initializer.
+ */
+export class Compiler {
   private readonly g = new GraphBuilder();
   private readonly tableau: ButcherTableau;
   private readonly opset: number;
@@ -161,6 +189,7 @@ class Compiler {
   constructor(
     private readonly model: ModelIR,
     private readonly options: CompileOptions,
+    private readonly weights?: WeightHook,
   ) {
     if (!options?.tableau) throw new OdemorError('RUNTIME', 'compileModel needs the Butcher tableau of a fixed-step solver (options.tableau)');
     validateTableau(options.tableau);
@@ -181,7 +210,30 @@ class Compiler {
     }
   }
 
+  /** The graph builder (the training lowering appends the loss and the backward nodes to it). */
+  get graph(): GraphBuilder {
+    return this.g;
+  }
+
   compile(): Uint8Array {
+    const outputs = this.build();
+    return this.encode([{ name: GRAPH_NAMES.input, dims: ['batch', ...inputShapeOf(this.model)] }], outputs);
+  }
+
+  /** Serialize the graph with these inputs and outputs (the model's name and a doc string on the proto). */
+  encode(inputs: ValueSpec[], outputs: ValueSpec[]): Uint8Array {
+    const m = this.model;
+    return this.g.encode({
+      inputs,
+      outputs,
+      opset: this.opset,
+      name: m.name ?? 'odemor-model',
+      doc: `odemor model${m.name ? ` '${m.name}'` : ''}: ${m.block.kind} block, ${solverSteps(m.solver.t0, m.solver.t1, m.solver.dt)} unrolled ${this.tableau.b.length}-stage steps`,
+    });
+  }
+
+  /** Emit the forward graph (input `x`, output `logits` and the snapshot outputs); returns the output specs. */
+  build(): ValueSpec[] {
     const m = this.model;
     const inShape = inputShapeOf(m);
     let v: Val = { name: GRAPH_NAMES.input, shape: inShape, layout: inShape.length === 1 ? 'flat' : 'native' };
@@ -190,11 +242,11 @@ class Compiler {
       if (m.pre.length > 0) throw new OdemorError('MODEL', `a model with sequence input must have no pre layers; got ${m.pre.length}`);
       entry = null;
     } else {
-      m.pre.forEach((layer, i) => (v = this.layer(v, layer, `pre layer ${i}`)));
+      m.pre.forEach((layer, i) => (v = this.layer(v, layer, `pre layer ${i}`, `pre.${i}`)));
       entry = v;
     }
     v = m.block.kind === 'ode' ? this.fullBlock(m.block, entry) : this.reducedBlock(m.block, entry);
-    m.post.forEach((layer, i) => (v = this.layer(v, layer, `post layer ${i}`)));
+    m.post.forEach((layer, i) => (v = this.layer(v, layer, `post layer ${i}`, `post.${i}`)));
     const logits = this.toFlat(v);
     if (logits.shape[0] !== m.outputs) {
       throw new OdemorError('MODEL', `the model produces ${logits.shape[0]} values per sample but declares outputs = ${m.outputs}`);
@@ -224,13 +276,15 @@ class Compiler {
       this.g.node('Identity', [final], {}, GRAPH_NAMES.final);
       outputs.push({ name: GRAPH_NAMES.final, dims: ['batch', n] });
     }
-    return this.g.encode({
-      inputs: [{ name: GRAPH_NAMES.input, dims: ['batch', ...inShape] }],
-      outputs,
-      opset: this.opset,
-      name: m.name ?? 'odemor-model',
-      doc: `odemor model${m.name ? ` '${m.name}'` : ''}: ${m.block.kind} block, ${solverSteps(m.solver.t0, m.solver.t1, m.solver.dt)} unrolled ${this.tableau.b.length}-stage steps`,
-    });
+    return outputs;
+  }
+
+  /**
+   * The model tensor at `path` as a graph value: the hook's graph input when it gives one, else a float
+   * initializer `prefix` holding `data()` (the tensor already in `layout`) with dims `dims`.
+   */
+  private weight(path: string, layout: WeightLayout, prefix: string, data: () => ArrayLike<number>, dims: number[]): string {
+    return this.weights?.(path, layout, dims) ?? this.g.float(prefix, data(), dims);
   }
 
   // ───────────── layouts ─────────────
@@ -277,9 +331,9 @@ class Compiler {
   }
 
   /** x W_tᵀ for a weight stored [out, in]: MatMul with the transposed initializer. */
-  private matmulT(x: string, w: Tensor32, prefix: string): string {
+  private matmulT(x: string, w: Tensor32, prefix: string, path: string): string {
     const [rows, cols] = w.shape as [number, number];
-    return this.g.node('MatMul', [x, this.g.float(prefix, transpose(w.data, rows, cols), [cols, rows])]);
+    return this.g.node('MatMul', [x, this.weight(path, { kind: 'transpose', rows, cols }, prefix, () => transpose(w.data, rows, cols), [cols, rows])]);
   }
 
   /** Scatter the columns of [B, k] into [B, size] zeros: Pad one zero column, then Gather on axis 1. */
@@ -295,7 +349,7 @@ class Compiler {
     return this.g.node('Gather', [padded, this.g.int64(map)], { axis: 1 });
   }
 
-  private layer(v: Val, layer: Layer, where: string): Val {
+  private layer(v: Val, layer: Layer, where: string, path: string): Val {
     switch (layer.type) {
       case 'dense': {
         const x = this.toFlat(v);
@@ -303,8 +357,11 @@ class Compiler {
         if (layer.weight.shape.length !== 2 || inp !== x.shape[0]) {
           throw new OdemorError('MODEL', `${where} (dense) has weight [${layer.weight.shape.join(', ')}] but its input has ${x.shape[0]} values`);
         }
-        let y = this.matmulT(x.name, layer.weight, 'dense_w');
-        if (layer.bias) y = this.g.node('Add', [y, this.g.float('dense_b', expectShape(layer.bias, [out], `${where} bias`).data, [out])]);
+        let y = this.matmulT(x.name, layer.weight, 'dense_w', `${path}.weight`);
+        if (layer.bias) {
+          const b = expectShape(layer.bias, [out], `${where} bias`);
+          y = this.g.node('Add', [y, this.weight(`${path}.bias`, { kind: 'identity' }, 'dense_b', () => b.data, [out])]);
+        }
         return { name: y, shape: [out], layout: 'flat' };
       }
       case 'conv2d': {
@@ -318,8 +375,11 @@ class Compiler {
         const px = padding(w, kw, layer.stride, layer.padding);
         if (py.out < 1 || px.out < 1) throw new OdemorError('MODEL', `${where} (conv2d) kernel ${kh}×${kw} does not fit the ${h}×${w} input`);
         const k = kernelOIHW(layer.kernel);
-        const inputs = [x.name, this.g.float('conv_w', k.data, k.dims)];
-        if (layer.bias) inputs.push(this.g.float('conv_b', expectShape(layer.bias, [co], `${where} bias`).data, [co]));
+        const inputs = [x.name, this.weight(`${path}.kernel`, { kind: 'oihw', kh, kw, ci, co }, 'conv_w', () => k.data, k.dims)];
+        if (layer.bias) {
+          const b = expectShape(layer.bias, [co], `${where} bias`);
+          inputs.push(this.weight(`${path}.bias`, { kind: 'identity' }, 'conv_b', () => b.data, [co]));
+        }
         const y = this.g.node('Conv', inputs, {
           kernel_shape: [kh, kw],
           strides: [layer.stride, layer.stride],
@@ -461,26 +521,37 @@ class Compiler {
       const [kh, kw] = conv.kernel.shape as [number, number];
       expectShape(conv.kernel, [kh, kw, conv.channels, conv.channels], 'block conv kernel');
       const k = kernelOIHW(conv.kernel);
-      const W = this.g.float('block_k', k.data, k.dims);
+      const C = conv.channels;
+      const W = this.weight('block.A.kernel', { kind: 'oihw', kh, kw, ci: C, co: C }, 'block_k', () => k.data, k.dims);
       const pads = [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), kh - 1 - Math.floor((kh - 1) / 2), kw - 1 - Math.floor((kw - 1) / 2)];
       linear = (x) => this.g.node('Conv', [x, W], { kernel_shape: [kh, kw], strides: [1, 1], pads });
     } else {
-      let AT: Float64Array;
+      let AW: string;
       if (A.type === 'dense') {
-        AT = transpose(expectShape(A.weight, [n, n], 'block matrix A').data, n, n);
+        const AT = transpose(expectShape(A.weight, [n, n], 'block matrix A').data, n, n);
+        AW = this.weight('block.A.weight', { kind: 'transpose', rows: n, cols: n }, 'block_AT', () => AT, [n, n]);
       } else if (A.type === 'antisymmetric' || A.type === 'conv') {
         if (A.type === 'antisymmetric') expectShape(A.weight, [n, n], 'antisymmetric block weight');
         else expectShape(A.kernel, [A.kernel.shape[0]!, A.kernel.shape[1]!, A.channels, A.channels], 'block conv kernel');
         // W − Wᵀ − γI, or the dense Toeplitz matrix of the convolution (core's denseA), stored [in, out] for x Aᵀ
-        AT = transpose(denseA(block), n, n);
+        const AT = transpose(denseA(block), n, n);
+        // (convAsDense bakes the Toeplitz matrix: its kernel cannot be a graph input)
+        AW = A.type === 'antisymmetric'
+          ? this.weight('block.A.weight', { kind: 'antisymmetric', n, gamma: A.gamma }, 'block_AT', () => AT, [n, n])
+          : this.g.float('block_AT', AT, [n, n]);
       } else {
         throw new OdemorError('MODEL', `unknown block matrix type '${(A as { type?: unknown }).type}'`);
       }
-      const AW = this.g.float('block_AT', AT, [n, n]);
       linear = (x) => this.g.node('MatMul', [x, AW]);
     }
     const bData = expectShape(block.b, [n], 'block bias b').data;
-    const bias = this.g.float('block_b', conv ? toChannelsFirst(bData, img!.h, img!.w, img!.c) : bData, stateDims);
+    const bias = this.weight(
+      'block.b',
+      conv ? { kind: 'channels-first', rows: 1, ...img! } : { kind: 'identity' },
+      'block_b',
+      () => (conv ? toChannelsFirst(bData, img!.h, img!.w, img!.c) : bData),
+      stateDims,
+    );
 
     const sigmaCache = new Map<string, string>();
     const sigma = (x: string): string => {
@@ -501,7 +572,13 @@ class Compiler {
         for (let r = 0; r < p; r++) perm.set(toChannelsFirst(ZT.subarray(r * n, (r + 1) * n), img!.h, img!.w, img!.c), r * n);
         ZT = perm;
       }
-      const ZW = this.g.float('block_ZT', ZT, [inp.features, n]);
+      const ZW = this.weight(
+        'block.Z',
+        conv ? { kind: 'transpose-channels-first', rows: inp.features, ...img! } : { kind: 'transpose', rows: n, cols: inp.features },
+        'block_ZT',
+        () => ZT,
+        [inp.features, n],
+      );
       const cache = new Map<number, string>();
       f = (t, x) => this.g.node('Add', [sigma(x), this.inputTerm(cache, t, ZW, conv ? stateDims : undefined)]);
     }
@@ -518,13 +595,13 @@ class Compiler {
     return { name: xEnd, shape: entry && prod(entry.shape) === n ? [...entry.shape] : [n], layout: 'flat' };
   }
 
-  private linearMap(x: string, map: LinearMap, rows: number, cols: number, what: string): string {
+  private linearMap(x: string, map: LinearMap, rows: number, cols: number, what: string, path: string): string {
     switch (map.type) {
       case 'identity':
         if (map.size !== cols || rows !== cols) throw new OdemorError('MODEL', `${what} is the identity of size ${map.size} but maps ${cols} → ${rows}`);
         return x;
       case 'dense':
-        return this.matmulT(x, expectShape(map.weight, [rows, cols], what), 'map');
+        return this.matmulT(x, expectShape(map.weight, [rows, cols], what), 'map', path);
       case 'select':
         if (map.from !== cols || map.indices.length !== rows) {
           throw new OdemorError('MODEL', `${what} selects ${map.indices.length} of ${map.from} but maps ${cols} → ${rows}`);
@@ -545,23 +622,30 @@ class Compiler {
     const { k, m } = block;
     // E's input size: n, or k when APoZ folded E into the layer before (E = identity of size k)
     const eIn = blockInputSize(block);
-    const z0 = entry ? this.linearMap(this.blockEntry(entry, eIn).name, block.E, k, eIn, 'reduced block E') : this.zeros([k]);
+    const z0 = entry ? this.linearMap(this.blockEntry(entry, eIn).name, block.E, k, eIn, 'reduced block E', 'block.E.weight') : this.zeros([k]);
 
     let inner: (z: string) => string;
     if (block.M.type === 'dense') {
-      const MT = this.g.float('M_T', transpose(expectShape(block.M.weight, [m, k], 'reduced block M').data, m, k), [k, m]);
+      const W = expectShape(block.M.weight, [m, k], 'reduced block M');
+      const MT = this.weight('block.M.weight', { kind: 'transpose', rows: m, cols: k }, 'M_T', () => transpose(W.data, m, k), [k, m]);
       inner = (z) => this.g.node('MatMul', [z, MT]);
     } else if (block.M.type === 'factored') {
       const r = block.M.left.shape[1]!;
-      const L = this.g.float('M_leftT', transpose(expectShape(block.M.left, [m, r], 'reduced block M.left').data, m, r), [r, m]);
-      const R = this.g.float('M_rightT', transpose(expectShape(block.M.right, [r, k], 'reduced block M.right').data, r, k), [k, r]);
+      const left = expectShape(block.M.left, [m, r], 'reduced block M.left');
+      const L = this.weight('block.M.left', { kind: 'transpose', rows: m, cols: r }, 'M_leftT', () => transpose(left.data, m, r), [r, m]);
+      const right = expectShape(block.M.right, [r, k], 'reduced block M.right');
+      const R = this.weight('block.M.right', { kind: 'transpose', rows: r, cols: k }, 'M_rightT', () => transpose(right.data, r, k), [k, r]);
       inner = (z) => this.g.node('MatMul', [this.g.node('MatMul', [z, R]), L]);
     } else {
       throw new OdemorError('MODEL', `reduced block M has unknown type '${(block.M as { type?: unknown }).type}'`);
     }
-    const c = this.g.float('c', expectShape(block.c, [m], 'reduced block c').data, [m]);
+    const cData = expectShape(block.c, [m], 'reduced block c').data;
+    const c = this.weight('block.c', { kind: 'identity' }, 'c', () => cData, [m]);
     let NT: string | undefined;
-    if (block.N.type === 'dense') NT = this.g.float('N_T', transpose(expectShape(block.N.weight, [k, m], 'reduced block N').data, k, m), [m, k]);
+    if (block.N.type === 'dense') {
+      const N = expectShape(block.N.weight, [k, m], 'reduced block N');
+      NT = this.weight('block.N.weight', { kind: 'transpose', rows: k, cols: m }, 'N_T', () => transpose(N.data, k, m), [m, k]);
+    }
     else if (block.N.size !== m || m !== k) throw new OdemorError('MODEL', `reduced block N is the identity of size ${block.N.size} but m = ${m}, k = ${k}`);
 
     const rhsCache = new Map<string, string>();
@@ -578,7 +662,8 @@ class Compiler {
     if (block.Zr) {
       const inp = this.model.input;
       if (inp.kind !== 'sequence') throw new OdemorError('MODEL', 'the reduced block has an input matrix Zr but the model input is not a sequence');
-      const ZW = this.g.float('Zr_T', transpose(expectShape(block.Zr, [k, inp.features], 'reduced block Zr').data, k, inp.features), [inp.features, k]);
+      const Zr = expectShape(block.Zr, [k, inp.features], 'reduced block Zr');
+      const ZW = this.weight('block.Zr', { kind: 'transpose', rows: k, cols: inp.features }, 'Zr_T', () => transpose(Zr.data, k, inp.features), [inp.features, k]);
       const cache = new Map<number, string>();
       f = (t, z) => this.g.node('Add', [sigmaN(z), this.inputTerm(cache, t, ZW)]);
     }
@@ -586,7 +671,7 @@ class Compiler {
     // D = identity hands z itself on (size k), e.g. to a following 'scatter' layer
     const n = block.n;
     const outSize = block.D.type === 'identity' ? k : n;
-    const xEnd = this.linearMap(zEnd, block.D, outSize, k, 'reduced block D');
+    const xEnd = this.linearMap(zEnd, block.D, outSize, k, 'reduced block D', 'block.D.weight');
     return { name: xEnd, shape: entry && outSize === n && prod(entry.shape) === n ? [...entry.shape] : [outSize], layout: 'flat' };
   }
 }

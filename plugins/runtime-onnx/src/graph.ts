@@ -7,7 +7,23 @@ import onnxProto from 'onnx-proto';
 /** The protobufjs-generated ONNX namespace (onnx-proto is CommonJS; its only ESM export is `default`). */
 export const onnx = onnxProto.onnx;
 
-type AttrValue = number | number[] | string | { tensor: onnxProto.onnx.ITensorProto };
+/** A node attribute as the builder takes it: INT (integer number), FLOAT, INTS, STRING or TENSOR. */
+export type AttrValue = number | number[] | string | { tensor: onnxProto.onnx.ITensorProto };
+
+/** One recorded node of a {@link GraphBuilder} (its tape): op, inputs, single output and raw attributes. */
+export interface TapeNode {
+  op: string;
+  inputs: string[];
+  output: string;
+  attrs: Readonly<Record<string, AttrValue>>;
+}
+
+/** An initializer's dims and, for int64 ones, values (what the gradient engine needs to know of constants). */
+export interface ConstantInfo {
+  dims: number[];
+  /** int64 values; undefined for float initializers */
+  ints?: number[];
+}
 
 /** One graph input or output: name and dims, where a string is a symbolic dimension. */
 export interface ValueSpec {
@@ -46,6 +62,8 @@ export function floatTensor(name: string, data: ArrayLike<number>, dims: number[
  */
 export class GraphBuilder {
   private readonly nodes: onnxProto.onnx.INodeProto[] = [];
+  private readonly tapeNodes: TapeNode[] = [];
+  private readonly constants = new Map<string, ConstantInfo>();
   private readonly initializers: onnxProto.onnx.ITensorProto[] = [];
   private readonly scalarCache = new Map<number, string>();
   private readonly intCache = new Map<string, string>();
@@ -64,6 +82,7 @@ export class GraphBuilder {
   float(prefix: string, data: ArrayLike<number>, dims: number[]): string {
     const name = this.fresh(prefix);
     this.initializers.push(floatTensor(name, data, dims));
+    this.constants.set(name, { dims: [...dims] });
     return name;
   }
 
@@ -84,6 +103,7 @@ export class GraphBuilder {
     if (hit) return hit;
     const name = this.fresh('i');
     this.initializers.push({ name, dataType: INT64, dims, int64Data: values });
+    this.constants.set(name, { dims: [...dims], ints: [...values] });
     this.intCache.set(key, name);
     return name;
   }
@@ -102,6 +122,7 @@ export class GraphBuilder {
       return { name, type: A.TENSOR, t: v.tensor };
     });
     this.nodes.push({ opType, input: inputs, output: [out], name: `${opType}_${this.nodes.length}`, attribute });
+    this.tapeNodes.push({ op: opType, inputs: [...inputs], output: out, attrs });
     return out;
   }
 
@@ -123,6 +144,16 @@ export class GraphBuilder {
       ...(options.doc ? { docString: options.doc } : {}),
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+  }
+
+  /** The nodes appended so far, in order (the tape the gradient engine reverses; see `grad/engine.ts`). */
+  get tape(): readonly TapeNode[] {
+    return this.tapeNodes;
+  }
+
+  /** Dims (and int64 values) of the initializer `name`, or undefined when `name` is no initializer. */
+  constant(name: string): ConstantInfo | undefined {
+    return this.constants.get(name);
   }
 
   /** Number of nodes so far (for tests and diagnostics). */

@@ -1,0 +1,234 @@
+/**
+ * Compiled gradient programs (docs/algorithms.md, "Gradients of the compiled graphs"): one ONNX graph with the
+ * forward pass (trainable tensors as inputs), the loss and the reverse-mode backward pass through the unrolled
+ * solver, run in one onnxruntime session; parameters are fed on every run, gradients come back per IR path in
+ * the IR's layout.
+ */
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { listTensors, OdemorError, type ModelIR } from '@odemor/core';
+import { inputShapeOf } from '../compile.js';
+import type { GraphBuilder, ValueSpec } from '../graph.js';
+import { checkInput, createSession, defaultThreads } from '../session.js';
+import { BATCH, backward } from './engine.js';
+import { fromGraphLayout, lower, toGraphLayout, type ParamInput } from './lower.js';
+import type { GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './types.js';
+
+/** Names of the gradient graph's extra inputs and outputs. */
+export const GRADIENT_GRAPH_NAMES = {
+  /** targets [batch, outputs]: one-hot labels (cross-entropy) or regression targets (mse) */
+  target: 'target',
+  /** scalar 1/batch (cross-entropy) or 1/(batch·outputs) (mse) */
+  scale: 'scale',
+  loss: 'loss',
+  logits: 'logits',
+} as const;
+
+const LOSSES: readonly LossKind[] = ['softmax-cross-entropy', 'mse'];
+
+/**
+ * Append the loss to the lowered graph: returns the loss value (a scalar) and d(loss)/d(logits).
+ * Cross-entropy: `loss = −scale · Σ onehot ⊙ logsoftmax(logits)` (stable LogSoftmax), `dlogits = scale ·
+ * (softmax − onehot)` with scale = 1/B. MSE: `loss = scale · Σ (logits − t)²`, `dlogits = 2 scale (logits − t)`,
+ * scale = 1/(B · outputs) (the mean over every element, as tf.losses.meanSquaredError).
+ */
+function emitLoss(g: GraphBuilder, logits: string, kind: LossKind): { loss: string; dlogits: string } {
+  const { target, scale } = GRADIENT_GRAPH_NAMES;
+  if (kind === 'softmax-cross-entropy') {
+    const logp = g.node('LogSoftmax', [logits], { axis: -1 });
+    const sum = g.node('ReduceSum', [g.node('Mul', [target, logp])], { keepdims: 0 });
+    const loss = g.node('Neg', [g.node('Mul', [sum, scale])]);
+    const dlogits = g.node('Mul', [g.node('Sub', [g.node('Exp', [logp]), target]), scale]);
+    return { loss, dlogits };
+  }
+  const d = g.node('Sub', [logits, target]);
+  const loss = g.node('Mul', [g.node('ReduceSum', [g.node('Mul', [d, d])], { keepdims: 0 }), scale]);
+  const dlogits = g.node('Mul', [d, g.node('Mul', [scale, g.scalar(2)])]);
+  return { loss, dlogits };
+}
+
+/** The serialized gradient graph of {@link compileGradientProgram} and how to feed it (for tests and tools). */
+export interface GradientGraph {
+  bytes: Uint8Array;
+  /** trainable IR path → graph input, in listTensors order */
+  params: Map<string, ParamInput>;
+  /** trainable IR path → the graph output holding its gradient (graph layout) */
+  gradOutputs: Map<string, string>;
+  loss: LossKind;
+}
+
+/**
+ * Build the gradient graph: inputs `x`, `target`, `scale` and one per trainable tensor; outputs `loss`,
+ * `logits` and `grad_<i>` per trainable path (zeros when the loss does not depend on it).
+ */
+export function buildGradientGraph(model: ModelIR, options: Omit<GradientProgramOptions, 'threads'>): GradientGraph {
+  const loss = options.loss ?? 'softmax-cross-entropy';
+  if (!LOSSES.includes(loss)) throw new OdemorError('ARGUMENT', `loss must be one of ${LOSSES.join(', ')}; got '${String(loss)}'`);
+  if (typeof options.trainable !== 'function') throw new OdemorError('ARGUMENT', 'options.trainable must be a function of the IR path');
+  const lowered = lower(model, { tableau: options.tableau, trainable: options.trainable });
+  const g = lowered.graph;
+  const { loss: lossName, dlogits } = emitLoss(g, lowered.logits, loss);
+  const wrt = [...lowered.params.values()].map((p) => p.input);
+  const inputShapes = new Map(lowered.inputShapes).set(GRADIENT_GRAPH_NAMES.target, [BATCH, model.outputs]).set(GRADIENT_GRAPH_NAMES.scale, []);
+  const grads = backward(g, { inputShapes, seeds: new Map([[lowered.logits, dlogits]]), wrt });
+  const names = GRADIENT_GRAPH_NAMES;
+  g.node('Identity', [lossName], {}, names.loss);
+  const gradOutputs = new Map<string, string>();
+  const outputs: ValueSpec[] = [
+    { name: names.loss, dims: [] },
+    { name: names.logits, dims: ['batch', model.outputs] },
+  ];
+  let i = 0;
+  for (const [path, p] of lowered.params) {
+    const out = `grad_${i++}`;
+    const grad = grads.get(p.input) ?? g.float('zero_grad', new Float32Array(p.dims.reduce((a, b) => a * b, 1)), p.dims);
+    g.node('Identity', [grad], {}, out);
+    gradOutputs.set(path, out);
+    outputs.push({ name: out, dims: p.dims });
+  }
+  const bytes = lowered.encode(outputs, [
+    { name: names.target, dims: ['batch', model.outputs] },
+    { name: names.scale, dims: [] },
+  ]);
+  return { bytes, params: lowered.params, gradOutputs, loss };
+}
+
+/** Index of the largest value of each row (first on ties), as tfjs argMax. */
+function argmaxRows(logits: Float32Array, rows: number, cols: number): Int32Array {
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (logits[r * cols + c]! > logits[r * cols + best]!) best = c;
+    out[r] = best;
+  }
+  return out;
+}
+
+class OnnxGradientProgram implements GradientProgram {
+  readonly paths: readonly string[];
+  private readonly defaults = new Map<string, Float32Array>();
+  private readonly sizes = new Map<string, number>();
+  private disposed = false;
+
+  constructor(
+    private readonly model: ModelIR,
+    private readonly graph: GradientGraph,
+    private readonly session: InferenceSession,
+    trainablePaths: string[],
+  ) {
+    this.paths = trainablePaths;
+    const tensors = new Map(listTensors(model).map((t) => [t.path, t.tensor]));
+    for (const [path, p] of graph.params) {
+      const t = tensors.get(path)!;
+      this.sizes.set(path, t.data.length);
+      this.defaults.set(path, toGraphLayout(p.layout, t.data));
+    }
+    for (const path of trainablePaths) if (!this.sizes.has(path)) this.sizes.set(path, tensors.get(path)!.data.length);
+  }
+
+  async run(params: ReadonlyMap<string, Float32Array>, x: Float32Array, y: Int32Array | Float32Array, batch: number): Promise<GradientResult> {
+    if (this.disposed) throw new OdemorError('RUNTIME', 'the gradient program was disposed');
+    const m = this.model;
+    const inShape = inputShapeOf(m);
+    checkInput(x, batch, inShape, 'gradient program input x');
+    const C = m.outputs;
+    const target = new Float32Array(batch * C);
+    if (this.graph.loss === 'softmax-cross-entropy') {
+      if (!(y instanceof Int32Array) || y.length !== batch) {
+        throw new OdemorError('SHAPE', `gradient program labels y must be an Int32Array of ${batch} labels; got ${y instanceof Int32Array ? y.length : y?.constructor?.name} values`);
+      }
+      for (let i = 0; i < batch; i++) {
+        const label = y[i]!;
+        if (!(label >= 0 && label < C)) throw new OdemorError('ARGUMENT', `gradient program label y[${i}] = ${label} is outside [0, ${C})`);
+        target[i * C + label] = 1;
+      }
+    } else {
+      if (!(y instanceof Float32Array) || y.length !== batch * C) {
+        throw new OdemorError('SHAPE', `gradient program targets y (mse) must be a Float32Array of batch ${batch} × ${C} outputs = ${batch * C} values; got ${y?.length}`);
+      }
+      target.set(y);
+    }
+    const feeds: Record<string, Tensor> = {
+      x: new Tensor('float32', x, [batch, ...inShape]),
+      target: new Tensor('float32', target, [batch, C]),
+      scale: new Tensor('float32', Float32Array.of(this.graph.loss === 'mse' ? 1 / (batch * C) : 1 / batch), []),
+    };
+    for (const [path, values] of params) {
+      const size = this.sizes.get(path);
+      if (size === undefined) {
+        throw new OdemorError('ARGUMENT', `gradient program params: '${path}' is not a trainable tensor of the model (trainable: ${this.paths.join(', ') || 'none'})`);
+      }
+      if (!(values instanceof Float32Array) || values.length !== size) {
+        throw new OdemorError('SHAPE', `gradient program params: '${path}' has ${values?.length} values; the tensor has ${size}`);
+      }
+    }
+    for (const [path, p] of this.graph.params) {
+      const v = params.get(path);
+      feeds[p.input] = new Tensor('float32', v ? toGraphLayout(p.layout, v) : this.defaults.get(path)!, p.dims);
+    }
+    let out: InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(feeds);
+    } catch (err) {
+      throw new OdemorError('RUNTIME', `onnxruntime failed to run the gradient graph: ${(err as Error).message}`, { cause: err });
+    }
+    const logits = out.logits!.data as Float32Array;
+    const pred = argmaxRows(logits, batch, C);
+    let correct = 0;
+    if (this.graph.loss === 'softmax-cross-entropy') for (let i = 0; i < batch; i++) if (pred[i] === y[i]) correct++;
+    const grads = new Map<string, Float32Array>();
+    for (const path of this.paths) {
+      const p = this.graph.params.get(path);
+      // a trainable tensor the graph never reads (none today) has a zero gradient
+      grads.set(path, p ? fromGraphLayout(p.layout, out[this.graph.gradOutputs.get(path)!]!.data as Float32Array) : new Float32Array(this.sizes.get(path)!));
+    }
+    return { loss: (out.loss!.data as Float32Array)[0]!, correct, grads };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.session.release();
+  }
+}
+
+/**
+ * Compile the gradient program of `model`: the solver `options.tableau` unrolled, the tensors selected by
+ * `options.trainable` fed as inputs, loss `options.loss` (default softmax cross-entropy), one onnxruntime
+ * session with `options.threads` intra-op threads (default: all cores). Dispose it when done.
+ * Errors: RUNTIME (no or adaptive tableau), MODEL (a model the compiler refuses), ARGUMENT (bad options).
+ */
+export async function compileGradientProgram(model: ModelIR, options: GradientProgramOptions): Promise<GradientProgram> {
+  const graph = buildGradientGraph(model, options);
+  const paths = listTensors(model)
+    .map((t) => t.path)
+    .filter((p) => options.trainable(p));
+  const session = await createSession(graph.bytes, options.threads ?? defaultThreads());
+  return new OnnxGradientProgram(model, graph, session, paths);
+}
+
+/** Options of {@link lossAndGradients}: those of {@link compileGradientProgram}, `trainable` defaulting to every tensor. */
+export type LossAndGradientsOptions = Omit<GradientProgramOptions, 'trainable'> & Partial<Pick<GradientProgramOptions, 'trainable'>>;
+
+/**
+ * The mean loss, the correct count and d(loss)/d(tensor) per trainable IR path (IR layout) of `model` on one
+ * batch `x` [batch, ...inputShape] with labels `y` (Int32Array; mse: Float32Array targets [batch, outputs]):
+ * compiles a gradient program, runs it once and disposes it. The batch size is `y.length` (mse:
+ * `y.length / outputs`).
+ */
+export async function lossAndGradients(
+  model: ModelIR,
+  x: Float32Array,
+  y: Int32Array | Float32Array,
+  options: LossAndGradientsOptions,
+): Promise<GradientResult> {
+  const batch = (options.loss ?? 'softmax-cross-entropy') === 'mse' ? y.length / model.outputs : y.length;
+  if (!Number.isInteger(batch) || batch < 1) {
+    throw new OdemorError('SHAPE', `lossAndGradients: y has ${y.length} values, which is no whole positive batch of ${model.outputs} outputs`);
+  }
+  const program = await compileGradientProgram(model, { ...options, trainable: options.trainable ?? (() => true) });
+  try {
+    return await program.run(new Map(), x, y, batch);
+  } finally {
+    await program.dispose();
+  }
+}
