@@ -44,25 +44,34 @@ export type ConvInputGradFormulation = 'conv' | 'conv-transpose';
 export type ConvFilterGradFormulation =
   | 'conv-swap'
   | 'shift-gemm'
+  | 'shift-matmul'
   | 'im2col-gemm'
   | 'flat-shift-gemm'
   | 'flat-shift-matmul'
-  | 'unfold-matmul';
+  | 'unfold-matmul'
+  | 'slices-matmul'
+  | 'depthwise-matmul'
+  | 'flat-slices-matmul'
+  | 'flat-im2col-gemm';
 /** Formulations of the max-pool gradient (see {@link emitMaxPoolGrad}). */
-export type MaxPoolGradFormulation = 'argmax' | 'space-to-depth' | 'equal' | 'slices';
+export type MaxPoolGradFormulation = 'argmax' | 'space-to-depth' | 'first-mask' | 'equal' | 'slices';
 
 /** Every formulation of each emitter (for the benchmark and the tests). */
 export const FORMULATIONS = {
   input: ['conv', 'conv-transpose'] as const satisfies readonly ConvInputGradFormulation[],
-  filter: ['conv-swap', 'shift-gemm', 'im2col-gemm', 'flat-shift-gemm', 'flat-shift-matmul', 'unfold-matmul'] as const satisfies readonly ConvFilterGradFormulation[],
-  maxPool: ['argmax', 'space-to-depth', 'equal', 'slices'] as const satisfies readonly MaxPoolGradFormulation[],
+  filter: ['conv-swap', 'shift-gemm', 'shift-matmul', 'im2col-gemm', 'flat-shift-gemm', 'flat-shift-matmul', 'unfold-matmul', 'slices-matmul', 'depthwise-matmul', 'flat-slices-matmul', 'flat-im2col-gemm'] as const satisfies readonly ConvFilterGradFormulation[],
+  maxPool: ['argmax', 'space-to-depth', 'first-mask', 'equal', 'slices'] as const satisfies readonly MaxPoolGradFormulation[],
 };
 
-/** The defaults: the fastest correct formulations of bench/conv-grad.ts. */
+/**
+ * The defaults: the fastest correct formulations of bench/conv-grad.ts. The filter gradient's `'auto'` is
+ * `'shift-matmul'`, or `'slices-matmul'` for inputs with fewer than 4 channels (the pre layer's single
+ * channel makes NHWC rows of one float, where the NCHW planes slice faster).
+ */
 export const DEFAULT_FORMULATIONS = {
   input: 'conv' as ConvInputGradFormulation,
-  filter: 'unfold-matmul' as ConvFilterGradFormulation,
-  maxPool: 'argmax' as MaxPoolGradFormulation,
+  filter: 'auto' as ConvFilterGradFormulation | 'auto',
+  maxPool: 'space-to-depth' as MaxPoolGradFormulation,
 };
 
 /** Slice `ends` meaning "to the end" (Slice clamps it to the dimension). */
@@ -198,8 +207,17 @@ export function emitConvInputGrad(
  * @param dy dL/dY for each `x`, `[B, ...shapes.y]`
  * @param attrs the forward Conv's attributes
  * @param shapes `x: [Cin, H, W]`, `y: [Cout, Hy, Wy]` of the forward Conv
- * @param options.formulation how (see bench/results/conv-grad.md for their timings):
- *   - `'unfold-matmul'` (default): the patches as a grouped `Conv` of X with fixed one-hot kernels
+ * @param options.formulation how (see bench/results/conv-grad.md for their timings); default `'auto'`
+ *   (see {@link DEFAULT_FORMULATIONS}):
+ *   - `'shift-matmul'`: per kernel tap, a strided `Slice` of the padded NHWC X, contracted with NHWC dY by a
+ *     `MatMul` batched over 8 row chunks (so that it runs on every thread), one `ReduceSum` at the end;
+ *   - `'slices-matmul'`: the tap slices of the padded NCHW X concatenated tap-major into the patches
+ *     `[B, kh·kw·Cin, Hy·Wy]`, one batched `MatMul` per image with dYᵀ, the sum over the batch;
+ *   - `'depthwise-matmul'`: as `'unfold-matmul'` with the patches from a one-channel Conv of `[B·Cin, 1, H, W]`;
+ *   - `'flat-slices-matmul'` (stride 1): as `'slices-matmul'` with flat shifts of the padded NCHW planes;
+ *   - `'flat-im2col-gemm'` (stride 1): flat shifts of the CNHW X concatenated into `[kh·kw·Cin, B·Hp·Wp]`
+ *     and one fat `Gemm` with the CNHW dY on the padded grid;
+ *   - `'unfold-matmul'`: the patches as a grouped `Conv` of X with fixed one-hot kernels
  *     (`[B, Cin·kh·kw, Hy, Wy]`, im2col done in cache per image by onnxruntime's Conv), then one batched
  *     `MatMul` per image with dYᵀ and a `ReduceSum` over the batch;
  *   - `'conv-swap'`: a `Conv` of X with dY as the kernel over batch-and-channel-swapped tensors;
@@ -209,7 +227,8 @@ export function emitConvInputGrad(
  *     padded grid; each tap is a contiguous row `Slice` (a flat shift) and a `Gemm` (transA);
  *   - `'flat-shift-matmul'` (stride 1): the same flat shifts, contracted per image by a batched `MatMul`
  *     with the padded NCHW dY (no transpose of dY), then summed over the batch.
- *   Stride-1 formulations fall back to `'shift-gemm'` for other strides.
+ *   Stride-1 formulations fall back to their strided counterparts (`'shift-gemm'`, `'slices-matmul'`,
+ *   `'im2col-gemm'`) for other strides.
  * @returns dL/dW, OIHW `[Cout, Cin, kh, kw]`
  */
 export function emitConvFilterGrad(
@@ -218,7 +237,7 @@ export function emitConvFilterGrad(
   dy: string | readonly string[],
   attrs: ConvAttrs,
   shapes: ConvShapes,
-  options: { formulation?: ConvFilterGradFormulation } = {},
+  options: { formulation?: ConvFilterGradFormulation | 'auto' } = {},
 ): string {
   checkConv(attrs, shapes, 'conv filter gradient');
   const xs = list(x);
@@ -226,21 +245,33 @@ export function emitConvFilterGrad(
   if (xs.length !== dys.length) throw new OdemorError('ARGUMENT', `conv filter gradient: ${xs.length} inputs x but ${dys.length} gradients dy`);
   const X = batchConcat(g, xs, 'conv filter gradient');
   const D = batchConcat(g, dys, 'conv filter gradient');
-  let formulation = options.formulation ?? DEFAULT_FORMULATIONS.filter;
+  const chosen = options.formulation ?? DEFAULT_FORMULATIONS.filter;
+  let formulation: ConvFilterGradFormulation = chosen === 'auto' ? (shapes.x[0] < 4 ? 'slices-matmul' : 'shift-matmul') : chosen;
   const unit = attrs.strides[0] === 1 && attrs.strides[1] === 1;
   if (!unit && (formulation === 'flat-shift-gemm' || formulation === 'flat-shift-matmul')) formulation = 'shift-gemm';
+  if (!unit && formulation === 'flat-slices-matmul') formulation = 'slices-matmul';
+  if (!unit && formulation === 'flat-im2col-gemm') formulation = 'im2col-gemm';
   switch (formulation) {
     case 'conv-swap':
       return filterConvSwap(g, X, D, attrs, shapes);
     case 'shift-gemm':
     case 'im2col-gemm':
       return filterShift(g, X, D, attrs, shapes, formulation === 'im2col-gemm');
+    case 'shift-matmul':
+      return filterShiftChunked(g, X, D, attrs, shapes);
     case 'flat-shift-gemm':
       return filterFlatShift(g, X, D, attrs, shapes);
     case 'flat-shift-matmul':
       return filterFlatShiftBatched(g, X, D, attrs, shapes);
     case 'unfold-matmul':
-      return filterUnfold(g, X, D, attrs, shapes);
+    case 'depthwise-matmul':
+      return filterUnfold(g, X, D, attrs, shapes, formulation === 'depthwise-matmul');
+    case 'slices-matmul':
+      return filterSlicesMatmul(g, X, D, attrs, shapes);
+    case 'flat-slices-matmul':
+      return filterFlatSlicesMatmul(g, X, D, attrs, shapes);
+    case 'flat-im2col-gemm':
+      return filterFlatIm2col(g, X, D, attrs, shapes);
     default:
       throw new OdemorError('ARGUMENT', `conv filter gradient: unknown formulation '${formulation as string}'`);
   }
@@ -291,6 +322,32 @@ function filterShift(g: GraphBuilder, X: string, D: string, attrs: ConvAttrs, sh
   }
   const prods = taps.map((t) => g.node('Gemm', [reshape(g, t, [-1, ci]), Df], { transA: 1 })); // [Cin, Cout] each
   return tapsToOIHW(g, stackTaps(g, prods), kh, kw, ci, co);
+}
+
+/** The number of row chunks of the batched tap products: the largest of 8, 4, 2, 1 that divides Hy·Wy. */
+function chunksOf(pixels: number): number {
+  for (const s of [8, 4, 2]) if (pixels % s === 0) return s;
+  return 1;
+}
+
+/**
+ * As `'shift-gemm'`, but each tap's product is a batched MatMul over S row chunks (S | Hy·Wy, so S divides
+ * B·Hy·Wy for every batch): `[S, Cout, K/S] × [S, K/S, Cin]`, which onnxruntime spreads over its threads
+ * (a single Gemm with a 16 × 16 output runs on one); the chunks and taps are summed by one ReduceSum.
+ */
+function filterShiftChunked(g: GraphBuilder, X: string, D: string, attrs: ConvAttrs, shapes: ConvShapes): string {
+  const [kh, kw] = attrs.kernel;
+  const ci = shapes.x[0];
+  const [co, Hy, Wy] = shapes.y;
+  const S = chunksOf(Hy * Wy);
+  const { Xp, Df } = nhwc(g, X, D, attrs, co);
+  const Dt = transpose(g, reshape(g, Df, [S, -1, co]), [0, 2, 1]); // [S, Cout, K/S]
+  const prods: string[] = [];
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) prods.push(unsqueeze(g, g.node('MatMul', [Dt, reshape(g, tapSlice(g, Xp, a, b, attrs, shapes), [S, -1, ci])]), [0]));
+  }
+  const all = prods.length === 1 ? prods[0]! : g.node('Concat', prods, { axis: 0 }); // [taps, S, Cout, Cin]
+  return transpose(g, reshape(g, reduceSum(g, all, [1]), [kh, kw, co, ci]), [2, 3, 0, 1]);
 }
 
 /**
@@ -362,15 +419,88 @@ function unfoldKernel(g: GraphBuilder, ci: number, kh: number, kw: number): stri
  * The patches col(X) `[B, Cin·kh·kw, Hy·Wy]` from a grouped Conv with one-hot kernels, then
  * `MatMul(col, dYᵀ)` per image `[B, Cin·kh·kw, Cout]` and the sum over the batch.
  */
-function filterUnfold(g: GraphBuilder, X: string, D: string, attrs: ConvAttrs, shapes: ConvShapes): string {
+function filterUnfold(g: GraphBuilder, X: string, D: string, attrs: ConvAttrs, shapes: ConvShapes, depthwise: boolean): string {
   const [kh, kw] = attrs.kernel;
-  const ci = shapes.x[0];
+  const [ci, H, W] = shapes.x;
   const [co, Hy, Wy] = shapes.y;
-  const cols = g.node('Conv', [X, unfoldKernel(g, ci, kh, kw)], { kernel_shape: [kh, kw], pads: attrs.pads, strides: attrs.strides, group: ci });
-  const colsF = reshape(g, cols, [0, ci * kh * kw, Hy * Wy]);
+  const convAttrs = { kernel_shape: [kh, kw], pads: attrs.pads, strides: attrs.strides };
+  const cols = depthwise
+    ? g.node('Conv', [reshape(g, X, [-1, 1, H, W]), unfoldKernel(g, 1, kh, kw)], convAttrs) // [B·Cin, kh·kw, Hy, Wy]
+    : g.node('Conv', [X, unfoldKernel(g, ci, kh, kw)], { ...convAttrs, group: ci });
+  const colsF = reshape(g, cols, [-1, ci * kh * kw, Hy * Wy]);
   const Dt = transpose(g, reshape(g, D, [0, co, Hy * Wy]), [0, 2, 1]); // [B, Hy·Wy, Cout]
   const sum = reduceSum(g, g.node('MatMul', [colsF, Dt]), [0]); // [Cin·kh·kw, Cout], row c·kh·kw + t
   return transpose(g, reshape(g, sum, [ci, kh, kw, co]), [3, 0, 1, 2]);
+}
+
+/**
+ * The patches in tap-major order `[B, kh·kw·Cin, Hy·Wy]` from one strided Slice per tap of the padded NCHW X
+ * (each tap a contiguous block of Cin·Hy·Wy per image) and a Concat, then the batched MatMul with dYᵀ and
+ * the sum over the batch.
+ */
+function filterSlicesMatmul(g: GraphBuilder, X: string, D: string, attrs: ConvAttrs, shapes: ConvShapes): string {
+  const [kh, kw] = attrs.kernel;
+  const [sh, sw] = attrs.strides;
+  const [pt, pl, pb, pr] = attrs.pads;
+  const ci = shapes.x[0];
+  const [co, Hy, Wy] = shapes.y;
+  const Xp = pad(g, X, [0, 0, pt, pl, 0, 0, pb, pr]);
+  const taps: string[] = [];
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) taps.push(slice(g, Xp, [a, b], [a + sh * (Hy - 1) + 1, b + sw * (Wy - 1) + 1], [2, 3], [sh, sw]));
+  }
+  const cols = reshape(g, taps.length === 1 ? taps[0]! : g.node('Concat', taps, { axis: 1 }), [0, kh * kw * ci, Hy * Wy]);
+  const Dt = transpose(g, reshape(g, D, [0, co, Hy * Wy]), [0, 2, 1]);
+  const sum = reduceSum(g, g.node('MatMul', [cols, Dt]), [0]); // [kh·kw·Cin, Cout]
+  return tapsToOIHW(g, sum, kh, kw, ci, co);
+}
+
+/**
+ * Stride 1, flat shifts: the padded NCHW X flattened to `[B, Cin, Hp·Wp + offMax]`, each tap a contiguous
+ * range of the last axis, concatenated tap-major; dY zero-padded (bottom, right) onto the Hp × Wp grid.
+ */
+function filterFlatSlicesMatmul(g: GraphBuilder, X: string, D: string, attrs: ConvAttrs, shapes: ConvShapes): string {
+  const [kh, kw] = attrs.kernel;
+  const [pt, pl, pb, pr] = attrs.pads;
+  const ci = shapes.x[0];
+  const co = shapes.y[0];
+  const Hp = shapes.x[1] + pt + pb;
+  const Wp = shapes.x[2] + pl + pr;
+  const P = Hp * Wp;
+  const offMax = (kh - 1) * Wp + (kw - 1);
+  const Xf = pad(g, reshape(g, pad(g, X, [0, 0, pt, pl, 0, 0, pb, pr]), [0, ci, P]), [0, 0, 0, 0, 0, offMax]);
+  const taps: string[] = [];
+  for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) taps.push(slice(g, Xf, [a * Wp + b], [a * Wp + b + P], [2]));
+  const cols = taps.length === 1 ? taps[0]! : g.node('Concat', taps, { axis: 1 }); // [B, kh·kw·Cin, P]
+  const Dt = transpose(g, reshape(g, pad(g, D, [0, 0, 0, 0, 0, 0, kh - 1, kw - 1]), [0, co, P]), [0, 2, 1]);
+  const sum = reduceSum(g, g.node('MatMul', [cols, Dt]), [0]);
+  return tapsToOIHW(g, sum, kh, kw, ci, co);
+}
+
+/**
+ * Stride 1, channels-first flat layout: X padded, as `[Cin, B·Hp·Wp + offMax]` (CNHW), each tap one
+ * contiguous range per channel, the taps concatenated into `[kh·kw·Cin, B·Hp·Wp]` (whole blocks), and one
+ * Gemm (transB) with dY zero-padded onto the grid as `[Cout, B·Hp·Wp]`: one fat GEMM whose rows
+ * onnxruntime splits across threads.
+ */
+function filterFlatIm2col(g: GraphBuilder, X: string, D: string, attrs: ConvAttrs, shapes: ConvShapes): string {
+  const [kh, kw] = attrs.kernel;
+  const [pt, pl, pb, pr] = attrs.pads;
+  const ci = shapes.x[0];
+  const co = shapes.y[0];
+  const Wp = shapes.x[2] + pl + pr;
+  const offMax = (kh - 1) * Wp + (kw - 1);
+  const Xc = pad(g, reshape(g, transpose(g, pad(g, X, [0, 0, pt, pl, 0, 0, pb, pr]), [1, 0, 2, 3]), [ci, -1]), [0, 0, 0, offMax]);
+  const taps: string[] = [];
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      const off = a * Wp + b;
+      taps.push(slice(g, Xc, [off], [off === offMax ? END : off - offMax], [1]));
+    }
+  }
+  const cols = taps.length === 1 ? taps[0]! : g.node('Concat', taps, { axis: 0 }); // [kh·kw·Cin, N]
+  const Dc = reshape(g, transpose(g, pad(g, D, [0, 0, 0, 0, 0, 0, kh - 1, kw - 1]), [1, 0, 2, 3]), [co, -1]);
+  return tapsToOIHW(g, g.node('Gemm', [cols, Dc], { transB: 1 }), kh, kw, ci, co);
 }
 
 // ───────────── dL/db ─────────────
@@ -401,19 +531,25 @@ export function emitConvBiasGrad(g: GraphBuilder, dy: string | readonly string[]
  *
  * @param g the graph builder
  * @param x the forward input `[B, C, H, W]`
- * @param y the forward output `[B, C, Hy, Wy]` (read by `'equal'` only; the others recompute the argmax)
+ * @param y the forward output `[B, C, Hy, Wy]` (read by `'equal'` and `'first-mask'`; the others find the
+ *   argmax themselves)
  * @param dy dL/dY `[B, C, Hy, Wy]`
  * @param attrs the forward MaxPool's attributes (`kernel` is the window)
  * @param shapes `x: [C, H, W]`, `y: [C, Hy, Wy]`
- * @param options.formulation
- *   - `'argmax'` (default; non-overlapping windows, stride = window): X cropped to the windows, its windows
+ * @param options.formulation (timings in bench/results/conv-grad.md)
+ *   - `'space-to-depth'` (default; square non-overlapping windows, stride = window): X cropped to the
+ *     windows, `SpaceToDepth` puts each window on the channel axis, `ArgMax` (first index), a one-hot mask
+ *     times dY, `DepthToSpace` back;
+ *   - `'argmax'` (non-overlapping windows): X cropped to the windows, its windows
  *     moved to a trailing axis (Reshape + Transpose), `ArgMax` (first index), a one-hot `Where` with dY, and
  *     back;
- *   - `'space-to-depth'` (square non-overlapping windows): the same with `SpaceToDepth` / `DepthToSpace`;
+ *   - `'first-mask'` (non-overlapping): every maximum (`X == upsampled Y`) weighted by its rank in the window,
+ *     a MaxPool of the weights picks the first, compared back (upsampling by `Resize` nearest);
  *   - `'equal'` (non-overlapping): mask `X == upsampled Y` times upsampled dY (every maximal element);
  *   - `'slices'` (any stride): one strided Slice per window position, `ArgMax` over them, and the masked dY
  *     put back by a `ConvTranspose` with one-hot kernels (adds overlapping windows).
- *   Non-overlapping formulations fall back to `'slices'` when the stride differs from the window.
+ *   Non-overlapping formulations fall back to `'slices'` when the stride differs from the window, and
+ *   `'space-to-depth'` also for non-square windows.
  * @returns dL/dX `[B, C, H, W]`
  */
 export function emitMaxPoolGrad(
@@ -430,10 +566,11 @@ export function emitMaxPoolGrad(
   const [sh, sw] = attrs.strides;
   let formulation = options.formulation ?? DEFAULT_FORMULATIONS.maxPool;
   if (formulation !== 'slices' && (sh !== kh || sw !== kw)) formulation = 'slices';
-  if (formulation === 'space-to-depth' && kh !== kw) formulation = 'argmax';
+  if (formulation === 'space-to-depth' && kh !== kw) formulation = 'slices';
   switch (formulation) {
     case 'argmax':
     case 'space-to-depth':
+    case 'first-mask':
     case 'equal':
       return poolWindows(g, x, y, dy, attrs, shapes, formulation);
     case 'slices':
@@ -474,28 +611,38 @@ function poolOutput(g: GraphBuilder, v: string, attrs: PoolAttrs, shapes: PoolSh
   return padCrop(g, v, [-pt, -pl, H + pt - Hc, W + pl - Wc], 0);
 }
 
-function poolWindows(g: GraphBuilder, x: string, y: string, dy: string, attrs: PoolAttrs, shapes: PoolShapes, how: 'argmax' | 'space-to-depth' | 'equal'): string {
+const toFloat = (g: GraphBuilder, v: string): string => g.node('Cast', [v], { to: 1 });
+
+function poolWindows(g: GraphBuilder, x: string, y: string, dy: string, attrs: PoolAttrs, shapes: PoolShapes, how: 'argmax' | 'space-to-depth' | 'first-mask' | 'equal'): string {
   const [kh, kw] = attrs.kernel;
   const [C, , ] = shapes.x;
   const [, Hy, Wy] = shapes.y;
   const { xc, Hc, Wc } = poolInput(g, x, attrs, shapes);
-  const zero = g.scalar(0);
   let grad: string;
-  if (how === 'equal') {
+  if (how === 'first-mask') {
+    // every maximum, weighted so that the first (row-major) in its window weighs most; a MaxPool of the
+    // weights finds that first one, and only it equals its window's maximum weight
+    const up = (v: string) => g.node('Resize', [v, '', g.float('scales', [1, 1, kh, kw], [4])], { mode: 'nearest' });
+    const rank = new Float32Array(Hc * Wc);
+    for (let i = 0; i < Hc; i++) for (let j = 0; j < Wc; j++) rank[i * Wc + j] = kh * kw - ((i % kh) * kw + (j % kw));
+    const weighted = g.node('Mul', [toFloat(g, g.node('Equal', [xc, up(y)])), g.float('pool_rank', rank, [Hc, Wc])]);
+    const first = g.node('MaxPool', [weighted], { kernel_shape: [kh, kw], strides: [kh, kw] });
+    grad = g.node('Mul', [toFloat(g, g.node('Equal', [weighted, up(first)])), up(dy)]);
+  } else if (how === 'equal') {
     const up = (v: string) => reshape(g, g.node('Expand', [reshape(g, v, [0, C, Hy, 1, Wy, 1]), g.int64([1, 1, 1, kh, 1, kw])]), [0, C, Hc, Wc]);
-    grad = g.node('Where', [g.node('Equal', [xc, up(y)]), up(dy), zero]);
+    grad = g.node('Mul', [toFloat(g, g.node('Equal', [xc, up(y)])), up(dy)]);
   } else if (how === 'space-to-depth') {
     // [B, k·k·C, Hy, Wy], depth index (a·k + b)·C + c
     const u = reshape(g, g.node('SpaceToDepth', [xc], { blocksize: kh }), [0, kh * kw, C, Hy, Wy]);
     const first = g.node('ArgMax', [u], { axis: 1, keepdims: 1 }); // [B, 1, C, Hy, Wy]
     const hot = g.node('Equal', [first, g.int64(iota(kh * kw), [1, kh * kw, 1, 1, 1])]);
-    const m = g.node('Where', [hot, unsqueeze(g, dy, [1]), zero]); // [B, k·k, C, Hy, Wy]
+    const m = g.node('Mul', [toFloat(g, hot), unsqueeze(g, dy, [1])]); // [B, k·k, C, Hy, Wy]
     grad = g.node('DepthToSpace', [reshape(g, m, [0, kh * kw * C, Hy, Wy])], { blocksize: kh, mode: 'DCR' });
   } else {
     const u = transpose(g, reshape(g, xc, [0, C, Hy, kh, Wy, kw]), [0, 1, 2, 4, 3, 5]); // [B, C, Hy, Wy, kh, kw]
     const first = g.node('ArgMax', [reshape(g, u, [0, C, Hy, Wy, kh * kw])], { axis: 4, keepdims: 1 });
     const hot = g.node('Equal', [first, g.int64(iota(kh * kw), [kh * kw])]);
-    const m = g.node('Where', [hot, unsqueeze(g, dy, [4]), zero]); // [B, C, Hy, Wy, kh·kw]
+    const m = g.node('Mul', [toFloat(g, hot), unsqueeze(g, dy, [4])]); // [B, C, Hy, Wy, kh·kw]
     grad = reshape(g, transpose(g, reshape(g, m, [0, C, Hy, Wy, kh, kw]), [0, 1, 2, 4, 3, 5]), [0, C, Hc, Wc]);
   }
   return poolOutput(g, grad, attrs, shapes, Hc, Wc);
@@ -516,7 +663,7 @@ function poolSlices(g: GraphBuilder, x: string, dy: string, attrs: PoolAttrs, sh
   const u = taps.length === 1 ? taps[0]! : g.node('Concat', taps, { axis: 2 }); // [B, C, k, Hy, Wy]
   const first = g.node('ArgMax', [u], { axis: 2, keepdims: 1 });
   const hot = g.node('Equal', [first, g.int64(iota(kh * kw), [kh * kw, 1, 1])]);
-  const m = g.node('Where', [hot, unsqueeze(g, dy, [2]), g.scalar(0)]); // [B, C, k, Hy, Wy]
+  const m = g.node('Mul', [toFloat(g, hot), unsqueeze(g, dy, [2])]); // [B, C, k, Hy, Wy]
   // put each window position back: ConvTranspose with one-hot kernels [k, 1, kh, kw] on [B·C, k, Hy, Wy]
   const taps2 = kh * kw;
   const oneHot = cached(g, `onehot:${kh}:${kw}`, () => {
