@@ -167,6 +167,7 @@ async function poolVariants(L: Layer): Promise<Variant[]> {
 
 async function main(): Promise<void> {
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  const loadStart = os.loadavg()[0]!;
   log(`conv-grad bench: batch ${B}, ORT threads ${THREADS}, ${REPS} rounds, load ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}`);
   const variants = [...(await convVariants(blockConv)), ...(await convVariants(preConv)), ...(await poolVariants(prePool)), ...(await poolVariants(postPool))];
   const run = async (v: Variant) => {
@@ -200,7 +201,7 @@ async function main(): Promise<void> {
   const header = [
     '# Convolution and max-pool gradients on onnxruntime-node',
     '',
-    `${new Date().toISOString()} · node ${process.version} · ${os.cpus()[0]?.model ?? 'cpu'} · ${os.availableParallelism()} CPUs (shared; load at start ${os.loadavg()[0]!.toFixed(1)}) · ORT intra-op threads ${THREADS} · batch ${B}`,
+    `${new Date().toISOString()} · node ${process.version} · ${os.cpus()[0]?.model ?? 'cpu'} · ${os.availableParallelism()} CPUs (shared; 1-min load ${loadStart.toFixed(1)} at start, ${os.loadavg()[0]!.toFixed(1)} at the end) · ORT intra-op threads ${THREADS} · batch ${B}`,
     '',
     `Formulations of plugins/runtime-onnx/src/grad/conv.ts at the conv Neural ODE's shapes. Each graph runs its formulation R times (block conv and post pool R = ${blockConv.R}, pre conv and pre pool R = ${preConv.R}) on distinct inputs or chained; times are per evaluation (median run time / R) over ${REPS} rounds that interleave all variants, after 2 warm-up runs each; the range is min–max per evaluation. Ratios are against the layer's forward op in the same harness.`,
     `Defaults: input grad '${DEFAULT_FORMULATIONS.input}', filter grad '${DEFAULT_FORMULATIONS.filter}', max-pool grad '${DEFAULT_FORMULATIONS.maxPool}'.`,
