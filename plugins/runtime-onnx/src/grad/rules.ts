@@ -6,7 +6,22 @@
 import { OdemorError } from '@odemor/core';
 import type { GraphBuilder, TapeNode } from '../graph.js';
 // The Conv / MaxPool emitters: swap this import for './conv.js' to use the fast formulations (same signatures).
-import { emitConvFilterGrad, emitConvInputGrad, emitMaxPoolGrad, type ConvAttrs } from './conv-basic.js';
+import type { ConvAttrs } from './conv-basic.js';
+import * as fast from './conv.js';
+
+/** The fast emitters of conv.ts (measured in bench/results/conv-grad.md) take [C, H, W] shapes and tuple attributes. */
+const chw = (s: readonly number[]): [number, number, number] => [s[1]!, s[2]!, s[3]!];
+const fastAttrs = (a: ConvAttrs): fast.ConvAttrs => ({
+  kernel: [a.kernel_shape[0]!, a.kernel_shape[1]!],
+  pads: [a.pads[0]!, a.pads[1]!, a.pads[2]!, a.pads[3]!],
+  strides: [a.strides[0]!, a.strides[1]!],
+});
+const emitConvInputGrad = (g: GraphBuilder, dy: string, w: string, a: ConvAttrs, s: { x: readonly number[]; y: readonly number[] }) =>
+  fast.emitConvInputGrad(g, dy, w, fastAttrs(a), { x: chw(s.x), y: chw(s.y) });
+const emitConvFilterGrad = (g: GraphBuilder, x: string, dy: string, a: ConvAttrs, s: { x: readonly number[]; y: readonly number[] }) =>
+  fast.emitConvFilterGrad(g, x, dy, fastAttrs(a), { x: chw(s.x), y: chw(s.y) });
+const emitMaxPoolGrad = (g: GraphBuilder, x: string, y: string, dy: string, a: ConvAttrs, s: { x: readonly number[]; y: readonly number[] }) =>
+  fast.emitMaxPoolGrad(g, x, y, dy, fastAttrs(a), { x: chw(s.x), y: chw(s.y) });
 import { BATCH, type GradContext, type Shape, type VjpRule } from './engine.js';
 
 /** A Reshape target for a static shape: the batch dimension (at most one) becomes −1. */
