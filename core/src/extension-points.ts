@@ -426,6 +426,8 @@ export interface TrainResult {
 /** Trains a model: backprop through the solver (runtime-tfjs, runtime-onnx), adjoint, spectral, … */
 export interface Trainer {
   readonly name: string;
+  /** false when it cannot train this model with this solver (an adaptive solver in a compiled graph); the reason says why */
+  supports?(model: ModelIR, solver?: Solver): { ok: true } | { ok: false; reason: string };
   train(model: ModelIR, options: TrainOptions, context: TrainContext): Promise<TrainResult>;
 }
 

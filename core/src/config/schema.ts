@@ -36,8 +36,11 @@ export const paramsSchema = z.union([z.enum(['all', 'block', 'after-block', 'bef
 export const trainSchema = z.looseObject({
   /** the Trainer (default 'backprop'); a runtime's own is tried first as `<use>-<runtime>` (see `runtime`) */
   use: z.string().min(1).default('backprop'),
-  /** the runtime of a runtime-specific trainer: `use: backprop, runtime: tfjs` resolves Trainer 'backprop-tfjs' */
-  runtime: z.string().min(1).default('tfjs'),
+  /**
+   * the runtime of a runtime-specific trainer: `use: backprop, runtime: tfjs` resolves Trainer 'backprop-tfjs';
+   * default onnx when its trainer is installed (falling back to tfjs for a model it cannot train), else tfjs
+   */
+  runtime: z.string().min(1).optional(),
   epochs: z.number().int().min(0).default(10),
   batch: positiveInt.default(64),
   optimizer: z.enum(['sgd', 'momentum', 'adam']).default('adam'),

@@ -37,14 +37,18 @@ export async function runtimeFor(state: ExperimentState, m: ModelIR, need?: 'sna
     if (!ok.ok) throw new OdemorError('RUNTIME', `the tfjs runtime cannot run this model: ${ok.reason}`);
     throw new OdemorError('RUNTIME', `runtime '${rt.name}' cannot take ${need}`);
   }
-  const reason = ok.ok ? `runtime '${rt.name}' does not take ${need}` : ok.reason;
+  fallbackNotice(state, ok.ok ? `runtime '${rt.name}' does not take ${need}` : ok.reason);
+  return runtimeNamed(state, 'tfjs');
+}
+
+/** Say once per reason (for evaluation and training alike) that the eager tfjs runtime takes over. */
+export function fallbackNotice(state: ExperimentState, reason: string): void {
   let seen = warned.get(state);
   if (!seen) warned.set(state, (seen = new Set()));
   if (!seen.has(reason)) {
     seen.add(reason);
     state.log(`odemor: ${reason}; falling back to the tfjs runtime`);
   }
-  return runtimeNamed(state, 'tfjs');
 }
 
 /** Build `m` on `rt` (default: the runtime that can run it). The caller disposes the executable. */

@@ -161,7 +161,18 @@ async function prepareModelConfig(state: ExperimentState, config: ExperimentConf
  * A trainer that several runtimes implement is named `<use>-<runtime>` ('backprop-tfjs'): that name is tried
  * first, then `use` itself (a runtime-independent trainer such as a plugin's 'adjoint').
  */
-async function resolveTrainer(exp: Experiment, use: string, runtime: string, base: string): Promise<string> {
+async function resolveTrainer(exp: Experiment, use: string, runtime: string | undefined, base: string): Promise<string> {
+  if (runtime === undefined) {
+    // the compiled trainer when installed, else the eager one
+    for (const rt of DEFAULT_TRAIN_RUNTIMES) {
+      try {
+        return await resolveUse(exp, 'Trainer', `${use}-${rt}`, base);
+      } catch (e) {
+        if (!(OdemorError.is(e) && e.code === 'PLUGIN')) throw e;
+      }
+    }
+    return resolveUse(exp, 'Trainer', use, base);
+  }
   try {
     return await resolveUse(exp, 'Trainer', `${use}-${runtime}`, base);
   } catch (e) {
@@ -176,6 +187,9 @@ async function resolveTrainer(exp: Experiment, use: string, runtime: string, bas
     }
   }
 }
+
+/** The runtimes a runtime-specific trainer is looked up on when `train.runtime` is not given, in order. */
+export const DEFAULT_TRAIN_RUNTIMES = ['onnx', 'tfjs'] as const;
 
 /** Whether the experiment trains (a trainer is resolved only then). */
 function trains(state: ExperimentState): boolean {

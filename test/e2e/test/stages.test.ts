@@ -47,7 +47,7 @@ describe('the pipeline as stages', () => {
     expect(STAGES.map((s) => s.name)).toEqual(['setup', 'model', 'train', 'originals', 'snapshots', 'reduce', 'report']);
     expect(run.written.map((f) => path.relative(out, f)).sort()).toEqual(['model.odemor', 'results.json', 'results.md']);
     for (const f of run.written) expect(fs.existsSync(f)).toBe(true);
-    expect(run.results.training).toMatchObject({ trainer: 'backprop-tfjs', backend: expect.stringMatching(/^tfjs\//) });
+    expect(run.results.training).toMatchObject({ trainer: 'backprop-onnx' });
     expect(run.results.environment.runtimes).toHaveProperty('tfjs');
   });
 

@@ -22,7 +22,7 @@ describe('odemor validate plans the run', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/model: n = 16, 4 solver steps per sample \(euler\)/);
-    expect(r.out).toMatch(/train: 2 epochs × 100 samples \(backprop-tfjs\)/);
+    expect(r.out).toMatch(/train: 2 epochs × 100 samples \(backprop-onnx\)/);
     expect(r.out).toMatch(/snapshots: 100 samples → 200 columns/);
     expect(r.out).toMatch(/reduce: deim at k = 4, 8/);
     expect(r.out).toMatch(/evaluate: 5 models on onnx \(2 fine-tuned\)/);

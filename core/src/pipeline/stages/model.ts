@@ -11,8 +11,10 @@ import { loadModel, saveModel } from '../../ir/io.js';
 import { persistPartial } from './report.js';
 import { validateModel } from '../../ir/validate.js';
 import type { ModelIR } from '../../ir/types.js';
-import type { Stage } from '../state.js';
-import { progress } from '../evaluate.js';
+import type { Trainer } from '../../extension-points.js';
+import { resolveUse } from '../../plugins/resolve.js';
+import type { ExperimentState, Stage } from '../state.js';
+import { fallbackNotice, progress } from '../evaluate.js';
 import { trainOptionsOf } from './train-options.js';
 
 export const modelStage: Stage = {
@@ -49,7 +51,7 @@ export const trainStage: Stage = {
     if (t === false || t.epochs <= 0 || state.training) return;
     const write = state.options.write !== false;
     const file = path.join(state.workDir, 'model.odemor');
-    const trainer = state.exp.factory('Trainer', state.resolved.trainer!)(trainerOwnOptions(t));
+    const trainer = await trainerFor(state, state.resolved.trainer!, t.use, t.runtime, trainerOwnOptions(t), state.model);
     const out = await trainer.train(state.model, trainOptionsOf(t, state.seed), {
       dataset: state.dataset,
       solver: state.solver,
@@ -65,10 +67,26 @@ export const trainStage: Stage = {
     // saved now (atomically), so a failure in a later stage does not lose a long training run
     if (write) {
       await saveModel(file, state.model);
+      // a trainer's resume state (backprop-onnx's <checkpoint>.train) is not part of the results once training is done
+      fs.rmSync(`${file}.train`, { force: true });
       await persistPartial(state);
     }
   },
 };
+
+/**
+ * The trainer `name`, or — when it cannot train `model` (an adaptive solver in a compiled graph) and the
+ * config did not pin `runtime` — the eager `<use>-tfjs`, saying so once.
+ */
+export async function trainerFor(state: ExperimentState, name: string, use: string, runtime: string | undefined, own: Record<string, unknown>, model: ModelIR): Promise<Trainer> {
+  const trainer = state.exp.factory('Trainer', name)(own);
+  const ok = trainer.supports?.(model, state.solver) ?? { ok: true as const };
+  if (ok.ok) return trainer;
+  if (runtime !== undefined) throw new OdemorError('RUNTIME', `trainer '${name}' cannot train this model: ${ok.reason}`);
+  const eager = await resolveUse(state.exp, 'Trainer', `${use}-tfjs`, state.loaded.baseDir);
+  fallbackNotice(state, ok.reason);
+  return state.exp.factory('Trainer', eager)(own);
+}
 
 /** The trainer's own options: `train` minus the keys core owns. */
 export function trainerOwnOptions(t: Record<string, unknown>): Record<string, unknown> {

@@ -14,7 +14,7 @@ import { rankByEnergy } from '../../linalg/index.js';
 import { buildFor, evaluateModel, progress, publishRow, resumedRow, runtimeFor } from '../evaluate.js';
 import { persistPartial } from './report.js';
 import type { ExperimentState, Stage } from '../state.js';
-import { trainerOwnOptions } from './model.js';
+import { trainerFor, trainerOwnOptions } from './model.js';
 
 export const reduceStage: Stage = {
   name: 'reduce',
@@ -92,7 +92,8 @@ async function finetune(state: ExperimentState, reduced: ReducedModel, label: st
   try {
     // the trainer's own options of `train` belong to the trainer `train` names
     const own = state.train !== false && state.resolved.finetuner === state.resolved.trainer ? trainerOwnOptions(state.train) : {};
-    const trainer = state.exp.factory('Trainer', state.resolved.finetuner!)(own);
+    const base0 = state.train === false ? undefined : state.train;
+    const trainer = await trainerFor(state, state.resolved.finetuner!, ft.use ?? base0?.use ?? trainSchema.shape.use.parse(undefined), ft.runtime ?? base0?.runtime, own, reduced.model);
     const out = await trainer.train(
       reduced.model,
       {
