@@ -36,7 +36,7 @@ import { fingerprint, fingerprintChanges, modelFingerprint, readTrainState, stat
 export interface OnnxTrainerDeps {
   /** compiles one GradientProgram per model; default runtime-onnx's `compileGradientProgram` */
   compile?: CompileGradientProgram;
-  /** the `backend` reported in the summary; default 'onnxruntime-node/cpu' */
+  /** the `backend` reported in the summary; default 'onnx/cpu' */
   backend?: string;
 }
 
@@ -72,7 +72,7 @@ export class OnnxBackpropTrainer implements Trainer {
   constructor(defaults: OnnxBackpropTrainerOptions = {}, deps: OnnxTrainerDeps = {}) {
     this.defaults = parseOwnOptions(defaults as Record<string, unknown>);
     this.compile = deps.compile ?? defaultCompileGradientProgram;
-    this.backend = deps.backend ?? 'onnxruntime-node/cpu';
+    this.backend = deps.backend ?? 'onnx/cpu';
   }
 
   /**
