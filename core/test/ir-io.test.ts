@@ -8,6 +8,7 @@ import { decodeModel, encodeModel, loadModel, saveModel } from '../src/ir/io.js'
 import { validateModel } from '../src/ir/validate.js';
 import { listTensors } from '../src/model/params.js';
 import { createRng } from '../src/util/rng.js';
+import { buildV1, buildV2, resign, splitFile, toV1 } from './ir-fixtures.js';
 
 const rng = createRng(42);
 const t = (shape: number[]) => ({ shape, data: rng.normalArray(shape.reduce((a, b) => a * b, 1)) });
@@ -83,7 +84,7 @@ describe('model io', () => {
     for (const m of [denseModel(), reducedModel()]) {
       validateModel(m);
       const bytes = encodeModel(m);
-      expect(Array.from(bytes.subarray(0, 8))).toEqual([0x4f, 0x44, 0x45, 0x4d, 0x4f, 0x52, 0, 1]);
+      expect(Array.from(bytes.subarray(0, 8))).toEqual([0x4f, 0x44, 0x45, 0x4d, 0x4f, 0x52, 0, 2]);
       const back = decodeModel(bytes);
       expectBitEqual(m, back);
       const { pre: _p, block: _b, post: _q, ...rest } = back;
@@ -118,27 +119,25 @@ describe('model io', () => {
     wrong[0] = 0x50;
     expect(ioError(() => decodeModel(wrong, 'y.bin')).message).toMatch(/y\.bin.*magic/);
     const ver = bytes.slice();
-    ver[7] = 2;
-    expect(ioError(() => decodeModel(ver)).message).toMatch(/version 2/);
+    ver[7] = 3;
+    expect(ioError(() => decodeModel(ver)).message).toMatch(/version 3/);
+    // a damaged header: version 2 notices it by its checksum; a re-signed (or version-1) file by its JSON
     const broken = bytes.slice();
-    broken[12] = 0x7d; // '}' instead of '{'
-    expect(ioError(() => decodeModel(broken)).message).toMatch(/header JSON/);
+    broken[52] = 0x7d; // '}' instead of '{'
+    expect(ioError(() => decodeModel(broken)).message).toMatch(/checksum mismatch/);
+    expect(ioError(() => decodeModel(resign(broken))).message).toMatch(/header JSON/);
+    expect(ioError(() => decodeModel(toV1(broken))).message).toMatch(/header JSON/);
     const extra = new Uint8Array(bytes.length + 4);
     extra.set(bytes);
     expect(ioError(() => decodeModel(extra)).message).toMatch(/trailing/);
-    // a tensor whose table length does not match its shape
-    const hlen = new DataView(bytes.buffer).getUint32(8, true);
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + hlen)));
+    expect(ioError(() => decodeModel(toV1(extra))).message).toMatch(/trailing/);
+    // a tensor whose table length does not match its shape (both versions, validly signed)
+    const { header: text, payload } = splitFile(bytes);
+    const header = JSON.parse(text);
     header.model.block.b.shape = [5];
-    const h2 = new TextEncoder().encode(JSON.stringify(header));
-    const payload = bytes.subarray((12 + hlen + 3) & ~3);
-    const start = (12 + h2.length + 3) & ~3;
-    const bad = new Uint8Array(start + payload.length);
-    bad.set(bytes.subarray(0, 8));
-    new DataView(bad.buffer).setUint32(8, h2.length, true);
-    bad.set(h2, 12);
-    bad.set(payload, start);
-    expect(ioError(() => decodeModel(bad)).message).toMatch(/block\.b.*\[5\]/);
+    for (const bad of [buildV1(JSON.stringify(header), payload), buildV2(JSON.stringify(header), payload)]) {
+      expect(ioError(() => decodeModel(bad)).message).toMatch(/block\.b.*\[5\]/);
+    }
 
     const dir = mkdtempSync(path.join(tmpdir(), 'odemor-io-'));
     const file = path.join(dir, 'cut.odemor');
