@@ -6,8 +6,9 @@ import type { Block, Layer, LinearMap, ModelIR, ReducedBlock, Tensor32 } from '.
 /*
  * The structure of the IR (docs/architecture.md, "Model IR"): which keys each layer, block and map has and
  * their types, before any shape is compared. Layers, blocks, maps, tensors and the input are strict (an
- * unknown key, e.g. a damaged `"cias"` for `"bias"`, is an error, not a silently dropped field); the
- * top-level model and the solver spec are loose (newer keys pass through).
+ * unknown key, e.g. a damaged `"cias"` for `"bias"`, is an error, not a silently dropped field), and so is
+ * the model itself (free-form data belongs in `meta`); only the solver spec is loose (solver keys such as
+ * `maxSteps` pass through).
  */
 const num = z.number();
 const int = z.number().int();
@@ -63,7 +64,7 @@ const blockSchema = z.discriminatedUnion('kind', [
     activation,
   }),
 ]);
-const modelSchema = z.looseObject({
+const modelSchema = z.strictObject({
   format: z.literal('odemor-model'),
   version: z.literal(1),
   name: z.string().optional(),
