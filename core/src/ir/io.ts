@@ -68,14 +68,23 @@ function fileDigest(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes.subarray(0, V2_DIGEST)).update(bytes.subarray(V2_DIGEST + DIGEST_BYTES)).digest();
 }
 
+/** Options of {@link encodeModel}. */
+export interface EncodeOptions {
+  /**
+   * Check the model with {@link validateModel} first (default true). `false` encodes it as it is: only for
+   * tests of what loaders do with bad models (such a file is refused by {@link decodeModel}).
+   */
+  validate?: boolean;
+}
+
 /**
  * Encode a model into the one-file binary format (version {@link MODEL_FILE_VERSION}, with its SHA-256).
  * The model is checked first with {@link validateModel}: a model that could not be loaded back is refused.
  * @throws OdemorError 'NUMERIC' for a NaN or infinity (naming the tensor path, e.g. `post.1.weight`, or the
  *   field), 'SHAPE' / 'MODEL' for wrong shapes or a malformed model, 'MODEL' for a value JSON cannot hold.
  */
-export function encodeModel(model: ModelIR): Uint8Array {
-  validateModel(model);
+export function encodeModel(model: ModelIR, options: EncodeOptions = {}): Uint8Array {
+  if (options.validate !== false) validateModel(model);
   const tensors: Tensor32[] = [];
   const strip = (v: unknown, path: string): unknown => {
     if (isTensor32(v)) {
