@@ -8,6 +8,7 @@ import { decodeModel, encodeModel, loadModel, saveModel } from '../src/ir/io.js'
 import { validateModel } from '../src/ir/validate.js';
 import { listTensors } from '../src/model/params.js';
 import { createRng } from '../src/util/rng.js';
+import { buildV1, buildV2, resign, splitFile, toV1 } from './ir-fixtures.js';
 
 const rng = createRng(42);
 const t = (shape: number[]) => ({ shape, data: rng.normalArray(shape.reduce((a, b) => a * b, 1)) });
@@ -83,7 +84,7 @@ describe('model io', () => {
     for (const m of [denseModel(), reducedModel()]) {
       validateModel(m);
       const bytes = encodeModel(m);
-      expect(Array.from(bytes.subarray(0, 8))).toEqual([0x4f, 0x44, 0x45, 0x4d, 0x4f, 0x52, 0, 1]);
+      expect(Array.from(bytes.subarray(0, 8))).toEqual([0x4f, 0x44, 0x45, 0x4d, 0x4f, 0x52, 0, 2]);
       const back = decodeModel(bytes);
       expectBitEqual(m, back);
       const { pre: _p, block: _b, post: _q, ...rest } = back;
@@ -118,27 +119,25 @@ describe('model io', () => {
     wrong[0] = 0x50;
     expect(ioError(() => decodeModel(wrong, 'y.bin')).message).toMatch(/y\.bin.*magic/);
     const ver = bytes.slice();
-    ver[7] = 2;
-    expect(ioError(() => decodeModel(ver)).message).toMatch(/version 2/);
+    ver[7] = 3;
+    expect(ioError(() => decodeModel(ver)).message).toMatch(/version 3/);
+    // a damaged header: version 2 notices it by its checksum; a re-signed (or version-1) file by its JSON
     const broken = bytes.slice();
-    broken[12] = 0x7d; // '}' instead of '{'
-    expect(ioError(() => decodeModel(broken)).message).toMatch(/header JSON/);
+    broken[52] = 0x7d; // '}' instead of '{'
+    expect(ioError(() => decodeModel(broken)).message).toMatch(/checksum mismatch/);
+    expect(ioError(() => decodeModel(resign(broken))).message).toMatch(/header JSON/);
+    expect(ioError(() => decodeModel(toV1(broken))).message).toMatch(/header JSON/);
     const extra = new Uint8Array(bytes.length + 4);
     extra.set(bytes);
     expect(ioError(() => decodeModel(extra)).message).toMatch(/trailing/);
-    // a tensor whose table length does not match its shape
-    const hlen = new DataView(bytes.buffer).getUint32(8, true);
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + hlen)));
+    expect(ioError(() => decodeModel(toV1(extra))).message).toMatch(/trailing/);
+    // a tensor whose table length does not match its shape (both versions, validly signed)
+    const { header: text, payload } = splitFile(bytes);
+    const header = JSON.parse(text);
     header.model.block.b.shape = [5];
-    const h2 = new TextEncoder().encode(JSON.stringify(header));
-    const payload = bytes.subarray((12 + hlen + 3) & ~3);
-    const start = (12 + h2.length + 3) & ~3;
-    const bad = new Uint8Array(start + payload.length);
-    bad.set(bytes.subarray(0, 8));
-    new DataView(bad.buffer).setUint32(8, h2.length, true);
-    bad.set(h2, 12);
-    bad.set(payload, start);
-    expect(ioError(() => decodeModel(bad)).message).toMatch(/block\.b.*\[5\]/);
+    for (const bad of [buildV1(JSON.stringify(header), payload), buildV2(JSON.stringify(header), payload)]) {
+      expect(ioError(() => decodeModel(bad)).message).toMatch(/block\.b.*\[5\]/);
+    }
 
     const dir = mkdtempSync(path.join(tmpdir(), 'odemor-io-'));
     const file = path.join(dir, 'cut.odemor');
@@ -204,5 +203,82 @@ describe('validateModel', () => {
     const m2 = denseModel();
     m2.solver.t1 = -1;
     expect(code(() => validateModel(m2))).toMatch(/t1/);
+  });
+});
+
+describe('saveModel refuses models it could not load back', () => {
+  const saveError = async (m: ModelIR, file: string) => {
+    try {
+      await saveModel(file, m);
+    } catch (e) {
+      expect(OdemorError.is(e), String(e)).toBe(true);
+      return `${(e as OdemorError).code}: ${(e as Error).message}`;
+    }
+    return 'saved';
+  };
+
+  it('names the file, the tensor path and the problem for NaN, infinities and wrong shapes; the old file stays', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'odemor-io-'));
+    const file = path.join(dir, 'm.odemor');
+    await saveModel(file, denseModel());
+    const before = readFileSync(file);
+    const nan = denseModel();
+    (nan.post[0] as { weight: { data: Float32Array } }).weight.data[3] = NaN;
+    expect(await saveError(nan, file)).toBe(`NUMERIC: ${file}: cannot save the model: post.0.weight contains NaN at flat index 3`);
+    const inf = denseModel();
+    inf.post.push({ type: 'tanh' }, { type: 'dense', weight: t([2, 2]), bias: t([2]) });
+    (inf.post[2] as { bias: { data: Float32Array } }).bias.data[1] = Infinity;
+    expect(await saveError(inf, file)).toMatch(/^NUMERIC: .*m\.odemor: cannot save the model: post\.2\.bias contains an infinite value at flat index 1$/);
+    const shape = denseModel();
+    shape.post.unshift({ type: 'tanh' });
+    shape.post[1] = { type: 'dense', weight: t([2, 5]) };
+    expect(await saveError(shape, file)).toMatch(/^SHAPE: .*m\.odemor: cannot save the model: post\[1\] \(dense\): weight post\.1\.weight \[2, 5\] expects input \[5\] but the input is \[4\]/);
+    const holds = denseModel();
+    (holds.post[0] as { weight: unknown }).weight = { shape: [2, 4], data: new Float32Array(7) };
+    expect(await saveError(holds, file)).toMatch(/^SHAPE: .*post\.0\.weight has shape \[2, 4\] \(8 values\) but holds 7/);
+    const meta = denseModel();
+    meta.meta = { score: NaN };
+    expect(await saveError(meta, file)).toMatch(/^NUMERIC: .*cannot save the model: meta\.score is NaN/);
+    const big = denseModel();
+    big.meta = { n: 1n };
+    expect(await saveError(big, file)).toMatch(/^MODEL: .*meta\.n is a bigint/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['m.odemor']);
+  });
+});
+
+describe('decoding hostile files (valid checksum, malformed contents)', () => {
+  const bytes = encodeModel(denseModel());
+  const { header, payload } = splitFile(bytes);
+  const edit = (f: (h: { model: Record<string, unknown>; tensors: unknown[]; [k: string]: unknown }) => void) => {
+    const h = JSON.parse(header);
+    f(h);
+    return buildV2(JSON.stringify(h), payload);
+  };
+  const message = (b: Uint8Array) => {
+    try {
+      decodeModel(b, 'h.odemor');
+    } catch (e) {
+      expect(OdemorError.is(e), String(e)).toBe(true);
+      return (e as Error).message;
+    }
+    return 'loaded';
+  };
+
+  it('names the file and the field', () => {
+    expect(message(edit((h) => ((h.model.pre as { type: string }[])[0]!.type = 'dunse')))).toMatch(/^h\.odemor: malformed model: pre\.0\.type: unknown value "dunse" \(expected 'dense', 'conv2d'/);
+    expect(message(edit((h) => delete (h.model.block as Record<string, unknown>).activation))).toMatch(/^h\.odemor: malformed model: block\.activation: /);
+    expect(message(edit((h) => ((h.model.input as Record<string, unknown>).shape = 'x')))).toMatch(/^h\.odemor: malformed model: input\.shape: /);
+    expect(message(edit((h) => ((h.model.solver as Record<string, unknown>).dt = -1)))).toMatch(/^h\.odemor: solver\.dt = -1 must be > 0/);
+    expect(message(edit((h) => (h.model.outputs = 3)))).toMatch(/^h\.odemor: post layers produce \[2\] but the model has outputs = 3/);
+    expect(message(edit((h) => ((h.model.block as { b: { shape: unknown } }).b.shape = [-4])))).toMatch(/^h\.odemor: tensor block\.b: shape \[-4\] must be non-negative integers/);
+    expect(message(edit((h) => ((h.model.block as { b: { $tensor: unknown } }).b.$tensor = 0)))).toMatch(/^h\.odemor: tensor block\.b refers to tensor table entry 0, expected 3/);
+    expect(message(edit((h) => (h.tensors[1] = { offset: 48 })))).toMatch(/^h\.odemor: header field tensors\.1 must be \{ offset, length \}/);
+    expect(message(edit((h) => (h.extra = 1)))).toMatch(/^h\.odemor: header has unknown key 'extra'/);
+    expect(message(edit((h) => (h.model = [])))).toMatch(/^h\.odemor: header field model is missing or not an object/);
+    expect(message(edit((h) => (h.payloadBytes = 'x')))).toMatch(/^h\.odemor: header field payloadBytes is "x"/);
+    expect(message(edit((h) => ((h.model.meta as Record<string, unknown>).deep = JSON.parse('['.repeat(100) + ']'.repeat(100)))))).toMatch(/nested more than 64 levels/);
+    expect(message(buildV2('[1]', payload))).toMatch(/^h\.odemor: header is not a JSON object/);
+    expect(message(buildV2(JSON.stringify(JSON.parse(header)), payload))).toBe('loaded');
   });
 });

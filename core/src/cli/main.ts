@@ -23,7 +23,7 @@ Usage:
   odemor run <config.yaml> [--out DIR] [--seed N] [--quiet]   run an experiment
   odemor validate <config.yaml>                                check a config and its plugin names without running it
   odemor plugins [--config X] [--json]                         list installed plugins (and those config X loads) and what they provide
-  odemor export <model.odemor> --out <model.onnx> [--solver S] [--dt H]   compile a saved model to ONNX
+  odemor export <model.odemor> --out <model.onnx> [--solver S] [--dt H] [--force]   compile a saved model to ONNX (--force: overwrite --out)
   odemor help                                                  show this text
 `;
 
@@ -310,9 +310,61 @@ function corePackage(): { name: string; version: string } | undefined {
   }
 }
 
+/**
+ * Refuse an export target that would destroy something: the input model itself (compared by real path and
+ * by file identity, so `./m.odemor`, `m.odemor`, a symlink or a hard link to it are all caught; `--force`
+ * does not override this), a folder, or any existing file or link unless `force` is set.
+ * @throws OdemorError 'ARGUMENT' saying what to do instead.
+ */
+function checkExportTarget(input: string, out: string, force: boolean): void {
+  const stat = (p: string) => {
+    try {
+      return fs.statSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  const real = (p: string): string => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      // missing (or a dangling link): the real folder it would be written into, and its name
+      try {
+        return path.join(fs.realpathSync(path.dirname(p)), path.basename(p));
+      } catch {
+        return path.resolve(p);
+      }
+    }
+  };
+  const inStat = stat(input);
+  const outStat = stat(out);
+  const sameFile = inStat && outStat && inStat.dev === outStat.dev && inStat.ino === outStat.ino;
+  if (real(input) === real(out) || sameFile) {
+    const onnxName = `${path.basename(input, path.extname(input))}.onnx`;
+    const suggestion = path.join(path.dirname(input), onnxName === path.basename(input) ? `${onnxName}.onnx` : onnxName);
+    throw new OdemorError(
+      'ARGUMENT',
+      `--out ${out} is the input model ${input} itself; export never overwrites its input (not even with --force): choose another --out, e.g. --out ${suggestion}`,
+    );
+  }
+  if (outStat?.isDirectory()) {
+    throw new OdemorError('ARGUMENT', `--out ${out} is a folder; give the path of the ONNX file to write, e.g. --out ${path.join(out, `${path.basename(input, path.extname(input))}.onnx`)}`);
+  }
+  let exists = outStat !== undefined;
+  try {
+    fs.lstatSync(out);
+    exists = true; // also a dangling link
+  } catch {
+    /* does not exist */
+  }
+  if (exists && !force) throw new OdemorError('ARGUMENT', `--out ${out} already exists; pass --force to overwrite it, or choose another --out`);
+}
+
 async function cmdExport(rest: string[], io: { out: NodeJS.WriteStream }): Promise<number> {
-  const { values, positionals } = parse(rest, { out: { type: 'string' }, solver: { type: 'string' }, dt: { type: 'string' } });
-  if (positionals.length !== 1 || !values.out) throw new OdemorError('ARGUMENT', 'usage: odemor export <model.odemor> --out <model.onnx> [--solver rk4] [--dt 0.1]');
+  const { values, positionals } = parse(rest, { out: { type: 'string' }, solver: { type: 'string' }, dt: { type: 'string' }, force: { type: 'boolean' } });
+  if (positionals.length !== 1 || !values.out) throw new OdemorError('ARGUMENT', 'usage: odemor export <model.odemor> --out <model.onnx> [--solver rk4] [--dt 0.1] [--force]');
+  // refuse a target that would destroy something before the (possibly long) compile
+  checkExportTarget(positionals[0]!, path.resolve(String(values.out)), values.force === true);
   let model = await loadModel(positionals[0]!);
   if (values.solver || values.dt) {
     const dt = values.dt === undefined ? model.solver.dt : Number(values.dt);
@@ -336,6 +388,8 @@ async function cmdExport(rest: string[], io: { out: NodeJS.WriteStream }): Promi
   }
   const bytes = onnx.compileModel(model, { tableau: solver.tableau });
   const out = path.resolve(String(values.out));
+  // again just before writing: the target may have appeared meanwhile
+  checkExportTarget(positionals[0]!, out, values.force === true);
   await onnx.saveOnnx(out, bytes);
   // check that onnxruntime loads what was written
   const loaded = await onnx.loadOnnxFile(out);

@@ -1,6 +1,124 @@
+import { z } from 'zod';
 import { OdemorError } from '../errors.js';
 import { listTensors } from '../model/params.js';
 import type { Block, Layer, LinearMap, ModelIR, ReducedBlock, Tensor32 } from './types.js';
+
+/*
+ * The structure of the IR (docs/architecture.md, "Model IR"): which keys each layer, block and map has and
+ * their types, before any shape is compared. Layers, blocks, maps, tensors and the input are strict (an
+ * unknown key, e.g. a damaged `"cias"` for `"bias"`, is an error, not a silently dropped field), and so is
+ * the model itself (free-form data belongs in `meta`); only the solver spec is loose (solver keys such as
+ * `maxSteps` pass through).
+ */
+const num = z.number();
+const int = z.number().int();
+const tensorSchema = z.strictObject({ shape: z.array(int.nonnegative()), data: z.instanceof(Float32Array) });
+const padding = z.enum(['same', 'valid']);
+const activation = z.enum(['tanh', 'relu', 'softplus', 'identity']);
+const indices = z.array(int);
+const layerSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('dense'), weight: tensorSchema, bias: tensorSchema.optional(), trainable: z.boolean().optional() }),
+  z.strictObject({
+    type: z.literal('conv2d'),
+    kernel: tensorSchema,
+    bias: tensorSchema.optional(),
+    stride: num,
+    padding,
+    trainable: z.boolean().optional(),
+  }),
+  z.strictObject({ type: z.literal('relu') }),
+  z.strictObject({ type: z.literal('tanh') }),
+  z.strictObject({ type: z.literal('maxpool2d'), size: num, stride: num, padding }),
+  z.strictObject({ type: z.literal('flatten') }),
+  z.strictObject({ type: z.literal('scatter'), indices, size: int }),
+]);
+const blockMatrixSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('dense'), weight: tensorSchema }),
+  z.strictObject({ type: z.literal('conv'), kernel: tensorSchema, height: int, width: int, channels: int }),
+  z.strictObject({ type: z.literal('antisymmetric'), weight: tensorSchema, gamma: num }),
+]);
+const identitySchema = z.strictObject({ type: z.literal('identity'), size: int });
+const linearMapSchema = z.discriminatedUnion('type', [
+  identitySchema,
+  z.strictObject({ type: z.literal('dense'), weight: tensorSchema }),
+  z.strictObject({ type: z.literal('select'), indices, from: int }),
+  z.strictObject({ type: z.literal('scatter'), indices, to: int }),
+]);
+const blockSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('ode'), n: num, A: blockMatrixSchema, b: tensorSchema, Z: tensorSchema.optional(), activation }),
+  z.strictObject({
+    kind: z.literal('reduced'),
+    method: z.string(),
+    n: num,
+    k: num,
+    m: num,
+    E: linearMapSchema,
+    M: z.discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('dense'), weight: tensorSchema }),
+      z.strictObject({ type: z.literal('factored'), left: tensorSchema, right: tensorSchema }),
+    ]),
+    c: tensorSchema,
+    N: z.discriminatedUnion('type', [identitySchema, z.strictObject({ type: z.literal('dense'), weight: tensorSchema })]),
+    Zr: tensorSchema.optional(),
+    D: linearMapSchema,
+    activation,
+  }),
+]);
+const modelSchema = z.strictObject({
+  format: z.literal('odemor-model'),
+  version: z.literal(1),
+  name: z.string().optional(),
+  input: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('tensor'), shape: z.array(num) }),
+    z.strictObject({ kind: z.literal('sequence'), steps: num, features: num, stepDuration: num }),
+  ]),
+  pre: z.array(layerSchema),
+  block: blockSchema,
+  post: z.array(layerSchema),
+  solver: z.looseObject({ use: z.string(), dt: num, t0: num, t1: num, rtol: num.optional(), atol: num.optional() }),
+  outputs: int,
+  meta: z.record(z.string(), z.unknown()).optional(),
+});
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const k of path) v = typeof v === 'object' && v !== null ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/** One line per zod issue: the dotted field path (`pre.0.weight.shape`), then what is wrong. */
+function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
+  const where = issue.path.length ? issue.path.map(String).join('.') : 'model';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    case 'invalid_union': {
+      const options = (issue as { options?: unknown[] }).options;
+      if (options) return `${where}: unknown value ${JSON.stringify(valueAt(root, issue.path)) ?? 'undefined'} (expected ${options.map((o) => `'${String(o)}'`).join(', ')})`;
+      return `${where}: ${issue.message}`;
+    }
+    default:
+      return `${where}: ${issue.message}`;
+  }
+}
+
+/**
+ * Check the structure of an untrusted value (a decoded file, a plugin's output) against the model IR: every
+ * key and type of the input, layers, block, maps, tensors and solver, before any shape is compared.
+ * {@link validateModel} runs it first; after it, the value really is a {@link ModelIR} (no raw TypeError
+ * can follow).
+ *
+ * @throws OdemorError 'MODEL' naming the field path (e.g. `pre.0.weight.data: Invalid input: expected
+ *   Float32Array, received undefined`, `post.1: unknown key 'cias'`), up to three issues.
+ */
+export function checkModelStructure(model: unknown): asserts model is ModelIR {
+  const r = modelSchema.safeParse(model);
+  if (r.success) return;
+  const issues = r.error.issues;
+  const lines = issues.slice(0, 3).map((i) => describeIssue(i, model));
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
+  throw new OdemorError('MODEL', `malformed model: ${lines.join('; ')}${more}`);
+}
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -25,24 +143,26 @@ function convOut(size: number, k: number, stride: number, padding: 'same' | 'val
  * `where` (e.g. `pre[0]`) and the shapes when the layer does not fit its input.
  */
 export function layerOutputShape(layer: Layer, input: readonly number[], where: string): number[] {
+  // the tensor path of the layer (`post[1]` → `post.1`), as listTensors and the error messages name tensors
+  const at = where.replace(/\[(\d+)\]/g, '.$1');
   switch (layer.type) {
     case 'dense': {
       const w = layer.weight.shape;
-      if (w.length !== 2) shapeErr(`${where} (dense): weight has shape ${fmt(w)}, expected [out, in]`);
+      if (w.length !== 2) shapeErr(`${where} (dense): weight ${at}.weight has shape ${fmt(w)}, expected [out, in]`);
       if (input.length !== 1 || input[0] !== w[1]) {
-        shapeErr(`${where} (dense): weight ${fmt(w)} expects input [${w[1]}] but the input is ${fmt(input)}`);
+        shapeErr(`${where} (dense): weight ${at}.weight ${fmt(w)} expects input [${w[1]}] but the input is ${fmt(input)}`);
       }
-      if (layer.bias) expectShape(layer.bias, [w[0]!], `${where} (dense) bias`);
+      if (layer.bias) expectShape(layer.bias, [w[0]!], `${where} (dense) bias ${at}.bias`);
       return [w[0]!];
     }
     case 'conv2d': {
       const k = layer.kernel.shape;
-      if (k.length !== 4) shapeErr(`${where} (conv2d): kernel has shape ${fmt(k)}, expected [kh, kw, in, out]`);
+      if (k.length !== 4) shapeErr(`${where} (conv2d): kernel ${at}.kernel has shape ${fmt(k)}, expected [kh, kw, in, out]`);
       if (input.length !== 3 || input[2] !== k[2]) {
-        shapeErr(`${where} (conv2d): kernel ${fmt(k)} expects input [h, w, ${k[2]}] but the input is ${fmt(input)}`);
+        shapeErr(`${where} (conv2d): kernel ${at}.kernel ${fmt(k)} expects input [h, w, ${k[2]}] but the input is ${fmt(input)}`);
       }
       if (!(Number.isInteger(layer.stride) && layer.stride >= 1)) shapeErr(`${where} (conv2d): stride ${layer.stride} must be a positive integer`);
-      if (layer.bias) expectShape(layer.bias, [k[3]!], `${where} (conv2d) bias`);
+      if (layer.bias) expectShape(layer.bias, [k[3]!], `${where} (conv2d) bias ${at}.bias`);
       const h = convOut(input[0]!, k[0]!, layer.stride, layer.padding);
       const w = convOut(input[1]!, k[1]!, layer.stride, layer.padding);
       if (h < 1 || w < 1) shapeErr(`${where} (conv2d): kernel ${fmt(k)} does not fit input ${fmt(input)}`);
@@ -250,14 +370,20 @@ function checkInput(Z: Tensor32 | undefined, rows: number, p: number | undefined
  * shapes (A n×n, b n, Z n×p; reduced E k×n, M m×k, c m, N k×m, Zr k×p, D ·×k), every weight is finite and
  * the solver span is sane.
  *
+ * Safe on untrusted values: {@link checkModelStructure} runs first, so a malformed value (a damaged file, a
+ * plugin's output) is an OdemorError naming the field, never a raw TypeError.
+ *
  * @throws OdemorError 'SHAPE' naming the layer or tensor and the shapes, 'NUMERIC' naming the tensor path
- *   (e.g. `block.A.weight`) holding a NaN/infinity, 'MODEL' for a malformed model.
+ *   (e.g. `block.A.weight`) holding a NaN/infinity, 'MODEL' for a malformed model (naming the field).
  */
-export function validateModel(model: ModelIR): void {
-  if (!model || typeof model !== 'object') throw new OdemorError('MODEL', 'model must be an object');
-  if (model.format !== 'odemor-model') throw new OdemorError('MODEL', `model.format is '${String(model.format)}', expected 'odemor-model'`);
-  if (model.version !== 1) throw new OdemorError('MODEL', `model.version ${String(model.version)} is not supported (expected 1)`);
-  if (!Array.isArray(model.pre) || !Array.isArray(model.post) || !model.block) throw new OdemorError('MODEL', 'model needs pre[], block and post[]');
+export function validateModel(value: unknown): asserts value is ModelIR {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new OdemorError('MODEL', 'model must be an object');
+  const top = value as Partial<Record<keyof ModelIR, unknown>>;
+  if (top.format !== 'odemor-model') throw new OdemorError('MODEL', `model.format is '${String(top.format)}', expected 'odemor-model'`);
+  if (top.version !== 1) throw new OdemorError('MODEL', `model.version ${String(top.version)} is not supported (expected 1)`);
+  if (!Array.isArray(top.pre) || !Array.isArray(top.post) || !top.block) throw new OdemorError('MODEL', 'model needs pre[], block and post[]');
+  checkModelStructure(value);
+  const model = value;
   const inp = model.input;
   if (inp?.kind === 'tensor') {
     if (!inp.shape.length || inp.shape.some((d) => !(Number.isInteger(d) && d >= 1))) shapeErr(`input.shape ${fmt(inp.shape)} must be positive integers`);
