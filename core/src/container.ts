@@ -126,17 +126,18 @@ export class Experiment {
 }
 
 /**
- * A plugin's `register()` threw: the error names the plugin, its file (when loaded from one) and the line
- * it was thrown at; an `OdemorError` keeps its code, anything else becomes a PLUGIN error.
+ * A plugin's `register()` threw. An `OdemorError` (of any copy of core) is the plugin's own report, or core's
+ * naming the plugin already (a name provided twice): it passes unchanged. Anything else — a bug, `Error('boom')` —
+ * becomes a PLUGIN error naming the plugin, its file (when loaded from one) and the line it was thrown at.
  */
-function registerError(plugin: OdemorPlugin, e: unknown): OdemorError {
+function registerError(plugin: OdemorPlugin, e: unknown): unknown {
+  if (OdemorError.is(e)) return e;
   const file = pluginFile(plugin);
   const where = stackLocation(e, file) ?? (file ? undefined : stackLocation(e));
-  const message = e instanceof Error ? `${e.name === 'Error' || e.name === 'OdemorError' ? '' : `${e.name}: `}${e.message}` : String(e);
+  const message = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
   const from = file ? ` (${file})` : '';
   const at = where ? ` (at ${where})` : '';
-  const code = OdemorError.is(e) ? e.code : 'PLUGIN';
-  return new OdemorError(code, `plugin '${plugin.name}'${from} failed in register(): ${message}${at}`, { cause: e });
+  return new OdemorError('PLUGIN', `plugin '${plugin.name}'${from} failed in register(): ${message}${at}`, { cause: e });
 }
 
 function describe(v: unknown): string {
