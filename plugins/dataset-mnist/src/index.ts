@@ -47,6 +47,10 @@ export const mnistOptionsSchema = z.strictObject({
   seed: z.number().int(),
   /** set by core: the config's folder, which a relative `dir` resolves against */
   baseDir: z.string().min(1).optional(),
+}).superRefine((o, ctx) => {
+  // a missing folder is found by `odemor validate` too, not only when the run builds the dataset
+  const problem = o.dir === undefined ? undefined : dirProblem(o.dir, o.baseDir);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['dir'], message: problem });
 });
 
 const FILES = {
@@ -173,6 +177,13 @@ function validate(o: MnistOptions) {
  * the working directory); a folder that does not exist is an error now, not when the data is first read.
  */
 function resolveDir(dir: string, baseDir: string | undefined): string {
+  const problem = dirProblem(dir, baseDir);
+  if (problem) throw new OdemorError('CONFIG', `dataset.dir: ${problem}`);
+  return path.resolve(baseDir ?? process.cwd(), dir);
+}
+
+/** Why `dir` (resolved against `baseDir`, else the working directory) cannot be the IDX folder; undefined when it is a folder. */
+function dirProblem(dir: string, baseDir: string | undefined): string | undefined {
   const base = baseDir ?? process.cwd();
   const abs = path.resolve(base, dir);
   let isDir = false;
@@ -181,11 +192,9 @@ function resolveDir(dir: string, baseDir: string | undefined): string {
   } catch {
     /* missing */
   }
-  if (!isDir) {
-    const from = path.isAbsolute(dir) ? '' : ` (resolved from ${baseDir === undefined ? 'the working directory' : "the config's folder"} ${base})`;
-    throw new OdemorError('CONFIG', `dataset.dir: ${abs} is not a folder${from}; it must hold the four MNIST IDX files`);
-  }
-  return abs;
+  if (isDir) return undefined;
+  const from = path.isAbsolute(dir) ? '' : ` (resolved from ${baseDir === undefined ? 'the working directory' : "the config's folder"} ${base})`;
+  return `${abs} is not a folder${from}; it must hold the four MNIST IDX files`;
 }
 
 const plugin: OdemorPlugin = {

@@ -395,12 +395,15 @@ evaluate: { runtime: tfjs, repeats: 1, topk: [1] }
     expect(fs.readdirSync(elsewhere)).toEqual([]);
   });
 
-  it("a dataset.dir that is not there is named, with the config's folder it was resolved from, before training", async () => {
+  it("a dataset.dir that is not there is named, with the config's folder it was resolved from, by validate and before training", async () => {
     const file = writeConfig(mnist('no-such-data'));
+    const want = `config.yaml:2:\\d+: dataset\\.dir: ${path.join(path.dirname(file), 'no-such-data')} is not a folder \\(resolved from the config's folder ${path.dirname(file)}\\)`;
     const out = tmpDir();
-    const r = cliIn(tmpDir(), ['run', file, '--out', out, '--quiet']);
-    expect(r.code).toBe(2);
-    expect(r.err).toContain(`odemor: dataset.dir: ${path.join(path.dirname(file), 'no-such-data')} is not a folder (resolved from the config's folder ${path.dirname(file)})`);
+    for (const args of [['validate', file], ['run', file, '--out', out, '--quiet']]) {
+      const r = cliIn(tmpDir(), args);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(new RegExp(want));
+    }
     expect(fs.readdirSync(out)).toEqual([]);
   });
 });
