@@ -4,6 +4,7 @@ import type { ZodType } from 'zod';
 import { OdemorError } from './errors.js';
 import { createHooks, type OdemorHooks } from './hooks.js';
 import { TOKENS, type ExtensionPoint } from './tokens.js';
+import { pluginFile, stackLocation } from './plugins/origin.js';
 import type {
   DatasetFactory,
   EvaluatorFactory,
@@ -93,7 +94,12 @@ export class Experiment {
         this.provisions.push({ point, name, plugin: plugin.name, ...(description ? { description } : {}), ...(options ? { options } : {}) });
       },
     };
-    await plugin.register(ctx);
+    try {
+      await plugin.register(ctx);
+    } catch (e) {
+      this.plugins.delete(plugin.name); // not registered: a later use() reports the error again
+      throw registerError(plugin, e);
+    }
   }
 
   has(point: ExtensionPoint, name: string): boolean {
@@ -117,6 +123,21 @@ export class Experiment {
   names(point: ExtensionPoint): string[] {
     return this.provisions.filter((p) => p.point === point).map((p) => p.name);
   }
+}
+
+/**
+ * A plugin's `register()` threw. An `OdemorError` (of any copy of core) is the plugin's own report, or core's
+ * naming the plugin already (a name provided twice): it passes unchanged. Anything else — a bug, `Error('boom')` —
+ * becomes a PLUGIN error naming the plugin, its file (when loaded from one) and the line it was thrown at.
+ */
+function registerError(plugin: OdemorPlugin, e: unknown): unknown {
+  if (OdemorError.is(e)) return e;
+  const file = pluginFile(plugin);
+  const where = stackLocation(e, file) ?? (file ? undefined : stackLocation(e));
+  const message = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
+  const from = file ? ` (${file})` : '';
+  const at = where ? ` (at ${where})` : '';
+  return new OdemorError('PLUGIN', `plugin '${plugin.name}'${from} failed in register(): ${message}${at}`, { cause: e });
 }
 
 function describe(v: unknown): string {

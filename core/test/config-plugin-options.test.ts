@@ -30,7 +30,7 @@ const testPlugin: OdemorPlugin = {
   name: 'test-plugin',
   register(ctx) {
     ctx.provide('Dataset', 'toy', () => ({ name: 'toy' }) as never, {
-      options: z.strictObject({ classes: z.number().int().min(2).optional(), seed: z.number().int() }),
+      options: z.strictObject({ classes: z.number().int().min(2).optional(), seed: z.number().int(), baseDir: z.string() }),
     });
     ctx.provide('Dataset', 'free', () => ({ name: 'free' }) as never, 'declares no schema');
     ctx.provide(

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Experiment } from '../container.js';
 import { OdemorError } from '../errors.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { discoverInstalled, isPackageSpec, isPathSpec, loadPlugin, resolveUse, type PluginPackage } from '../plugins/resolve.js';
 import { checkExperiment, runExperiment } from '../pipeline/run.js';
 import { STAGING_DIR, releaseAllLocks } from '../pipeline/persist.js';
@@ -15,6 +15,7 @@ import { coreModelsPlugin } from '../model/plugin.js';
 import type { ModelIR } from '../ir/types.js';
 import type { OdemorPlugin } from '../container.js';
 import type { ButcherTableau } from '../extension-points.js';
+import { unwritableFolderReason } from '../util/atomic.js';
 import { ProgressReporter } from './progress.js';
 
 const USAGE = `odemor — compress and accelerate trained Neural ODEs
@@ -83,18 +84,23 @@ async function cmdRun(rest: string[], io: { out: NodeJS.WriteStream; err: NodeJS
   });
   if (positionals.length !== 1) throw new OdemorError('ARGUMENT', 'usage: odemor run <config.yaml> [--out DIR] [--seed N] [--resume | --restart] [--quiet]');
   if (values.resume && values.restart) throw new OdemorError('ARGUMENT', '--resume and --restart exclude each other: continue the unfinished run, or discard it');
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    seed = Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0) throw new OdemorError('ARGUMENT', `--seed must be a non-negative integer, got '${values.seed}'`);
-  }
+  // each flag is checked under its own name, before the config is read and long before any work
+  const seed = values.seed === undefined ? undefined : parseSeedFlag(String(values.seed));
+  const outFlag = values.out === undefined ? undefined : path.resolve(String(values.out));
+  if (outFlag !== undefined) checkOutFolder(outFlag, `--out ${String(values.out)}`);
   const started = Date.now();
   const loaded = loadConfig(positionals[0]!);
+  if (outFlag === undefined) {
+    // the folder the run will write to (the pipeline's default): output.dir from the config's folder, else results/<name>
+    const dir = loaded.config.output.dir;
+    if (dir !== undefined) checkOutFolder(resolveConfigPath(loaded, dir), `${loaded.file}: output.dir ${dir}`);
+    else checkOutFolder(path.join(process.cwd(), 'results', loaded.config.name), `the results folder results/${loaded.config.name}`);
+  }
   const reporter = values.quiet ? undefined : new ProgressReporter(io.err);
   const t0 = performance.now();
   // Ctrl-C or a TERM: stop at once with a message; what finished is in the run's staging folder (results
   // written atomically), the results folder still holds the previous run, and --resume continues
-  let outDir = values.out ? path.resolve(String(values.out)) : undefined;
+  let outDir = outFlag;
   const stop = (signal: NodeJS.Signals) => {
     reporter?.stop();
     releaseAllLocks();
@@ -125,6 +131,24 @@ async function cmdRun(rest: string[], io: { out: NodeJS.WriteStream; err: NodeJS
   const written = writtenFiles(run, started);
   io.out.write(`results written to ${path.relative(process.cwd(), outDir) || '.'}/ (${formatWritten(written, outDir)})\n`);
   return 0;
+}
+
+/**
+ * `--seed`: a whole number from 0 to 2^53 − 1 written in digits (`1e30`, `0x10`, `1.5`, `-1` and `''` are
+ * refused under the flag's own name, not later as the `dataset.seed` core passes on).
+ */
+export function parseSeedFlag(text: string): number {
+  const seed = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(seed)) {
+    throw new OdemorError('ARGUMENT', `--seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER} written in digits, got '${text}'`);
+  }
+  return seed;
+}
+
+/** A results folder that cannot be written or created fails now, before any training, naming where it came from. */
+function checkOutFolder(dir: string, what: string): void {
+  const reason = unwritableFolderReason(dir);
+  if (reason !== undefined) throw new OdemorError('ARGUMENT', `${what}: cannot use ${dir} as the results folder: ${reason}`);
 }
 
 /**

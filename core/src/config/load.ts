@@ -4,7 +4,16 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { OdemorError } from '../errors.js';
-import { configSchema, snapshotsSchema, trainSchema, type ExperimentConfig } from './schema.js';
+import { configSchema, reducerSchema, snapshotsSchema, trainSchema, type ExperimentConfig } from './schema.js';
+
+/**
+ * The largest config file read (128 KiB): real configs are a few KiB, and YAML parsing costs about 12 µs per
+ * list entry, so a bigger file is refused before it is parsed.
+ */
+export const MAX_CONFIG_BYTES = 128 * 1024;
+
+/** The most alias expansions a config's YAML may make (the `yaml` package's `maxAliasCount`): stops alias bombs. */
+export const MAX_YAML_ALIASES = 100;
 
 export interface LoadedConfig {
   config: ExperimentConfig;
@@ -53,28 +62,60 @@ export function loadConfig(file: string): LoadedConfig {
   const abs = path.resolve(file);
   let text: string;
   try {
+    const size = fs.statSync(abs).size;
+    if (size > MAX_CONFIG_BYTES) throw tooLarge(abs, size);
     text = fs.readFileSync(abs, 'utf8');
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new OdemorError('IO', `cannot read config ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return parseConfig(text, abs);
 }
 
+function tooLarge(file: string, bytes: number): ConfigError {
+  const size = bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+  return new ConfigError(file, [{ key: '', message: `the config is ${size}, above the limit of ${MAX_CONFIG_BYTES / 1024} KiB for a config file (is it the right file? a list of many thousand entries?)` }]);
+}
+
 /** Parse and validate config text; `file` is used in messages and as the base of relative paths. */
 export function parseConfig(text: string, file = '<inline>'): LoadedConfig {
+  if (Buffer.byteLength(text, 'utf8') > MAX_CONFIG_BYTES) throw tooLarge(file, Buffer.byteLength(text, 'utf8'));
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // prettyErrors stays off: its context excerpt of a deeply nested line can exhaust memory
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    throw new ConfigError(file, [{ key: '', message: `malformed YAML: ${(e as Error).message.split('\n')[0]}` }]);
+  }
   const lines = text.split(/\r?\n/);
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
       doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
-        return { key: '', message: `malformed YAML: ${e.message.split('\n')[0]}`, line: pos.line, column: pos.col, excerpt: caret(lines, pos.line, pos.col) };
+        const first = e.message.split('\n')[0]!;
+        const why = /call stack/i.test(first) ? `${first} (the YAML is nested too deeply)` : first;
+        return { key: '', message: `malformed YAML: ${why}`, line: pos.line, column: pos.col, excerpt: caret(lines, pos.line, pos.col) };
       }),
     );
   }
-  const raw = doc.toJS() as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
+  } catch (e) {
+    // the yaml package throws a ReferenceError when aliases expand beyond maxAliasCount (an alias bomb)
+    const message = (e as Error).message;
+    const bomb = /alias/i.test(message);
+    throw new ConfigError(file, [
+      {
+        key: '',
+        message: bomb
+          ? `YAML aliases expand too far (more than ${MAX_YAML_ALIASES} alias expansions; the yaml parser says: ${message}); write the values out instead of nesting aliases`
+          : `malformed YAML: ${message.split('\n')[0]}`,
+      },
+    ]);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, [{ key: '', message: 'the config must be a YAML mapping (key: value pairs) at the top level', line: 1 }]);
   }
@@ -102,13 +143,16 @@ export function validateConfigObject(
  */
 function nearMisses(raw: unknown): z.core.$ZodIssue[] {
   const out: z.core.$ZodIssue[] = [];
-  for (const [at, schema] of [['train', trainSchema], ['snapshots', snapshotsSchema]] as const) {
-    const obj = (raw as Record<string, unknown> | null)?.[at];
-    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) continue;
-    const own = Object.keys(schema.shape);
+  const check = (obj: unknown, own: string[], at: (string | number)[]) => {
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return;
     const typos = Object.keys(obj).filter((k) => !own.includes(k) && own.some((c) => distance(k.toLowerCase(), c.toLowerCase()) <= 2));
-    if (typos.length) out.push({ code: 'unrecognized_keys', keys: typos, path: [at], message: '' } as unknown as z.core.$ZodIssue);
-  }
+    if (typos.length) out.push({ code: 'unrecognized_keys', keys: typos, path: at, message: '' } as unknown as z.core.$ZodIssue);
+  };
+  const top = raw as Record<string, unknown> | null;
+  for (const [at, schema] of [['train', trainSchema], ['snapshots', snapshotsSchema]] as const) check(top?.[at], Object.keys(schema.shape), [at]);
+  // a reducer entry's `dimz` is a typo of core's `dims`, not an option of the reducer
+  const reducers = top?.reducers;
+  if (Array.isArray(reducers)) reducers.forEach((r, i) => check(r, Object.keys(reducerSchema.shape), ['reducers', i]));
   return out;
 }
 
@@ -122,8 +166,11 @@ function flattenUnions(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
     if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
     const depth = (branch: z.core.$ZodIssue[]) => Math.max(...branch.map((b) => b.path.length));
     const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0]!;
-    if (depth(best) === 0) return [issue];
-    return flattenUnions(best.map((b) => ({ ...b, path: [...issue.path, ...b.path] }) as z.core.$ZodIssue));
+    // a branch of the right type that failed a check on the whole value (a list over its size limit): report that check
+    const typed = issue.errors.find((branch) => branch.length > 0 && branch.every((b) => b.path.length === 0 && (b.code === 'too_big' || b.code === 'too_small')));
+    const chosen = depth(best) > 0 ? best : typed;
+    if (!chosen) return [issue];
+    return flattenUnions(chosen.map((b) => ({ ...b, path: [...issue.path, ...b.path] }) as z.core.$ZodIssue));
   });
 }
 
@@ -164,7 +211,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, options: DescribeO
   let key = formatKey(keyPath);
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
-    const known = schema ? knownKeys(schema, relPath) : undefined;
+    // baseDir is what core passes a dataset, never a key to suggest to the user
+    const known = schema ? knownKeys(schema, relPath)?.filter((k) => !(owner && k === 'baseDir')) : undefined;
     const hint = keys.length === 1 && known ? suggest(keys[0]!, known) : '';
     if (owner) {
       key = formatKey([...keyPath, keys[0]!]);
@@ -176,19 +224,20 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, options: DescribeO
     locPath = [...keyPath, keys[0]!];
   } else if (issue.code === 'invalid_type') {
     const actual = valueAt(raw, relPath);
-    message = actual === undefined ? `is required (expected ${issue.expected})` : `expected ${issue.expected}, got ${JSON.stringify(actual)}`;
+    message = actual === undefined ? `is required (expected ${issue.expected})` : `expected ${issue.expected}, got ${show(actual)}`;
   } else if (issue.code === 'invalid_value') {
-    message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(valueAt(raw, relPath))}`;
+    message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(valueAt(raw, relPath))}`;
   } else if ((issue.code === 'too_small' || issue.code === 'too_big') && issue.origin === 'number') {
     const bound = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
     const op = issue.code === 'too_small' ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<';
-    message = `must be ${op} ${bound}, got ${JSON.stringify(valueAt(raw, relPath))}`;
+    message = `must be ${op} ${bound}, got ${show(valueAt(raw, relPath))}`;
   } else if (issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'custom') {
     const v = valueAt(raw, relPath);
-    if (v !== undefined && typeof v !== 'object') message = `${issue.message} (got ${JSON.stringify(v)})`;
+    if (Array.isArray(v) && (issue.code === 'too_big' || issue.code === 'too_small')) message = `${issue.message} (got ${v.length} entr${v.length === 1 ? 'y' : 'ies'})`;
+    else if (v !== undefined && typeof v !== 'object') message = `${issue.message} (got ${show(v)})`;
   } else if (issue.code === 'invalid_union') {
     const v = valueAt(raw, relPath);
-    message = `has an invalid value ${JSON.stringify(v)}`;
+    message = `has an invalid value ${show(v)}`;
     const first = issue.errors.flat()[0];
     if (first) message += `: ${first.message}`;
   }
@@ -273,6 +322,17 @@ export function knownKeys(schema: z.core.$ZodType, path: (string | number)[]): s
   return keys.size ? [...keys] : undefined;
 }
 
+/** A value as JSON for a message, cut to 80 characters (a huge list must not flood the terminal). */
+function show(v: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
+
 /** `reducers[0].dims[1]` */
 export function formatKey(keys: (string | number)[]): string {
   return keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
@@ -303,9 +363,18 @@ function locate(doc: Document, keys: (string | number)[]): number | undefined {
   return undefined;
 }
 
+/** The line with a caret under `col`; a line over 160 characters is cut to a window around the column. */
 function caret(lines: string[], line: number, col: number): string {
-  const text = lines[line - 1] ?? '';
-  return `  ${String(line).padStart(4)} | ${text}\n         ${' '.repeat(Math.max(0, col - 1))}^`;
+  let text = lines[line - 1] ?? '';
+  let at = Math.max(0, col - 1);
+  const width = 160;
+  if (text.length > width) {
+    const start = Math.max(0, Math.min(at - 40, text.length - width));
+    const head = start > 0 ? '…' : '';
+    text = head + text.slice(start, start + width) + (start + width < text.length ? '…' : '');
+    at = at - start + head.length;
+  }
+  return `  ${String(line).padStart(4)} | ${text}\n         ${' '.repeat(at)}^`;
 }
 
 /** Resolve a path given in the config relative to the config file. */

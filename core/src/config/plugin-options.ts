@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { ZodType } from 'zod';
 import type { Experiment } from '../container.js';
-import type { Reducer } from '../extension-points.js';
+import type { Reducer, Solver } from '../extension-points.js';
+import { RK_DEFAULTS, fixedStepCount } from '../solvers/driver.js';
 import type { Resolved } from '../pipeline/run.js';
 import { POINT_NOUN, type ExtensionPoint } from '../tokens.js';
 import { ConfigError, describeIssues, formatKey, knownKeys, locateProblem, type ConfigProblem, type ConfigSource, type LoadedConfig } from './load.js';
@@ -14,7 +15,7 @@ interface Site {
   name: string;
   /** key path of the config object holding the `use:` (`['reducers', 0]`) */
   path: (string | number)[];
-  /** the plugin's part of that object: the object minus the keys core owns there (plus what core adds, e.g. `seed`) */
+  /** the plugin's part of that object: the object minus the keys core owns there (plus what core adds, e.g. `seed`, `baseDir`) */
   options: Record<string, unknown>;
 }
 
@@ -44,11 +45,12 @@ function sourceOf(loaded: LoadedConfig): ConfigSource | undefined {
 }
 
 /** Every `use:` site of the config with the options its plugin's factory will get. */
-function sites(config: ExperimentConfig, resolved: Resolved): Site[] {
+function sites(config: ExperimentConfig, loaded: LoadedConfig, resolved: Resolved): Site[] {
   const seed = config.seed;
   const out: Site[] = [];
-  // datasets and reducers get the experiment's seed from core (see docs/architecture.md)
-  out.push({ point: 'Dataset', name: resolved.dataset, path: ['dataset'], options: { ...pluginPart(config.dataset, ['dataset']), seed } });
+  // datasets and reducers get the experiment's seed from core, datasets also the config's folder, which
+  // their relative paths resolve against (see docs/architecture.md)
+  out.push({ point: 'Dataset', name: resolved.dataset, path: ['dataset'], options: { ...pluginPart(config.dataset, ['dataset']), seed, baseDir: loaded.baseDir } });
   out.push({ point: 'Model', name: resolved.model, path: ['model'], options: pluginPart(config.model, ['model']) });
   // a solver's factory gets dt, t0, t1 (defaults filled in) and whatever else model.solver gives
   const { use: _s, ...solverOptions } = { ...DEFAULT_SOLVER, ...(config.model.solver ?? {}) };
@@ -67,6 +69,49 @@ function sites(config: ExperimentConfig, resolved: Resolved): Site[] {
   out.push({ point: 'Evaluator', name: resolved.evaluator, path: ['evaluate'], options: pluginPart(config.evaluate, ['evaluate']) });
   if (config.report && resolved.report) out.push({ point: 'Report', name: resolved.report, path: ['report'], options: pluginPart(config.report, ['report']) });
   return out;
+}
+
+/** The solver keys that fix the time span and step count (`model.solver` merged). */
+export interface SolverSpan {
+  dt: number;
+  t0: number;
+  t1: number;
+  maxSteps?: number;
+}
+
+/**
+ * The time span of `model.solver`, checked before any work: `t1` must exceed `t0` (a zero-length span makes
+ * no snapshots), and a fixed-step solver's `ceil((t1 − t0)/dt)` steps must not exceed `model.solver.maxSteps`
+ * (default 100000) — `dt: 1e-7` would otherwise hold ten million states in memory while training.
+ */
+function checkSpan(exp: Experiment, config: ExperimentConfig, site: Site, source: ConfigSource | undefined, merged?: SolverSpan): ConfigProblem[] {
+  const given = config.model.solver ?? {};
+  const span: SolverSpan | undefined =
+    merged ?? (config.model.checkpoint && (given.dt === undefined || given.t0 === undefined || given.t1 === undefined) ? undefined : { ...DEFAULT_SOLVER, ...given });
+  if (!span) return [];
+  const at = (key: string) => [...site.path, key];
+  const problem = (key: string, message: string) => locateProblem({ key: formatKey(at(key)), message }, at(key), source);
+  const { dt, t0, t1 } = span;
+  if (t1 === t0) return [problem('t1', `t1 must be greater than t0: the span [${t0}, ${t1}] has zero length, so the solve integrates nothing and makes no snapshots`)];
+  if (t1 < t0) return [problem('t1', `t1 (${t1}) must not be smaller than t0 (${t0})`)];
+  if (!exp.has('Solver', site.name)) return [];
+  let solver: Solver;
+  try {
+    solver = exp.factory('Solver', site.name)(site.options);
+  } catch (e) {
+    const message = (e as Error).message;
+    return [locateProblem({ key: formatKey(site.path), message: message.includes(site.name) ? message : `solver '${site.name}': ${message}` }, site.path, source)];
+  }
+  if (solver.adaptive) return [];
+  const maxSteps = span.maxSteps ?? solver.maxSteps ?? RK_DEFAULTS.maxSteps;
+  const steps = fixedStepCount(t0, t1, dt);
+  if (steps <= maxSteps) return [];
+  return [
+    problem(
+      'dt',
+      `dt ${dt} on [${t0}, ${t1}] means ${steps.toLocaleString('en-US')} steps, above model.solver.maxSteps (${maxSteps}); use a larger dt, or raise model.solver.maxSteps if so many steps are meant`,
+    ),
+  ];
 }
 
 /** Validate `options` against `schema`; located problems, empty when valid. */
@@ -97,15 +142,21 @@ function check(schema: ZodType, site: Site, source: ConfigSource | undefined): C
  * `model.solver` is checked with core's solver defaults filled in (dt, t0, t1), not a checkpoint's. The
  * trainer's own keys of `train` (those core's `trainSchema` does not know) go to the Trainer's schema.
  *
+ * The time span is checked too (see {@link checkSpan}): `t1 > t0`, and for a fixed-step solver at most
+ * `model.solver.maxSteps` steps. `solver` is the merged solver (defaults, then the checkpoint's, then the
+ * config's); without it the config's solver over core's defaults is checked, and nothing when a checkpoint
+ * may supply the missing keys (the solve itself then enforces the limit).
+ *
  * @throws ConfigError (code `CONFIG`) listing every problem with file, line, key path and a caret excerpt
  */
-export function validatePluginOptions(exp: Experiment, config: ExperimentConfig, loaded: LoadedConfig, resolved: Resolved): void {
+export function validatePluginOptions(exp: Experiment, config: ExperimentConfig, loaded: LoadedConfig, resolved: Resolved, solver?: SolverSpan): void {
   const source = sourceOf(loaded);
   const problems: ConfigProblem[] = [];
-  for (const site of sites(config, resolved)) {
+  for (const site of sites(config, loaded, resolved)) {
     const schema = exp.provision(site.point, site.name)?.options;
     const found = schema ? check(schema, site, source) : [];
     problems.push(...found);
+    if (site.point === 'Solver' && found.length === 0) problems.push(...checkSpan(exp, config, site, source, solver));
     if (site.point !== 'Reducer' || found.length > 0) continue;
     const i = site.path[1] as number;
     const points = config.reducers[i]?.points;

@@ -3,6 +3,29 @@ import { z } from 'zod';
 const positiveInt = z.number().int().positive();
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
+/**
+ * The most entries a list of the config may hold: a list far longer than any real sweep is a mistake (or an
+ * attack), rejected before any work rather than validated entry by entry (a 3.5M-entry `dims` list took
+ * 44 s and 4.2 GB to validate).
+ */
+export const LIST_LIMITS = Object.freeze({
+  /** `reducers[].dims` and a `points` list: reduced dimensions per reducer */
+  dims: 256,
+  /** `evaluate.topk` */
+  topk: 32,
+  /** `plugins` */
+  plugins: 64,
+  /** `reducers` */
+  reducers: 256,
+  /** `train.params`, `finetune.params`: IR paths or prefixes */
+  params: 1024,
+});
+
+/** A list of at most `max` entries, with a message naming the limit (the count is added by the config's error formatting). */
+function limited<T extends z.ZodType>(element: T, max: number, what: string) {
+  return z.array(element).max(max, `at most ${max} ${what}`);
+}
+
 /** `{ use: name, ...plugin options }`: core checks `use`; the plugin checks its own options. */
 const pluginRef = z.looseObject({ use: z.string().min(1) });
 
@@ -21,13 +44,20 @@ export const solverSchema = z
     t1: finite.optional(),
     rtol: z.number().positive().optional(),
     atol: z.number().positive().optional(),
-    /** adaptive solvers: step limit per solve */
+    /**
+     * step limit per solve: adaptive solvers stop there (accepted and rejected steps); for a fixed-step solver
+     * `ceil((t1 − t0)/dt)` above it is rejected before any work (default 100000)
+     */
     maxSteps: positiveInt.optional(),
   })
-  .refine((s) => s.t0 === undefined || s.t1 === undefined || s.t1 >= s.t0, { message: 't1 must not be smaller than t0', path: ['t1'] });
+  .refine((s) => s.t0 === undefined || s.t1 === undefined || s.t1 >= s.t0, { message: 't1 must not be smaller than t0', path: ['t1'] })
+  .refine((s) => s.t0 === undefined || s.t1 === undefined || s.t1 !== s.t0, {
+    message: 't1 must be greater than t0: a zero-length span [t0, t1] integrates nothing and makes no snapshots',
+    path: ['t1'],
+  });
 
 /** Which tensors train (see `ParamSelection`): a named part or a non-empty list of IR paths / prefixes. */
-export const paramsSchema = z.union([z.enum(['all', 'block', 'after-block', 'before-block']), z.array(z.string().min(1)).min(1)]);
+export const paramsSchema = z.union([z.enum(['all', 'block', 'after-block', 'before-block']), limited(z.string().min(1), LIST_LIMITS.params, 'IR paths').min(1)]);
 
 /**
  * `train`: the keys core owns (every Trainer understands them); any other key belongs to the trainer named
@@ -86,25 +116,28 @@ export const snapshotsSchema = z.looseObject({
   batch: positiveInt.default(500),
 });
 
-const dimsSchema = z.union([z.array(positiveInt).min(1), z.literal('auto'), positiveInt.transform((v) => [v])]);
+const dimsSchema = z.union([limited(positiveInt, LIST_LIMITS.dims, 'dimensions per reducer').min(1), z.literal('auto'), positiveInt.transform((v) => [v])]);
 
 export const reducerSchema = z.looseObject({
   use: z.string().min(1),
   dims: dimsSchema,
   /** interpolation points per dimension (defaults to k) */
-  points: z.union([z.array(positiveInt), positiveInt]).optional(),
+  points: z.union([limited(positiveInt, LIST_LIMITS.dims, 'point counts per reducer'), positiveInt]).optional(),
   /** with dims: auto, the POD energy that picks k */
   energy: z.number().gt(0).max(1).default(0.9999),
 });
 
 export const configSchema = z.strictObject({
+  /** a plain folder name (the default results folder is `results/<name>`): not `.` or `..`, no separators */
   name: z
     .string()
-    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash and underscore only')
+    .max(100, 'at most 100 characters')
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash and underscore only (a plain folder name)')
+    .refine((n) => n !== '.' && n !== '..', "must be a plain folder name, not '.' or '..'")
     .default('experiment'),
   seed: z.number().int().min(0).default(1),
   /** extra plugins to load before resolving names: package names or paths relative to the config file */
-  plugins: z.array(z.string().min(1)).default([]),
+  plugins: limited(z.string().min(1), LIST_LIMITS.plugins, 'plugins').default([]),
   dataset: pluginRef,
   model: z.looseObject({
     use: z.string().min(1),
@@ -115,7 +148,7 @@ export const configSchema = z.strictObject({
   /** false (or absent with a checkpoint) skips training */
   train: z.union([trainSchema, z.literal(false)]).optional(),
   snapshots: snapshotsSchema.optional(),
-  reducers: z.array(reducerSchema).default([]),
+  reducers: limited(reducerSchema, LIST_LIMITS.reducers, 'reducers').default([]),
   finetune: z.union([finetuneSchema, z.literal(false)]).optional(),
   evaluate: z
     .strictObject({
@@ -123,7 +156,7 @@ export const configSchema = z.strictObject({
       /** default: onnx when @odemor/runtime-onnx is installed, else tfjs */
       runtime: z.string().min(1).optional(),
       repeats: positiveInt.default(5),
-      topk: z.array(positiveInt).min(1).default([1, 3]),
+      topk: limited(positiveInt, LIST_LIMITS.topk, 'top-k values').min(1).default([1, 3]),
       batch: positiveInt.default(1000),
       limit: positiveInt.optional(),
       threads: positiveInt.optional(),

@@ -14,6 +14,7 @@ import { loadConfig, resolveConfigPath, validateConfigObject, type LoadedConfig 
 import { validatePluginOptions } from '../config/plugin-options.js';
 import { DEFAULT_SOLVER, snapshotsSchema, trainSchema, type ExperimentConfig } from '../config/schema.js';
 import { coreModelsPlugin } from '../model/plugin.js';
+import { unwritableFolderReason } from '../util/index.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
 import { STAGING_DIR, acquireLock, configFingerprint, readPartial, type RunLock } from './persist.js';
 import type { ExperimentState, Resolved, RunOptions, Stage } from './state.js';
@@ -123,7 +124,7 @@ export async function prepare(state: ExperimentState): Promise<void> {
   for (const [i, p] of config.plugins.entries()) await exp.use(await importPlugin(p, loaded.baseDir, `${loaded.file}: plugins[${i}]`));
   await prepareModelConfig(state, config, loaded);
   state.resolved = await resolveAll(exp, config, loaded, state.solverConfig.use, trains(state));
-  validatePluginOptions(exp, config, loaded, state.resolved); // validate every plugin's options before any work
+  validatePluginOptions(exp, config, loaded, state.resolved, state.solverConfig); // validate every plugin's options before any work
   state.solverSpec = solverSpecOf(state.solverConfig, state.resolved.solver);
   state.startedAt = new Date().toISOString();
 }
@@ -137,14 +138,8 @@ function checkOutDir(outDir: string, loaded: LoadedConfig): void {
   if (outDir === path.resolve(process.cwd())) throw bad('is the working directory');
   if (loaded.file !== '<inline>' && outDir === path.resolve(loaded.baseDir)) throw bad("is the config's own folder");
   if (path.dirname(outDir) === outDir) throw bad('is a file system root');
-  let p = outDir;
-  while (!fs.existsSync(p)) p = path.dirname(p);
-  if (!fs.statSync(p).isDirectory()) throw bad(p === outDir ? 'is a file' : `cannot be created: ${p} is a file`);
-  try {
-    fs.accessSync(p, fs.constants.W_OK);
-  } catch {
-    throw bad(`cannot be written (${p} is not writable)`);
-  }
+  const why = unwritableFolderReason(outDir);
+  if (why) throw bad(`cannot be used: ${why}`);
 }
 
 /** The checkpoint (if any), `model.solver` merged key by key, and `train` with its defaults (false: no training). */
@@ -219,7 +214,7 @@ export async function checkExperiment(source: string | LoadedConfig): Promise<Re
   const state = { exp, loaded } as ExperimentState;
   await prepareModelConfig(state, loaded.config, loaded);
   const resolved = await resolveAll(exp, loaded.config, loaded, state.solverConfig.use, trains(state));
-  validatePluginOptions(exp, loaded.config, loaded, resolved); // validate every plugin's options before any work
+  validatePluginOptions(exp, loaded.config, loaded, resolved, state.solverConfig); // validate every plugin's options before any work
   return resolved;
 }
 

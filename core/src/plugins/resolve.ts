@@ -7,6 +7,7 @@ import { moduleResolve } from 'import-meta-resolve';
 import { OdemorError } from '../errors.js';
 import { PACKAGE_PREFIX, POINT_NOUN, type ExtensionPoint } from '../tokens.js';
 import type { Experiment, OdemorPlugin } from '../container.js';
+import { locateSyntaxError, recordPluginFile, stackLocation } from './origin.js';
 
 /** Is `spec` a file path rather than a package or short name? */
 export function isPathSpec(spec: string): boolean {
@@ -65,17 +66,36 @@ export async function loadPlugin(spec: string, baseDir: string, where?: string):
     url = found.url;
     pkg = found.package;
   }
+  const file = fileURLToPath(url);
   let mod: any;
   try {
     mod = await import(url);
   } catch (e) {
-    throw new OdemorError('PLUGIN', `${at}cannot load plugin '${spec}': ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new OdemorError('PLUGIN', `${at}cannot load plugin '${spec}' (${file}): ${describeLoadError(e, file)}`, { cause: e });
   }
   const plugin = mod?.default ?? mod?.plugin;
   if (!plugin || typeof plugin.register !== 'function' || typeof plugin.name !== 'string') {
-    throw new OdemorError('PLUGIN', `${at}'${spec}' is not an odemor plugin: its default export must be { name, register(ctx) }`);
+    throw new OdemorError('PLUGIN', `${at}'${spec}' (${file}) is not an odemor plugin: its default export must be { name, register(ctx) }`);
   }
-  return { plugin: plugin as OdemorPlugin, spec, file: fileURLToPath(url), ...(pkg ? { package: pkg } : {}) };
+  recordPluginFile(plugin as object, file);
+  return { plugin: plugin as OdemorPlugin, spec, file, ...(pkg ? { package: pkg } : {}) };
+}
+
+/**
+ * Why importing a plugin failed: a syntax error with its file, line, column and the line itself (found by
+ * `node --check`, since Node's own message has no location); any other error with the place it was thrown.
+ */
+function describeLoadError(e: unknown, file: string): string {
+  const isError = e instanceof Error || (typeof e === 'object' && e !== null && typeof (e as Error).message === 'string');
+  const first = isError ? `${(e as Error).name === 'Error' ? '' : `${(e as Error).name}: `}${(e as Error).message.split('\n')[0]}` : String(e);
+  // by name: a CommonJS-or-module file's SyntaxError may come from another realm
+  if (e instanceof Error && e.name === 'SyntaxError') {
+    const loc = locateSyntaxError(file);
+    if (loc) return `syntax error at ${loc.file}:${loc.line}:${loc.column}: ${loc.message}\n${loc.excerpt}`;
+    return first;
+  }
+  const where = stackLocation(e);
+  return where ? `${first} (at ${where})` : first;
 }
 
 /** `@scope/name/sub` → `@scope/name`; `name/sub` → `name`. */

@@ -122,6 +122,16 @@ export function integrate<T>(alg: RkAlgebra<T>, tableau: ButcherTableau, x0: T, 
     if (alg.allFinite(x0) === false) throw nonFiniteX0(o.name);
     return result(alg.clone(x0));
   }
+  if (!o.adaptive) {
+    // checked before the first step: a tiny dt would otherwise hold millions of states (training, unrolling)
+    const steps = fixedStepCount(o.t0, o.t1, o.dt);
+    if (steps > o.maxSteps) {
+      throw new OdemorError(
+        'ARGUMENT',
+        `solver '${o.name}': dt ${o.dt} on [${o.t0}, ${o.t1}] means ${steps.toLocaleString('en-US')} steps, above maxSteps (${o.maxSteps}); use a larger dt, or raise maxSteps (model.solver.maxSteps) if so many steps are meant`,
+      );
+    }
+  }
 
   let y = x0;
   let k1: T | undefined;

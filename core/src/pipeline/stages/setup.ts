@@ -11,7 +11,8 @@ export const setupStage: Stage = {
   async run(state) {
     const { exp, config, resolved, seed } = state;
     const { use: _d, ...datasetOptions } = config.dataset;
-    state.dataset = (await exp.factory('Dataset', resolved.dataset)({ ...datasetOptions, seed })) as Dataset;
+    // baseDir: the config's folder, which the dataset's relative paths (mnist's `dir`) resolve against
+    state.dataset = (await exp.factory('Dataset', resolved.dataset)({ ...datasetOptions, seed, baseDir: state.loaded.baseDir })) as Dataset;
     const { use: _s, ...solverOptions } = state.solverConfig;
     state.solver = exp.factory('Solver', resolved.solver)(solverOptions) as Solver;
     state.runtime = await runtimeNamed(state, resolved.runtime);
