@@ -30,9 +30,11 @@ export interface TrainSummary {
   finalAccuracy: number;
   seconds: number;
   phase: string;
-  /** the trainer and where it ran, e.g. 'backprop' on 'tfjs/wasm' */
+  /** the trainer and where it ran, e.g. 'backprop-onnx' on 'onnx/cpu' */
   trainer?: string;
   backend?: string;
+  /** per-epoch loss, accuracy, lr and seconds (results.json's training curve) */
+  history?: EpochInfo[];
 }
 
 /** One evaluated model, as it appears in results.json. */

@@ -1,2 +1,3 @@
 export * from './rng.js';
 export * from './atomic.js';
+export * from './progress.js';

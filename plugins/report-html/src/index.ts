@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { OdemorError, resultsTable, runtimesLine, z, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
-import { apozSpec, renderSvg, singularValueSpec, tradeoffSpec } from './plots.js';
+import { apozSpec, renderSvg, singularValueSpec, tradeoffSpec, trainingSpec } from './plots.js';
 
-export { renderSvg, singularValueSpec, apozSpec, tradeoffSpec } from './plots.js';
+export { renderSvg, singularValueSpec, apozSpec, tradeoffSpec, trainingSpec } from './plots.js';
 
 export interface HtmlReportOptions {
   /** file name of the page inside the results folder */
@@ -27,6 +27,7 @@ export async function writeReport(res: ExperimentResults, options: HtmlReportOpt
   const dir = res.outDir;
   const plotDir = path.join(dir, 'plots');
   const specs: [string, string, ReturnType<typeof singularValueSpec>][] = [
+    ['training', 'The training curve: loss and training accuracy per epoch.', trainingSpec(res)],
     ['singular-values', 'Singular value decay of the snapshots and of the weight matrix (the paper’s Figs. 3/5, left).', singularValueSpec(res)],
     ['apoz-scores', 'APoZ scores of the ODE block’s neurons with the first DEIM points marked (Figs. 3/5, right).', apozSpec(res, options.markPoints ?? 10)],
     ['tradeoff-reduced', 'Relative top-1 accuracy against speedup directly after reduction (Figs. 4/6).', tradeoffSpec(res, 'reduced')],

@@ -76,6 +76,33 @@ export function apozSpec(res: ExperimentResults, marked = 10): vl.TopLevelSpec |
   };
 }
 
+/** The training curve: loss and training accuracy per epoch (results.json's `training.history`). */
+export function trainingSpec(res: ExperimentResults): vl.TopLevelSpec | undefined {
+  const history = res.training?.history ?? [];
+  if (history.length === 0) return undefined;
+  const values = history.flatMap((h) => [
+    { epoch: h.epoch, measure: 'loss', value: h.loss },
+    { epoch: h.epoch, measure: 'training accuracy', value: h.accuracy },
+  ]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `Training: ${res.training!.trainer ?? 'trainer'} on ${res.training!.backend ?? '?'}, ${res.training!.seconds.toFixed(1)} s`,
+    data: { values },
+    facet: { column: { field: 'measure', type: 'nominal', title: null } },
+    spec: {
+      width: WIDTH / 2,
+      height: HEIGHT,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+        tooltip: [{ field: 'epoch' }, { field: 'value', format: '.4f' }],
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+  };
+}
+
 /** Relative top-1 accuracy against speedup, one line per method, for one stage. */
 export function tradeoffSpec(res: ExperimentResults, stage: 'reduced' | 'finetuned'): vl.TopLevelSpec | undefined {
   const values = res.rows

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ExperimentResults, ResultRow } from '@odemor/core';
-import { apozSpec, renderSvg, singularValueSpec, tradeoffSpec, writeReport } from '../src/index.js';
+import { apozSpec, renderSvg, singularValueSpec, tradeoffSpec, trainingSpec, writeReport } from '../src/index.js';
 
 function row(method: string, dim: number, stage: ResultRow['stage'], speedup: number, rel: number): ResultRow {
   return {
@@ -36,6 +36,16 @@ describe('report-html', () => {
     expect(tr).toContain('deim');
     expect(tr).toContain('svd');
     expect(tradeoffSpec({ ...res, rows: [] }, 'finetuned')).toBeUndefined();
+  });
+
+  it('plots the training curve from training.history, and none without a history', async () => {
+    const res = results('/tmp');
+    expect(trainingSpec(res)).toBeUndefined();
+    const history = [1, 2, 3].map((epoch) => ({ epoch, epochs: 3, loss: 1 / epoch, accuracy: 0.5 + 0.1 * epoch, lr: 0.01, seconds: 1, phase: 'train' }));
+    const svg = await renderSvg(trainingSpec({ ...res, training: { epochs: 3, finalLoss: 1 / 3, finalAccuracy: 0.8, seconds: 3, phase: 'train', trainer: 'backprop-onnx', backend: 'onnx/cpu', history } })!);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('backprop-onnx on onnx/cpu');
+    expect(svg).toContain('training accuracy');
   });
 
   it('writes report.html and the SVG files into the results folder', async () => {

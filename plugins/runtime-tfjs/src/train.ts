@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { trainProgressDetail } from '@odemor/core';
 import { OdemorError, isSolver } from '@odemor/core';
 import type { Dataset, Solver, TrainResult } from '@odemor/core';
 import type { EpochInfo, OdemorHooks, ProgressEvent, TrainSummary } from '@odemor/core';
@@ -262,7 +263,23 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
         correct += hit;
         seen += b.size;
         done++;
-        emit({ task: phase, label, done, total, detail: `epoch ${epoch + 1}/${o.epochs} loss ${(lossSum / seen).toFixed(4)}` });
+        emit({
+          task: phase,
+          label,
+          done,
+          total,
+          detail: trainProgressDetail({
+            epoch: epoch + 1,
+            epochs: o.epochs,
+            loss: lossSum / seen,
+            accuracy: correct / seen,
+            samples: seen,
+            seconds: (performance.now() - t0) / 1000,
+            done,
+            total,
+            elapsed: (performance.now() - start) / 1000,
+          }),
+        });
       }
       const info: EpochInfo = {
         epoch: epoch + 1,

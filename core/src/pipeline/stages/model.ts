@@ -63,7 +63,7 @@ export const trainStage: Stage = {
       onProgress: (done, total, detail) => progress(state, 'train', 'train', done, total, detail),
     });
     state.model = out.model;
-    state.training = { trainer: trainer.name, ...out.summary };
+    state.training = { trainer: trainer.name, ...out.summary, history: out.history };
     // saved now (atomically), so a failure in a later stage does not lose a long training run
     if (write) {
       await saveModel(file, state.model);

@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import { trainProgressDetail } from '@odemor/core';
 import {
   OdemorError,
   blockFeatureModel,
@@ -217,7 +218,23 @@ export class OnnxBackpropTrainer implements Trainer {
           correct += r.correct;
           seen += b.size;
           done++;
-          emit({ task: phase, label, done, total, detail: `epoch ${epoch + 1}/${o.epochs} loss ${(lossSum / seen).toFixed(4)}` });
+          emit({
+          task: phase,
+          label,
+          done,
+          total,
+          detail: trainProgressDetail({
+            epoch: epoch + 1,
+            epochs: o.epochs,
+            loss: lossSum / seen,
+            accuracy: correct / seen,
+            samples: seen,
+            seconds: (performance.now() - t0) / 1000,
+            done,
+            total,
+            elapsed: (performance.now() - start) / 1000,
+          }),
+        });
         }
         const info: EpochInfo = {
           epoch: epoch + 1,
