@@ -30,3 +30,67 @@ export function duration(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/**
+ * The bookkeeping every trainer's epoch loop shares: loss and accuracy means weighted by batch size,
+ * samples/s, the progress line, and the epoch's {@link import('../hooks.js').EpochInfo}.
+ */
+export class EpochMeter {
+  private readonly start = performance.now();
+  private t0 = performance.now();
+  private lossSum = 0;
+  private hits = 0;
+  private seen = 0;
+  private epoch = 0;
+  private lr = 0;
+
+  /** @param done batches already done (a resumed run) */
+  constructor(
+    readonly phase: string,
+    readonly epochs: number,
+    readonly total: number,
+    public done = 0,
+  ) {}
+
+  /** Start epoch `epoch` (0-based) at learning rate `lr`. */
+  begin(epoch: number, lr: number): void {
+    this.epoch = epoch;
+    this.lr = lr;
+    this.t0 = performance.now();
+    this.lossSum = 0;
+    this.hits = 0;
+    this.seen = 0;
+  }
+
+  /** Count one batch (its mean loss, its correct predictions, its size); returns the progress detail. */
+  batch(loss: number, correct: number, size: number): string {
+    this.lossSum += loss * size;
+    this.hits += correct;
+    this.seen += size;
+    this.done++;
+    return trainProgressDetail({
+      epoch: this.epoch + 1,
+      epochs: this.epochs,
+      loss: this.lossSum / this.seen,
+      accuracy: this.hits / this.seen,
+      samples: this.seen,
+      seconds: (performance.now() - this.t0) / 1000,
+      done: this.done,
+      total: this.total,
+      elapsed: (performance.now() - this.start) / 1000,
+    });
+  }
+
+  /** The finished epoch's record. */
+  end(): import('../hooks.js').EpochInfo {
+    return {
+      epoch: this.epoch + 1,
+      epochs: this.epochs,
+      loss: this.seen ? this.lossSum / this.seen : NaN,
+      accuracy: this.seen ? this.hits / this.seen : NaN,
+      lr: this.lr,
+      seconds: (performance.now() - this.t0) / 1000,
+      phase: this.phase,
+    };
+  }
+}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { trainProgressDetail } from '@odemor/core';
+import { EpochMeter } from '@odemor/core';
 import { OdemorError, isSolver } from '@odemor/core';
 import type { Dataset, Solver, TrainResult } from '@odemor/core';
 import type { EpochInfo, OdemorHooks, ProgressEvent, TrainSummary } from '@odemor/core';
@@ -221,7 +221,7 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
   };
   const history: EpochInfo[] = [];
   const start = performance.now();
-  let done = 0;
+  const meter = new EpochMeter(phase, o.epochs, total);
   let current = model;
   let cache: FeatureCache | undefined;
   try {
@@ -232,10 +232,7 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       const lr = o.lr * decay ** epoch;
       setLr(lr);
-      const t0 = performance.now();
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
+      meter.begin(epoch, lr);
       const batchOpts: { shuffle: boolean; seed: number; augment?: boolean; limit?: number } = { shuffle: true, seed: o.seed + epoch };
       if (o.augment !== undefined) batchOpts.augment = o.augment;
       if (o.limit !== undefined) batchOpts.limit = o.limit;
@@ -257,39 +254,12 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
         cost.dispose();
         hits!.dispose();
         if (!Number.isFinite(loss)) {
-          throw new OdemorError('NUMERIC', `${phase}: the loss became ${loss} in epoch ${epoch + 1}, batch ${done % perEpoch + 1} (try a smaller lr)`);
+          throw new OdemorError('NUMERIC', `${phase}: the loss became ${loss} in epoch ${epoch + 1}, batch ${meter.done % perEpoch + 1} (try a smaller lr)`);
         }
-        lossSum += loss * b.size;
-        correct += hit;
-        seen += b.size;
-        done++;
-        emit({
-          task: phase,
-          label,
-          done,
-          total,
-          detail: trainProgressDetail({
-            epoch: epoch + 1,
-            epochs: o.epochs,
-            loss: lossSum / seen,
-            accuracy: correct / seen,
-            samples: seen,
-            seconds: (performance.now() - t0) / 1000,
-            done,
-            total,
-            elapsed: (performance.now() - start) / 1000,
-          }),
-        });
+        const detail = meter.batch(loss, hit, b.size);
+        emit({ task: phase, label, done: meter.done, total, detail });
       }
-      const info: EpochInfo = {
-        epoch: epoch + 1,
-        epochs: o.epochs,
-        loss: seen ? lossSum / seen : NaN,
-        accuracy: seen ? correct / seen : NaN,
-        lr,
-        seconds: (performance.now() - t0) / 1000,
-        phase,
-      };
+      const info: EpochInfo = meter.end();
       history.push(info);
       await o.hooks?.epoch?.promise(info);
       if (o.checkpoint) {

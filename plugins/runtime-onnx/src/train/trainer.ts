@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { trainProgressDetail } from '@odemor/core';
+import { EpochMeter } from '@odemor/core';
 import {
   OdemorError,
   blockFeatureModel,
@@ -164,7 +164,7 @@ export class OnnxBackpropTrainer implements Trainer {
     };
     const current = () => withTensors(model, params);
     const start = performance.now();
-    let done = startEpoch * perEpoch;
+    const meter = new EpochMeter(phase, o.epochs, total, startEpoch * perEpoch);
     let program: GradientProgram | undefined;
     await context.hooks?.beforeTrain?.promise(model, phase);
     try {
@@ -183,10 +183,7 @@ export class OnnxBackpropTrainer implements Trainer {
       }
       for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
         const lr = learningRate(epoch, schedule);
-        const t0 = performance.now();
-        let lossSum = 0;
-        let correct = 0;
-        let seen = 0;
+        meter.begin(epoch, lr);
         let batchIndex = 0;
         const batchOpts: { shuffle: boolean; seed: number; augment?: boolean; limit?: number } = { shuffle: true, seed: o.seed + epoch };
         if (o.augment !== undefined) batchOpts.augment = o.augment;
@@ -214,37 +211,10 @@ export class OnnxBackpropTrainer implements Trainer {
           }
           optimizer.step(params, grads, lr);
           applyWeightDecay(params.values(), lr, o.weightDecay ?? 0);
-          lossSum += r.loss * b.size;
-          correct += r.correct;
-          seen += b.size;
-          done++;
-          emit({
-          task: phase,
-          label,
-          done,
-          total,
-          detail: trainProgressDetail({
-            epoch: epoch + 1,
-            epochs: o.epochs,
-            loss: lossSum / seen,
-            accuracy: correct / seen,
-            samples: seen,
-            seconds: (performance.now() - t0) / 1000,
-            done,
-            total,
-            elapsed: (performance.now() - start) / 1000,
-          }),
-        });
+          const detail = meter.batch(r.loss, r.correct, b.size);
+          emit({ task: phase, label, done: meter.done, total, detail });
         }
-        const info: EpochInfo = {
-          epoch: epoch + 1,
-          epochs: o.epochs,
-          loss: seen ? lossSum / seen : NaN,
-          accuracy: seen ? correct / seen : NaN,
-          lr,
-          seconds: (performance.now() - t0) / 1000,
-          phase,
-        };
+        const info: EpochInfo = meter.end();
         history.push(info);
         await context.hooks?.epoch?.promise(info);
         if (context.checkpoint && stateFile) {
