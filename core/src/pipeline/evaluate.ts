@@ -4,7 +4,7 @@
  * results row. A row is returned, not published: the caller fires `evaluated` once the row is final.
  */
 import { OdemorError } from '../errors.js';
-import type { EvaluationResult, Executable, ReducedDiagnostics, Runtime } from '../extension-points.js';
+import type { EvaluationResult, Evaluator, Executable, ReducedDiagnostics, Runtime } from '../extension-points.js';
 import type { ResultRow } from '../hooks.js';
 import type { ModelIR } from '../ir/types.js';
 import { resolveUse } from '../plugins/resolve.js';
@@ -24,6 +24,8 @@ export async function runtimeNamed(state: ExperimentState, name: string): Promis
 }
 
 const warned = new WeakMap<ExperimentState, Set<string>>();
+/** one evaluator per experiment */
+const evaluators = new WeakMap<ExperimentState, Evaluator>();
 
 /**
  * The evaluation runtime when it can run `m`, else the eager 'tfjs' runtime (an adaptive solver in a static
@@ -77,7 +79,8 @@ export async function evaluateModel(
 ): Promise<ResultRow> {
   const { config } = state;
   const exec = await buildFor(state, m);
-  const evaluator = state.exp.factory('Evaluator', state.resolved.evaluator)({});
+  let evaluator = evaluators.get(state);
+  if (!evaluator) evaluators.set(state, (evaluator = state.exp.factory('Evaluator', state.resolved.evaluator)({})));
   let ev: EvaluationResult;
   try {
     ev = await evaluator.evaluate(exec, state.dataset, {
