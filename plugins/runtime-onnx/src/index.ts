@@ -32,7 +32,7 @@ export { emitConvFilterGrad, emitConvInputGrad, emitMaxPoolGrad, type ConvAttrs,
 export { adaptiveMessage, isAdaptiveName, resolveTableau, validateTableau, type TableauSource } from './tableau.js';
 export * from './train/index.js';
 
-/** The plugin: provides Runtime 'onnx'. */
+/** The plugin: provides Runtime 'onnx' and Trainer 'backprop-onnx' (the default trainer of `train: { use: backprop }`). */
 const plugin: OdemorPlugin = {
   name: '@odemor/runtime-onnx',
   register(ctx) {

@@ -1,7 +1,7 @@
 /**
  * Straightforward, correct gradient emitters for `Conv` and `MaxPool` (docs/algorithms.md, "Gradients of the
- * compiled graphs"). `rules.ts` imports the three functions below from this file; faster formulations with the
- * same signatures (`grad/conv.ts`) replace them by changing that one import line.
+ * compiled graphs"). The gradient rules (`rules.ts`) do not use them: they call the faster formulations of
+ * `grad/conv.ts` (and take only the {@link ConvAttrs} type from here). The package root exports these three.
  *
  * The signature, shared by both files:
  * - `g` the graph builder to emit into; value arguments are graph value names;

@@ -5,7 +5,8 @@
  */
 import { OdemorError } from '@odemor/core';
 import type { GraphBuilder, TapeNode } from '../graph.js';
-// The Conv / MaxPool emitters: swap this import for './conv.js' to use the fast formulations (same signatures).
+// The Conv / MaxPool gradients use the measured formulations of './conv.js', adapted below to this file's attributes
+// and shapes; './conv-basic.js' keeps the straightforward emitters (and the attribute type used here).
 import type { ConvAttrs } from './conv-basic.js';
 import * as fast from './conv.js';
 
