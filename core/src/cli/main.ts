@@ -21,8 +21,10 @@ import { ProgressReporter } from './progress.js';
 const USAGE = `odemor — compress and accelerate trained Neural ODEs
 
 Usage:
-  odemor run <config.yaml> [--out DIR] [--seed N] [--quiet]   run an experiment
-  odemor validate <config.yaml>                                check a config and its plugin names without running it
+  odemor run <config.yaml> [--out DIR] [--seed N] [--quiet] [--resume | --restart]
+                                                               run an experiment (--resume: continue the unfinished run
+                                                               in the results folder; --restart: discard it)
+  odemor validate <config.yaml> [more.yaml …] [--out DIR]     check everything run checks first and print the plan
   odemor plugins [--config X] [--json]                         list installed plugins (and those config X loads) and what they provide
   odemor export <model.odemor> --out <model.onnx> [--solver S] [--dt H] [--force]   compile a saved model to ONNX (--force: overwrite --out)
   odemor help                                                  show this text

@@ -81,7 +81,7 @@ export function acquireLock(outDir: string, log: (line: string) => void): RunLoc
     try {
       owner = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch {
-      /* unreadable: treated as stale below when it is old */
+      /* unreadable (a run killed while writing it): no live owner can be named, so it is stale */
     }
     const sameHost = owner.host === os.hostname();
     if (sameHost && typeof owner.pid === 'number' && alive(owner.pid)) {
@@ -183,9 +183,10 @@ export function loadSnapshots(workDir: string): SnapshotSet | undefined {
 }
 
 /**
- * Replace the previous run's files in `outDir` by the staging folder's: every file the staging folder holds
- * is renamed into place (folders replaced whole), the previous run's files that this run did not write are
- * removed, and the staging folder goes. Returns the final paths of the files moved.
+ * Replace the previous run's files in `outDir` by the staging folder's: the previous run's files that this run
+ * did not write are removed, then every file the staging folder holds is renamed into place, file by file,
+ * results.json last (each rename is atomic; the commit as a whole is not), and the staging folder goes.
+ * Returns the final paths of the files moved.
  */
 export function commitRun(workDir: string, outDir: string, previousFiles: readonly string[]): string[] {
   const moved: string[] = [];

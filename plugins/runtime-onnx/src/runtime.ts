@@ -66,7 +66,7 @@ export class OnnxExecutable implements Executable {
  */
 export class OnnxRuntime implements Runtime {
   readonly name = 'onnx';
-  readonly capabilities: RuntimeCapabilities = Object.freeze({ snapshots: true, gram: true, adaptive: false, train: false });
+  readonly capabilities: RuntimeCapabilities = Object.freeze({ snapshots: true, gram: true, adaptive: false, train: true });
   private readonly defaults: OnnxRuntimeOptions;
   private readonly snapshotSessions = new WeakMap<ModelIR, Map<string, Promise<InferenceSession>>>();
   private readonly open = new Set<Promise<InferenceSession>>();

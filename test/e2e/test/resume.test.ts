@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LOCK_FILE, STAGING_DIR, runExperiment, type ExperimentResults } from '@odemor/core';
+import { LOCK_FILE, STAGING_DIR, listTensors, loadModel, runExperiment, type ExperimentResults } from '@odemor/core';
 import { cli, repoRoot, tmpDir, writeConfig } from './helpers.js';
 
 /** A reducer plugin (by path) that fails on k = 3 and otherwise keeps the full block (an exact "reduction"). */
@@ -108,6 +108,37 @@ describe('incremental, resumable sweeps', () => {
     expect(key(resumed.results)).toEqual(key(whole.results));
     expect(key(read(out))).toEqual(key(whole.results));
     expect(fs.existsSync(path.join(out, STAGING_DIR))).toBe(false);
+  }, 120_000);
+
+  it('a run killed while training resumes the training to the same weights (backprop-onnx keeps its state)', async () => {
+    const cfg = writeConfig(sweep().replace('train: { epochs: 2, batch: 60 }', 'train: { epochs: 150, batch: 60 }').replace(/reducers:[\s\S]*?evaluate/, 'reducers: []\nevaluate'));
+    const whole = await runExperiment(cfg, { outDir: tmpDir() });
+    const out = tmpDir();
+    const child = spawn(process.execPath, [path.join(repoRoot, 'core', 'bin', 'odemor.js'), 'run', cfg, '--out', out, '--quiet'], { stdio: 'ignore' });
+    const state = path.join(out, STAGING_DIR, 'model.odemor.train');
+    await new Promise<void>((resolve, reject) => {
+      const t0 = Date.now();
+      const poll = setInterval(() => {
+        if (fs.existsSync(state)) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          resolve();
+        } else if (Date.now() - t0 > 60_000 || child.exitCode !== null) {
+          clearInterval(poll);
+          reject(new Error(`no training state appeared (exit ${child.exitCode})`));
+        }
+      }, 5);
+    });
+    await new Promise((r) => child.once('exit', r));
+    expect(fs.existsSync(path.join(out, 'model.odemor'))).toBe(false);
+    const log: string[] = [];
+    const resumed = await runExperiment(cfg, { outDir: out, resume: true, log: (l) => log.push(l) });
+    expect(log.join('\n')).toMatch(/resuming the unfinished run in .* \(0 rows finished\)/);
+    const a = listTensors(await loadModel(path.join(whole.outDir, 'model.odemor')));
+    const b = listTensors(await loadModel(path.join(out, 'model.odemor')));
+    expect(b.map((t) => t.path)).toEqual(a.map((t) => t.path));
+    a.forEach((t, i) => expect(Buffer.from(b[i]!.tensor.data.buffer).equals(Buffer.from(t.tensor.data.buffer)), t.path).toBe(true));
+    expect(resumed.results.training!.finalLoss).toBe(whole.results.training!.finalLoss);
   }, 120_000);
 
   it('refuses to resume a run of another config, and --restart discards it', async () => {

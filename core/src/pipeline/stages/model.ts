@@ -52,6 +52,9 @@ export const trainStage: Stage = {
     const write = state.options.write !== false;
     const file = path.join(state.workDir, 'model.odemor');
     const trainer = await trainerFor(state, state.resolved.trainer!, t.use, t.runtime, trainerOwnOptions(t), state.model);
+    // the partial results mark the staging folder as this config's run before the first epoch, so a run killed
+    // while training is resumable (the trainer continues from its checkpoint and state)
+    await persistPartial(state);
     const out = await trainer.train(state.model, trainOptionsOf(t, state.seed), {
       dataset: state.dataset,
       solver: state.solver,
