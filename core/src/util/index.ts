@@ -1,3 +1,4 @@
 export * from './rng.js';
 export * from './atomic.js';
 export * from './progress.js';
+export * from './batches.js';

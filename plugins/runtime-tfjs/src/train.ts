@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { cachedBatches } from '@odemor/core';
 import { EpochMeter } from '@odemor/core';
 import { OdemorError, isSolver } from '@odemor/core';
 import type { Dataset, Solver, TrainResult } from '@odemor/core';
@@ -10,7 +11,6 @@ import { paramSelector, withTensors, type ParamSelection } from '@odemor/core';
 import { ensureGradients, initTfjs, type TfjsBackendName } from './backend.js';
 import { blockFeatures, createParams, disposeParams, forward, forwardPost, inputTensor, type TfParams } from './forward.js';
 import { blockOutputShape } from '@odemor/core';
-import { createRng } from '@odemor/core';
 
 /** Which tensors stay fixed: none; the pre layers; everything but the post layers (fine-tuning). */
 export type FreezeMode = 'none' | 'before-block' | 'all-but-post';
@@ -151,22 +151,6 @@ function step(opt: tf.Optimizer, lossFn: () => tf.Scalar, vars: tf.Variable[], l
   return value;
 }
 
-/** Mini-batches of the feature cache in a seeded random order. */
-function* cachedBatches(cache: FeatureCache, batch: number, seed: number): Generator<{ x: Float32Array; y: Int32Array; size: number }> {
-  const per = cache.features.length / Math.max(1, cache.count);
-  const order = createRng(seed).shuffle(Array.from({ length: cache.count }, (_, i) => i));
-  for (let start = 0; start < cache.count; start += batch) {
-    const size = Math.min(batch, cache.count - start);
-    const x = new Float32Array(size * per);
-    const y = new Int32Array(size);
-    for (let i = 0; i < size; i++) {
-      const r = order[start + i]!;
-      x.set(cache.features.subarray(r * per, (r + 1) * per), i * per);
-      y[i] = cache.labels[r]!;
-    }
-    yield { x, y, size };
-  }
-}
 
 /** Read the current parameter values into a new model. */
 export function modelFromParams(model: ModelIR, params: TfParams, only?: (path: string) => boolean): ModelIR {

@@ -1,10 +1,10 @@
 import { promises as fsp } from 'node:fs';
+import { cachedBatches } from '@odemor/core';
 import { EpochMeter } from '@odemor/core';
 import {
   OdemorError,
   blockFeatureModel,
   blockOutputShape,
-  createRng,
   isSolver,
   listTensors,
   paramSelector,
@@ -384,19 +384,3 @@ async function cacheBlockFeatures(
   return { features: features.subarray(0, row * per), labels: labels.subarray(0, row), shape, count: row };
 }
 
-/** Mini-batches of the feature cache in the seeded order the tfjs trainer uses. */
-function* cachedBatches(cache: FeatureCache, batch: number, seed: number): Generator<{ x: Float32Array; y: Int32Array; size: number }> {
-  const per = cache.features.length / Math.max(1, cache.count);
-  const order = createRng(seed).shuffle(Array.from({ length: cache.count }, (_, i) => i));
-  for (let start = 0; start < cache.count; start += batch) {
-    const size = Math.min(batch, cache.count - start);
-    const x = new Float32Array(size * per);
-    const y = new Int32Array(size);
-    for (let i = 0; i < size; i++) {
-      const r = order[start + i]!;
-      x.set(cache.features.subarray(r * per, (r + 1) * per), i * per);
-      y[i] = cache.labels[r]!;
-    }
-    yield { x, y, size };
-  }
-}
