@@ -1,6 +1,7 @@
 import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
 import type { ReducedModel, SnapshotBatch, StepInfo, ReduceDims } from './extension-points.js';
 import type { ModelIR } from './ir/types.js';
+import type { FinetuneStage } from './config/schema.js';
 
 /** Progress of a long stage; the CLI's progress bars tap this. */
 export interface ProgressEvent {
@@ -45,7 +46,8 @@ export interface ResultRow {
   dim: number;
   /** interpolation points m when they differ from k */
   points?: number;
-  stage: 'original' | 'reduced' | 'finetuned';
+  /** 'original', 'reduced', or a fine-tuning stage: 'finetuned', 'finetuned-block', 'retrained' */
+  stage: 'original' | 'reduced' | FinetuneStage;
   top1: number;
   top3: number | null;
   topk: Record<string, number>;
@@ -106,7 +108,7 @@ export interface ExperimentResults {
 export interface RowFailure {
   method: string;
   dim: number;
-  stage: 'reduced' | 'finetuned';
+  stage: 'reduced' | FinetuneStage;
   error: string;
 }
 

@@ -92,20 +92,36 @@ export const trainSchema = z.looseObject({
 /** Keys of `train` that core owns; the rest go to the trainer's option schema. */
 export const TRAIN_CORE_KEYS = ['use', 'runtime', 'epochs', 'batch', 'optimizer', 'lr', 'lrDecay', 'momentum', 'limit', 'augment', 'checkpoint', 'params', 'weightDecay', 'clipNorm'] as const;
 
+/** The fine-tuning stages of a reduced model: the row `stage` each entry of `finetune` publishes. */
+export const FINETUNE_STAGES = ['finetuned', 'finetuned-block', 'retrained'] as const;
+/** A fine-tuning stage: the `stage` of the rows it publishes. */
+export type FinetuneStage = (typeof FINETUNE_STAGES)[number];
+
+/**
+ * One entry of `finetune`. `stage` names the rows it publishes and sets the defaults: `finetuned` (the paper's
+ * 3 epochs of the layers after the block), `finetuned-block` (3 epochs of the reduced block's own tensors and the
+ * layers after it) and `retrained` (the paper's 30 epochs of the layers after the block).
+ */
 export const finetuneSchema = z.strictObject({
+  stage: z.enum(FINETUNE_STAGES).default('finetuned'),
   /** the Trainer; default the one `train.use` names, else 'backprop' */
   use: z.string().min(1).optional(),
   /** the runtime of a runtime-specific trainer (see `train.runtime`); default `train.runtime` */
   runtime: z.string().min(1).optional(),
-  epochs: z.number().int().min(0).default(3),
+  /** default 3 (`retrained`: 30) */
+  epochs: z.number().int().min(0).optional(),
   /** the older name of `params: after-block` */
-  layers: z.enum(['after-block']).default('after-block'),
-  /** which tensors fine-tune (default after-block: the paper's fine-tuning of the layers after the block) */
+  layers: z.enum(['after-block']).optional(),
+  /** which tensors fine-tune (default after-block; `finetuned-block`: the block's tensors and the layers after it) */
   params: paramsSchema.optional(),
   batch: positiveInt.optional(),
   optimizer: z.enum(['sgd', 'momentum', 'adam']).optional(),
   lr: z.number().positive().optional(),
   limit: positiveInt.optional(),
+  /** only these reduced dimensions k (default every dimension of the sweep) */
+  dims: limited(positiveInt, LIST_LIMITS.dims, 'dimensions').min(1).optional(),
+  /** only these reducers, by their `use` name (default all) */
+  methods: limited(z.string().min(1), LIST_LIMITS.reducers, 'reducers').min(1).optional(),
 });
 
 /** `snapshots`: core's keys; other keys go to the snapshotter's option schema. */
@@ -149,7 +165,18 @@ export const configSchema = z.strictObject({
   train: z.union([trainSchema, z.literal(false)]).optional(),
   snapshots: snapshotsSchema.optional(),
   reducers: limited(reducerSchema, LIST_LIMITS.reducers, 'reducers').default([]),
-  finetune: z.union([finetuneSchema, z.literal(false)]).optional(),
+  /** one fine-tuning stage, or several (each its own `stage`); false skips fine-tuning */
+  finetune: z
+    .union([finetuneSchema, limited(finetuneSchema, FINETUNE_STAGES.length, 'fine-tuning stages').min(1), z.literal(false)])
+    .optional()
+    .superRefine((v, ctx) => {
+      if (!Array.isArray(v)) return;
+      const seen = new Set<string>();
+      v.forEach((e, i) => {
+        if (seen.has(e.stage)) ctx.addIssue({ code: 'custom', path: [i, 'stage'], message: `stage '${e.stage}' appears twice` });
+        seen.add(e.stage);
+      });
+    }),
   evaluate: z
     .strictObject({
       use: z.string().min(1).default('classification'),

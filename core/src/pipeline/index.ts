@@ -2,3 +2,4 @@ export * from './run.js';
 export * from './results.js';
 export { releaseAllLocks, STAGING_DIR, LOCK_FILE } from './persist.js';
 export * from './plan.js';
+export { finetuneJobs, jobApplies, type FinetuneJob } from './stages/finetune.js';

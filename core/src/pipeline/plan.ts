@@ -12,6 +12,7 @@ import { fixedStepCount } from '../solvers/driver.js';
 import { prepare } from './run.js';
 import { modelStage } from './stages/model.js';
 import { setupStage } from './stages/setup.js';
+import { finetuneJobs, jobApplies } from './stages/finetune.js';
 import type { ExperimentState, Resolved } from './state.js';
 
 /** What a run of a config will do. */
@@ -71,15 +72,16 @@ export async function planExperiment(source: string | LoadedConfig): Promise<Run
         }
       }
     }
-    const ft = config.finetune && config.finetune.epochs > 0 ? config.finetune : undefined;
+    const jobs = finetuneJobs(config);
     const originals = model.block.kind === 'ode' && model.block.A.type === 'conv' ? 2 : 1;
     plan.evaluations = originals;
     for (const job of state.reducers) {
       const dims = job.config.dims;
       plan.reducers.push({ name: job.name, dims });
-      const count = dims === 'auto' ? 1 : dims.length;
-      plan.evaluations += count * (ft ? 2 : 1);
-      plan.finetunes += ft ? count : 0;
+      const ks: (number | undefined)[] = dims === 'auto' ? [undefined] : dims;
+      const tuned = ks.reduce<number>((a, k) => a + jobs.filter((j) => (k === undefined ? !j.config.dims : jobApplies(j, job.config.use, k))).length, 0);
+      plan.evaluations += ks.length + tuned;
+      plan.finetunes += tuned;
     }
     plan.rhsEvaluations += plan.evaluations * evalCost;
     return plan;

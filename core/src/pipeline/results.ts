@@ -37,9 +37,16 @@ const METHOD_TITLES: Record<string, string> = {
   apoz: 'APoZ neuron pruning',
 };
 
+/** Fine-tuning stages beyond the paper's 3 epochs, with their column titles. */
+const EXTRA_STAGES: [ResultRow['stage'], string][] = [
+  ['finetuned-block', 'top-1 block fine-tuned'],
+  ['retrained', 'top-1 retrained'],
+];
+
 /**
  * One table per method laid out like the paper's Tables II and III: a row per reduced dimension with
- * accuracy and speedup directly after reduction and after fine-tuning.
+ * accuracy and speedup directly after reduction and after fine-tuning (3 epochs of the layers after the block;
+ * then, when the run has them, with the block's own tensors fine-tuned too, and after 30 epochs: `retrained`).
  */
 export function paperTables(rows: ResultRow[]): string {
   const originals = rows.filter((r) => r.stage === 'original');
@@ -53,10 +60,12 @@ export function paperTables(rows: ResultRow[]): string {
     out.push('');
   }
   const hasFt = rows.some((r) => r.stage === 'finetuned');
+  // the further fine-tuning stages get a top-1 column each when the run has them
+  const extra = EXTRA_STAGES.filter(([st]) => rows.some((r) => r.stage === st));
   const hasConv = rows.some((r) => r.speedupVsConv !== undefined);
   for (const m of methods) {
     out.push(`### ${METHOD_TITLES[m] ?? m}`, '');
-    const head = ['dim', 'top-1', 'top-3', 'rel. top-1', 'speedup', ...(hasConv ? ['vs conv'] : []), ...(hasFt ? ['top-1 fine-tuned', 'top-3 fine-tuned'] : []), 'activations', 'params'];
+    const head = ['dim', 'top-1', 'top-3', 'rel. top-1', 'speedup', ...(hasConv ? ['vs conv'] : []), ...(hasFt ? ['top-1 fine-tuned', 'top-3 fine-tuned'] : []), ...extra.map(([, title]) => title), 'activations', 'params'];
     out.push(`| ${head.join(' | ')} |`, `|${head.map(() => ' ---: ').join('|')}|`);
     for (const r of rows.filter((x) => x.method === m && x.stage === 'reduced')) {
       const ft = rows.find((x) => x.method === m && x.stage === 'finetuned' && x.dim === r.dim);
@@ -69,6 +78,7 @@ export function paperTables(rows: ResultRow[]): string {
           `${fmt(r.speedup, 2)}×`,
           ...(hasConv ? [`${fmt(r.speedupVsConv, 2)}×`] : []),
           ...(hasFt ? [pct(ft?.top1), pct(ft?.top3)] : []),
+          ...extra.map(([st]) => pct(rows.find((x) => x.method === m && x.stage === st && x.dim === r.dim)?.top1)),
           int(r.activations),
           int(r.params),
         ].join(' | ')} |`,

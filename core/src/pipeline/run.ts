@@ -24,6 +24,7 @@ import { originalsStage } from './stages/originals.js';
 import { snapshotsStage } from './stages/snapshots.js';
 import { reduceStage } from './stages/reduce.js';
 import { reportStage } from './stages/report.js';
+import { finetuneJobs } from './stages/finetune.js';
 
 export type { Resolved, RunOptions } from './state.js';
 
@@ -243,8 +244,13 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
   }
   const t = config.train || trainSchema.parse({});
   const trainer = trains ? await at('train.use', () => resolveTrainer(exp, t.use, t.runtime, base)) : undefined;
-  const ft = config.finetune && config.finetune.epochs > 0 ? config.finetune : undefined;
-  const finetuner = ft ? await at(ft.use ? 'finetune.use' : 'train.use', () => resolveTrainer(exp, ft.use ?? t.use, ft.runtime ?? t.runtime, base)) : undefined;
+  const finetuners: string[] = [];
+  for (const job of finetuneJobs(config)) {
+    const ft = job.config;
+    const key = ft.use ? (Array.isArray(config.finetune) ? `finetune[${job.index}].use` : 'finetune.use') : 'train.use';
+    finetuners[job.index] = await at(key, () => resolveTrainer(exp, ft.use ?? t.use, ft.runtime ?? t.runtime, base));
+  }
+  const finetuner = finetuners.find((f) => f !== undefined);
   const reducers: string[] = [];
   for (const [i, r] of config.reducers.entries()) reducers.push(await at(`reducers[${i}].use`, () => resolveUse(exp, 'Reducer', r.use, base)));
   const snapshotter = config.snapshots ? await at('snapshots.use', () => resolveUse(exp, 'Snapshotter', config.snapshots!.use, base)) : undefined;
@@ -267,6 +273,6 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
     ...(snapshotter ? { snapshotter } : {}),
     ...(report ? { report } : {}),
     ...(trainer ? { trainer } : {}),
-    ...(finetuner ? { finetuner } : {}),
+    ...(finetuner ? { finetuner, finetuners } : {}),
   };
 }

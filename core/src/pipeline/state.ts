@@ -42,8 +42,10 @@ export interface Resolved {
   report?: string;
   /** the Trainer of `train` (absent when nothing trains) */
   trainer?: string;
-  /** the Trainer of `finetune` (absent without fine-tuning) */
+  /** the Trainer of the first fine-tuning stage (absent without fine-tuning) */
   finetuner?: string;
+  /** the Trainer of each entry of `finetune`, by index (a sparse array: 0-epoch entries have none) */
+  finetuners?: string[];
 }
 
 /** One reducer of the config, instantiated before any work (so its options fail early). */

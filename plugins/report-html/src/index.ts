@@ -32,6 +32,8 @@ export async function writeReport(res: ExperimentResults, options: HtmlReportOpt
     ['apoz-scores', 'APoZ scores of the ODE block’s neurons with the first DEIM points marked (Figs. 3/5, right).', apozSpec(res, options.markPoints ?? 10)],
     ['tradeoff-reduced', 'Relative top-1 accuracy against speedup directly after reduction (Figs. 4/6).', tradeoffSpec(res, 'reduced')],
     ['tradeoff-finetuned', 'The same after fine-tuning the layers after the ODE block.', tradeoffSpec(res, 'finetuned')],
+    ['tradeoff-finetuned-block', 'The same after fine-tuning the reduced block’s own tensors and the layers after it.', tradeoffSpec(res, 'finetuned-block')],
+    ['tradeoff-retrained', 'The same after the longer fine-tuning of the layers after the block (the paper’s third column).', tradeoffSpec(res, 'retrained')],
   ];
   const sections: string[] = [];
   const plots: string[] = [];

@@ -103,15 +103,22 @@ export function trainingSpec(res: ExperimentResults): vl.TopLevelSpec | undefine
   };
 }
 
+const TRADEOFF_TITLES = {
+  reduced: 'directly after reduction',
+  finetuned: 'after fine-tuning',
+  'finetuned-block': 'after fine-tuning the block too',
+  retrained: 'after 30 epochs of fine-tuning',
+} as const;
+
 /** Relative top-1 accuracy against speedup, one line per method, for one stage. */
-export function tradeoffSpec(res: ExperimentResults, stage: 'reduced' | 'finetuned'): vl.TopLevelSpec | undefined {
+export function tradeoffSpec(res: ExperimentResults, stage: Exclude<ExperimentResults['rows'][number]['stage'], 'original'>): vl.TopLevelSpec | undefined {
   const values = res.rows
     .filter((r) => r.stage === stage)
     .map((r) => ({ method: r.method, dim: r.dim, speedup: r.speedup, relativeTop1: r.relativeTop1 }));
   if (values.length === 0) return undefined;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: stage === 'reduced' ? 'Relative accuracy vs speedup, directly after reduction' : 'Relative accuracy vs speedup, after fine-tuning',
+    title: `Relative accuracy vs speedup, ${TRADEOFF_TITLES[stage]}`,
     width: WIDTH,
     height: HEIGHT,
     data: { values },

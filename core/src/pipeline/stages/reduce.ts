@@ -1,40 +1,41 @@
 /**
  * Stage 'reduce': each reducer is fitted once, then for each dimension of its sweep the reduced model is
  * built (`reduced` waterfall), vetoed or not (`shouldEvaluate`), evaluated, optionally saved, and
- * optionally fine-tuned by a Trainer and evaluated again. Plot data comes from `Reducer.analysis()`.
+ * fine-tuned by a Trainer and evaluated again for each fine-tuning stage that applies (./finetune.ts). Plot data comes from `Reducer.analysis()`.
  */
 import path from 'node:path';
-import { finetuneSchema, trainSchema, type ExperimentConfig } from '../../config/schema.js';
+import type { ExperimentConfig } from '../../config/schema.js';
 import { OdemorError } from '../../errors.js';
 import type { ReduceDims, ReducedModel, SnapshotSet } from '../../extension-points.js';
 import type { ResultRow, RowFailure } from '../../hooks.js';
 import { saveModel } from '../../ir/io.js';
-import { blockFeatureModel } from '../../ir/validate.js';
 import { rankByEnergy } from '../../linalg/index.js';
-import { buildFor, evaluateModel, progress, publishRow, resumedRow, runtimeFor } from '../evaluate.js';
+import { evaluateModel, publishRow, resumedRow } from '../evaluate.js';
 import { persistPartial } from './report.js';
 import type { ExperimentState, Stage } from '../state.js';
-import { trainerFor, trainerOwnOptions } from './model.js';
+import { finetuneJobs, finetuneReduced, jobApplies } from './finetune.js';
 
 export const reduceStage: Stage = {
   name: 'reduce',
   async run(state) {
     const { exp, snapshots, seed } = state;
     const n = state.model.block.n;
-    const finetunes = !!state.config.finetune && state.config.finetune.epochs > 0;
+    const jobs = finetuneJobs(state.config);
     for (const { config: cfg, name, reducer } of state.reducers) {
       const dims = expandDims(cfg, snapshots, n);
+      const jobsAt = (d: ReduceDims) => jobs.filter((j) => jobApplies(j, cfg.use, d.k));
       // --resume: (method, dim) jobs whose rows all finished are not redone
       const done = (d: ReduceDims) => ({
         reduced: resumedRow(state, name, d.k, 'reduced'),
-        finetuned: finetunes ? resumedRow(state, name, d.k, 'finetuned') : undefined,
+        tuned: jobsAt(d).map((j) => resumedRow(state, name, d.k, j.stage)),
       });
       const finished = (d: ReduceDims) => {
         const r = done(d);
-        return !!r.reduced && (!finetunes || !!r.finetuned);
+        return !!r.reduced && r.tuned.every((t) => !!t);
       };
+      const rowsOf = (r: ReturnType<typeof done>) => [r.reduced, ...r.tuned].filter((x): x is ResultRow => !!x);
       if (dims.every(finished)) {
-        for (const d of dims) state.rows.push(...Object.values(done(d)).filter((r): r is ResultRow => !!r));
+        for (const d of dims) state.rows.push(...rowsOf(done(d)));
         continue;
       }
       await reducer.fit({ model: state.model, ...(snapshots ? { snapshots } : {}), seed });
@@ -45,7 +46,7 @@ export const reduceStage: Stage = {
       for (const d of dims) {
         const before = done(d);
         if (finished(d)) {
-          state.rows.push(...Object.values(before).filter((r): r is ResultRow => !!r));
+          state.rows.push(...rowsOf(before));
           continue;
         }
         const label = `${name}@${d.k}`;
@@ -61,8 +62,12 @@ export const reduceStage: Stage = {
           if (state.config.output.saveModels && state.options.write !== false) {
             await saveModel(path.join(state.workDir, 'models', `${name}-${d.k}.odemor`), reduced.model);
           }
-          stage = 'finetuned';
-          if (finetunes) await finetune(state, reduced, label, name, d.k);
+          for (const [i, job] of jobsAt(d).entries()) {
+            stage = job.stage;
+            const prior = before.tuned[i];
+            if (prior) state.rows.push(prior);
+            else await finetuneReduced(state, job, reduced, label, name, d.k);
+          }
         } catch (e) {
           // one model failing does not stop the sweep: it is recorded, and the run fails at the end naming it
           const error = e instanceof Error ? e.message : String(e);
@@ -75,55 +80,6 @@ export const reduceStage: Stage = {
     if (snapshots && !state.analysis.apozScores) state.analysis.apozScores = [...snapshots.final.meanAbs];
   },
 };
-
-/**
- * Fine-tune one reduced model and publish its row. When only the post layers train on unaugmented data,
- * the block's outputs are fixed: they are computed once on the evaluation runtime (onnx is ~80× faster than
- * tfjs-wasm here) and handed to the trainer.
- */
-async function finetune(state: ExperimentState, reduced: ReducedModel, label: string, method: string, k: number): Promise<void> {
-  const ft = state.config.finetune as Exclude<ExperimentConfig['finetune'], false | undefined>;
-  const base = state.train === false ? trainSchema.parse({}) : state.train;
-  const augment = base.augment;
-  const params = ft.params ?? finetuneSchema.shape.layers.parse(ft.layers);
-  // (a tfjs trainer computes the features itself as fast as a tfjs executable would)
-  const featRt = !augment && params === 'after-block' ? await runtimeFor(state, reduced.model) : undefined;
-  const featExec = featRt && featRt.name !== 'tfjs' ? await buildFor(state, blockFeatureModel(reduced.model), featRt) : undefined;
-  try {
-    // the trainer's own options of `train` belong to the trainer `train` names
-    const own = state.train !== false && state.resolved.finetuner === state.resolved.trainer ? trainerOwnOptions(state.train) : {};
-    const base0 = state.train === false ? undefined : state.train;
-    const trainer = await trainerFor(state, state.resolved.finetuner!, ft.use ?? base0?.use ?? trainSchema.shape.use.parse(undefined), ft.runtime ?? base0?.runtime, own, reduced.model);
-    const out = await trainer.train(
-      reduced.model,
-      {
-        epochs: ft.epochs,
-        batch: ft.batch ?? base.batch,
-        optimizer: ft.optimizer ?? base.optimizer,
-        lr: ft.lr ?? base.lr,
-        lrDecay: base.lrDecay,
-        ...(base.momentum !== undefined ? { momentum: base.momentum } : {}),
-        ...(base.weightDecay !== undefined ? { weightDecay: base.weightDecay } : {}),
-        ...(base.clipNorm !== undefined ? { clipNorm: base.clipNorm } : {}),
-        ...(ft.limit ? { limit: ft.limit } : {}),
-        augment,
-        params,
-        seed: state.seed,
-      },
-      {
-        dataset: state.dataset,
-        solver: state.solver,
-        phase: 'finetune',
-        hooks: state.exp.hooks,
-        ...(featExec ? { blockFeatures: (x: Float32Array, b: number) => featExec.predict(x, b) } : {}),
-        onProgress: (done, total, detail) => progress(state, `finetune:${label}`, `finetune ${label}`, done, total, detail),
-      },
-    );
-    await publishRow(state, await evaluateModel(state, out.model, `${label}+ft`, 'finetuned', method, k, reduced.diagnostics));
-  } finally {
-    await featExec?.dispose();
-  }
-}
 
 /** The (k, m) pairs of one reducer's sweep: its dims, or `auto` (the POD energy rank), with its points. */
 export function expandDims(cfg: ExperimentConfig['reducers'][number], snapshots: SnapshotSet | undefined, n: number): ReduceDims[] {
