@@ -104,19 +104,34 @@ export type SolverFactory = (options?: Record<string, unknown>) => Solver;
 export type Split = 'train' | 'test';
 
 export interface Batch {
-  /** row-major [size, ...inputShape] */
+  /** row-major [size, ...inputShape] (a trajectory dataset: the initial states x(t0), [size, d]) */
   x: Float32Array;
-  /** class labels [size] */
+  /** class labels [size] (a regression dataset: empty) */
   y: Int32Array;
   size: number;
+  /** regression targets, row-major [size, ...targetShape] (a trajectory dataset: the observed states, [size, T, d]) */
+  targets?: Float32Array;
+  /** input signals u(t) of a trajectory dataset with inputs, row-major [size, signal.steps, signal.channels] */
+  u?: Float32Array;
 }
 
 export interface DatasetInfo {
   /** per-sample input shape, e.g. [28, 28, 1], [2] or [steps, features] for sequences */
   inputShape: number[];
-  /** 'sequence' inputs feed the ODE block as u(t) */
-  kind: 'vector' | 'image' | 'sequence';
+  /** 'sequence' inputs feed the ODE block as u(t); 'trajectory': x is the initial state x(t0), the targets the states observed at `times` */
+  kind: 'vector' | 'image' | 'sequence' | 'trajectory';
+  /** classes of a classification dataset (0 for regression) */
   numClasses: number;
+  /** what the targets are: class labels in `y` (default) or real values in `targets` */
+  task?: 'classification' | 'regression';
+  /** regression: the shape of one sample's target, e.g. [T, d] (states at T observation times) */
+  targetShape?: number[];
+  /** trajectory datasets: the observation times t_1 < … < t_T of the targets (shared by all samples), after t0 */
+  times?: number[];
+  /** trajectory datasets: the start time t0 of every trajectory */
+  t0?: number;
+  /** trajectory datasets with inputs: u(t) sampled at t0 + i·dt, i = 0 … steps − 1, held constant in between */
+  signal?: { steps: number; channels: number; dt: number };
   trainSize: number;
   testSize: number;
 }
