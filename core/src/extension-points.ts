@@ -196,6 +196,8 @@ export interface RuntimeCapabilities {
 
 export interface Runtime {
   readonly name: string;
+  /** the library and version it runs on, for results.json's environment, e.g. 'onnxruntime-node 1.22.0' */
+  readonly version?: string;
   /** what this runtime implements (see {@link RuntimeCapabilities}) */
   readonly capabilities: RuntimeCapabilities;
   /** false when the runtime cannot run this model (e.g. an adaptive solver in a static graph); the reason says why */
@@ -345,8 +347,16 @@ export interface EvaluateOptions {
   batch: number;
   /** use only the first `limit` test samples */
   limit?: number;
-  /** wall time of the baseline model, for `speedup` */
+  /** wall time of the baseline model, for `speedup` (ignored when `reference` is given) */
   baselineSeconds?: number;
+  /**
+   * The baseline model, already built. When given, every timed pass of `executable` is paired with a timed
+   * pass of `reference` over the same batches, alternating the order from pair to pair (reference first on
+   * even passes, the model first on odd ones) so that load changes hit both; the reference gets an untimed
+   * warm-up pass too. Its times come back as `referenceTimings`. The evaluator does not dispose it.
+   */
+  reference?: Executable;
+  /** called after every pass (warm-up and timed, the reference's included): `done` of `total` passes */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -357,9 +367,17 @@ export interface EvaluationResult {
   wallSeconds: number;
   /** all timed passes */
   timings: number[];
+  /**
+   * with `reference`: the reference's timed passes, index-aligned with `timings` (pass i of both ran back to
+   * back, over the same batches)
+   */
+  referenceTimings?: number[];
   /** samples per second at the median */
   throughput: number;
-  /** baselineSeconds / wallSeconds when a baseline was given */
+  /**
+   * with `reference`: the median over pairs of referenceTimings[i] / timings[i]; else
+   * baselineSeconds / wallSeconds when a baseline was given
+   */
   speedup?: number;
   samples: number;
 }

@@ -54,7 +54,16 @@ export interface ResultRow {
   wallSeconds: number;
   timings: number[];
   throughput: number;
+  /**
+   * against the baseline (the first original evaluated). Paired timing (`evaluate.timing: paired`): the median
+   * over pairs of passes of (baseline time / this model's time), the baseline timed alternately with the model;
+   * single timing: the baseline's median time (timed once, at the start) / `wallSeconds`
+   */
   speedup: number;
+  /** paired timing: [min, max] of the paired ratios `speedup` is the median of ([1, 1] for the baseline itself) */
+  speedupRange?: [number, number];
+  /** paired timing: the median of the baseline's passes timed beside this model (its own median for the baseline) */
+  baselineSeconds?: number;
   /** for convolutional blocks: speedup against the convolutional original (`speedup` is against its Toeplitz form, the paper's baseline) */
   speedupVsConv?: number;
   /** top-1 relative to the original's */
@@ -87,7 +96,17 @@ export interface ExperimentResults {
     runtimes?: Record<string, string>;
     platform: string;
     cpus: number;
+    /** `os.cpus()[0].model` */
+    cpuModel?: string;
+    /** `os.loadavg()` (1, 5, 15 minutes) when the run started and when these results were written */
+    loadAverage?: { start: number[]; end: number[] };
+    /** the evaluation runtime's threads: `evaluate.threads`, else what the rows ran with */
+    threads?: number;
+    /** the library version of every runtime the run created: { onnx: 'onnxruntime-node 1.22.0', tfjs: 'tfjs-core 4.22.0' } */
+    runtimeVersions?: Record<string, string>;
   };
+  /** how the speedups were timed (absent in results written before paired timing) */
+  timing?: TimingSummary;
   training?: TrainSummary;
   snapshots?: { n: number; snapshots: number; samples: number; stateSingularValues: number[]; nonlinearSingularValues: number[] };
   /** data for plots: APoZ scores per neuron, the first interpolation points, weight singular values */
@@ -102,6 +121,20 @@ export interface ExperimentResults {
   /** the files of the run, relative to its results folder */
   files?: string[];
   outDir: string;
+}
+
+/** How the speedups of a run were timed, and how steady the baseline's time was. */
+export interface TimingSummary {
+  /** `evaluate.timing` */
+  mode: 'paired' | 'single';
+  /** the baseline row's median wall time */
+  baselineSeconds: number;
+  /** [min, max] of the rows' `baselineSeconds` (the baseline's times beside each model; paired timing) */
+  referenceRange: [number, number];
+  /** max relative deviation of a row's `baselineSeconds` from the baseline row's (0 with single timing) */
+  drift: number;
+  /** e.g. that the baseline's time drifted by more than 10 % within the run */
+  warnings: string[];
 }
 
 /** A model of a sweep that failed, and why. */

@@ -187,6 +187,12 @@ export const configSchema = z.strictObject({
       batch: positiveInt.default(1000),
       limit: positiveInt.optional(),
       threads: positiveInt.optional(),
+      /**
+       * 'paired' (default): every model's timed passes alternate with passes of the baseline model, kept open
+       * for the whole run, and `speedup` is the median of the paired ratios; 'single': the baseline is timed
+       * once and every `speedup` is its median time over the model's
+       */
+      timing: z.enum(['paired', 'single']).default('paired'),
     })
     .prefault({}),
   report: pluginRef.optional(),

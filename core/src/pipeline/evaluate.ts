@@ -5,7 +5,7 @@
  */
 import { OdemorError } from '../errors.js';
 import type { EvaluationResult, Evaluator, Executable, ReducedDiagnostics, Runtime } from '../extension-points.js';
-import type { ResultRow } from '../hooks.js';
+import type { ResultRow, TimingSummary } from '../hooks.js';
 import type { ModelIR } from '../ir/types.js';
 import { resolveUse } from '../plugins/resolve.js';
 import { blockCost } from '../reduce/index.js';
@@ -67,6 +67,13 @@ export function progress(state: ExperimentState, task: string, label: string, do
 /**
  * Evaluate `m` and return its row. The first model evaluated is the baseline of every `speedup`;
  * `speedupVsConv` is filled in when the conv original's time is known.
+ *
+ * Paired timing (`evaluate.timing: paired`, the default): the baseline's executable stays open as
+ * `state.reference` (disposed at the end of the run) and every later model is timed pass by pass beside it;
+ * the row's `speedup` is the median of the paired ratios, `speedupRange` their [min, max] and
+ * `baselineSeconds` the median of the baseline's passes beside this model. A baseline time that drifts by
+ * more than {@link DRIFT_THRESHOLD} from the baseline row's own is logged once and recorded. Single timing:
+ * `speedup` = the baseline's median time / this model's.
  */
 export async function evaluateModel(
   state: ExperimentState,
@@ -78,10 +85,14 @@ export async function evaluateModel(
   diag?: ReducedDiagnostics,
 ): Promise<ResultRow> {
   const { config } = state;
+  const paired = config.evaluate.timing !== 'single';
+  const isBaseline = !state.baseline;
+  const reference = paired && !isBaseline ? state.reference : undefined;
   const exec = await buildFor(state, m);
   let evaluator = evaluators.get(state);
   if (!evaluator) evaluators.set(state, (evaluator = state.exp.factory('Evaluator', state.resolved.evaluator)({})));
   let ev: EvaluationResult;
+  let keep = false;
   try {
     ev = await evaluator.evaluate(exec, state.dataset, {
       repeats: config.evaluate.repeats,
@@ -89,15 +100,34 @@ export async function evaluateModel(
       batch: config.evaluate.batch,
       ...(config.evaluate.limit ? { limit: config.evaluate.limit } : {}),
       ...(state.baseline ? { baselineSeconds: state.baseline.seconds } : {}),
+      ...(reference ? { reference } : {}),
       onProgress: (done, total) => progress(state, `evaluate:${label}`, `eval ${label}`, done, total),
     });
+    // paired timing: the baseline's executable is the reference of every later model
+    keep = paired && isBaseline;
   } finally {
-    await exec.dispose();
+    if (!keep) await exec.dispose();
   }
+  if (keep) state.reference = exec;
   const cost = diag ?? blockCost(m.block);
   const top1 = ev.topk[1] ?? Number.NaN;
   if (!state.baseline) state.baseline = { seconds: ev.wallSeconds, top1 };
   const baseline = state.baseline;
+  let timing: Pick<ResultRow, 'speedup' | 'speedupRange' | 'baselineSeconds'>;
+  if (paired && isBaseline) timing = { speedup: 1, speedupRange: [1, 1], baselineSeconds: ev.wallSeconds };
+  else if (reference && ev.referenceTimings?.length === ev.timings.length && ev.timings.length > 0) {
+    timing = pairedSpeedup(ev.timings, ev.referenceTimings);
+    const warning = driftWarning(baseline.seconds, timing.baselineSeconds!);
+    if (warning && !state.timingWarnings.length) {
+      state.timingWarnings.push(warning);
+      state.log(`odemor: warning: ${warning}`);
+    }
+  } else {
+    if (reference) {
+      notice(state, `odemor: evaluator '${evaluator.name}' returned no referenceTimings for the paired timing; speedups use the baseline's single timing`);
+    }
+    timing = { speedup: baseline.seconds / ev.wallSeconds };
+  }
   return {
     method,
     dim,
@@ -110,7 +140,7 @@ export async function evaluateModel(
     wallSeconds: ev.wallSeconds,
     timings: ev.timings,
     throughput: ev.throughput,
-    speedup: baseline.seconds / ev.wallSeconds,
+    ...timing,
     ...(state.convSeconds !== undefined ? { speedupVsConv: state.convSeconds / ev.wallSeconds } : {}),
     relativeTop1: top1 / baseline.top1,
     activations: cost.activations,
@@ -123,6 +153,71 @@ export async function evaluateModel(
     backend: exec.info.backend,
     ...(exec.info.threads ? { threads: exec.info.threads } : {}),
     samples: ev.samples,
+  };
+}
+
+/** Say `line` once per experiment. */
+function notice(state: ExperimentState, line: string): void {
+  let seen = warned.get(state);
+  if (!seen) warned.set(state, (seen = new Set()));
+  if (!seen.has(line)) {
+    seen.add(line);
+    state.log(line);
+  }
+}
+
+/** The median of a non-empty list. */
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+/**
+ * Speedup from paired passes: `speedup` is the median over pairs of reference time / model time,
+ * `speedupRange` the [min, max] of those ratios, `baselineSeconds` the median of the reference's passes.
+ */
+export function pairedSpeedup(timings: readonly number[], referenceTimings: readonly number[]): Required<Pick<ResultRow, 'speedup' | 'speedupRange' | 'baselineSeconds'>> {
+  if (!timings.length || timings.length !== referenceTimings.length) {
+    throw new OdemorError('ARGUMENT', `paired timings need as many reference passes as model passes (at least one), got ${referenceTimings.length} and ${timings.length}`);
+  }
+  const ratios = referenceTimings.map((r, i) => r / timings[i]!);
+  return { speedup: median(ratios), speedupRange: [Math.min(...ratios), Math.max(...ratios)], baselineSeconds: median(referenceTimings) };
+}
+
+/** A baseline time beside a model that deviates from the baseline row's own by more than this (relative) is a drift. */
+export const DRIFT_THRESHOLD = 0.1;
+
+/** Relative deviation |reference − baseline| / baseline. */
+export function timingDrift(baselineSeconds: number, referenceSeconds: number): number {
+  return Math.abs(referenceSeconds - baselineSeconds) / baselineSeconds;
+}
+
+const secs = (v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(3));
+
+/** The drift warning when `referenceSeconds` deviates from `baselineSeconds` by more than {@link DRIFT_THRESHOLD}, else undefined. */
+export function driftWarning(baselineSeconds: number, referenceSeconds: number): string | undefined {
+  const drift = timingDrift(baselineSeconds, referenceSeconds);
+  if (!(drift > DRIFT_THRESHOLD)) return undefined;
+  return (
+    `the original's time drifted by ${(drift * 100).toFixed(1)} % within this run (${secs(baselineSeconds)} s → ${secs(referenceSeconds)} s): ` +
+    'absolute times are not comparable; paired speedups compensate'
+  );
+}
+
+/**
+ * results.json's `timing`: the mode, the baseline row's median time, the [min, max] of the rows'
+ * `baselineSeconds` and their largest relative deviation from the baseline's (single timing: [b, b], 0).
+ */
+export function timingSummary(mode: TimingSummary['mode'], baselineSeconds: number, rows: readonly ResultRow[], warnings: readonly string[]): TimingSummary {
+  const refs = rows.map((r) => r.baselineSeconds).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (!refs.length) refs.push(baselineSeconds);
+  return {
+    mode,
+    baselineSeconds,
+    referenceRange: [Math.min(...refs), Math.max(...refs)],
+    drift: Math.max(...refs.map((v) => timingDrift(baselineSeconds, v))),
+    warnings: [...warnings],
   };
 }
 

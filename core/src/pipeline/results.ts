@@ -4,6 +4,17 @@ const pct = (v: number | null | undefined) => (v === null || v === undefined ? '
 const fmt = (v: number | undefined, digits = 3) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
 
+/**
+ * A row's speedup for a table: `4.02×`, with the spread of the paired ratios when it has one,
+ * `4.02× (3.91–4.10)` (a degenerate range, the baseline's [1, 1], is left out).
+ */
+export function speedupCell(r: Pick<ResultRow, 'speedup' | 'speedupRange'>): string {
+  const s = `${fmt(r.speedup, 2)}×`;
+  const range = r.speedupRange;
+  if (!range || range[0] === range[1]) return s;
+  return `${s} (${fmt(range[0], 2)}–${fmt(range[1], 2)})`;
+}
+
 /** A method × dimension table in Markdown. */
 export function resultsTable(rows: ResultRow[]): string {
   const head = ['method', 'dim', 'stage', 'top-1', 'top-3', 'rel. top-1', 'wall s', 'speedup', 'activations', 'params', 'MACs/rhs', 'runtime'];
@@ -18,7 +29,7 @@ export function resultsTable(rows: ResultRow[]): string {
         pct(r.top3),
         fmt(r.relativeTop1, 3),
         fmt(r.wallSeconds, 4),
-        `${fmt(r.speedup, 2)}×`,
+        speedupCell(r),
         int(r.activations),
         int(r.params),
         int(r.macsPerRhs),
@@ -55,7 +66,7 @@ export function paperTables(rows: ResultRow[]): string {
   if (originals.length) {
     out.push('| original | top-1 | top-3 | wall s | speedup | params | activations |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const o of originals) {
-      out.push(`| ${o.method === 'original-conv' ? 'convolutional' : o.method === 'original' && originals.length > 1 ? 'dense Toeplitz (baseline)' : 'original'} | ${pct(o.top1)} | ${pct(o.top3)} | ${fmt(o.wallSeconds, 4)} | ${fmt(o.speedup, 2)}× | ${int(o.params)} | ${int(o.activations)} |`);
+      out.push(`| ${o.method === 'original-conv' ? 'convolutional' : o.method === 'original' && originals.length > 1 ? 'dense Toeplitz (baseline)' : 'original'} | ${pct(o.top1)} | ${pct(o.top3)} | ${fmt(o.wallSeconds, 4)} | ${speedupCell(o)} | ${int(o.params)} | ${int(o.activations)} |`);
     }
     out.push('');
   }
@@ -75,7 +86,7 @@ export function paperTables(rows: ResultRow[]): string {
           pct(r.top1),
           pct(r.top3),
           fmt(r.relativeTop1, 3),
-          `${fmt(r.speedup, 2)}×`,
+          speedupCell(r),
           ...(hasConv ? [`${fmt(r.speedupVsConv, 2)}×`] : []),
           ...(hasFt ? [pct(ft?.top1), pct(ft?.top3)] : []),
           ...extra.map(([st]) => pct(rows.find((x) => x.method === m && x.stage === st && x.dim === r.dim)?.top1)),
@@ -95,6 +106,7 @@ export function resultsMarkdown(res: ExperimentResults): string {
     '',
     `Seed ${res.seed}; started ${res.startedAt}, finished ${res.finishedAt}; Node ${res.environment.node}, ${runtimesLine(res.environment)}, ${res.environment.cpus} CPUs.`,
     '',
+    ...machineLines(res),
   ];
   if (res.training) {
     lines.push(
@@ -106,7 +118,9 @@ export function resultsMarkdown(res: ExperimentResults): string {
     lines.push(`Snapshots: ${res.snapshots.snapshots.toLocaleString('en-US')} state snapshots from ${res.snapshots.samples.toLocaleString('en-US')} samples, n = ${res.snapshots.n}.`, '');
   }
   lines.push(
-    'Wall time is the median of the timed full passes over the test set; speedup and relative top-1 are against the original model.',
+    res.timing?.mode === 'paired'
+      ? "Wall time is the median of the timed full passes over the test set. Speedup is against the original model, timed pass by pass beside each model: the median over pairs of passes of the original's time / the model's, with the range of those ratios in parentheses; relative top-1 is against the original model."
+      : 'Wall time is the median of the timed full passes over the test set; speedup and relative top-1 are against the original model.',
     '',
     paperTables(res.rows),
     '## All rows',
@@ -115,6 +129,29 @@ export function resultsMarkdown(res: ExperimentResults): string {
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * The header lines about the machine and the timing: CPU model, load average at the start and end, threads,
+ * runtime versions and the timing mode (each part only when the results record it), then the timing
+ * warnings as a blockquote.
+ */
+function machineLines(res: ExperimentResults): string[] {
+  const env = res.environment;
+  const secs = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toPrecision(3)) : '–');
+  const load = (xs: number[]) => xs.map((v) => v.toFixed(2)).join(' / ');
+  const parts = [
+    ...(env.cpuModel ? [`CPU ${env.cpuModel}`] : []),
+    ...(env.loadAverage ? [`load average (1 / 5 / 15 min) ${load(env.loadAverage.start)} at the start, ${load(env.loadAverage.end)} at the end`] : []),
+    ...(env.threads !== undefined ? [`${env.threads} evaluation thread${env.threads === 1 ? '' : 's'}`] : []),
+    ...(env.runtimeVersions && Object.keys(env.runtimeVersions).length ? [Object.values(env.runtimeVersions).join(', ')] : []),
+    ...(res.timing
+      ? [res.timing.mode === 'paired' ? `timing paired (baseline ${secs(res.timing.baselineSeconds)} s; beside the models ${res.timing.referenceRange.map(secs).join('–')} s)` : 'timing single (the baseline timed once)']
+      : []),
+  ];
+  const out = parts.length ? [`${parts.join('; ')}.`, ''] : [];
+  for (const w of res.timing?.warnings ?? []) out.push(`> **Warning:** ${w}`, '');
+  return out;
 }
 
 /** "runtimes onnx (cpu), tfjs (wasm)"; older results name only the tfjs backend. */

@@ -1,7 +1,7 @@
 /**
  * The pipeline: prepare an experiment (config, plugins, every name resolved, every option checked), then run
  * its stages in order over one typed state (docs/architecture.md#stages). Any error fires `failed`; the
- * runtimes are disposed in a `finally`.
+ * baseline's executable (paired timing) and the runtimes are disposed in a `finally`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,7 +47,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
   for (const p of options.plugins ?? []) await exp.use(p);
   await options.setup?.(exp);
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const state = { exp, loaded, options, log, runtimes: new Map(), rows: [], analysis: {}, written: [], failures: [] } as unknown as ExperimentState;
+  const state = { exp, loaded, options, log, runtimes: new Map(), rows: [], analysis: {}, written: [], failures: [], timingWarnings: [] } as unknown as ExperimentState;
   let lock: RunLock | undefined;
   try {
     await prepare(state);
@@ -65,6 +65,14 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     await exp.hooks.failed.promise(e instanceof Error ? e : new Error(String(e)));
     throw e;
   } finally {
+    // the baseline's executable (paired timing) before the runtimes it was built on
+    const reference = state.reference;
+    delete state.reference;
+    try {
+      await reference?.dispose();
+    } catch (e) {
+      log(`odemor: disposing the baseline's executable failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
     for (const rt of state.runtimes.values()) await rt.dispose?.();
     lock?.release();
   }

@@ -5,7 +5,7 @@
 import type { Experiment, OdemorPlugin } from '../container.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import type { Dataset, Runtime, SnapshotSet, Solver } from '../extension-points.js';
+import type { Dataset, Executable, Runtime, SnapshotSet, Solver } from '../extension-points.js';
 import type { ExperimentResults, ResultRow, RowFailure, TrainSummary } from '../hooks.js';
 import type { ModelIR, SolverSpec } from '../ir/types.js';
 
@@ -95,6 +95,15 @@ export interface ExperimentState {
   topk: number[];
   /** the baseline every speedup is against (the first original evaluated) */
   baseline?: { seconds: number; top1: number };
+  /**
+   * paired timing: the baseline model's executable, kept open from its evaluation (or, on `--resume`, built
+   * again) to the end of the run and timed beside every later model; disposed in the run's `finally`
+   */
+  reference?: Executable;
+  /** timing warnings of the run (the baseline's time drifting), for results.json's `timing` */
+  timingWarnings: string[];
+  /** `os.loadavg()` when the run started (set by the setup stage) */
+  loadAverageStart?: number[];
   /** the convolutional original's time, for `speedupVsConv` */
   convSeconds?: number;
   rows: ResultRow[];

@@ -27,7 +27,15 @@ function nowSeconds(): bigint {
  * one untimed warm-up pass runs, whose logits give the accuracy; then `repeats` timed passes run, each
  * calling `predict` on every batch in turn (timed with `process.hrtime.bigint()`, nanosecond
  * resolution). `onProgress(done, repeats + 1)` fires after every pass, the warm-up included.
- * The executable is not disposed.
+ *
+ * Paired timing (`options.reference`): the reference gets its own untimed warm-up pass after the model's,
+ * and every timed pass of the model is paired with a timed pass of the reference over the same batches,
+ * the reference first on even passes (0, 2, …) and the model first on odd ones, so that a change of load
+ * hits both alike. `referenceTimings` holds the reference's passes, index-aligned with `timings`, and
+ * `speedup` is the median over pairs of reference time / model time. Progress then counts all passes:
+ * `onProgress(done, 2 · (repeats + 1))`.
+ *
+ * Neither executable is disposed.
  */
 export class ClassificationEvaluator implements Evaluator {
   readonly name = 'classification';
@@ -44,7 +52,8 @@ export class ClassificationEvaluator implements Evaluator {
   /**
    * @throws OdemorError `CONFIG` for bad options (repeats, batch, limit, topk outside [1, numClasses]),
    *   `SHAPE` when the logits of a batch are not batch × numClasses values, `NUMERIC` for a NaN logit,
-   *   `DATA` for an empty test split, a malformed batch or a label out of range
+   *   `DATA` for an empty test split, a malformed batch or a label out of range, `ARGUMENT` for a bad
+   *   `baselineSeconds` or a `reference` that is not an executable
    */
   async evaluate(executable: Executable, dataset: Dataset, options: EvaluateOptions): Promise<EvaluationResult> {
     const classes = dataset.info.numClasses;
@@ -57,9 +66,15 @@ export class ClassificationEvaluator implements Evaluator {
       throw new OdemorError('ARGUMENT', `baselineSeconds must be a positive finite number, got ${String(baselineSeconds)}`);
     }
 
+    const { reference } = options;
+    if (reference !== undefined && typeof (reference as Partial<Executable> | null)?.predict !== 'function') {
+      throw new OdemorError('ARGUMENT', `reference must be an Executable (an object with predict), got ${reference === null ? 'null' : typeof reference}`);
+    }
     const batches = await materialise(dataset, batchSize, limit);
     const samples = batches.reduce((a, b) => a + b.size, 0);
-    const total = repeats + 1;
+    const total = (repeats + 1) * (reference ? 2 : 1);
+    let done = 0;
+    const passDone = () => options.onProgress?.(++done, total);
 
     // warm-up pass: also the pass the accuracy comes from
     const hits = new Float64Array(ks.length);
@@ -70,42 +85,64 @@ export class ClassificationEvaluator implements Evaluator {
       accumulateTopk(logits, b.y, classes, ks, hits, this.ties, offset);
       offset += b.size;
     }
-    options.onProgress?.(1, total);
+    passDone();
+    if (reference) {
+      await timedPass(reference, batches, classes, 'the reference');
+      passDone();
+    }
 
     const timings: number[] = [];
+    const referenceTimings: number[] = [];
     for (let r = 0; r < repeats; r++) {
-      let off = 0;
-      const t0 = nowSeconds();
-      for (const b of batches) {
-        const logits = await executable.predict(b.x, b.size);
-        // O(1) check inside the timed region; the values were checked in the warm-up pass
-        if (logits?.length !== b.size * classes) checkLength(logits, b.size, classes, off);
-        off += b.size;
+      if (reference && r % 2 === 0) {
+        referenceTimings.push(await timedPass(reference, batches, classes, 'the reference'));
+        passDone();
       }
-      timings.push(Number(nowSeconds() - t0) / 1e9);
-      options.onProgress?.(r + 2, total);
+      timings.push(await timedPass(executable, batches, classes));
+      passDone();
+      if (reference && r % 2 === 1) {
+        referenceTimings.push(await timedPass(reference, batches, classes, 'the reference'));
+        passDone();
+      }
     }
 
     const wallSeconds = median(timings);
     const topk: Record<number, number> = {};
     ks.forEach((k, q) => (topk[k] = hits[q]! / samples));
+    let speedup: number | undefined;
+    if (reference) speedup = median(referenceTimings.map((t, i) => t / timings[i]!));
+    else if (baselineSeconds !== undefined) speedup = baselineSeconds / wallSeconds;
     return {
       topk,
       wallSeconds,
       timings,
+      ...(reference ? { referenceTimings } : {}),
       throughput: samples / wallSeconds,
-      ...(baselineSeconds !== undefined ? { speedup: baselineSeconds / wallSeconds } : {}),
+      ...(speedup !== undefined ? { speedup } : {}),
       samples,
     };
   }
 }
 
-function checkLength(logits: ArrayLike<number> | undefined, size: number, classes: number, offset: number): void {
+/** One timed pass of `exe` over every batch, in seconds. */
+async function timedPass(exe: Executable, batches: readonly Batch[], classes: number, who?: string): Promise<number> {
+  let off = 0;
+  const t0 = nowSeconds();
+  for (const b of batches) {
+    const logits = await exe.predict(b.x, b.size);
+    // O(1) check inside the timed region; the model's values were checked in the warm-up pass
+    if (logits?.length !== b.size * classes) checkLength(logits, b.size, classes, off, who);
+    off += b.size;
+  }
+  return Number(nowSeconds() - t0) / 1e9;
+}
+
+function checkLength(logits: ArrayLike<number> | undefined, size: number, classes: number, offset: number, who = 'the executable'): void {
   const len = logits?.length;
   if (len !== size * classes) {
     throw new OdemorError(
       'SHAPE',
-      `the executable returned ${len ?? 'no'} logits for a batch of ${size} samples (samples ${offset}–${offset + size - 1}); ` +
+      `${who} returned ${len ?? 'no'} logits for a batch of ${size} samples (samples ${offset}–${offset + size - 1}); ` +
         `expected ${size} × ${classes} classes = ${size * classes}`,
     );
   }

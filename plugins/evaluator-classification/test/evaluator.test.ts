@@ -139,6 +139,104 @@ describe('ClassificationEvaluator', () => {
     expect(self.speedup!).toBeLessThan(2.2);
   });
 
+  describe('paired timing with a reference', () => {
+    /** An executable that writes its name into `log` on every predict call (one-hot logits of class 0). */
+    const recorder = (name: string, log: string[], classes: number, delayMs?: (call: number) => number, length?: number): Executable => {
+      let call = 0;
+      return {
+        info: { runtime: 'fake', backend: name },
+        async predict(_x: Float32Array, batch: number): Promise<Float32Array> {
+          log.push(name);
+          const d = delayMs?.(call++) ?? 0;
+          if (d) await sleep(d);
+          const out = new Float32Array(length ?? batch * classes);
+          for (let b = 0; b < batch && b * classes < out.length; b++) out[b * classes] = 1;
+          return out;
+        },
+        dispose() {},
+      };
+    };
+    /** The log as one letter per pass (each pass calls predict on `perPass` batches in a row). */
+    const passes = (log: string[], perPass: number): string => {
+      const out: string[] = [];
+      for (let i = 0; i < log.length; i += perPass) {
+        const pass = log.slice(i, i + perPass);
+        expect(new Set(pass).size).toBe(1); // a pass is never interleaved with the other executable
+        out.push(pass[0]!);
+      }
+      return out.join('');
+    };
+
+    it('warms both up, then alternates: reference first on even passes, the model first on odd ones', async () => {
+      const log: string[] = [];
+      const ds = new FakeDataset(20, 3); // 2 batches of 10
+      const progress: [number, number][] = [];
+      const r = await new ClassificationEvaluator().evaluate(recorder('M', log, 3), ds, {
+        repeats: 4,
+        topk: [1],
+        batch: 10,
+        reference: recorder('R', log, 3),
+        onProgress: (d, t) => progress.push([d, t]),
+      });
+      // warm-ups M, R; then pairs RM, MR, RM, MR
+      expect(passes(log, 2)).toBe('MR' + 'RM' + 'MR' + 'RM' + 'MR');
+      expect(r.timings).toHaveLength(4);
+      expect(r.referenceTimings).toHaveLength(4);
+      expect(r.speedup).toBe(median(r.referenceTimings!.map((t, i) => t / r.timings[i]!)));
+      // every pass counts, the warm-ups included
+      expect(progress).toEqual(Array.from({ length: 10 }, (_, i) => [i + 1, 10]));
+      // the accuracy comes from the model's warm-up pass only (labels i mod 3; the fake always says class 0)
+      expect(r.topk[1]).toBeCloseTo(7 / 20, 12);
+    });
+
+    it('referenceTimings are index-aligned with timings (a slow reference pass shows at its index)', async () => {
+      const log: string[] = [];
+      // one batch per pass; the reference's calls: warm-up (0), then timed passes 0, 1, 2 (calls 1, 2, 3)
+      const reference = recorder('R', log, 2, (call) => (call === 2 ? 40 : 0));
+      const r = await new ClassificationEvaluator().evaluate(recorder('M', log, 2), new FakeDataset(4, 2), { repeats: 3, topk: [1], batch: 4, reference });
+      expect(passes(log, 1)).toBe('MR' + 'RM' + 'MR' + 'RM');
+      expect(r.referenceTimings).toHaveLength(3);
+      expect(r.referenceTimings![1]!).toBeGreaterThanOrEqual(0.035);
+      expect(r.referenceTimings![1]!).toBeGreaterThan(Math.max(r.referenceTimings![0]!, r.referenceTimings![2]!));
+    });
+
+    it('with one repeat: one pair, reference first; the reference wins over baselineSeconds', async () => {
+      const log: string[] = [];
+      const r = await new ClassificationEvaluator().evaluate(recorder('M', log, 2), new FakeDataset(4, 2), {
+        repeats: 1,
+        topk: [1],
+        batch: 4,
+        baselineSeconds: 1e6,
+        reference: recorder('R', log, 2),
+      });
+      expect(log).toEqual(['M', 'R', 'R', 'M']);
+      expect(r.referenceTimings).toHaveLength(1);
+      expect(r.speedup).toBe(r.referenceTimings![0]! / r.timings[0]!);
+    });
+
+    it('without a reference nothing changes: no reference passes, no referenceTimings', async () => {
+      const log: string[] = [];
+      const r = await new ClassificationEvaluator().evaluate(recorder('M', log, 2), new FakeDataset(4, 2), { repeats: 2, topk: [1], batch: 4 });
+      expect(log).toEqual(['M', 'M', 'M']);
+      expect(r).not.toHaveProperty('referenceTimings');
+      expect(r).not.toHaveProperty('speedup');
+    });
+
+    it('SHAPE error naming the reference when its logits have the wrong length; ARGUMENT for a non-executable', async () => {
+      const log: string[] = [];
+      const e = await errorOf(
+        new ClassificationEvaluator().evaluate(recorder('M', log, 2), new FakeDataset(4, 2), { repeats: 1, topk: [1], batch: 4, reference: recorder('R', log, 2, undefined, 3) }),
+      );
+      expect(e.code).toBe('SHAPE');
+      expect(e.message).toMatch(/^the reference returned 3 logits for a batch of 4 samples/);
+      const a = await errorOf(
+        new ClassificationEvaluator().evaluate(recorder('M', log, 2), new FakeDataset(4, 2), { repeats: 1, topk: [1], batch: 4, reference: {} as Executable }),
+      );
+      expect(a.code).toBe('ARGUMENT');
+      expect(a.message).toMatch(/reference must be an Executable/);
+    });
+  });
+
   it('SHAPE error naming the sizes when the logits length is wrong', async () => {
     const exe = fakeExecutable(3, { mutate: (l) => l.subarray(0, l.length - 1) });
     const e = await errorOf(new ClassificationEvaluator().evaluate(exe, new FakeDataset(20, 3), { ...base, batch: 8 }));

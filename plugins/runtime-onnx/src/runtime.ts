@@ -1,4 +1,4 @@
-import type { InferenceSession } from 'onnxruntime-node';
+import { env as ortEnv, type InferenceSession } from 'onnxruntime-node';
 import {
   OdemorError,
   type Executable,
@@ -66,6 +66,8 @@ export class OnnxExecutable implements Executable {
  */
 export class OnnxRuntime implements Runtime {
   readonly name = 'onnx';
+  /** 'onnxruntime-node 1.22.0' (the version onnxruntime-node reports in `env.versions`) */
+  readonly version = `onnxruntime-node ${ortEnv.versions.node ?? ortEnv.versions.common}`;
   readonly capabilities: RuntimeCapabilities = Object.freeze({ snapshots: true, gram: true, adaptive: false, train: true });
   private readonly defaults: OnnxRuntimeOptions;
   private readonly snapshotSessions = new WeakMap<ModelIR, Map<string, Promise<InferenceSession>>>();

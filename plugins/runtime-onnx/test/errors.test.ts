@@ -29,6 +29,14 @@ async function code(p: Promise<unknown> | (() => unknown)): Promise<string> {
   throw new Error('expected an OdemorError');
 }
 
+describe('the runtime', () => {
+  it("names its library and version: 'onnxruntime-node x.y.z' (results.json's environment.runtimeVersions)", async () => {
+    const { createRequire } = await import('node:module');
+    const pkg = createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string };
+    expect(runtime.version).toBe(`onnxruntime-node ${pkg.version}`);
+  });
+});
+
 describe('files', () => {
   it('saveOnnx writes atomically; runOnnxFile runs the file without odemor models', async () => {
     const model = denseNode();

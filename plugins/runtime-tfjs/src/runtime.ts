@@ -38,6 +38,8 @@ function needSolver(s: unknown, where: string): Solver {
  */
 export class TfjsRuntime implements Runtime {
   readonly name = 'tfjs';
+  /** 'tfjs-core 4.22.0' */
+  readonly version = `tfjs-core ${tf.version_core}`;
   readonly capabilities: RuntimeCapabilities = Object.freeze({ snapshots: true, gram: false, adaptive: true, train: true });
   constructor(private readonly options: TfjsRuntimeOptions = {}) {}
 

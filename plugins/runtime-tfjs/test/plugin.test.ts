@@ -14,6 +14,7 @@ describe('the runtime-tfjs plugin', () => {
     expect(exp.names('Runtime')).toEqual(['tfjs']);
     const rt = await exp.factory('Runtime', 'tfjs')({});
     expect(rt.name).toBe('tfjs');
+    expect(rt.version).toMatch(/^tfjs-core \d+\.\d+\.\d+/);
     const m = exp.factory('Model', 'dense-node')({ hidden: 4 }, { dataset: info([2], 'vector', 2), seed: 1, solver });
     expect(rt.supports(m)).toEqual({ ok: true });
     expect(rt.supports({ ...m, outputs: 3 }).ok).toBe(false);

@@ -2,10 +2,12 @@
  * Stage 'originals': evaluate the trained model, the baseline of every speedup. A convolutional block is
  * timed as the paper does, in its dense Toeplitz form (the baseline of `speedup`), and as the convolution
  * itself (the honest baseline, `speedupVsConv`); both rows are published once both times are known.
+ * With paired timing the baseline's executable stays open for the rest of the run (on `--resume` it is built
+ * again from the model), so every later model is timed beside it (see `evaluateModel`).
  */
 import type { ModelIR } from '../../ir/types.js';
 import { denseA, toTensor32 } from '../../reduce/index.js';
-import { evaluateModel, publishRow } from '../evaluate.js';
+import { buildFor, evaluateModel, publishRow } from '../evaluate.js';
 import type { Stage } from '../state.js';
 
 export const originalsStage: Stage = {
@@ -13,18 +15,24 @@ export const originalsStage: Stage = {
   async run(state) {
     const model = state.model;
     const n = model.block.n;
+    const isConv = model.block.kind === 'ode' && model.block.A.type === 'conv';
+    // the baseline of `speedup`: a conv block in its dense Toeplitz form (the paper's), else the model itself
+    const toeplitz = (): ModelIR =>
+      model.block.kind === 'ode' ? { ...model, block: { ...model.block, A: { type: 'dense', weight: toTensor32(denseA(model.block), [n, n]) } } } : model;
     const done = state.resumed?.rows.filter((r) => r.stage === 'original') ?? [];
     if (done.length) {
       // --resume: the originals were evaluated; their times stay the baseline of every speedup
       state.baseline = { seconds: done[0]!.wallSeconds, top1: done[0]!.top1 };
       const conv = done.find((r) => r.method === 'original-conv');
       if (conv) state.convSeconds = conv.wallSeconds;
+      state.timingWarnings.push(...(state.resumed?.timing?.warnings ?? []));
       state.rows.push(...done);
+      // paired timing: the baseline's executable is built again, so that the remaining models pair with it
+      if (state.config.evaluate.timing !== 'single') state.reference = await buildFor(state, isConv ? toeplitz() : model);
       return;
     }
-    if (model.block.kind === 'ode' && model.block.A.type === 'conv') {
-      const toeplitz: ModelIR = { ...model, block: { ...model.block, A: { type: 'dense', weight: toTensor32(denseA(model.block), [n, n]) } } };
-      const dense = await evaluateModel(state, toeplitz, 'original (Toeplitz)', 'original', 'original', n);
+    if (isConv) {
+      const dense = await evaluateModel(state, toeplitz(), 'original (Toeplitz)', 'original', 'original', n);
       const conv = await evaluateModel(state, model, 'original (conv)', 'original', 'original-conv', n);
       state.convSeconds = conv.wallSeconds;
       for (const row of [dense, conv]) {

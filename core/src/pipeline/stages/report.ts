@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { ExperimentResults } from '../../hooks.js';
 import { blockSvd } from '../../reduce/index.js';
 import { writeFileAtomic } from '../../util/index.js';
+import { timingSummary } from '../evaluate.js';
 import { commitRun, previousRunFiles } from '../persist.js';
 import { resultsMarkdown } from '../results.js';
 import type { ExperimentState, Stage } from '../state.js';
@@ -26,6 +27,7 @@ export function buildResults(state: ExperimentState, status: 'partial' | 'comple
     finishedAt: new Date().toISOString(),
     config,
     environment: environment(state),
+    ...(state.baseline ? { timing: timingSummary(config.evaluate.timing, state.baseline.seconds, state.rows, state.timingWarnings) } : {}),
     ...(state.training ? { training: state.training } : {}),
     ...(snapshots
       ? {
@@ -98,16 +100,28 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** Where the run happened: Node, platform, CPUs and every runtime (with its backend) that did work. */
+/**
+ * Where the run happened: Node, platform, CPUs (count and model), the load average at the start and now,
+ * the evaluation threads, every runtime (with its backend) that did work and the versions of the runtimes created.
+ */
 function environment(state: ExperimentState): ExperimentResults['environment'] {
   const runtimes: Record<string, string> = {};
   if (state.training?.backend) runtimes[state.training.backend.split('/')[0]!] = state.training.backend.split('/')[1] ?? '';
   for (const r of state.rows) runtimes[r.runtime] ??= r.backend;
+  const runtimeVersions: Record<string, string> = {};
+  for (const rt of [...(state.runtime ? [state.runtime] : []), ...state.runtimes.values()]) if (rt.version) runtimeVersions[rt.name] ??= rt.version;
+  const threads = state.config.evaluate.threads ?? state.rows.find((r) => r.threads !== undefined)?.threads;
+  const cpuModel = os.cpus()[0]?.model.trim();
+  const round = (xs: number[]) => xs.map((v) => Math.round(v * 100) / 100);
   return {
     node: process.version,
     ...(runtimes.tfjs !== undefined ? { tfjsBackend: runtimes.tfjs } : {}),
     runtimes,
     platform: `${process.platform}-${process.arch}`,
     cpus: os.cpus().length,
+    ...(cpuModel ? { cpuModel } : {}),
+    loadAverage: { start: round(state.loadAverageStart ?? os.loadavg()), end: round(os.loadavg()) },
+    ...(threads !== undefined ? { threads } : {}),
+    ...(Object.keys(runtimeVersions).length ? { runtimeVersions } : {}),
   };
 }

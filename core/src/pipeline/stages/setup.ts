@@ -2,6 +2,7 @@
  * Stage 'setup': the dataset, the solver, the evaluation runtime and every reducer instance (so a bad
  * reducer option fails here, before any training), and the top-k values that make sense for the data.
  */
+import os from 'node:os';
 import type { Dataset, Solver } from '../../extension-points.js';
 import { runtimeNamed } from '../evaluate.js';
 import type { ExperimentState, Stage } from '../state.js';
@@ -10,6 +11,7 @@ export const setupStage: Stage = {
   name: 'setup',
   async run(state) {
     const { exp, config, resolved, seed } = state;
+    state.loadAverageStart = os.loadavg(); // results.json's environment.loadAverage.start
     const { use: _d, ...datasetOptions } = config.dataset;
     // baseDir: the config's folder, which the dataset's relative paths (mnist's `dir`) resolve against
     state.dataset = (await exp.factory('Dataset', resolved.dataset)({ ...datasetOptions, seed, baseDir: state.loaded.baseDir })) as Dataset;
