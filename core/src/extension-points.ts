@@ -347,6 +347,11 @@ export interface EvaluateOptions {
   batch: number;
   /** use only the first `limit` test samples */
   limit?: number;
+  /**
+   * time the passes over the first `timingLimit` of those samples only (default all); the accuracy still comes
+   * from all of them. For models whose full pass takes long: throughput is the same over a few full batches.
+   */
+  timingLimit?: number;
   /** wall time of the baseline model, for `speedup` (ignored when `reference` is given) */
   baselineSeconds?: number;
   /**
@@ -372,7 +377,7 @@ export interface EvaluationResult {
    * back, over the same batches)
    */
   referenceTimings?: number[];
-  /** samples per second at the median */
+  /** samples per second at the median (of the timed samples) */
   throughput: number;
   /**
    * with `reference`: the median over pairs of referenceTimings[i] / timings[i]; else
@@ -380,6 +385,8 @@ export interface EvaluationResult {
    */
   speedup?: number;
   samples: number;
+  /** the samples each timed pass covered, when `timingLimit` made them fewer than `samples` */
+  timedSamples?: number;
 }
 
 export interface Evaluator {

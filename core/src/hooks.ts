@@ -78,6 +78,8 @@ export interface ResultRow {
   backend: string;
   threads?: number;
   samples: number;
+  /** the test samples each timed pass covered, when `evaluate.timingLimit` made them fewer than `samples` */
+  timedSamples?: number;
 }
 
 export interface ExperimentResults {

@@ -186,6 +186,8 @@ export const configSchema = z.strictObject({
       topk: limited(positiveInt, LIST_LIMITS.topk, 'top-k values').min(1).default([1, 3]),
       batch: positiveInt.default(1000),
       limit: positiveInt.optional(),
+      /** time the passes over the first `timingLimit` test samples only (the accuracy uses them all) */
+      timingLimit: positiveInt.optional(),
       threads: positiveInt.optional(),
       /**
        * 'paired' (default): every model's timed passes alternate with passes of the baseline model, kept open

@@ -99,6 +99,7 @@ export async function evaluateModel(
       topk: state.topk,
       batch: config.evaluate.batch,
       ...(config.evaluate.limit ? { limit: config.evaluate.limit } : {}),
+      ...(config.evaluate.timingLimit ? { timingLimit: config.evaluate.timingLimit } : {}),
       ...(state.baseline ? { baselineSeconds: state.baseline.seconds } : {}),
       ...(reference ? { reference } : {}),
       onProgress: (done, total) => progress(state, `evaluate:${label}`, `eval ${label}`, done, total),
@@ -153,6 +154,7 @@ export async function evaluateModel(
     backend: exec.info.backend,
     ...(exec.info.threads ? { threads: exec.info.threads } : {}),
     samples: ev.samples,
+    ...(ev.timedSamples !== undefined ? { timedSamples: ev.timedSamples } : {}),
   };
 }
 

@@ -118,9 +118,11 @@ export function resultsMarkdown(res: ExperimentResults): string {
     lines.push(`Snapshots: ${res.snapshots.snapshots.toLocaleString('en-US')} state snapshots from ${res.snapshots.samples.toLocaleString('en-US')} samples, n = ${res.snapshots.n}.`, '');
   }
   lines.push(
-    res.timing?.mode === 'paired'
-      ? "Wall time is the median of the timed full passes over the test set. Speedup is against the original model, timed pass by pass beside each model: the median over pairs of passes of the original's time / the model's, with the range of those ratios in parentheses; relative top-1 is against the original model."
-      : 'Wall time is the median of the timed full passes over the test set; speedup and relative top-1 are against the original model.',
+    `${passesLine(res.rows)}${
+      res.timing?.mode === 'paired'
+        ? " Speedup is against the original model, timed pass by pass beside each model: the median over pairs of passes of the original's time / the model's, with the range of those ratios in parentheses; relative top-1 is against the original model."
+        : ' Speedup and relative top-1 are against the original model.'
+    }`,
     '',
     paperTables(res.rows),
     '## All rows',
@@ -152,6 +154,13 @@ function machineLines(res: ExperimentResults): string[] {
   const out = parts.length ? [`${parts.join('; ')}.`, ''] : [];
   for (const w of res.timing?.warnings ?? []) out.push(`> **Warning:** ${w}`, '');
   return out;
+}
+
+/** What a row's wall time is: the median of the timed passes over the test set, or over its first samples (`evaluate.timingLimit`). */
+function passesLine(rows: readonly ResultRow[]): string {
+  const timed = rows.find((r) => r.timedSamples !== undefined);
+  if (!timed) return 'Wall time is the median of the timed full passes over the test set.';
+  return `Wall time is the median of the timed passes over the first ${timed.timedSamples!.toLocaleString('en-US')} test samples (accuracy: all ${timed.samples.toLocaleString('en-US')}).`;
 }
 
 /** "runtimes onnx (cpu), tfjs (wasm)"; older results name only the tfjs backend. */

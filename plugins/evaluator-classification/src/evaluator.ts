@@ -70,8 +70,12 @@ export class ClassificationEvaluator implements Evaluator {
     if (reference !== undefined && typeof (reference as Partial<Executable> | null)?.predict !== 'function') {
       throw new OdemorError('ARGUMENT', `reference must be an Executable (an object with predict), got ${reference === null ? 'null' : typeof reference}`);
     }
+    const timingLimit = options.timingLimit === undefined ? undefined : positiveInt(options.timingLimit, 'timingLimit');
     const batches = await materialise(dataset, batchSize, limit);
     const samples = batches.reduce((a, b) => a + b.size, 0);
+    // the timed passes run over the first `timingLimit` samples (all by default)
+    const timed = timingLimit === undefined || timingLimit >= samples ? batches : prefix(batches, timingLimit, dataset.info.inputShape);
+    const timedSamples = timed.reduce((a, b) => a + b.size, 0);
     const total = (repeats + 1) * (reference ? 2 : 1);
     let done = 0;
     const passDone = () => options.onProgress?.(++done, total);
@@ -87,7 +91,7 @@ export class ClassificationEvaluator implements Evaluator {
     }
     passDone();
     if (reference) {
-      await timedPass(reference, batches, classes, 'the reference');
+      await timedPass(reference, timed, classes, 'the reference');
       passDone();
     }
 
@@ -95,13 +99,13 @@ export class ClassificationEvaluator implements Evaluator {
     const referenceTimings: number[] = [];
     for (let r = 0; r < repeats; r++) {
       if (reference && r % 2 === 0) {
-        referenceTimings.push(await timedPass(reference, batches, classes, 'the reference'));
+        referenceTimings.push(await timedPass(reference, timed, classes, 'the reference'));
         passDone();
       }
-      timings.push(await timedPass(executable, batches, classes));
+      timings.push(await timedPass(executable, timed, classes));
       passDone();
       if (reference && r % 2 === 1) {
-        referenceTimings.push(await timedPass(reference, batches, classes, 'the reference'));
+        referenceTimings.push(await timedPass(reference, timed, classes, 'the reference'));
         passDone();
       }
     }
@@ -117,11 +121,26 @@ export class ClassificationEvaluator implements Evaluator {
       wallSeconds,
       timings,
       ...(reference ? { referenceTimings } : {}),
-      throughput: samples / wallSeconds,
+      throughput: timedSamples / wallSeconds,
       ...(speedup !== undefined ? { speedup } : {}),
       samples,
+      ...(timedSamples !== samples ? { timedSamples } : {}),
     };
   }
+}
+
+/** The batches holding the first `count` samples (the last one cut), for the timed passes. */
+function prefix(batches: readonly Batch[], count: number, inputShape: readonly number[]): Batch[] {
+  const per = inputShape.reduce((a, b) => a * b, 1);
+  const out: Batch[] = [];
+  let left = count;
+  for (const b of batches) {
+    if (left <= 0) break;
+    const take = Math.min(b.size, left);
+    out.push(take === b.size ? b : { x: b.x.subarray(0, take * per), y: b.y.subarray(0, take), size: take });
+    left -= take;
+  }
+  return out;
 }
 
 /** One timed pass of `exe` over every batch, in seconds. */

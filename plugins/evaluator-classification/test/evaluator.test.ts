@@ -123,6 +123,21 @@ describe('ClassificationEvaluator', () => {
     expect(exe.sizes.slice(0, 2)).toEqual([8, 5]);
   });
 
+  it('timingLimit: the timed passes cover only the first samples (the last batch cut); the accuracy all of them', async () => {
+    const ds = new FakeDataset(100, 4);
+    const exe = fakeExecutable(4);
+    const r = await new ClassificationEvaluator().evaluate(exe, ds, { ...base, repeats: 2, timingLimit: 40 });
+    expect(r.topk[1]).toBeCloseTo(0.8, 10);
+    expect(r.samples).toBe(100);
+    expect(r.timedSamples).toBe(40);
+    // warm-up: 32 + 32 + 32 + 4; each timed pass: 32 + 8
+    expect(exe.sizes).toEqual([32, 32, 32, 4, 32, 8, 32, 8]);
+    expect(r.throughput).toBeCloseTo(40 / r.wallSeconds, 6);
+    const all = await new ClassificationEvaluator().evaluate(fakeExecutable(4), ds, { ...base, timingLimit: 500 });
+    expect(all.timedSamples).toBeUndefined();
+    await expect(new ClassificationEvaluator().evaluate(fakeExecutable(4), ds, { ...base, timingLimit: 0 })).rejects.toThrow(/evaluate.timingLimit must be a positive integer, got 0/);
+  });
+
   it('speedup = baselineSeconds / wallSeconds; a slow executable is slower', async () => {
     const ds = new FakeDataset(20, 3);
     const opts = { repeats: 3, topk: [1], batch: 10 };
