@@ -167,6 +167,11 @@ export interface Executable {
   readonly info: ExecutableInfo;
   /** logits [batch, outputs] for inputs [batch, ...inputShape] */
   predict(x: Float32Array, batch: number): Promise<Float32Array>;
+  /**
+   * Solver statistics of the last completed `predict` (right-hand-side evaluations, accepted and rejected
+   * steps), when the runtime counts them (the onnx runtime's adaptive step loop does); undefined otherwise.
+   */
+  readonly lastStats?: SolveStats;
   dispose(): void | Promise<void>;
 }
 
