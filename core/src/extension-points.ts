@@ -205,7 +205,7 @@ export interface Runtime {
   readonly version?: string;
   /** what this runtime implements (see {@link RuntimeCapabilities}) */
   readonly capabilities: RuntimeCapabilities;
-  /** false when the runtime cannot run this model (e.g. an adaptive solver in a static graph); the reason says why */
+  /** false when the runtime cannot run this model (e.g. a solver it cannot compile); the reason says why */
   supports(model: ModelIR): { ok: true } | { ok: false; reason: string };
   build(model: ModelIR, options?: Record<string, unknown>): Promise<Executable>;
   /**
