@@ -15,7 +15,6 @@ import {
   type Executable,
   type ExecutableInfo,
   type ModelIR,
-  type SnapshotBatch,
   type SolveStats,
   type Solver,
   type SolverAlgebra,
