@@ -167,6 +167,11 @@ export interface Executable {
   readonly info: ExecutableInfo;
   /** logits [batch, outputs] for inputs [batch, ...inputShape] */
   predict(x: Float32Array, batch: number): Promise<Float32Array>;
+  /**
+   * Solver statistics of the last completed `predict` (right-hand-side evaluations, accepted and rejected
+   * steps), when the runtime counts them (the onnx runtime's adaptive step loop does); undefined otherwise.
+   */
+  readonly lastStats?: SolveStats;
   dispose(): void | Promise<void>;
 }
 
@@ -200,7 +205,7 @@ export interface Runtime {
   readonly version?: string;
   /** what this runtime implements (see {@link RuntimeCapabilities}) */
   readonly capabilities: RuntimeCapabilities;
-  /** false when the runtime cannot run this model (e.g. an adaptive solver in a static graph); the reason says why */
+  /** false when the runtime cannot run this model (e.g. a solver it cannot compile); the reason says why */
   supports(model: ModelIR): { ok: true } | { ok: false; reason: string };
   build(model: ModelIR, options?: Record<string, unknown>): Promise<Executable>;
   /**

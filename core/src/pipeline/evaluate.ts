@@ -28,8 +28,8 @@ const warned = new WeakMap<ExperimentState, Set<string>>();
 const evaluators = new WeakMap<ExperimentState, Evaluator>();
 
 /**
- * The evaluation runtime when it can run `m`, else the eager 'tfjs' runtime (an adaptive solver in a static
- * graph, say), with one notice per reason. `need` asks for a capability (snapshots) the runtime must have.
+ * The evaluation runtime when it can run `m`, else the eager 'tfjs' runtime (on onnx: a step-program solver
+ * without a Butcher tableau, say), with one notice per reason. `need` asks for a capability (snapshots) the runtime must have.
  */
 export async function runtimeFor(state: ExperimentState, m: ModelIR, need?: 'snapshots'): Promise<Runtime> {
   const rt = state.runtime;

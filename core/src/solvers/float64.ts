@@ -5,7 +5,7 @@
  */
 import { OdemorError } from '../errors.js';
 import type { ButcherTableau, SolveStats } from '../extension-points.js';
-import { RK_DEFAULTS, integrate, rkStep, validateSolveOptions, type RkAlgebra } from './driver.js';
+import { RK_DEFAULTS, errorRatioFromSquares, integrate, rkStep, scaledError, validateSolveOptions, type RkAlgebra } from './driver.js';
 import { checkTableau } from './tableau.js';
 
 /** `out += Σ w_j k_j` in place over the first `w.length` stages, skipping zero weights; returns `out`. */
@@ -27,10 +27,10 @@ export const float64Algebra: RkAlgebra<Float64Array> = {
   errorRatio(err, y0, y1, rtol, atol) {
     let sum = 0;
     for (let i = 0; i < err.length; i++) {
-      const e = err[i]! / (atol + rtol * Math.max(Math.abs(y0[i]!), Math.abs(y1[i]!)));
+      const e = scaledError(err[i]!, y0[i]!, y1[i]!, rtol, atol);
       sum += e * e;
     }
-    return Math.sqrt(sum / Math.max(1, err.length));
+    return errorRatioFromSquares(sum, err.length);
   },
   allFinite: (y) => y.every((v) => Number.isFinite(v)),
   clone: (y) => Float64Array.from(y),

@@ -7,8 +7,10 @@ import {
   denseA,
   fixedStepCount,
   integrate,
+  isFsal,
   OdemorError,
   RK_DEFAULTS,
+  rkStep,
   sequenceIndex as coreSequenceIndex,
   type SolverAlgebra,
   type Activation,
@@ -62,6 +64,102 @@ export const GRAPH_NAMES = {
 
 /** Default ONNX opset of compiled graphs. */
 export const DEFAULT_OPSET = 17;
+
+/**
+ * Names of the inputs and outputs of the adaptive step loop's graphs ({@link compileAdaptive}):
+ * - pre: `x` [batch, ...inputShape] → `x0` [batch, ...stateDims];
+ * - rhs: `y`, and for sequence models `u` [batch, steps, features] and `uIndex` (int64 [1]) → `k` = f(t, y);
+ * - step: `y`, `k1` (= f(t, y)), `h`, `rtol`, `atol` (float scalars), and for sequence models `u` and `uIndex`
+ *   (int64 [s], the sequence element of each stage time) → `y1`, `kLast` (FSAL tableaux), `errSq` [batch];
+ * - post: `y` → `logits` [batch, outputs];
+ * - sample (full blocks, snapshot passes): `y` → `states`, `nonlinear` [batch, n] (NHWC-flattened).
+ */
+export const ADAPTIVE_GRAPH_NAMES = {
+  input: 'x',
+  x0: 'x0',
+  state: 'y',
+  u: 'u',
+  uIndex: 'uIndex',
+  k: 'k',
+  k1: 'k1',
+  h: 'h',
+  rtol: 'rtol',
+  atol: 'atol',
+  y1: 'y1',
+  kLast: 'kLast',
+  errSq: 'errSq',
+  logits: 'logits',
+  states: 'states',
+  nonlinear: 'nonlinear',
+} as const;
+
+/** The graph of an adaptive loop that {@link Compiler.adaptivePart} emits. */
+export type AdaptivePart = 'pre' | 'rhs' | 'step' | 'post' | 'sample';
+
+/** The serialized graphs of an adaptive solve ({@link compileAdaptive}). */
+export interface AdaptiveGraphs {
+  /** pre layers and the block's entry (E for a reduced block); absent for sequence models, which start from 0 */
+  pre?: Uint8Array;
+  /** f(t, y): the first stage of a step (once per solve for FSAL tableaux, after every accepted step otherwise) */
+  rhs: Uint8Array;
+  /** one step attempt: stages 2 … s from `k1`, the new state, `kLast`, the per-sample sum of squared scaled errors */
+  step: Uint8Array;
+  /** the block's readout (D for a reduced block) and the post layers */
+  post: Uint8Array;
+  /** per-sample dims of the state the graphs exchange: [n] or [k]; [c, h, w] for a Conv block */
+  stateDims: number[];
+  /** whether the step graph outputs `kLast` (first same as last) */
+  fsal: boolean;
+}
+
+/**
+ * Compile `model` for an adaptive explicit Runge–Kutta solver (a tableau with `bHat`): instead of one unrolled
+ * graph, the graphs of a step loop that core's controller drives from JavaScript (the onnx runtime's adaptive
+ * executable; docs/algorithms.md#onnx-adaptive). The step graph takes the step size `h` and the tolerances as
+ * inputs, so one compile serves every step; it computes the stages as `rkStep` does (with `h` a graph value) and
+ * reduces the embedded error estimate `h Σ (b_j − bHat_j) k_j` in-graph to one sum of squared scaled errors
+ * `Σ (e / (atol + rtol · max(|y|, |y1|)))²` per sample, so only `[batch]` numbers come back per attempt.
+ * Errors: RUNTIME (no `bHat`), MODEL and ARGUMENT as {@link compileModel}.
+ */
+export function compileAdaptive(model: ModelIR, options: Omit<CompileOptions, 'snapshot'>): AdaptiveGraphs {
+  const tableau = options?.tableau;
+  if (tableau && !tableau.bHat) {
+    throw new OdemorError('RUNTIME', 'compileAdaptive needs a tableau with embedded weights (bHat) for the error estimate');
+  }
+  const make = () => new Compiler(model, { ...options });
+  const { t0, t1, dt } = model.solver;
+  solverSteps(t0, t1, dt); // MODEL errors for a bad dt or span
+  if (model.input.kind === 'sequence' && model.pre.length > 0) {
+    throw new OdemorError('MODEL', `a model with sequence input must have no pre layers; got ${model.pre.length}`);
+  }
+  let entryShape: number[] | null = null;
+  let pre: Uint8Array | undefined;
+  if (model.input.kind !== 'sequence') ({ bytes: pre, entryShape } = make().adaptivePart('pre', null));
+  const rhs = make().adaptivePart('rhs', entryShape);
+  const step = make().adaptivePart('step', entryShape);
+  const post = make().adaptivePart('post', entryShape);
+  return { ...(pre ? { pre } : {}), rhs: rhs.bytes, step: step.bytes, post: post.bytes, stateDims: step.stateDims, fsal: isFsal(tableau!) };
+}
+
+/** The sample graph of an adaptive snapshot pass (full blocks): `y` → `states`, `nonlinear` [batch, n]. */
+export function compileAdaptiveSample(model: ModelIR, options: Omit<CompileOptions, 'snapshot'>): Uint8Array {
+  if (model.block.kind !== 'ode') throw new OdemorError('MODEL', `snapshot passes need a full ODE block; this model has a '${model.block.kind}' block`);
+  return new Compiler(model, { ...options }).adaptivePart('sample', null).bytes;
+}
+
+/** A graph `X`, `F` [rows, n] → `stateGram`, `nonlinearGram` = XᵀX, FᵀF [n, n] (float32 Gemm), for adaptive snapshot passes. */
+export function compileGram(n: number, opset = DEFAULT_OPSET): Uint8Array {
+  const g = new GraphBuilder();
+  g.node('Gemm', ['X', 'X'], { transA: 1 }, GRAPH_NAMES.stateGram);
+  g.node('Gemm', ['F', 'F'], { transA: 1 }, GRAPH_NAMES.nonlinearGram);
+  return g.encode({
+    inputs: [{ name: 'X', dims: ['rows', n] }, { name: 'F', dims: ['rows', n] }],
+    outputs: [{ name: GRAPH_NAMES.stateGram, dims: [n, n] }, { name: GRAPH_NAMES.nonlinearGram, dims: [n, n] }],
+    opset,
+    name: 'odemor-gram',
+    doc: 'odemor: Gram matrices of sampled states and nonlinear terms',
+  });
+}
 
 /** Number of solver steps for [t0, t1] with step dt: ceil((t1 − t0)/dt − 1e-9); the last step is shortened. */
 export function solverSteps(t0: number, t1: number, dt: number): number {
@@ -131,6 +229,26 @@ interface Val {
 }
 
 const prod = (a: number[]): number => a.reduce((p, v) => p * v, 1);
+
+/**
+ * The pieces of an ODE block the graphs are assembled from: the unrolled graph uses them all in one graph, the
+ * adaptive step loop spreads them over its pre / rhs / step / post graphs. Each piece makes its weights in the
+ * current graph when called.
+ */
+interface BlockParts {
+  /** per-sample dims of the state as the graphs hold it: [n] or [k], [c, h, w] for a Conv block */
+  stateDims: number[];
+  /** the initial state from the block's entry (the pre layers' output); null: zeros (sequence models) */
+  x0(entry: Val | null): string;
+  /** the right-hand side f(t, x) (t only picks the sequence input, see `inputAt`); full blocks also give σ(A x + b) */
+  rhs(): { f: (t: number, x: string) => string; sigma?: (x: string) => string };
+  /** full blocks: σ(A x + b) alone (no input matrix) */
+  nonlinear?: () => (x: string) => string;
+  /** full blocks: the state NHWC-flattened [B, n] */
+  flat?: (x: string) => string;
+  /** the block's output from the state at t1; `entryShape`: the logical shape of the pre layers' output */
+  out(xEnd: string, entryShape: number[] | null): Val;
+}
 
 /** Transpose a row-major [rows, cols] matrix. */
 function transpose(data: ArrayLike<number>, rows: number, cols: number): Float64Array {
@@ -439,17 +557,26 @@ export class Compiler {
     return this.toNCHW(same ? entry : { ...this.toFlat(entry), shape: logical }, 'the convolutional ODE block');
   }
 
-  /** Sequence input: u for the stage at time t, multiplied into the state space ([B, n] or [B, c, h, w]), cached by index. */
-  private inputTerm(cache: Map<number, string>, t: number, ZT: string, reshapeTo?: number[]): string {
+  /**
+   * Where the sequence input u for time t comes from: a cache key and the node builder of u [B, p]. The unrolled
+   * graph gathers element `sequenceIndex(t)` of the input `x` (key: the element); the adaptive step graphs
+   * replace this with a gather at a stage index fed by the caller (see {@link Compiler.adaptive}).
+   */
+  private inputAt = (t: number): { key: number; u: () => string } => {
     const inp = this.model.input;
     if (inp.kind !== 'sequence') throw new Error('unreachable');
     const j = sequenceIndex(t, this.model.solver.t0, inp.stepDuration, inp.steps);
-    let hit = cache.get(j);
+    return { key: j, u: () => this.g.node('Gather', [GRAPH_NAMES.input, this.g.int64([j], [])], { axis: 1 }) };
+  };
+
+  /** Sequence input: u for the stage at time t, multiplied into the state space ([B, n] or [B, c, h, w]), cached by key. */
+  private inputTerm(cache: Map<number, string>, t: number, ZT: string, reshapeTo?: number[]): string {
+    const { key, u } = this.inputAt(t);
+    let hit = cache.get(key);
     if (!hit) {
-      const u = this.g.node('Gather', [GRAPH_NAMES.input, this.g.int64([j], [])], { axis: 1 });
-      hit = this.g.node('MatMul', [u, ZT]);
+      hit = this.g.node('MatMul', [u(), ZT]);
       if (reshapeTo) hit = this.reshape(hit, reshapeTo);
-      cache.set(j, hit);
+      cache.set(key, hit);
     }
     return hit;
   }
@@ -507,7 +634,152 @@ export class Compiler {
     return res.y;
   }
 
+  /**
+   * Emit and serialize one graph of the adaptive step loop (internal: {@link compileAdaptive} assembles them;
+   * names in {@link ADAPTIVE_GRAPH_NAMES}). `entryShape` is the logical shape of the pre layers' output (the pre
+   * graph returns it; the post graph needs it to lay out the block's output for its layers).
+   */
+  adaptivePart(part: AdaptivePart, entryShape: number[] | null): { bytes: Uint8Array; entryShape: number[] | null; stateDims: number[] } {
+    const m = this.model;
+    const N = ADAPTIVE_GRAPH_NAMES;
+    const block = m.block;
+    let parts: BlockParts;
+    if (block.kind === 'ode') parts = this.fullParts(block);
+    else if (block.kind === 'reduced') parts = this.reducedParts(block);
+    else throw new OdemorError('MODEL', `unknown block kind '${(block as { kind?: unknown }).kind}'`);
+    const dims = ['batch', ...parts.stateDims];
+    const seq = m.input.kind === 'sequence' ? m.input : undefined;
+    const inputs: ValueSpec[] = [];
+    const outputs: ValueSpec[] = [];
+    const output = (value: string, name: string, d: (number | string)[]) => {
+      this.g.node('Identity', [value], {}, name);
+      outputs.push({ name, dims: d });
+    };
+    const g = this.g;
+    /** u [B, p] at the stage whose index is entry `i` of the uIndex input */
+    const stageInput = (i: number) => () => g.node('Gather', [N.u, g.node('Gather', [N.uIndex, g.int64([i], [])], { axis: 0 })], { axis: 1 });
+    const sequenceInputs = (stages: number) => {
+      if (seq) inputs.push({ name: N.u, dims: ['batch', seq.steps, seq.features] }, { name: N.uIndex, dims: [stages], type: 'int64' });
+    };
+    switch (part) {
+      case 'pre': {
+        const inShape = inputShapeOf(m);
+        let v: Val = { name: N.input, shape: inShape, layout: inShape.length === 1 ? 'flat' : 'native' };
+        m.pre.forEach((layer, i) => (v = this.layer(v, layer, `pre layer ${i}`, `pre.${i}`)));
+        inputs.push({ name: N.input, dims: ['batch', ...inShape] });
+        output(parts.x0(v), N.x0, dims);
+        entryShape = v.shape;
+        break;
+      }
+      case 'rhs': {
+        inputs.push({ name: N.state, dims });
+        sequenceInputs(1);
+        this.inputAt = () => ({ key: 0, u: stageInput(0) });
+        output(parts.rhs().f(0, N.state), N.k, dims);
+        break;
+      }
+      case 'step': {
+        const tableau = this.tableau;
+        const bHat = tableau.bHat!;
+        const fsal = isFsal(tableau);
+        inputs.push({ name: N.state, dims }, { name: N.k1, dims }, { name: N.h, dims: [] }, { name: N.rtol, dims: [] }, { name: N.atol, dims: [] });
+        sequenceInputs(tableau.b.length);
+        // rkStep runs with t = 0, h = 1, so a stage's time is its c_i: the stage index whose uIndex entry to gather
+        this.inputAt = (t) => {
+          const i = tableau.c.indexOf(t);
+          return { key: i, u: stageInput(i) };
+        };
+        const { f } = parts.rhs();
+        const sum = (w: readonly number[], k: readonly string[]): string | undefined => {
+          let acc: string | undefined;
+          for (let j = 0; j < w.length; j++) {
+            if (w[j] === 0) continue;
+            const term = w[j] === 1 ? k[j]! : g.node('Mul', [k[j]!, g.scalar(w[j]!)]);
+            acc = acc === undefined ? term : g.node('Add', [acc, term]);
+          }
+          return acc;
+        };
+        // the graph algebra with the step size as a graph value: y + h·Σ w_j k_j
+        const alg: SolverAlgebra<string> = {
+          scope: (fn) => fn(),
+          axpy: (y, w, k) => {
+            const acc = sum(w, k);
+            return acc === undefined ? y : g.node('Add', [y, g.node('Mul', [acc, N.h])]);
+          },
+          combine: (w, k) => {
+            const acc = sum(w, k);
+            return acc === undefined ? g.node('Mul', [k[0]!, g.scalar(0)]) : g.node('Mul', [acc, N.h]);
+          },
+          errorRatio() {
+            throw new OdemorError('RUNTIME', 'the step graph reduces the error in-graph (unreachable)');
+          },
+          allFinite: () => undefined,
+          clone: (y) => y,
+          dispose: () => {},
+        };
+        const ks: string[] = [N.k1];
+        const out = rkStep(alg, tableau, (t, x) => {
+          const k = f(t, x);
+          ks.push(k);
+          return k;
+        }, 0, N.state, 1, { k1: N.k1, fsal });
+        // embedded error e = h Σ (b_j − bHat_j) k_j, scaled by atol + rtol·max(|y|, |y1|), squared and summed per sample
+        const e = alg.combine(tableau.b.map((v, j) => v - bHat[j]!), ks);
+        const scale = g.node('Add', [N.atol, g.node('Mul', [N.rtol, g.node('Max', [g.node('Abs', [N.state]), g.node('Abs', [out.y1])])])]);
+        const q = g.node('Div', [e, scale]);
+        let sq = g.node('Mul', [q, q]);
+        if (parts.stateDims.length > 1) sq = this.reshape(sq, [prod(parts.stateDims)]);
+        const errSq = g.node('ReduceSum', [sq, g.int64([1])], { keepdims: 0 });
+        output(out.y1, N.y1, dims);
+        if (fsal) output(out.kLast!, N.kLast, dims);
+        output(errSq, N.errSq, ['batch']);
+        break;
+      }
+      case 'post': {
+        inputs.push({ name: N.state, dims });
+        let v = parts.out(N.state, entryShape);
+        m.post.forEach((layer, i) => (v = this.layer(v, layer, `post layer ${i}`, `post.${i}`)));
+        const logits = this.toFlat(v);
+        if (logits.shape[0] !== m.outputs) {
+          throw new OdemorError('MODEL', `the model produces ${logits.shape[0]} values per sample but declares outputs = ${m.outputs}`);
+        }
+        output(logits.name, N.logits, ['batch', m.outputs]);
+        break;
+      }
+      case 'sample': {
+        if (!parts.nonlinear || !parts.flat) throw new OdemorError('MODEL', `snapshot passes need a full ODE block; this model has a '${block.kind}' block`);
+        inputs.push({ name: N.state, dims });
+        const sigma = parts.nonlinear();
+        output(parts.flat(N.state), N.states, ['batch', block.n]);
+        output(parts.flat(sigma(N.state)), N.nonlinear, ['batch', block.n]);
+        break;
+      }
+    }
+    const bytes = this.g.encode({
+      inputs,
+      outputs,
+      opset: this.opset,
+      name: `${m.name ?? 'odemor-model'}-${part}`,
+      doc: `odemor model${m.name ? ` '${m.name}'` : ''}: the '${part}' graph of an adaptive ${this.tableau.b.length}-stage solve (${block.kind} block)`,
+    });
+    return { bytes, entryShape, stateDims: parts.stateDims };
+  }
+
   private fullBlock(block: OdeBlock, entry: Val | null): Val {
+    const parts = this.fullParts(block);
+    // (weights first, then the entry: the order of the graph inputs the training lowering makes)
+    const { f, sigma } = parts.rhs();
+    const x0 = parts.x0(entry);
+    const states: string[] = [];
+    const nonlinear: string[] = [];
+    const flatState = parts.flat!;
+    const xEnd = this.unroll(x0, f, this.every ? (x) => (states.push(flatState(x)), nonlinear.push(flatState(sigma!(x)))) : undefined);
+    if (this.every) this.snapshot = { states, nonlinear, final: flatState(xEnd), n: block.n };
+    return parts.out(xEnd, entry ? entry.shape : null);
+  }
+
+  /** The pieces of a full ODE block (see {@link BlockParts}). */
+  private fullParts(block: OdeBlock): BlockParts {
     const n = block.n;
     const A = block.A;
     const conv = A.type === 'conv' && !this.options.convAsDense ? A : undefined;
@@ -515,84 +787,92 @@ export class Compiler {
     if (img && img.h * img.w * img.c !== n) throw new OdemorError('MODEL', `conv block ${img.h}×${img.w}×${img.c} does not match n = ${n}`);
     const stateDims = conv ? [img!.c, img!.h, img!.w] : [n];
 
-    // A x as a node builder
-    let linear: (x: string) => string;
-    if (conv) {
-      const [kh, kw] = conv.kernel.shape as [number, number];
-      expectShape(conv.kernel, [kh, kw, conv.channels, conv.channels], 'block conv kernel');
-      const k = kernelOIHW(conv.kernel);
-      const C = conv.channels;
-      const W = this.weight('block.A.kernel', { kind: 'oihw', kh, kw, ci: C, co: C }, 'block_k', () => k.data, k.dims);
-      const pads = [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), kh - 1 - Math.floor((kh - 1) / 2), kw - 1 - Math.floor((kw - 1) / 2)];
-      linear = (x) => this.g.node('Conv', [x, W], { kernel_shape: [kh, kw], strides: [1, 1], pads });
-    } else {
-      let AW: string;
-      if (A.type === 'dense') {
-        const AT = transpose(expectShape(A.weight, [n, n], 'block matrix A').data, n, n);
-        AW = this.weight('block.A.weight', { kind: 'transpose', rows: n, cols: n }, 'block_AT', () => AT, [n, n]);
-      } else if (A.type === 'antisymmetric' || A.type === 'conv') {
-        if (A.type === 'antisymmetric') expectShape(A.weight, [n, n], 'antisymmetric block weight');
-        else expectShape(A.kernel, [A.kernel.shape[0]!, A.kernel.shape[1]!, A.channels, A.channels], 'block conv kernel');
-        // W − Wᵀ − γI, or the dense Toeplitz matrix of the convolution (core's denseA), stored [in, out] for x Aᵀ
-        const AT = transpose(denseA(block), n, n);
-        // (convAsDense bakes the Toeplitz matrix: its kernel cannot be a graph input)
-        AW = A.type === 'antisymmetric'
-          ? this.weight('block.A.weight', { kind: 'antisymmetric', n, gamma: A.gamma }, 'block_AT', () => AT, [n, n])
-          : this.g.float('block_AT', AT, [n, n]);
+    /** σ(A x + b) as a node builder, memoised per value; the weights A and b are made on the first call */
+    const nonlinear = (): ((x: string) => string) => {
+      // A x as a node builder
+      let linear: (x: string) => string;
+      if (conv) {
+        const [kh, kw] = conv.kernel.shape as [number, number];
+        expectShape(conv.kernel, [kh, kw, conv.channels, conv.channels], 'block conv kernel');
+        const k = kernelOIHW(conv.kernel);
+        const C = conv.channels;
+        const W = this.weight('block.A.kernel', { kind: 'oihw', kh, kw, ci: C, co: C }, 'block_k', () => k.data, k.dims);
+        const pads = [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), kh - 1 - Math.floor((kh - 1) / 2), kw - 1 - Math.floor((kw - 1) / 2)];
+        linear = (x) => this.g.node('Conv', [x, W], { kernel_shape: [kh, kw], strides: [1, 1], pads });
       } else {
-        throw new OdemorError('MODEL', `unknown block matrix type '${(A as { type?: unknown }).type}'`);
+        let AW: string;
+        if (A.type === 'dense') {
+          const AT = transpose(expectShape(A.weight, [n, n], 'block matrix A').data, n, n);
+          AW = this.weight('block.A.weight', { kind: 'transpose', rows: n, cols: n }, 'block_AT', () => AT, [n, n]);
+        } else if (A.type === 'antisymmetric' || A.type === 'conv') {
+          if (A.type === 'antisymmetric') expectShape(A.weight, [n, n], 'antisymmetric block weight');
+          else expectShape(A.kernel, [A.kernel.shape[0]!, A.kernel.shape[1]!, A.channels, A.channels], 'block conv kernel');
+          // W − Wᵀ − γI, or the dense Toeplitz matrix of the convolution (core's denseA), stored [in, out] for x Aᵀ
+          const AT = transpose(denseA(block), n, n);
+          // (convAsDense bakes the Toeplitz matrix: its kernel cannot be a graph input)
+          AW = A.type === 'antisymmetric'
+            ? this.weight('block.A.weight', { kind: 'antisymmetric', n, gamma: A.gamma }, 'block_AT', () => AT, [n, n])
+            : this.g.float('block_AT', AT, [n, n]);
+        } else {
+          throw new OdemorError('MODEL', `unknown block matrix type '${(A as { type?: unknown }).type}'`);
+        }
+        linear = (x) => this.g.node('MatMul', [x, AW]);
       }
-      linear = (x) => this.g.node('MatMul', [x, AW]);
-    }
-    const bData = expectShape(block.b, [n], 'block bias b').data;
-    const bias = this.weight(
-      'block.b',
-      conv ? { kind: 'channels-first', rows: 1, ...img! } : { kind: 'identity' },
-      'block_b',
-      () => (conv ? toChannelsFirst(bData, img!.h, img!.w, img!.c) : bData),
-      stateDims,
-    );
-
-    const sigmaCache = new Map<string, string>();
-    const sigma = (x: string): string => {
-      let hit = sigmaCache.get(x);
-      if (!hit) sigmaCache.set(x, (hit = this.act(this.g.node('Add', [linear(x), bias]), block.activation)));
-      return hit;
+      const bData = expectShape(block.b, [n], 'block bias b').data;
+      const bias = this.weight(
+        'block.b',
+        conv ? { kind: 'channels-first', rows: 1, ...img! } : { kind: 'identity' },
+        'block_b',
+        () => (conv ? toChannelsFirst(bData, img!.h, img!.w, img!.c) : bData),
+        stateDims,
+      );
+      const sigmaCache = new Map<string, string>();
+      return (x: string): string => {
+        let hit = sigmaCache.get(x);
+        if (!hit) sigmaCache.set(x, (hit = this.act(this.g.node('Add', [linear(x), bias]), block.activation)));
+        return hit;
+      };
     };
 
-    let f = (_t: number, x: string): string => sigma(x);
-    if (block.Z) {
-      const inp = this.model.input;
-      if (inp.kind !== 'sequence') throw new OdemorError('MODEL', 'the ODE block has an input matrix Z but the model input is not a sequence');
-      const Z = expectShape(block.Z, [n, inp.features], 'block input matrix Z');
-      let ZT = transpose(Z.data, n, inp.features); // [p, n]
-      if (conv) {
-        const p = inp.features;
-        const perm = new Float64Array(p * n);
-        for (let r = 0; r < p; r++) perm.set(toChannelsFirst(ZT.subarray(r * n, (r + 1) * n), img!.h, img!.w, img!.c), r * n);
-        ZT = perm;
+    const rhs = () => {
+      const sigma = nonlinear();
+      let f = (_t: number, x: string): string => sigma(x);
+      if (block.Z) {
+        const inp = this.model.input;
+        if (inp.kind !== 'sequence') throw new OdemorError('MODEL', 'the ODE block has an input matrix Z but the model input is not a sequence');
+        const Z = expectShape(block.Z, [n, inp.features], 'block input matrix Z');
+        let ZT = transpose(Z.data, n, inp.features); // [p, n]
+        if (conv) {
+          const p = inp.features;
+          const perm = new Float64Array(p * n);
+          for (let r = 0; r < p; r++) perm.set(toChannelsFirst(ZT.subarray(r * n, (r + 1) * n), img!.h, img!.w, img!.c), r * n);
+          ZT = perm;
+        }
+        const ZW = this.weight(
+          'block.Z',
+          conv ? { kind: 'transpose-channels-first', rows: inp.features, ...img! } : { kind: 'transpose', rows: n, cols: inp.features },
+          'block_ZT',
+          () => ZT,
+          [inp.features, n],
+        );
+        const cache = new Map<number, string>();
+        f = (t, x) => this.g.node('Add', [sigma(x), this.inputTerm(cache, t, ZW, conv ? stateDims : undefined)]);
       }
-      const ZW = this.weight(
-        'block.Z',
-        conv ? { kind: 'transpose-channels-first', rows: inp.features, ...img! } : { kind: 'transpose', rows: n, cols: inp.features },
-        'block_ZT',
-        () => ZT,
-        [inp.features, n],
-      );
-      const cache = new Map<number, string>();
-      f = (t, x) => this.g.node('Add', [sigma(x), this.inputTerm(cache, t, ZW, conv ? stateDims : undefined)]);
-    }
+      return { f, sigma };
+    };
 
-    const x0 = entry ? this.blockEntry(entry, n, conv ? img : undefined).name : this.zeros(stateDims);
-    // state as NHWC-flattened [B, n]
-    const flatState = (x: string): string => (conv ? this.reshape(this.g.node('Transpose', [x], { perm: [0, 2, 3, 1] }), [n]) : x);
-    const states: string[] = [];
-    const nonlinear: string[] = [];
-    const xEnd = this.unroll(x0, f, this.every ? (x) => (states.push(flatState(x)), nonlinear.push(flatState(sigma(x)))) : undefined);
-    if (this.every) this.snapshot = { states, nonlinear, final: flatState(xEnd), n };
-
-    if (conv) return { name: xEnd, shape: [img!.h, img!.w, img!.c], layout: 'nchw' };
-    return { name: xEnd, shape: entry && prod(entry.shape) === n ? [...entry.shape] : [n], layout: 'flat' };
+    return {
+      stateDims,
+      x0: (entry) => (entry ? this.blockEntry(entry, n, conv ? img : undefined).name : this.zeros(stateDims)),
+      rhs,
+      nonlinear,
+      // state as NHWC-flattened [B, n]
+      flat: (x) => (conv ? this.reshape(this.g.node('Transpose', [x], { perm: [0, 2, 3, 1] }), [n]) : x),
+      out: (xEnd, entryShape) => {
+        if (conv) return { name: xEnd, shape: [img!.h, img!.w, img!.c], layout: 'nchw' };
+        return { name: xEnd, shape: entryShape && prod(entryShape) === n ? [...entryShape] : [n], layout: 'flat' };
+      },
+    };
   }
 
   private linearMap(x: string, map: LinearMap, rows: number, cols: number, what: string, path: string): string {
@@ -619,59 +899,79 @@ export class Compiler {
   }
 
   private reducedBlock(block: ReducedBlock, entry: Val | null): Val {
+    const parts = this.reducedParts(block);
+    // (E first, then the rhs weights, then D: the order of the graph inputs the training lowering makes)
+    const z0 = parts.x0(entry);
+    const zEnd = this.unroll(z0, parts.rhs().f);
+    return parts.out(zEnd, entry ? entry.shape : null);
+  }
+
+  /** The pieces of a reduced block (see {@link BlockParts}). */
+  private reducedParts(block: ReducedBlock): BlockParts {
     const { k, m } = block;
     // E's input size: n, or k when APoZ folded E into the layer before (E = identity of size k)
     const eIn = blockInputSize(block);
-    const z0 = entry ? this.linearMap(this.blockEntry(entry, eIn).name, block.E, k, eIn, 'reduced block E', 'block.E.weight') : this.zeros([k]);
+    const x0 = (entry: Val | null) =>
+      entry ? this.linearMap(this.blockEntry(entry, eIn).name, block.E, k, eIn, 'reduced block E', 'block.E.weight') : this.zeros([k]);
 
-    let inner: (z: string) => string;
-    if (block.M.type === 'dense') {
-      const W = expectShape(block.M.weight, [m, k], 'reduced block M');
-      const MT = this.weight('block.M.weight', { kind: 'transpose', rows: m, cols: k }, 'M_T', () => transpose(W.data, m, k), [k, m]);
-      inner = (z) => this.g.node('MatMul', [z, MT]);
-    } else if (block.M.type === 'factored') {
-      const r = block.M.left.shape[1]!;
-      const left = expectShape(block.M.left, [m, r], 'reduced block M.left');
-      const L = this.weight('block.M.left', { kind: 'transpose', rows: m, cols: r }, 'M_leftT', () => transpose(left.data, m, r), [r, m]);
-      const right = expectShape(block.M.right, [r, k], 'reduced block M.right');
-      const R = this.weight('block.M.right', { kind: 'transpose', rows: r, cols: k }, 'M_rightT', () => transpose(right.data, r, k), [k, r]);
-      inner = (z) => this.g.node('MatMul', [this.g.node('MatMul', [z, R]), L]);
-    } else {
-      throw new OdemorError('MODEL', `reduced block M has unknown type '${(block.M as { type?: unknown }).type}'`);
-    }
-    const cData = expectShape(block.c, [m], 'reduced block c').data;
-    const c = this.weight('block.c', { kind: 'identity' }, 'c', () => cData, [m]);
-    let NT: string | undefined;
-    if (block.N.type === 'dense') {
-      const N = expectShape(block.N.weight, [k, m], 'reduced block N');
-      NT = this.weight('block.N.weight', { kind: 'transpose', rows: k, cols: m }, 'N_T', () => transpose(N.data, k, m), [m, k]);
-    }
-    else if (block.N.size !== m || m !== k) throw new OdemorError('MODEL', `reduced block N is the identity of size ${block.N.size} but m = ${m}, k = ${k}`);
-
-    const rhsCache = new Map<string, string>();
-    const sigmaN = (z: string): string => {
-      let hit = rhsCache.get(z);
-      if (!hit) {
-        hit = this.act(this.g.node('Add', [inner(z), c]), block.activation);
-        if (NT) hit = this.g.node('MatMul', [hit, NT]);
-        rhsCache.set(z, hit);
+    const rhs = () => {
+      let inner: (z: string) => string;
+      if (block.M.type === 'dense') {
+        const W = expectShape(block.M.weight, [m, k], 'reduced block M');
+        const MT = this.weight('block.M.weight', { kind: 'transpose', rows: m, cols: k }, 'M_T', () => transpose(W.data, m, k), [k, m]);
+        inner = (z) => this.g.node('MatMul', [z, MT]);
+      } else if (block.M.type === 'factored') {
+        const r = block.M.left.shape[1]!;
+        const left = expectShape(block.M.left, [m, r], 'reduced block M.left');
+        const L = this.weight('block.M.left', { kind: 'transpose', rows: m, cols: r }, 'M_leftT', () => transpose(left.data, m, r), [r, m]);
+        const right = expectShape(block.M.right, [r, k], 'reduced block M.right');
+        const R = this.weight('block.M.right', { kind: 'transpose', rows: r, cols: k }, 'M_rightT', () => transpose(right.data, r, k), [k, r]);
+        inner = (z) => this.g.node('MatMul', [this.g.node('MatMul', [z, R]), L]);
+      } else {
+        throw new OdemorError('MODEL', `reduced block M has unknown type '${(block.M as { type?: unknown }).type}'`);
       }
-      return hit;
+      const cData = expectShape(block.c, [m], 'reduced block c').data;
+      const c = this.weight('block.c', { kind: 'identity' }, 'c', () => cData, [m]);
+      let NT: string | undefined;
+      if (block.N.type === 'dense') {
+        const N = expectShape(block.N.weight, [k, m], 'reduced block N');
+        NT = this.weight('block.N.weight', { kind: 'transpose', rows: k, cols: m }, 'N_T', () => transpose(N.data, k, m), [m, k]);
+      }
+      else if (block.N.size !== m || m !== k) throw new OdemorError('MODEL', `reduced block N is the identity of size ${block.N.size} but m = ${m}, k = ${k}`);
+
+      const rhsCache = new Map<string, string>();
+      const sigmaN = (z: string): string => {
+        let hit = rhsCache.get(z);
+        if (!hit) {
+          hit = this.act(this.g.node('Add', [inner(z), c]), block.activation);
+          if (NT) hit = this.g.node('MatMul', [hit, NT]);
+          rhsCache.set(z, hit);
+        }
+        return hit;
+      };
+      let f = (_t: number, z: string): string => sigmaN(z);
+      if (block.Zr) {
+        const inp = this.model.input;
+        if (inp.kind !== 'sequence') throw new OdemorError('MODEL', 'the reduced block has an input matrix Zr but the model input is not a sequence');
+        const Zr = expectShape(block.Zr, [k, inp.features], 'reduced block Zr');
+        const ZW = this.weight('block.Zr', { kind: 'transpose', rows: k, cols: inp.features }, 'Zr_T', () => transpose(Zr.data, k, inp.features), [inp.features, k]);
+        const cache = new Map<number, string>();
+        f = (t, z) => this.g.node('Add', [sigmaN(z), this.inputTerm(cache, t, ZW)]);
+      }
+      return { f };
     };
-    let f = (_t: number, z: string): string => sigmaN(z);
-    if (block.Zr) {
-      const inp = this.model.input;
-      if (inp.kind !== 'sequence') throw new OdemorError('MODEL', 'the reduced block has an input matrix Zr but the model input is not a sequence');
-      const Zr = expectShape(block.Zr, [k, inp.features], 'reduced block Zr');
-      const ZW = this.weight('block.Zr', { kind: 'transpose', rows: k, cols: inp.features }, 'Zr_T', () => transpose(Zr.data, k, inp.features), [inp.features, k]);
-      const cache = new Map<number, string>();
-      f = (t, z) => this.g.node('Add', [sigmaN(z), this.inputTerm(cache, t, ZW)]);
-    }
-    const zEnd = this.unroll(z0, f);
-    // D = identity hands z itself on (size k), e.g. to a following 'scatter' layer
-    const n = block.n;
-    const outSize = block.D.type === 'identity' ? k : n;
-    const xEnd = this.linearMap(zEnd, block.D, outSize, k, 'reduced block D', 'block.D.weight');
-    return { name: xEnd, shape: entry && outSize === n && prod(entry.shape) === n ? [...entry.shape] : [outSize], layout: 'flat' };
+
+    return {
+      stateDims: [k],
+      x0,
+      rhs,
+      out: (zEnd, entryShape) => {
+        // D = identity hands z itself on (size k), e.g. to a following 'scatter' layer
+        const n = block.n;
+        const outSize = block.D.type === 'identity' ? k : n;
+        const xEnd = this.linearMap(zEnd, block.D, outSize, k, 'reduced block D', 'block.D.weight');
+        return { name: xEnd, shape: entryShape && outSize === n && prod(entryShape) === n ? [...entryShape] : [outSize], layout: 'flat' };
+      },
+    };
   }
 }

@@ -29,6 +29,8 @@ export interface ConstantInfo {
 export interface ValueSpec {
   name: string;
   dims: (number | string)[];
+  /** element type; default 'float' (float32) */
+  type?: 'float' | 'int64';
 }
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -39,7 +41,7 @@ function valueInfo(v: ValueSpec): onnxProto.onnx.IValueInfoProto {
     name: v.name,
     type: {
       tensorType: {
-        elemType: FLOAT,
+        elemType: v.type === 'int64' ? INT64 : FLOAT,
         shape: { dim: v.dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
       },
     },

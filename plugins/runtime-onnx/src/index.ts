@@ -1,6 +1,6 @@
 /**
- * @odemor/runtime-onnx — compile odemor models into ONNX graphs (fixed-step solver unrolled) and run them
- * with onnxruntime-node.
+ * @odemor/runtime-onnx — compile odemor models into ONNX graphs and run them with onnxruntime-node: a
+ * fixed-step solver unrolled into one graph, an adaptive one as a step graph driven by core's controller.
  */
 import type { OdemorPlugin } from '@odemor/core';
 import type { TrainerFactory } from '@odemor/core';
@@ -9,6 +9,10 @@ import { OnnxBackpropTrainer } from './train/trainer.js';
 import { backpropOnnxOptionsSchema, type OnnxBackpropTrainerOptions } from './train/options.js';
 
 export {
+  ADAPTIVE_GRAPH_NAMES,
+  compileAdaptive,
+  compileAdaptiveSample,
+  compileGram,
   compileModel,
   DEFAULT_OPSET,
   GRAPH_NAMES,
@@ -16,11 +20,14 @@ export {
   sequenceIndex,
   solverSteps,
   stepTime,
+  type AdaptiveGraphs,
+  type AdaptivePart,
   type CompileOptions,
   type SnapshotGraphOptions,
   type WeightLayout,
 } from './compile.js';
 export { OnnxExecutable, OnnxRuntime, type OnnxRuntimeOptions } from './runtime.js';
+export { OnnxAdaptiveExecutable, adaptiveSettings, solveAdaptive, type AdaptiveSessions, type AdaptiveSettings, type AdaptiveSolveOptions } from './adaptive.js';
 export { loadOnnxFile, runOnnxFile, saveOnnx, type OnnxFile } from './io.js';
 export { createSession, defaultThreads } from './session.js';
 export type { CompileGradientProgram, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './grad/types.js';
@@ -29,14 +36,14 @@ export { fromGraphLayout, lower, toGraphLayout, type LowerOptions, type Lowered,
 export { backward, BATCH, ShapeTable, type BackwardOptions, type GradContext, type Shape, type VjpRule } from './grad/engine.js';
 export { reduceTo, RULES } from './grad/rules.js';
 export { emitConvFilterGrad, emitConvInputGrad, emitMaxPoolGrad, type ConvAttrs, type ConvShapes, type PoolAttrs, type PoolShapes } from './grad/conv-basic.js';
-export { adaptiveMessage, isAdaptiveName, resolveTableau, validateTableau, type TableauSource } from './tableau.js';
+export { adaptiveMessage, isAdaptiveName, noEmbeddedMessage, resolveSolver, resolveTableau, validateTableau, type ResolvedSolver, type TableauSource } from './tableau.js';
 export * from './train/index.js';
 
 /** The plugin: provides Runtime 'onnx' and Trainer 'backprop-onnx' (the default trainer of `train: { use: backprop }`). */
 const plugin: OdemorPlugin = {
   name: '@odemor/runtime-onnx',
   register(ctx) {
-    ctx.provide('Runtime', 'onnx', (opts) => new OnnxRuntime(opts as OnnxRuntimeOptions | undefined), 'onnxruntime-node, unrolled fixed-step solver');
+    ctx.provide('Runtime', 'onnx', (opts) => new OnnxRuntime(opts as OnnxRuntimeOptions | undefined), 'onnxruntime-node, unrolled fixed-step solver or adaptive step graph');
     const backprop: TrainerFactory = (options) => new OnnxBackpropTrainer((options ?? {}) as OnnxBackpropTrainerOptions);
     ctx.provide('Trainer', 'backprop-onnx', backprop, { description: 'backprop through the unrolled fixed-step solver on onnxruntime-node (compiled gradient graph)', options: backpropOnnxOptionsSchema });
   },

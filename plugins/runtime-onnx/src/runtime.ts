@@ -9,10 +9,20 @@ import {
   type SnapshotBatch,
   type SnapshotPassOptions,
 } from '@odemor/core';
-import { compileModel, GRAPH_NAMES, inputShapeOf, solverSteps } from './compile.js';
+import { Tensor } from 'onnxruntime-node';
+import { compileAdaptive, compileAdaptiveSample, compileGram, compileModel, ADAPTIVE_GRAPH_NAMES, GRAPH_NAMES, inputShapeOf, solverSteps } from './compile.js';
 import { checkInput, createSession, defaultThreads, runSession } from './session.js';
 import { saveOnnx } from './io.js';
-import { adaptiveMessage, isAdaptiveName, resolveTableau, type TableauSource } from './tableau.js';
+import { adaptiveMessage, noEmbeddedMessage, resolveSolver, type ResolvedSolver, type TableauSource } from './tableau.js';
+import {
+  adaptiveSettings,
+  buildAdaptive,
+  createAdaptiveSessions,
+  releaseAdaptiveSessions,
+  solveAdaptive,
+  type AdaptiveSessions,
+  OnnxAdaptiveExecutable,
+} from './adaptive.js';
 
 /** Options of {@link OnnxRuntime} (constructor defaults) and of its `build` / `snapshotBatch` (per call). */
 export interface OnnxRuntimeOptions extends TableauSource {
@@ -60,33 +70,49 @@ export class OnnxExecutable implements Executable {
   }
 }
 
+/** The sessions of an adaptive snapshot pass, cached per model and settings. */
+interface AdaptiveSnapshotSessions {
+  solve: AdaptiveSessions;
+  sample: InferenceSession;
+  stateDims: number[];
+  /** the Gram graph, made on the first pass that asks for Grams */
+  gram?: Promise<InferenceSession>;
+  release(): Promise<void>;
+}
+
 /**
- * Runtime 'onnx': compiles the model IR into one ONNX graph (fixed-step solver unrolled from its Butcher
- * tableau, symbolic batch) and runs it with onnxruntime-node on the CPU.
+ * Runtime 'onnx': compiles the model IR into ONNX graphs and runs them with onnxruntime-node on the CPU (symbolic
+ * batch). A fixed-step solver is unrolled from its Butcher tableau into one graph; an adaptive one (a tableau with
+ * `bHat`, e.g. Dopri5) runs as a step graph driven by core's step-size controller from JavaScript
+ * (docs/algorithms.md#onnx-adaptive).
  */
 export class OnnxRuntime implements Runtime {
   readonly name = 'onnx';
   /** 'onnxruntime-node 1.22.0' (the version onnxruntime-node reports in `env.versions`) */
   readonly version = `onnxruntime-node ${ortEnv.versions.node ?? ortEnv.versions.common}`;
-  readonly capabilities: RuntimeCapabilities = Object.freeze({ snapshots: true, gram: true, adaptive: false, train: true });
+  readonly capabilities: RuntimeCapabilities = Object.freeze({ snapshots: true, gram: true, adaptive: true, train: true });
   private readonly defaults: OnnxRuntimeOptions;
   private readonly snapshotSessions = new WeakMap<ModelIR, Map<string, Promise<InferenceSession>>>();
-  private readonly open = new Set<Promise<InferenceSession>>();
+  private readonly adaptiveSessions = new WeakMap<ModelIR, Map<string, Promise<AdaptiveSnapshotSessions>>>();
+  private readonly open = new Set<Promise<{ release(): Promise<void> }>>();
 
   constructor(options: OnnxRuntimeOptions = {}) {
     this.defaults = { ...options };
   }
 
   /**
-   * Refuses adaptive solvers (by the constructor's `solver` or by the model's solver name) and unknown layer
-   * or block kinds. The runtime keeps no tableau table: `build` needs `tableau` or `solver` in the constructor's
-   * defaults or in its options.
+   * Runs fixed-step explicit Runge–Kutta solvers (unrolled) and adaptive ones with a Butcher tableau that has
+   * embedded weights `bHat` (the step loop), e.g. a model whose solver is dopri5. Refuses an adaptive solver
+   * object without a tableau (an adaptive step program) with the message of {@link adaptiveMessage}, an adaptive
+   * solver whose tableau has no `bHat`, a step program without a tableau, and unknown layer or block kinds. The
+   * runtime keeps no tableau table: `build` needs `tableau` or `solver` in the constructor's defaults or in its
+   * options.
    */
   supports(model: ModelIR): { ok: true } | { ok: false; reason: string } {
     const solver = this.defaults.solver;
-    if (solver?.adaptive || (!solver && !this.defaults.tableau && isAdaptiveName(model.solver.use))) {
-      return { ok: false, reason: adaptiveMessage(solver?.name ?? model.solver.use) };
-    }
+    const tableau = this.defaults.tableau ?? solver?.tableau;
+    if (solver?.adaptive && !tableau) return { ok: false, reason: adaptiveMessage(solver.name) };
+    if (solver?.adaptive && !tableau!.bHat) return { ok: false, reason: noEmbeddedMessage(solver.name) };
     if (solver && !solver.tableau && !this.defaults.tableau) {
       return { ok: false, reason: `solver '${solver.name}' is a step program without a Butcher tableau, which the onnx runtime cannot unroll` };
     }
@@ -106,11 +132,17 @@ export class OnnxRuntime implements Runtime {
     return { ...o, threads: o.threads ?? defaultThreads(), convAsDense: o.convAsDense ?? false };
   }
 
-  /** Compile and load `model`. Options: `tableau` or `solver`, `threads`, `convAsDense`, `opset`. */
-  async build(model: ModelIR, options: OnnxRuntimeOptions = {}): Promise<OnnxExecutable> {
+  /**
+   * Compile and load `model`. Options: `tableau` or `solver`, `threads`, `convAsDense`, `opset`. A fixed-step
+   * solver gives an {@link OnnxExecutable} (one unrolled graph); an adaptive solver with a tableau an
+   * {@link OnnxAdaptiveExecutable} (pre, rhs, step and post graphs; `lastStats` after each predict), with
+   * `rtol` / `atol` from the model's solver spec, else the solver's, and the solver's `maxSteps`.
+   */
+  async build(model: ModelIR, options: OnnxRuntimeOptions = {}): Promise<OnnxExecutable | OnnxAdaptiveExecutable> {
     const o = this.settings(options);
-    const tableau = resolveTableau(model, o);
-    const bytes = compileModel(model, { tableau, convAsDense: o.convAsDense, ...(o.opset ? { opset: o.opset } : {}) });
+    const resolved = resolveSolver(model, o);
+    if (resolved.adaptive) return buildAdaptive(model, adaptiveSettings(model, resolved.tableau, o.solver), o);
+    const bytes = compileModel(model, { tableau: resolved.tableau, convAsDense: o.convAsDense, ...(o.opset ? { opset: o.opset } : {}) });
     const session = await createSession(bytes, o.threads);
     return new OnnxExecutable(session, model, o.threads, bytes);
   }
@@ -130,8 +162,10 @@ export class OnnxRuntime implements Runtime {
     options: SnapshotPassOptions & OnnxRuntimeOptions,
   ): Promise<SnapshotBatch> {
     const o = this.settings(options);
-    const tableau = resolveTableau(model, o);
+    const resolved = resolveSolver(model, o);
     if (model.block.kind !== 'ode') throw new OdemorError('MODEL', `snapshot passes need a full ODE block; this model has a '${model.block.kind}' block`);
+    if (resolved.adaptive) return this.adaptiveSnapshot(model, x, batch, options, o, resolved);
+    const tableau = resolved.tableau;
     const n = model.block.n;
     const sampleShape = inputShapeOf(model);
     checkInput(x, batch, sampleShape);
@@ -175,6 +209,96 @@ export class OnnxRuntime implements Runtime {
         states: out[GRAPH_NAMES.stateGram] ?? new Float32Array(n * n),
         nonlinear: out[GRAPH_NAMES.nonlinearGram] ?? new Float32Array(n * n),
       };
+    }
+    return result;
+  }
+
+  /**
+   * The snapshot pass of an adaptive solver: the step loop with `saveEvery = every` (the states after every
+   * `every`-th accepted step, as runtime-tfjs samples them), a sample graph for the NHWC-flattened states and
+   * σ(A x + b) at them, and with `gram` a Gram graph over the stacked rows. Sessions are cached per model and
+   * settings until {@link OnnxRuntime.dispose}.
+   */
+  private async adaptiveSnapshot(
+    model: ModelIR,
+    x: Float32Array,
+    batch: number,
+    options: SnapshotPassOptions,
+    o: ReturnType<OnnxRuntime['settings']>,
+    resolved: ResolvedSolver,
+  ): Promise<SnapshotBatch> {
+    const every = options.every;
+    if (!Number.isInteger(every) || every < 1) throw new OdemorError('ARGUMENT', `snapshot.every must be a positive integer; got ${every}`);
+    const n = model.block.n;
+    checkInput(x, batch, inputShapeOf(model));
+    const gram = options.gram === true;
+    const raw = options.raw ?? !gram;
+    const t = resolved.tableau;
+    const key = JSON.stringify([t.a, t.b, t.c, t.bHat, o.threads, o.convAsDense, o.opset ?? null]);
+    let perModel = this.adaptiveSessions.get(model);
+    if (!perModel) this.adaptiveSessions.set(model, (perModel = new Map()));
+    let pending = perModel.get(key);
+    if (!pending) {
+      const compile = { tableau: t, convAsDense: o.convAsDense, ...(o.opset ? { opset: o.opset } : {}) };
+      pending = (async (): Promise<AdaptiveSnapshotSessions> => {
+        const graphs = compileAdaptive(model, compile);
+        const solve = await createAdaptiveSessions(graphs, o.threads);
+        let sample: InferenceSession;
+        try {
+          sample = await createSession(compileAdaptiveSample(model, compile), o.threads);
+        } catch (e) {
+          await releaseAdaptiveSessions(solve);
+          throw e;
+        }
+        const bundle: AdaptiveSnapshotSessions = {
+          solve,
+          sample,
+          stateDims: graphs.stateDims,
+          release: async () => {
+            await Promise.all([releaseAdaptiveSessions(solve), sample.release(), bundle.gram?.then((g) => g.release(), () => undefined)]);
+          },
+        };
+        return bundle;
+      })();
+      perModel.set(key, pending);
+      this.open.add(pending);
+      pending.catch(() => {
+        perModel!.delete(key);
+        this.open.delete(pending!);
+      });
+    }
+    const ss = await pending;
+    const settings = adaptiveSettings(model, t, o.solver);
+    const res = await solveAdaptive(model, ss.solve, ss.stateDims, settings, x, batch, { saveEvery: every });
+    const sampled = res.states ?? [];
+    const rows = sampled.length * batch;
+    const states = new Float32Array(rows * n);
+    const nonlinear = new Float32Array(rows * n);
+    const sampleOf = async (y: Tensor) => {
+      const r = await ss.sample.run({ [ADAPTIVE_GRAPH_NAMES.state]: y });
+      return { s: (r[ADAPTIVE_GRAPH_NAMES.states] as Tensor).data as Float32Array, f: (r[ADAPTIVE_GRAPH_NAMES.nonlinear] as Tensor).data as Float32Array };
+    };
+    for (const [i, y] of sampled.entries()) {
+      const { s, f } = await sampleOf(y);
+      states.set(s, i * batch * n);
+      nonlinear.set(f, i * batch * n);
+    }
+    const final = (await sampleOf(res.y)).s;
+    const result: SnapshotBatch = {
+      n,
+      states: raw ? states : new Float32Array(0),
+      nonlinear: raw ? nonlinear : new Float32Array(0),
+      count: rows,
+      final,
+      samples: batch,
+    };
+    if (gram) {
+      if (rows === 0) result.gram = { states: new Float32Array(n * n), nonlinear: new Float32Array(n * n) };
+      else {
+        const gs = await (ss.gram ??= createSession(compileGram(n, o.opset), o.threads));
+        const r = await gs.run({ X: new Tensor('float32', states, [rows, n]), F: new Tensor('float32', nonlinear, [rows, n]) });
+        result.gram = { states: (r[GRAPH_NAMES.stateGram] as Tensor).data as Float32Array, nonlinear: (r[GRAPH_NAMES.nonlinearGram] as Tensor).data as Float32Array };
+      }
     }
     return result;
   }

@@ -1,7 +1,11 @@
 import { OdemorError, type ButcherTableau, type ModelIR, type Solver } from '@odemor/core';
 
-/** The message every refusal of an adaptive solver carries, e.g. for dopri5:
- * 'dopri5 is adaptive and cannot be unrolled into a static ONNX graph; use the tfjs runtime or a fixed-step solver'. */
+/**
+ * The message every refusal of an adaptive solver carries where no tableau is known (an adaptive step program, a
+ * solver name alone) and where a static graph is needed (training, `odemor export`), e.g. for dopri5:
+ * 'dopri5 is adaptive and cannot be unrolled into a static ONNX graph; use the tfjs runtime or a fixed-step solver'.
+ * With its tableau, an adaptive solver runs on the onnx runtime's step loop ({@link resolveSolver}).
+ */
 export function adaptiveMessage(name: string): string {
   return `${name} is adaptive and cannot be unrolled into a static ONNX graph; use the tfjs runtime or a fixed-step solver`;
 }
@@ -12,7 +16,8 @@ const ADAPTIVE_NAMES = new Set(['dopri5', 'dopri', 'rk45', 'dormand-prince', 'ad
 /** Where the compiler can get its tableau from: an explicit tableau, a solver object, or the model's solver name. */
 export interface TableauSource {
   tableau?: ButcherTableau;
-  solver?: Pick<Solver, 'name' | 'adaptive' | 'tableau'>;
+  /** the solver (its tolerances and step limit are the adaptive loop's defaults) */
+  solver?: Pick<Solver, 'name' | 'adaptive' | 'tableau'> & Partial<Pick<Solver, 'rtol' | 'atol' | 'maxSteps'>>;
 }
 
 /** True when the model's solver name is a known adaptive method. */
@@ -21,10 +26,12 @@ export function isAdaptiveName(name: string): boolean {
 }
 
 /**
- * The tableau to unroll: `source.tableau`, else `source.solver.tableau` (a Solver is its tableau; the solver
- * plugins own them, so the runtime keeps no table of its own). Adaptive solvers (a solver with `adaptive: true`,
- * a solver without a tableau, or a known adaptive name with nothing else given) raise a RUNTIME error. A
- * tableau's embedded weights `bHat`, if any, are ignored: the method is unrolled with fixed steps and weights `b`.
+ * The tableau to unroll into a static graph with fixed steps (the fixed-step executable, the training graph):
+ * `source.tableau`, else `source.solver.tableau` (a Solver is its tableau; the solver plugins own them, so the
+ * runtime keeps no table of its own). Adaptive solvers (a solver with `adaptive: true`, a solver without a
+ * tableau, or a known adaptive name with nothing else given) raise a RUNTIME error — the runtime resolves them
+ * with {@link resolveSolver} to its step loop instead. A tableau's embedded weights `bHat`, if any, are ignored:
+ * the method is unrolled with fixed steps and weights `b`.
  */
 export function resolveTableau(model: ModelIR, source: TableauSource = {}): ButcherTableau {
   const name = source.solver?.name ?? model.solver.use;
@@ -35,13 +42,52 @@ export function resolveTableau(model: ModelIR, source: TableauSource = {}): Butc
   const tableau = source.tableau ?? source.solver?.tableau;
   if (!tableau) {
     if (source.solver || isAdaptiveName(model.solver.use)) throw new OdemorError('RUNTIME', adaptiveMessage(name));
-    throw new OdemorError(
-      'RUNTIME',
-      `the onnx runtime needs the Butcher tableau of solver '${model.solver.use}': pass { solver } (the Solver instance, e.g. new Rk4Solver() from @odemor/solver-rk4) or { tableau } in the runtime or build options`,
-    );
+    throw new OdemorError('RUNTIME', needTableauMessage(model.solver.use));
   }
   validateTableau(tableau);
   return tableau;
+}
+
+/** The tableau to integrate with and how: unrolled fixed steps, or the adaptive step loop. */
+export interface ResolvedSolver {
+  tableau: ButcherTableau;
+  /** true: the adaptive step loop (a step graph driven by core's controller); false: fixed steps unrolled */
+  adaptive: boolean;
+  /** the solver's name, for messages */
+  name: string;
+}
+
+/**
+ * How the runtime integrates `model`: like {@link resolveTableau}, but an adaptive solver with a Butcher tableau
+ * resolves to the adaptive step loop instead of an error. Adaptive: `solver.adaptive` (its `tableau`, or
+ * `source.tableau`), or — without a solver object — a known adaptive solver name (`model.solver.use`, e.g.
+ * dopri5) with a `source.tableau` that has embedded weights `bHat`. Refused (RUNTIME): an adaptive solver
+ * object without a tableau (the message of {@link adaptiveMessage}), an adaptive solver whose tableau has no
+ * `bHat`, and no tableau at all (the message asks for `{ solver }` or `{ tableau }`).
+ */
+export function resolveSolver(model: ModelIR, source: TableauSource = {}): ResolvedSolver {
+  const solver = source.solver;
+  const name = solver?.name ?? model.solver.use;
+  const tableau = source.tableau ?? solver?.tableau;
+  const adaptive = solver ? solver.adaptive : isAdaptiveName(model.solver.use) && !!tableau?.bHat;
+  if (adaptive) {
+    if (!tableau) throw new OdemorError('RUNTIME', adaptiveMessage(name));
+    validateTableau(tableau);
+    if (!tableau.bHat) throw new OdemorError('RUNTIME', noEmbeddedMessage(name));
+    return { tableau, adaptive: true, name };
+  }
+  if (!solver && !tableau) throw new OdemorError('RUNTIME', needTableauMessage(model.solver.use));
+  return { tableau: resolveTableau(model, source), adaptive: false, name };
+}
+
+/** The refusal when neither a solver nor a tableau was given. */
+function needTableauMessage(name: string): string {
+  return `the onnx runtime needs the Butcher tableau of solver '${name}': pass { solver } (the Solver instance, e.g. new Rk4Solver() from @odemor/solver-rk4) or { tableau } in the runtime or build options`;
+}
+
+/** The refusal of an adaptive solver whose tableau has no embedded weights. */
+export function noEmbeddedMessage(name: string): string {
+  return `solver '${name}' is adaptive but its Butcher tableau has no embedded weights (bHat) for the error estimate`;
 }
 
 /** Check shapes and explicitness (strictly lower-triangular `a`); ARGUMENT error otherwise. */

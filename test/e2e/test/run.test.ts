@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STAGING_DIR, encodeModel, loadModel, runExperiment, type ExperimentResults } from '@odemor/core';
+import { STAGING_DIR, encodeModel, loadModel, runExperiment, type ExperimentResults, type OdemorPlugin, type Solver } from '@odemor/core';
 import { cli, fixtures, tmpDir, writeConfig } from './helpers.js';
 
 describe('an experiment from YAML, end to end', () => {
@@ -97,16 +97,52 @@ evaluate: { runtime: tfjs, repeats: 1, topk: [1] }
 });
 
 describe('adaptive solvers', () => {
-  it('an adaptive solver cannot be unrolled into ONNX: evaluation says so and falls back to tfjs', async () => {
+  it('evaluation and snapshots run dopri5 on onnx (the step loop); training with it falls back to tfjs, saying so once', async () => {
     const file = writeConfig(`name: adaptive
 dataset: { use: spirals, classes: 2, train: 100, test: 40 }
 model: { use: dense-node, hidden: 6, solver: { use: dopri5, dt: 0.1, rtol: 0.0001, atol: 0.000001 } }
 train: { epochs: 1, batch: 50 }
+reducers: [ { use: deim, dims: [3, 6] } ]
 evaluate: { repeats: 1, topk: [1] }
 `);
     const log: string[] = [];
     const { results } = await runExperiment(file, { outDir: tmpDir(), log: (l) => log.push(l) });
-    expect(log).toEqual([expect.stringMatching(/dopri5 is adaptive and cannot be unrolled into a static ONNX graph.*falling back to the tfjs runtime/)]);
+    // the trainer (backprop-onnx) unrolls fixed steps only; evaluation and snapshots do not fall back
+    // (other lines: timing-drift warnings of these tiny models)
+    expect(log.filter((l) => l.includes('falling back'))).toEqual([
+      expect.stringMatching(/dopri5 is adaptive and cannot be unrolled into a static ONNX graph.*falling back to the tfjs runtime/),
+    ]);
+    expect(results.rows.map((r) => `${r.method}@${r.dim}:${r.runtime}`)).toEqual(['original@6:onnx', 'deim@3:onnx', 'deim@6:onnx']);
+    expect(results.snapshots!.n).toBe(6);
+    // DEIM at full dimension reproduces the original model
+    expect(results.rows[2]!.top1).toBeCloseTo(results.rows[0]!.top1, 2);
+  });
+
+  it('a solver the onnx runtime cannot run (a step program without a tableau) falls back to tfjs, saying why', async () => {
+    // Heun's method as a step program over the runtime's algebra: no Butcher tableau to unroll
+    const heun: Solver = {
+      name: 'heun-program',
+      order: 2,
+      adaptive: false,
+      step(alg, f, t, y, h, context) {
+        context.onEval?.();
+        const k1 = f(t, y);
+        const y1 = alg.axpy(y, [h], [k1]);
+        context.onEval?.();
+        const k2 = f(t + h, y1);
+        return { y1: alg.axpy(y, [h / 2, h / 2], [k1, k2]) };
+      },
+    };
+    const plugin: OdemorPlugin = { name: 'heun-program', register: (ctx) => ctx.provide('Solver', 'heun-program', () => heun, "Heun's method as a step program") };
+    const file = writeConfig(`name: step-program
+dataset: { use: spirals, classes: 2, train: 100, test: 40 }
+model: { use: dense-node, hidden: 6, solver: { use: heun-program, dt: 0.25 } }
+train: { epochs: 1, batch: 50 }
+evaluate: { repeats: 1, topk: [1] }
+`);
+    const log: string[] = [];
+    const { results } = await runExperiment(file, { outDir: tmpDir(), log: (l) => log.push(l), plugins: [plugin] });
+    expect(log).toContainEqual(expect.stringMatching(/solver 'heun-program' is a step program without a Butcher tableau, which the onnx runtime cannot unroll; falling back to the tfjs runtime/));
     expect(results.rows[0]!.runtime).toBe('tfjs');
   });
 });

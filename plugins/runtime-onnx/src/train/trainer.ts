@@ -26,7 +26,7 @@ import {
 } from '@odemor/core';
 import type { CompileGradientProgram, GradientProgram } from '../grad/types.js';
 import { OnnxRuntime } from '../runtime.js';
-import { resolveTableau } from '../tableau.js';
+import { adaptiveMessage, isAdaptiveName, resolveTableau } from '../tableau.js';
 import { defaultCompileGradientProgram } from './default-compile.js';
 import { OWN_KEYS, parseOwnOptions, type OnnxBackpropTrainerOptions } from './options.js';
 import { ParamOptimizer, applyWeightDecay, clipByGlobalNorm, globalNorm } from './optimizer.js';
@@ -84,6 +84,8 @@ export class OnnxBackpropTrainer implements Trainer {
     if (solver && !solver.adaptive && !solver.tableau) {
       return { ok: false, reason: `solver '${solver.name}' has no Butcher tableau; the onnx trainer unrolls explicit Runge–Kutta methods only (use train.runtime: tfjs)` };
     }
+    // the runtime runs adaptive solvers (a step loop); the training graph unrolls fixed steps only
+    if (solver ? solver.adaptive : isAdaptiveName(model.solver.use)) return { ok: false, reason: adaptiveMessage(solver?.name ?? model.solver.use) };
     return new OnnxRuntime(solver ? { solver } : {}).supports(model);
   }
 
