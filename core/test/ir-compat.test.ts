@@ -21,7 +21,7 @@ function rejection(fn: () => unknown): OdemorError {
 }
 
 describe('version-1 model files (the committed checkpoints)', () => {
-  for (const name of ['conv-mnist.odemor', 'ode-rnn-quick-v1.odemor']) {
+  for (const name of ['conv-mnist-v1.odemor', 'ode-rnn-quick-v1.odemor']) {
     it(`${name} is version 1 and loads with bit-identical tensors; re-saved it is version 2 and the same model`, async () => {
       const file = path.join(checkpoints, name);
       const bytes = readFileSync(file);

@@ -120,7 +120,7 @@ describe('model file fuzzing', () => {
   });
 
   it('a real checkpoint (conv-mnist, seeded samples): version 2 rejects every change, version 1 never throws raw errors', () => {
-    const file = fileURLToPath(new URL('../../checkpoints/conv-mnist.odemor', import.meta.url));
+    const file = fileURLToPath(new URL('../../checkpoints/conv-mnist-v1.odemor', import.meta.url));
     const committed = new Uint8Array(readFileSync(file));
     const ckpt = decodeModel(committed, file);
     const ckptRef = JSON.stringify(fingerprint(ckpt));
