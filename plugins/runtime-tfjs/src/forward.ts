@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { OdemorError } from '@odemor/core';
-import { sequenceIndex, type Solver, type StepInfo } from '@odemor/core';
+import { sequenceIndex, type SolveStats, type Solver, type StepInfo } from '@odemor/core';
 import { solveTensor, type RhsFn, type SolveOptions, type SolveResult } from './solve.js';
 import type { Activation, Layer, LinearMap, ModelIR, OdeBlock, ReducedBlock } from '@odemor/core';
 import { blockInputSize, blockOutputShape } from '@odemor/core';
@@ -19,6 +19,8 @@ export interface ForwardOptions {
   hooks?: { step: SyncHook<[StepInfo]> };
   /** keep the state after every `saveEvery`-th accepted step (see `SolveOptions.saveEvery`) */
   saveEvery?: number;
+  /** receives the solver statistics of the block's solve */
+  onStats?: (stats: SolveStats) => void;
 }
 
 /** Create tensors (`tf.tensor`) for every tensor of the model. Dispose them with {@link disposeParams}. */
@@ -258,6 +260,7 @@ export function blockFeatures(model: ModelIR, params: TfParams, x: tf.Tensor, so
   const preOut = model.input.kind === 'sequence' ? x : applyLayers(model.pre, params, 'pre', x);
   const program = prepareBlock(model, params, preOut, x);
   const res = integrateBlock(model, program, solver, opts);
+  opts.onStats?.(res.stats);
   const out = program.readout(res.y);
   return tf.reshape(out, [x.shape[0]!, ...blockOutputShape(model)]);
 }

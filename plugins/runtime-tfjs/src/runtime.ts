@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SyncHook } from 'tapable';
 import { OdemorError, isSolver } from '@odemor/core';
-import type { Executable, ExecutableInfo, Runtime, RuntimeCapabilities, SnapshotBatch, SnapshotPassOptions, Solver, StepInfo } from '@odemor/core';
+import type { Executable, ExecutableInfo, Runtime, RuntimeCapabilities, SnapshotBatch, SnapshotPassOptions, SolveStats, Solver, StepInfo } from '@odemor/core';
 import type { ModelIR } from '@odemor/core';
 import { validateModel } from '@odemor/core';
 import { initTfjs, type TfjsBackendName } from './backend.js';
@@ -61,13 +61,22 @@ export class TfjsRuntime implements Runtime {
     const info: ExecutableInfo = { runtime: 'tfjs', backend: tf.getBackend() };
     const step = hooks?.step;
     let disposed = false;
+    let lastStats: SolveStats | undefined;
     return {
       info,
+      /** the solver statistics of the last completed predict (NFE, accepted and rejected steps) */
+      get lastStats() {
+        return lastStats;
+      },
       async predict(x: Float32Array, batch: number): Promise<Float32Array> {
         if (disposed) throw new OdemorError('RUNTIME', 'predict called on a disposed tfjs executable');
-        const logits = tf.tidy(() => forward(model, params, inputTensor(model, x, batch), solver, step ? { hooks: { step } } : {}));
+        let stats: SolveStats | undefined;
+        const onStats = (s: SolveStats) => void (stats = { ...s });
+        const logits = tf.tidy(() => forward(model, params, inputTensor(model, x, batch), solver, step ? { hooks: { step }, onStats } : { onStats }));
         try {
-          return (await logits.data()) as Float32Array;
+          const out = (await logits.data()) as Float32Array;
+          lastStats = stats;
+          return out;
         } finally {
           logits.dispose();
         }
