@@ -35,7 +35,7 @@ const STAGE_DEFAULTS: Record<FinetuneStage, { epochs: number; params: FinetuneJo
   retrained: { epochs: 30, params: 'after-block', label: 'rt' },
 };
 
-/** The config's fine-tuning entries (one object or a list), with defaults; entries of 0 epochs are dropped. */
+/** The config's fine-tuning entries as a list (one object becomes a list of one). */
 export function finetuneEntries(finetune: ExperimentConfig['finetune']): FinetuneEntry[] {
   if (!finetune) return [];
   return Array.isArray(finetune) ? finetune : [finetune];
