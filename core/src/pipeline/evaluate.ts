@@ -9,6 +9,7 @@ import type { ResultRow, TimingSummary } from '../hooks.js';
 import type { ModelIR } from '../ir/types.js';
 import { resolveUse } from '../plugins/resolve.js';
 import { blockCost } from '../reduce/index.js';
+import { median } from '../util/index.js';
 import type { ExperimentState } from './state.js';
 import { persistPartial } from './stages/report.js';
 
@@ -166,13 +167,6 @@ function notice(state: ExperimentState, line: string): void {
     seen.add(line);
     state.log(line);
   }
-}
-
-/** The median of a non-empty list. */
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
 /**
