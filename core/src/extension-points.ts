@@ -54,6 +54,8 @@ export interface SolverAlgebra<T> {
   allFinite(y: T): boolean | undefined;
   clone(y: T): T;
   dispose(y: T): void;
+  /** elementwise product `a ⊙ b` (needed by step programs that scale a state, e.g. the Taylor-Lagrange midpoint) */
+  mul?(a: T, b: T): T;
 }
 
 /** Result of one step attempt of a step program. */
@@ -63,6 +65,8 @@ export interface StepOutput<T> {
   kLast?: T;
   /** error ratio, for adaptive steps */
   ratio?: number;
+  /** the step's remainder term (Taylor-Lagrange: Δt^{p+1}/(p+1)! · x^{(p+1)}(ξ)), for a loss to penalise */
+  remainder?: T;
 }
 
 /** What a step program gets besides the algebra, the right-hand side and (t, y, h). */
@@ -75,6 +79,15 @@ export interface StepContext<T> {
   error?: { rtol: number; atol: number };
   /** called once per right-hand-side evaluation (NFE counting) */
   onEval?: () => void;
+  /**
+   * Time derivatives of the solution through (t, y): `[x⁽¹⁾, …, x⁽ᵖ⁾]` with x⁽¹⁾ = f(t, y), x⁽²⁾ = J_f f, …,
+   * computed exactly by the runtime (Jacobian-vector products of the block, never finite differences). Present
+   * when the solver declares `derivatives` and the runtime provides them; the caller counts one evaluation per
+   * derivative order in NFE.
+   */
+  derivatives?: (t: number, y: T, order: number) => T[];
+  /** The learned midpoint scale Γ_φ(y) of a Taylor-Lagrange step (the model's midpoint network); absent: Γ = 0. */
+  midpoint?: (t: number, y: T) => T;
 }
 
 /**
@@ -91,6 +104,11 @@ export interface Solver {
   readonly tableau?: ButcherTableau;
   /** one step from (t, y) of size h; default: the Runge–Kutta step of `tableau` */
   step?<T>(alg: SolverAlgebra<T>, f: (t: number, y: T) => T, t: number, y: T, h: number, context: StepContext<T>): StepOutput<T>;
+  /**
+   * The highest time derivative the step program asks for through `context.derivatives` (Taylor methods); a
+   * runtime that cannot provide them refuses the solver. Absent: none.
+   */
+  readonly derivatives?: number;
   /** default tolerances and step limit of the adaptive controller */
   readonly rtol?: number;
   readonly atol?: number;
@@ -165,8 +183,12 @@ export interface ExecutableInfo {
 /** A model made runnable by a runtime. */
 export interface Executable {
   readonly info: ExecutableInfo;
-  /** logits [batch, outputs] for inputs [batch, ...inputShape] */
-  predict(x: Float32Array, batch: number): Promise<Float32Array>;
+  /**
+   * logits [batch, outputs] for inputs [batch, ...inputShape]; a trajectory model (`readout`) returns its states
+   * at the readout times, [batch, T, size]. `inputs.u` is the input signal [batch, steps, channels] of a model
+   * with input kind 'state' and a signal.
+   */
+  predict(x: Float32Array, batch: number, inputs?: { u?: Float32Array }): Promise<Float32Array>;
   /**
    * Solver statistics of the last completed `predict` (right-hand-side evaluations, accepted and rejected
    * steps), when the runtime counts them (the onnx runtime's adaptive step loop does); undefined otherwise.

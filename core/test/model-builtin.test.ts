@@ -74,7 +74,7 @@ describe('built-in models', () => {
   it('the core plugin provides the models (the tfjs runtime is @odemor/runtime-tfjs)', async () => {
     const exp = new Experiment();
     await exp.use(coreModelsPlugin);
-    expect(exp.names('Model').sort()).toEqual(['conv-node', 'dense-node', 'ode-rnn']);
+    expect(exp.names('Model').sort()).toEqual(['conv-node', 'dense-node', 'mlp-node', 'ode-rnn']);
     expect(exp.names('Runtime')).toEqual([]);
   });
 });

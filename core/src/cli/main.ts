@@ -425,5 +425,6 @@ async function cmdExport(rest: string[], io: { out: NodeJS.WriteStream }): Promi
 }
 
 function inputDims(model: ModelIR): number[] {
-  return model.input.kind === 'tensor' ? model.input.shape : [model.input.steps, model.input.features];
+  const inp = model.input;
+  return inp.kind === 'tensor' ? inp.shape : inp.kind === 'state' ? [inp.size] : [inp.steps, inp.features];
 }

@@ -78,7 +78,8 @@ export type ReducedMatrix =
 
 /**
  * The unified reduced form every reducer returns:
- *   z(0) = E x(0),   z' = N σ(M z + c) + Zr u(t),   x(t_end) ≈ D z(t_end)
+ *   z(0) = E x(0),   z' = N σ(M z + c + Zin u(t)) + Zr u(t) + bias,   x(t_end) ≈ D z(t_end)
+ * (`Zin` and `bias` are absent except for reduced mlp blocks)
  */
 export interface ReducedBlock {
   kind: 'reduced';
@@ -96,11 +97,36 @@ export interface ReducedBlock {
   /** [k, m], or identity when m = k and no mixing is needed */
   N: { type: 'identity'; size: number } | { type: 'dense'; weight: Tensor32 };
   Zr?: Tensor32; // [k, p]
+  /** input matrix inside σ, [m, p] (a reduced mlp block): z' = N σ(M z + c + Zin u) + … */
+  Zin?: Tensor32;
+  /** constant term of the right-hand side, [k] (a reduced mlp block's projected output bias) */
+  bias?: Tensor32;
   D: LinearMap;
   activation: Activation;
 }
 
-export type Block = OdeBlock | ReducedBlock;
+/**
+ * Two-layer vector field of an `mlp-node` (docs/architecture.md#mlp-node):
+ *   x' = N σ(M x + c + Zin u(t)) + bias
+ * i.e. W₁ = M [m, n], b₁ = c [m], W₂ = N [n, m], b₂ = bias [n], with m hidden units. It is the unified
+ * reduced form with E = D = I, so reducers act on its hidden layer (of width m).
+ */
+export interface MlpBlock {
+  kind: 'mlp';
+  /** state dimension */
+  n: number;
+  /** hidden units */
+  m: number;
+  M: Tensor32; // [m, n]
+  c: Tensor32; // [m]
+  N: Tensor32; // [n, m]
+  bias: Tensor32; // [n]
+  /** input matrix inside σ [m, p]; absent when the block has no input */
+  Zin?: Tensor32;
+  activation: Activation;
+}
+
+export type Block = OdeBlock | ReducedBlock | MlpBlock;
 
 export interface SolverSpec {
   use: string;
@@ -118,7 +144,33 @@ export type InputSpec =
    * One sample is a sequence [steps, features], fed to the block as u(t): u(t) = seq[j] for
    * t in [t0 + j·stepDuration, t0 + (j+1)·stepDuration). The block starts from x(0) = 0 and `pre` is empty.
    */
-  | { kind: 'sequence'; steps: number; features: number; stepDuration: number };
+  | { kind: 'sequence'; steps: number; features: number; stepDuration: number }
+  /**
+   * One sample is the block's initial state x(t0) of length `size` (a trajectory model; `pre` is empty). With
+   * `signal`, each sample also has an input signal u [steps, channels] (passed to `Executable.predict` as
+   * `inputs.u`), fed as u(t) = u[j] for t in [t0 + j·stepDuration, t0 + (j+1)·stepDuration), clamped to the
+   * last entry.
+   */
+  | { kind: 'state'; size: number; signal?: { steps: number; channels: number; stepDuration: number } };
+
+/**
+ * What a model outputs besides logits: `trajectory` — the block's state (D z for a reduced block) at each of
+ * `times` (increasing, after `solver.t0`, the last equal to `solver.t1`), `[T, size]` per sample, row-major;
+ * `post` is then empty and `outputs` = T · size.
+ */
+export interface Readout {
+  kind: 'trajectory';
+  times: number[];
+}
+
+/**
+ * The learned midpoint network Γ_φ of a Taylor-Lagrange solver (docs/algorithms.md#taylor-lagrange): layers
+ * (dense, relu, tanh) mapping the block's state [s] to [s]; the remainder of a step is evaluated at
+ * ξ = x + Γ_φ(x) ⊙ f(x).
+ */
+export interface MidpointNet {
+  layers: Layer[];
+}
 
 export interface ModelIR {
   format: 'odemor-model';
@@ -129,7 +181,11 @@ export interface ModelIR {
   block: Block;
   post: Layer[];
   solver: SolverSpec;
-  /** number of output classes (size of the last post layer) */
+  /** number of output classes (size of the last post layer); a trajectory readout: T · state size */
   outputs: number;
+  /** absent: logits from the post layers */
+  readout?: Readout;
+  /** the Taylor-Lagrange midpoint network, when the model was trained with one */
+  midpoint?: MidpointNet;
   meta?: Record<string, unknown>;
 }

@@ -60,7 +60,20 @@ const blockSchema = z.discriminatedUnion('kind', [
     c: tensorSchema,
     N: z.discriminatedUnion('type', [identitySchema, z.strictObject({ type: z.literal('dense'), weight: tensorSchema })]),
     Zr: tensorSchema.optional(),
+    Zin: tensorSchema.optional(),
+    bias: tensorSchema.optional(),
     D: linearMapSchema,
+    activation,
+  }),
+  z.strictObject({
+    kind: z.literal('mlp'),
+    n: num,
+    m: num,
+    M: tensorSchema,
+    c: tensorSchema,
+    N: tensorSchema,
+    bias: tensorSchema,
+    Zin: tensorSchema.optional(),
     activation,
   }),
 ]);
@@ -71,12 +84,19 @@ const modelSchema = z.strictObject({
   input: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('tensor'), shape: z.array(num) }),
     z.strictObject({ kind: z.literal('sequence'), steps: num, features: num, stepDuration: num }),
+    z.strictObject({
+      kind: z.literal('state'),
+      size: num,
+      signal: z.strictObject({ steps: num, channels: num, stepDuration: num }).optional(),
+    }),
   ]),
   pre: z.array(layerSchema),
   block: blockSchema,
   post: z.array(layerSchema),
   solver: z.looseObject({ use: z.string(), dt: num, t0: num, t1: num, rtol: num.optional(), atol: num.optional() }),
   outputs: int,
+  readout: z.strictObject({ kind: z.literal('trajectory'), times: z.array(num) }).optional(),
+  midpoint: z.strictObject({ layers: z.array(layerSchema) }).optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -208,6 +228,10 @@ export function preOutputShape(model: ModelIR): number[] {
     if (model.pre.length) throw new OdemorError('MODEL', 'a sequence model must have no pre layers (the block starts from x(0) = 0)');
     return [model.block.n];
   }
+  if (model.input.kind === 'state') {
+    if (model.pre.length) throw new OdemorError('MODEL', "a model with input kind 'state' must have no pre layers (a sample is the block's initial state)");
+    return [model.input.size];
+  }
   let shape = [...model.input.shape];
   model.pre.forEach((l, i) => (shape = layerOutputShape(l, shape, `pre[${i}]`)));
   return shape;
@@ -229,7 +253,7 @@ export function blockInputSize(block: ReducedBlock): number {
 
 /** Output size of the block (length of x(t_end), or of D z(t_end) for a reduced block). */
 export function blockOutputSize(block: Block): number {
-  if (block.kind === 'ode') return block.n;
+  if (block.kind === 'ode' || block.kind === 'mlp') return block.n;
   return linearMapOut(block.D);
 }
 
@@ -262,6 +286,31 @@ export function blockOutputShape(model: ModelIR): number[] {
   return [size];
 }
 
+/** Per-sample shape of a model's input `x`: `input.shape`, [steps, features] for a sequence, [size] for a state. */
+export function inputShapeOf(model: ModelIR): number[] {
+  const inp = model.input;
+  return inp.kind === 'sequence' ? [inp.steps, inp.features] : inp.kind === 'state' ? [inp.size] : [...inp.shape];
+}
+
+/**
+ * Input size of the block's right-hand side u(t) (p), or undefined when the model has no input signal: the
+ * features of a sequence model, the channels of a state model's signal.
+ */
+export function inputSignalSize(model: ModelIR): number | undefined {
+  const inp = model.input;
+  if (inp.kind === 'sequence') return inp.features;
+  if (inp.kind === 'state') return inp.signal?.channels;
+  return undefined;
+}
+
+/**
+ * The dimension of the state the solver integrates: n for a full or mlp block, k for a reduced one (what the
+ * Taylor-Lagrange midpoint network maps).
+ */
+export function solverStateSize(block: Block): number {
+  return block.kind === 'reduced' ? block.k : block.n;
+}
+
 /**
  * The model cut after its ODE block: the same `pre` layers and block, then only a `flatten`, so that its
  * "logits" are the block's outputs, `prod(blockOutputShape(model))` values per sample in the order the
@@ -282,7 +331,20 @@ function checkBlock(model: ModelIR): void {
   if (model.input.kind === 'tensor' && prod(pre) !== entry) {
     shapeErr(`block: pre layers produce ${fmt(pre)} (${prod(pre)} values) but the block ${b.kind === 'reduced' ? `reads ${entry}` : `has n = ${n}`}`);
   }
-  const p = model.input.kind === 'sequence' ? model.input.features : undefined;
+  if (model.input.kind === 'state' && model.input.size !== entry) {
+    shapeErr(`block: input.size = ${model.input.size} (the initial state) but the block ${b.kind === 'reduced' ? `reads ${entry}` : `has n = ${n}`}`);
+  }
+  const p = inputSignalSize(model);
+  if (b.kind === 'mlp') {
+    const m = b.m;
+    if (!(Number.isInteger(m) && m >= 1)) shapeErr(`block: m = ${m} (hidden units) must be a positive integer`);
+    expectShape(b.M, [m, n], 'block.M');
+    expectShape(b.c, [m], 'block.c');
+    expectShape(b.N, [n, m], 'block.N');
+    expectShape(b.bias, [n], 'block.bias');
+    checkInput(b.Zin, m, p, 'block.Zin');
+    return;
+  }
   if (b.kind === 'ode') {
     switch (b.A.type) {
       case 'dense':
@@ -340,6 +402,8 @@ function checkBlock(model: ModelIR): void {
     if (b.N.size !== k || m !== k) shapeErr(`block.N (identity, size ${b.N.size}) needs m = k = ${b.N.size}; got k = ${k}, m = ${m}`);
   } else expectShape(b.N.weight, [k, m], 'block.N.weight');
   checkInput(b.Zr, k, p, 'block.Zr');
+  checkInput(b.Zin, m, p, 'block.Zin');
+  if (b.bias) expectShape(b.bias, [k], 'block.bias');
   switch (b.D.type) {
     case 'identity':
       if (b.D.size !== k) shapeErr(`block.D (identity, size ${b.D.size}) needs k = ${b.D.size}; got k = ${k}`);
@@ -358,10 +422,10 @@ function checkBlock(model: ModelIR): void {
 
 function checkInput(Z: Tensor32 | undefined, rows: number, p: number | undefined, what: string): void {
   if (p === undefined) {
-    if (Z) shapeErr(`${what} is given (shape ${fmt(Z.shape)}) but the model input is not a sequence`);
+    if (Z) shapeErr(`${what} is given (shape ${fmt(Z.shape)}) but the model has no input signal (neither a sequence nor a state input with a signal)`);
     return;
   }
-  expectShape(Z, [rows, p], what);
+  if (Z) expectShape(Z, [rows, p], what);
 }
 
 /**
@@ -392,7 +456,16 @@ export function validateModel(value: unknown): asserts value is ModelIR {
       shapeErr(`input: sequence steps ${inp.steps} and features ${inp.features} must be positive integers`);
     }
     if (!(inp.stepDuration > 0 && Number.isFinite(inp.stepDuration))) throw new OdemorError('MODEL', `input.stepDuration ${inp.stepDuration} must be > 0`);
-  } else throw new OdemorError('MODEL', `input.kind must be 'tensor' or 'sequence'`);
+  } else if (inp?.kind === 'state') {
+    if (!(Number.isInteger(inp.size) && inp.size >= 1)) shapeErr(`input.size ${inp.size} must be a positive integer`);
+    const sg = inp.signal;
+    if (sg) {
+      if (!(Number.isInteger(sg.steps) && sg.steps >= 1 && Number.isInteger(sg.channels) && sg.channels >= 1)) {
+        shapeErr(`input.signal: steps ${sg.steps} and channels ${sg.channels} must be positive integers`);
+      }
+      if (!(sg.stepDuration > 0 && Number.isFinite(sg.stepDuration))) throw new OdemorError('MODEL', `input.signal.stepDuration ${sg.stepDuration} must be > 0`);
+    }
+  } else throw new OdemorError('MODEL', `input.kind must be 'tensor', 'sequence' or 'state'`);
 
   for (const { path, tensor } of listTensors(model)) {
     if (tensor.data.length !== prod(tensor.shape)) {
@@ -400,10 +473,38 @@ export function validateModel(value: unknown): asserts value is ModelIR {
     }
   }
   checkBlock(model);
-  let shape = blockOutputShape(model);
-  model.post.forEach((l, i) => (shape = layerOutputShape(l, shape, `post[${i}]`)));
-  if (shape.length !== 1 || shape[0] !== model.outputs) {
-    shapeErr(`post layers produce ${fmt(shape)} but the model has outputs = ${model.outputs}`);
+  const s = model.solver;
+  if (model.readout) {
+    const r = model.readout;
+    if (r.kind !== 'trajectory') throw new OdemorError('MODEL', `readout.kind '${String(r.kind)}' is unknown (expected 'trajectory')`);
+    if (model.post.length) throw new OdemorError('MODEL', `a trajectory readout outputs the block's states: post must be empty, got ${model.post.length} layers`);
+    if (!r.times.length) throw new OdemorError('MODEL', 'readout.times must not be empty');
+    r.times.forEach((t, i) => {
+      if (!Number.isFinite(t) || t <= (i ? r.times[i - 1]! : s.t0)) {
+        throw new OdemorError('MODEL', `readout.times[${i}] = ${t} must be finite and after ${i ? `readout.times[${i - 1}] = ${r.times[i - 1]}` : `solver.t0 = ${s.t0}`}`);
+      }
+    });
+    const last = r.times[r.times.length - 1]!;
+    if (Math.abs(last - s.t1) > 1e-9 * Math.max(1, Math.abs(s.t1))) throw new OdemorError('MODEL', `readout.times ends at ${last} but solver.t1 = ${s.t1}; they must agree`);
+    const size = blockOutputSize(model.block);
+    if (model.outputs !== r.times.length * size) {
+      shapeErr(`a trajectory readout of ${r.times.length} times × ${size} states gives ${r.times.length * size} outputs, but the model has outputs = ${model.outputs}`);
+    }
+  } else {
+    let shape = blockOutputShape(model);
+    model.post.forEach((l, i) => (shape = layerOutputShape(l, shape, `post[${i}]`)));
+    if (shape.length !== 1 || shape[0] !== model.outputs) {
+      shapeErr(`post layers produce ${fmt(shape)} but the model has outputs = ${model.outputs}`);
+    }
+  }
+  if (model.midpoint) {
+    const size = solverStateSize(model.block);
+    let shape = [size];
+    model.midpoint.layers.forEach((l, i) => {
+      if (l.type !== 'dense' && l.type !== 'relu' && l.type !== 'tanh') throw new OdemorError('MODEL', `midpoint.layers[${i}]: a midpoint network has dense, relu and tanh layers, got '${l.type}'`);
+      shape = layerOutputShape(l, shape, `midpoint.layers[${i}]`);
+    });
+    if (shape.length !== 1 || shape[0] !== size) shapeErr(`midpoint layers map [${size}] to ${fmt(shape)}; they must give the state size [${size}]`);
   }
   for (const { path, tensor } of listTensors(model)) {
     const d = tensor.data;
@@ -413,7 +514,6 @@ export function validateModel(value: unknown): asserts value is ModelIR {
       }
     }
   }
-  const s = model.solver;
   if (!s || typeof s.use !== 'string' || !s.use) throw new OdemorError('MODEL', 'solver.use must name a solver');
   if (!(s.dt > 0 && Number.isFinite(s.dt))) throw new OdemorError('MODEL', `solver.dt = ${s.dt} must be > 0`);
   if (!(Number.isFinite(s.t0) && Number.isFinite(s.t1) && s.t1 >= s.t0)) throw new OdemorError('MODEL', `solver span t0 = ${s.t0}, t1 = ${s.t1}: need t1 >= t0`);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { OdemorError } from '../errors.js';
-import type { Activation, BlockMatrix, Layer, ModelIR, Tensor32 } from '../ir/types.js';
+import type { Activation, BlockMatrix, Layer, MlpBlock, ModelIR, Tensor32 } from '../ir/types.js';
 import { validateModel } from '../ir/validate.js';
 import { createRng, type Rng } from '../util/rng.js';
 import type { ModelFactory, ModelFactoryContext } from './factory.js';
@@ -211,9 +211,91 @@ export const odeRnn: ModelFactory = (options, context) => {
   return model;
 };
 
+/** Option schema of `mlp-node`: what {@link mlpNode} reads. */
+export const mlpNodeOptions = z.strictObject({
+  /** m, hidden units of the vector field (default 64) */
+  hidden: positiveInt.optional(),
+  /** n, the state dimension of a classification model (default: the flattened input size; another n adds a dense layer before the block) */
+  state: positiveInt.optional(),
+  activation: activation.optional(),
+  /** init gain of M and N (default 1) */
+  scale: finite.optional(),
+});
+
+/**
+ * `mlp-node`: the two-layer vector field x' = W₂ σ(W₁ x + b₁ + Z u(t)) + b₂ (an {@link MlpBlock}: M = W₁,
+ * c = b₁, N = W₂, bias = b₂, Zin = Z).
+ *
+ * - On a trajectory dataset (system identification): a sample is the initial state x(t0) (input kind 'state',
+ *   with the dataset's input signal u when it has one), the model outputs the states at the dataset's
+ *   observation times (a trajectory readout), and the solver's span is the dataset's [t0, last time].
+ * - On a classification dataset: flatten → (dense d→n when `state` differs from d) → the block on
+ *   [solver.t0, solver.t1] → dense n→classes (the TayLaNets MNIST setup with `hidden: 100`).
+ *
+ * Options: `hidden` (m, default 64), `state` (n, classification only), `activation` (default 'tanh'),
+ * `scale` (init gain, default 1). W₁ ~ N(0, scale²/n), W₂ ~ N(0, scale²/m) · 0.1 (a slow initial field),
+ * biases 0, Z ~ N(0, 1/p).
+ */
+export const mlpNode: ModelFactory = (options, context) => {
+  checkKeys(options, ['hidden', 'state', 'activation', 'scale'], 'mlp-node');
+  const rng = createRng(context.seed);
+  const m = optInt(options, 'hidden', 64, 'mlp-node');
+  const activation = optActivation(options, 'tanh', 'mlp-node');
+  const scale = optNum(options, 'scale', 1, 'mlp-node');
+  const info = context.dataset;
+  const shape = info.inputShape;
+  const d = shape.reduce((a, b) => a * b, 1);
+  const block = (n: number, p: number | undefined): MlpBlock => ({
+    kind: 'mlp',
+    n,
+    m,
+    M: normal(rng, [m, n], scale / Math.sqrt(n)),
+    c: zeros([m]),
+    N: normal(rng, [n, m], (0.1 * scale) / Math.sqrt(m)),
+    bias: zeros([n]),
+    ...(p ? { Zin: normal(rng, [m, p], 1 / Math.sqrt(p)) } : {}),
+    activation,
+  });
+  let model: ModelIR;
+  if (info.kind === 'trajectory') {
+    if (options.state !== undefined) throw new OdemorError('CONFIG', `model 'mlp-node': state is for classification datasets; on a trajectory dataset n is the dataset's state size (${d})`);
+    const times = info.times;
+    if (!times?.length) throw new OdemorError('CONFIG', `model 'mlp-node': the trajectory dataset gives no observation times (info.times)`);
+    const t0 = info.t0 ?? 0;
+    const sig = info.signal;
+    model = {
+      ...base('mlp-node', context),
+      solver: { ...context.solver, t0, t1: times[times.length - 1]! },
+      input: { kind: 'state', size: d, ...(sig ? { signal: { steps: sig.steps, channels: sig.channels, stepDuration: sig.dt } } : {}) },
+      pre: [],
+      block: block(d, sig?.channels),
+      post: [],
+      readout: { kind: 'trajectory', times: [...times] },
+      outputs: times.length * d,
+    };
+  } else {
+    if (info.kind === 'sequence') throw new OdemorError('CONFIG', `model 'mlp-node' takes vector, image or trajectory datasets; for sequences use 'ode-rnn'`);
+    if (!info.numClasses) throw new OdemorError('CONFIG', `model 'mlp-node': a ${info.kind} dataset must be a classification dataset (numClasses > 0)`);
+    const n = optInt(options, 'state', d, 'mlp-node');
+    const pre: Layer[] = [];
+    if (shape.length > 1) pre.push({ type: 'flatten' });
+    if (n !== d) pre.push(denseLayer(rng, d, n, 1));
+    model = {
+      ...base('mlp-node', context),
+      input: { kind: 'tensor', shape: [...shape] },
+      pre,
+      block: block(n, undefined),
+      post: [denseLayer(rng, n, info.numClasses, 1)],
+    };
+  }
+  validateModel(model);
+  return model;
+};
+
 /** The built-in model factories by name. */
-export const builtinModels: Record<'dense-node' | 'conv-node' | 'ode-rnn', ModelFactory> = {
+export const builtinModels: Record<'dense-node' | 'conv-node' | 'ode-rnn' | 'mlp-node', ModelFactory> = {
   'dense-node': denseNode,
   'conv-node': convNode,
   'ode-rnn': odeRnn,
+  'mlp-node': mlpNode,
 };

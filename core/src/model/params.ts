@@ -19,8 +19,9 @@ export function isTensor32(v: unknown): v is Tensor32 {
 }
 
 /**
- * Every tensor of the model's layers and block (`pre`, `block`, `post`), in a stable order, with its
- * dotted path (`pre.0.weight`, `block.A.kernel`, `block.M.left`, `post.1.bias`, …).
+ * Every tensor of the model's layers and block (`pre`, `block`, `post`, then the Taylor-Lagrange midpoint
+ * network's `midpoint.layers`), in a stable order, with its dotted path (`pre.0.weight`, `block.A.kernel`,
+ * `block.M.left`, `post.1.bias`, `midpoint.layers.0.weight`, …).
  */
 export function listTensors(model: ModelIR): NamedTensor[] {
   const out: NamedTensor[] = [];
@@ -40,6 +41,7 @@ export function listTensors(model: ModelIR): NamedTensor[] {
   walk(model.pre, 'pre');
   walk(model.block, 'block');
   walk(model.post, 'post');
+  if (model.midpoint) walk(model.midpoint.layers, 'midpoint.layers');
   return out;
 }
 
@@ -68,6 +70,8 @@ export function withTensors(model: ModelIR, replace: ReadonlyMap<string, Float32
     block: copy(model.block, 'block') as ModelIR['block'],
     post: copy(model.post, 'post') as ModelIR['post'],
     solver: { ...model.solver },
+    ...(model.readout ? { readout: structuredClone(model.readout) } : {}),
+    ...(model.midpoint ? { midpoint: { layers: copy(model.midpoint.layers, 'midpoint.layers') as ModelIR['post'] } } : {}),
     ...(model.meta ? { meta: structuredClone(model.meta) } : {}),
   };
 }

@@ -59,18 +59,25 @@ export function blockCost(block: Block, opts: BlockCostOptions = {}): BlockCost 
     }
     return { stateDim: n, activations: n, params, biasParams: n, macsPerRhs: macs, projectionParams: 0, projectionMacs: 0 };
   }
+  if (block.kind === 'mlp') {
+    const { n, m } = block;
+    const zParams = countInput && block.Zin ? m * (block.Zin.shape[1] ?? 1) : 0;
+    return { stateDim: n, activations: m, params: 2 * n * m + zParams, biasParams: m + n, macsPerRhs: 2 * n * m + zParams, projectionParams: 0, projectionMacs: 0 };
+  }
   const { k, m } = block;
   let mParams: number;
   if (block.M.type === 'dense') mParams = block.M.weight.shape[0]! * block.M.weight.shape[1]!;
   else mParams = block.M.left.shape[0]! * block.M.left.shape[1]! + block.M.right.shape[0]! * block.M.right.shape[1]!;
   const nParams = block.N.type === 'dense' ? block.N.weight.shape[0]! * block.N.weight.shape[1]! : 0;
-  const zParams = countInput && block.Zr ? block.Zr.shape[0]! * (block.Zr.shape[1] ?? 1) : 0;
+  const zParams = countInput
+    ? (block.Zr ? block.Zr.shape[0]! * (block.Zr.shape[1] ?? 1) : 0) + (block.Zin ? block.Zin.shape[0]! * (block.Zin.shape[1] ?? 1) : 0)
+    : 0;
   const proj = mapSize(block.E) + mapSize(block.D);
   return {
     stateDim: k,
     activations: m,
     params: mParams + nParams + zParams,
-    biasParams: block.c.data.length,
+    biasParams: block.c.data.length + (block.bias ? block.bias.data.length : 0),
     macsPerRhs: mParams + nParams + zParams,
     projectionParams: proj,
     projectionMacs: proj,

@@ -12,6 +12,9 @@ import { matrixData } from './dense.js';
  */
 export function requireOdeBlock(model: ModelIR | undefined, reducer: string): OdeBlock {
   if (!model || !model.block) throw new OdemorError('REDUCER', `reducer '${reducer}': fit() needs a model with an ODE block`);
+  if (model.block.kind === 'mlp') {
+    throw new OdemorError('REDUCER', `reducer '${reducer}': the model has an mlp block (x' = N σ(M x + c) + bias); this reducer needs a full ODE block x' = σ(A x + b)`);
+  }
   if (model.block.kind !== 'ode') {
     throw new OdemorError('REDUCER', `reducer '${reducer}': the model's block is already reduced (method '${model.block.method}'); reduce the full model`);
   }

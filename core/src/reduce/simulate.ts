@@ -79,7 +79,7 @@ function matvec(w: ArrayLike<number>, r: number, c: number, x: ArrayLike<number>
 }
 
 /**
- * Integrate a full or reduced ODE block with the classical RK4 method in float64, one sample at a
+ * Integrate a full, mlp or reduced ODE block with the classical RK4 method in float64, one sample at a
  * time. For a reduced block the initial states are mapped by `E` first and the final states by `D`
  * at the end, so the result is comparable to the full block's. Returns `x(t1)` per sample.
  */
@@ -89,13 +89,15 @@ export function simulateBlock(block: Block, x0: readonly ArrayLike<number>[], op
   check(dt > 0, `simulateBlock: dt must be positive, got ${dt}`);
   const steps = t1 === t0 ? 0 : Math.max(1, Math.ceil((t1 - t0) / dt - 1e-9));
 
-  // z' = N σ(M z + c) + Zr u in both cases (full block: M = A, N = I, Zr = Z)
+  // z' = N σ(M z + c + Zin u) + Zr u + bias in all cases (full block: M = A, N = I, Zr = Z; mlp block: E = D = I)
   let dim: number; // state dimension
   let rows: number; // rows of M (activations)
   let mz: (z: Float64Array, out: Float64Array) => void;
   let N: ArrayLike<number> | undefined;
   let c: ArrayLike<number>;
   let Z: ArrayLike<number> | undefined;
+  let Zin: ArrayLike<number> | undefined;
+  let bias: ArrayLike<number> | undefined;
   let p = 0;
   let E: LinearMap | undefined;
   let D: LinearMap | undefined;
@@ -107,6 +109,18 @@ export function simulateBlock(block: Block, x0: readonly ArrayLike<number>[], op
     if (block.Z) {
       Z = block.Z.data;
       p = block.Z.shape[1] ?? 1;
+    }
+  } else if (block.kind === 'mlp') {
+    dim = block.n;
+    rows = block.m;
+    const W = block.M.data;
+    mz = (z, out) => matvec(W, rows, dim, z, out);
+    N = block.N.data;
+    c = block.c.data;
+    bias = block.bias.data;
+    if (block.Zin) {
+      Zin = block.Zin.data;
+      p = block.Zin.shape[1] ?? 1;
     }
   } else {
     dim = block.k;
@@ -129,27 +143,34 @@ export function simulateBlock(block: Block, x0: readonly ArrayLike<number>[], op
       Z = block.Zr.data;
       p = block.Zr.shape[1] ?? 1;
     }
+    if (block.Zin) {
+      Zin = block.Zin.data;
+      p = block.Zin.shape[1] ?? 1;
+    }
+    if (block.bias) bias = block.bias.data;
     E = block.E;
     D = block.D;
   }
   const act = block.activation;
   const pre = new Float64Array(rows);
+  const addInput = (W: ArrayLike<number>, u: ArrayLike<number>, out: Float64Array): void => {
+    for (let i = 0; i < out.length; i++) {
+      let acc = 0;
+      for (let j = 0; j < p; j++) acc += W[i * p + j]! * u[j]!;
+      out[i] = out[i]! + acc;
+    }
+  };
   const rhs = (t: number, z: Float64Array, sample: number, out: Float64Array): void => {
+    const u = Z || Zin ? opts.input?.(t, sample) : undefined;
+    if (u) check(u.length === p, `input u(t) has length ${u.length}, the block's input matrix has ${p} columns`, 'SHAPE');
     mz(z, pre);
-    for (let i = 0; i < rows; i++) pre[i] = scalarActivation(act, pre[i]! + c[i]!);
+    for (let i = 0; i < rows; i++) pre[i] = pre[i]! + c[i]!;
+    if (Zin && u) addInput(Zin, u, pre);
+    for (let i = 0; i < rows; i++) pre[i] = scalarActivation(act, pre[i]!);
     if (N) matvec(N, dim, rows, pre, out);
     else out.set(pre);
-    if (Z) {
-      const u = opts.input?.(t, sample);
-      if (u) {
-        check(u.length === p, `input u(t) has length ${u.length}, the block's input matrix has ${p} columns`, 'SHAPE');
-        for (let i = 0; i < dim; i++) {
-          let acc = 0;
-          for (let j = 0; j < p; j++) acc += Z[i * p + j]! * u[j]!;
-          out[i] = out[i]! + acc;
-        }
-      }
-    }
+    if (Z && u) addInput(Z, u, out);
+    if (bias) for (let i = 0; i < dim; i++) out[i] = out[i]! + bias[i]!;
   };
 
   const k1 = new Float64Array(dim);

@@ -28,6 +28,15 @@ export interface DriverOptions<T> {
   name: string;
   /** a step program replacing the Runge–Kutta step of the tableau (see `Solver.step`) */
   step?: Solver['step'];
+  /** exact time derivatives of the solution, handed to every step (`StepContext.derivatives`; Taylor methods) */
+  derivatives?: StepContext<T>['derivatives'];
+  /** the learned midpoint scale, handed to every step (`StepContext.midpoint`; Taylor-Lagrange) */
+  midpoint?: StepContext<T>['midpoint'];
+  /**
+   * receives the remainder term of every accepted step that returns one (`StepOutput.remainder`), and owns it
+   * (must free it); without it the loop frees remainders
+   */
+  onRemainder?: (remainder: T, t: number, h: number) => void;
 }
 
 export interface DriverResult<T> {
@@ -255,6 +264,15 @@ function* integrateProgram<T>(
   const onEval = () => {
     stats.nfe++;
   };
+  const extra: Pick<StepContext<T>, 'derivatives' | 'midpoint'> = {
+    ...(o.derivatives ? { derivatives: o.derivatives } : {}),
+    ...(o.midpoint ? { midpoint: o.midpoint } : {}),
+  };
+  const takeRemainder = (out: StepOutput<T>, t: number, h: number) => {
+    if (out.remainder === undefined) return;
+    if (o.onRemainder) o.onRemainder(out.remainder, t, h);
+    else alg.dispose(out.remainder);
+  };
   const accept = (t: number, h: number, y1: T, tEnd: number) => {
     if (y !== x0) alg.dispose(y);
     y = y1;
@@ -272,7 +290,8 @@ function* integrateProgram<T>(
       for (let i = 0; i < n; i++) {
         const t = o.t0 + i * o.dt;
         const h = i === n - 1 ? o.t1 - t : o.dt;
-        const out = (yield { kind: 'step', t, y, h, context: { fsal: false, onEval } }) as StepOutput<T>;
+        const out = (yield { kind: 'step', t, y, h, context: { fsal: false, onEval, ...extra } }) as StepOutput<T>;
+        takeRemainder(out, t, h);
         accept(t, h, out.y1, i === n - 1 ? o.t1 : t + h);
       }
     } else {
@@ -292,7 +311,7 @@ function* integrateProgram<T>(
           t: tNow,
           y: yNow,
           h: hNow,
-          context: { k1: kNow, fsal, error: { rtol: o.rtol, atol: o.atol }, onEval },
+          context: { k1: kNow, fsal, error: { rtol: o.rtol, atol: o.atol }, onEval, ...extra },
         }) as StepOutput<T>;
         const ratio = out.ratio!;
         if (!Number.isFinite(ratio)) {
@@ -305,11 +324,13 @@ function* integrateProgram<T>(
         if (d.accept) {
           alg.dispose(k1);
           k1 = out.kLast;
+          takeRemainder(out, tNow, hNow);
           accept(tNow, hNow, out.y1, d.tNext);
         } else {
           stats.rejected++;
           alg.dispose(out.y1);
           if (out.kLast !== undefined) alg.dispose(out.kLast);
+          if (out.remainder !== undefined) alg.dispose(out.remainder);
         }
       }
     }
@@ -520,6 +541,15 @@ export interface SolveWithOptions<T, U = T> {
   saveEvery?: number;
   /** called once per accepted step with the state after the step */
   onStep?: (t: number, h: number, index: number, state: T) => void;
+  /**
+   * exact time derivatives of the solution (for a solver that declares `derivatives`; see
+   * `StepContext.derivatives`); the callback samples the input u(t) itself
+   */
+  derivatives?: StepContext<T>['derivatives'];
+  /** the midpoint scale of a Taylor-Lagrange step (`StepContext.midpoint`) */
+  midpoint?: StepContext<T>['midpoint'];
+  /** receives (and owns) the remainder term of every accepted step that has one */
+  onRemainder?: DriverOptions<T>['onRemainder'];
 }
 
 /**
@@ -536,6 +566,9 @@ export function solveWith<T, U = T>(
 ): DriverResult<T> {
   validateSolveOptions(solver.name, options);
   if (!solver.tableau && !solver.step) throw new OdemorError('ARGUMENT', `solver '${solver.name}' has neither a tableau nor a step program`);
+  if (solver.derivatives && !options.derivatives) {
+    throw new OdemorError('ARGUMENT', `solver '${solver.name}' needs time derivatives of the solution up to order ${solver.derivatives} (Jacobian-vector products of the block); this caller provides none`);
+  }
   const input = options.input;
   return integrate(alg, solver.tableau ?? { a: [[0]], b: [1], c: [0], order: solver.order }, x0, {
     t0: options.t0,
@@ -549,6 +582,9 @@ export function solveWith<T, U = T>(
     f: input ? (t, y) => f(t, y, input(t)) : (t, y) => f(t, y, undefined),
     ...(options.onStep ? { onStep: options.onStep } : {}),
     ...(solver.step ? { step: solver.step.bind(solver) } : {}),
+    ...(options.derivatives ? { derivatives: options.derivatives } : {}),
+    ...(options.midpoint ? { midpoint: options.midpoint } : {}),
+    ...(options.onRemainder ? { onRemainder: options.onRemainder } : {}),
     name: solver.name,
   });
 }

@@ -5,6 +5,7 @@
 import {
   blockInputSize,
   denseA,
+  inputShapeOf as coreInputShapeOf,
   fixedStepCount,
   integrate,
   isFsal,
@@ -179,7 +180,7 @@ export const sequenceIndex = coreSequenceIndex;
 
 /** Per-sample input shape of a model: `input.shape`, or [steps, features] for sequences. */
 export function inputShapeOf(model: ModelIR): number[] {
-  return model.input.kind === 'sequence' ? [model.input.steps, model.input.features] : [...model.input.shape];
+  return coreInputShapeOf(model);
 }
 
 /**
@@ -363,6 +364,7 @@ export class Compiler {
       m.pre.forEach((layer, i) => (v = this.layer(v, layer, `pre layer ${i}`, `pre.${i}`)));
       entry = v;
     }
+    if (m.block.kind === 'mlp') throw new OdemorError('MODEL', 'the onnx runtime does not compile mlp blocks yet');
     v = m.block.kind === 'ode' ? this.fullBlock(m.block, entry) : this.reducedBlock(m.block, entry);
     m.post.forEach((layer, i) => (v = this.layer(v, layer, `post layer ${i}`, `post.${i}`)));
     const logits = this.toFlat(v);

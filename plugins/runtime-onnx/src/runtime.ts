@@ -122,7 +122,10 @@ export class OnnxRuntime implements Runtime {
       if (i >= 0) return { ok: false, reason: `${where} layer ${i} has unknown type '${layers[i]!.type}'` };
     }
     if (model.block.kind !== 'ode' && model.block.kind !== 'reduced') {
-      return { ok: false, reason: `unknown block kind '${(model.block as { kind?: unknown }).kind}'` };
+      return { ok: false, reason: `the onnx runtime does not compile '${(model.block as { kind?: unknown }).kind}' blocks yet` };
+    }
+    if (model.input.kind === 'state' || model.readout || model.midpoint) {
+      return { ok: false, reason: 'the onnx runtime does not compile state inputs, trajectory readouts or midpoint networks yet' };
     }
     return { ok: true };
   }

@@ -3,7 +3,7 @@ import { OdemorError } from '@odemor/core';
 import { sequenceIndex, type SolveStats, type Solver, type StepInfo } from '@odemor/core';
 import { solveTensor, type RhsFn, type SolveOptions, type SolveResult } from './solve.js';
 import type { Activation, Layer, LinearMap, ModelIR, OdeBlock, ReducedBlock } from '@odemor/core';
-import { blockInputSize, blockOutputShape } from '@odemor/core';
+import { blockInputSize, blockOutputShape, inputShapeOf } from '@odemor/core';
 import { listTensors } from '@odemor/core';
 import type { SyncHook } from 'tapable';
 
@@ -273,7 +273,7 @@ export function forwardPost(model: ModelIR, params: TfParams, h: tf.Tensor): tf.
 
 /** The tf tensor of a raw input batch, shaped from the model's input spec. */
 export function inputTensor(model: ModelIR, x: Float32Array, batch: number): tf.Tensor {
-  const shape = model.input.kind === 'sequence' ? [model.input.steps, model.input.features] : model.input.shape;
+  const shape = inputShapeOf(model);
   const per = shape.reduce((a, b) => a * b, 1);
   if (x.length !== per * batch) {
     throw new OdemorError('SHAPE', `input batch has ${x.length} values, expected ${batch} × [${shape.join(', ')}] = ${per * batch}`);

@@ -46,6 +46,9 @@ export class TfjsRuntime implements Runtime {
   supports(model: ModelIR): { ok: true } | { ok: false; reason: string } {
     try {
       validateModel(model);
+      if (model.block.kind === 'mlp' || model.input.kind === 'state' || model.readout || model.midpoint) {
+        return { ok: false, reason: 'the tfjs runtime does not run mlp blocks, state inputs, trajectory readouts or midpoint networks yet' };
+      }
       return { ok: true };
     } catch (e) {
       return { ok: false, reason: (e as Error).message };

@@ -12,7 +12,7 @@
  * from `x(0) = 0`; sampled snapshot rows are ordered step-major (row `s·batch + i` is sample `i` at the `s`-th
  * sampled step).
  */
-import { ExplicitRungeKuttaSolver, float64Algebra, sequenceIndex, solveWith } from '@odemor/core';
+import { ExplicitRungeKuttaSolver, OdemorError, float64Algebra, sequenceIndex, solveWith } from '@odemor/core';
 import { EULER_TABLEAU } from '@odemor/solver-euler';
 import { RK4_TABLEAU } from '@odemor/solver-rk4';
 import { DOPRI5_TABLEAU } from '@odemor/solver-dopri5';
@@ -197,6 +197,9 @@ export function referenceForward(model: ModelIR, x: Float32Array, batch: number,
   const { t0, t1, dt } = model.solver;
   const solver = new ExplicitRungeKuttaSolver('reference', tableau, false);
   const block = model.block;
+  if (block.kind === 'mlp' || model.input.kind === 'state' || model.readout) {
+    throw new OdemorError('MODEL', 'referenceForward: mlp blocks, state inputs and trajectory readouts are not supported yet');
+  }
   const n = block.n;
   const logitsAll: number[] = [];
   const states: number[][] = [];

@@ -6,7 +6,7 @@
  * solver spec is RK4 with dt = 0.1 on [0, 1] unless a builder says otherwise. {@link runtimeModelCases} lists
  * them with short names; {@link runtimeConformance} runs all of them.
  */
-import { buildInterpolatedBlock, mulberry32, toMatrix, type Activation, type Layer, type ModelIR, type OdeBlock, type ReducedBlock, type SolverSpec, type Tensor32 } from '@odemor/core';
+import { buildInterpolatedBlock, inputShapeOf, mulberry32, toMatrix, type Activation, type Layer, type ModelIR, type OdeBlock, type ReducedBlock, type SolverSpec, type Tensor32 } from '@odemor/core';
 
 const rng = mulberry32;
 
@@ -348,7 +348,7 @@ export function runtimeModelCases(): RuntimeModelCase[] {
 
 /** Values per sample of the model's input: the product of `input.shape`, or steps × features for a sequence. */
 export function inputSize(model: ModelIR): number {
-  return model.input.kind === 'sequence' ? model.input.steps * model.input.features : model.input.shape.reduce((p, v) => p * v, 1);
+  return inputShapeOf(model).reduce((p, v) => p * v, 1);
 }
 
 /** A copy of `model` whose post layers are followed by a layer of an unknown `type` (for `supports()` checks). */
