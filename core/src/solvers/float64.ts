@@ -35,6 +35,7 @@ export const float64Algebra: RkAlgebra<Float64Array> = {
   allFinite: (y) => y.every((v) => Number.isFinite(v)),
   clone: (y) => Float64Array.from(y),
   dispose: () => {},
+  mul: (a, b) => Float64Array.from(a, (v, i) => v * b[i]!),
 };
 
 /** Right-hand side of a float64 solve: f(t, y) with y a copy the function may read (not keep). */

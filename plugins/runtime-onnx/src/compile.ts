@@ -609,6 +609,7 @@ export class Compiler {
       allFinite: () => undefined,
       clone: (y) => y,
       dispose: () => {},
+      mul: (a, b) => g.node('Mul', [a, b]),
     };
   }
 

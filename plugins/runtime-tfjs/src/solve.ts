@@ -43,6 +43,7 @@ export const tensorAlgebra: SolverAlgebra<tf.Tensor2D> = {
   },
   clone: (y) => tf.clone(y),
   dispose: (y) => y.dispose(),
+  mul: (a, b) => tf.mul(a, b),
 };
 
 /** Right-hand side f(t, x, u): batched state `x` [B, n], input `u` [B, p] or undefined. Returns [B, n]. */
@@ -65,6 +66,15 @@ export interface SolveOptions {
   hooks?: { step: { call(info: StepInfo<tf.Tensor2D>): void } };
   /** maximum number of steps (adaptive solvers); default the solver's, else 100000 */
   maxSteps?: number;
+  /**
+   * exact time derivatives `[x⁽¹⁾, …, x⁽ᵒʳᵈᵉʳ⁾]` of the solution through (t, y), for a solver that declares
+   * `derivatives` (Taylor methods); it samples the input itself
+   */
+  derivatives?: (t: number, y: tf.Tensor2D, order: number) => tf.Tensor2D[];
+  /** the Taylor-Lagrange midpoint scale Γ(y) [B, n]; absent: Γ = 0 */
+  midpoint?: (t: number, y: tf.Tensor2D) => tf.Tensor2D;
+  /** receives (and owns: dispose it) the remainder term of every accepted step that has one */
+  onRemainder?: (remainder: tf.Tensor2D, t: number, h: number) => void;
 }
 
 export interface SolveResult {
@@ -121,6 +131,9 @@ export function solveTensor(solver: Solver, rhs: RhsFn, x0: tf.Tensor2D, options
     ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
     ...(options.saveEvery !== undefined ? { saveEvery: options.saveEvery } : {}),
     ...(hooks ? { onStep: (t: number, h: number, index: number, state: tf.Tensor2D) => hooks.step.call({ t, h, index, state }) } : {}),
+    ...(options.derivatives ? { derivatives: options.derivatives } : {}),
+    ...(options.midpoint ? { midpoint: options.midpoint } : {}),
+    ...(options.onRemainder ? { onRemainder: options.onRemainder } : {}),
   });
 }
 
