@@ -5,7 +5,7 @@ import type { Executable, ExecutableInfo, Runtime, RuntimeCapabilities, Snapshot
 import type { ModelIR } from '@odemor/core';
 import { validateModel } from '@odemor/core';
 import { initTfjs, type TfjsBackendName } from './backend.js';
-import { applyLayers, createParams, disposeParams, forward, inputTensor, integrateBlock, prepareBlock, type TfParams } from './forward.js';
+import { applyLayers, createParams, disposeParams, forward, inputTensor, integrateBlock, MAX_DERIVATIVE_ORDER, prepareBlock, signalTensor, type TfParams } from './forward.js';
 
 /** Options of {@link TfjsRuntime.build}. */
 export interface TfjsBuildOptions {
@@ -29,12 +29,21 @@ function needSolver(s: unknown, where: string): Solver {
   if (!isSolver(s)) {
     throw new OdemorError('ARGUMENT', `${where}: the tfjs runtime needs a Solver instance as options.solver`);
   }
-  return s as Solver;
+  const solver = s as Solver;
+  if (solver.derivatives !== undefined && solver.derivatives > MAX_DERIVATIVE_ORDER) {
+    throw new OdemorError(
+      'ARGUMENT',
+      `${where}: solver '${solver.name}' asks for time derivatives up to order ${solver.derivatives}; the tfjs runtime computes them up to order ${MAX_DERIVATIVE_ORDER}`,
+    );
+  }
+  return solver;
 }
 
 /**
- * The tfjs runtime: eager execution of the model IR (any block, any solver, adaptive included) on the
- * backend picked by `initTfjs`. Trainable; slower than a compiled runtime for inference.
+ * The tfjs runtime: eager execution of the model IR (any block — full, mlp, reduced —, any input — tensor,
+ * sequence, state with or without a signal —, trajectory readouts, midpoint networks; any solver, adaptive and
+ * Taylor methods that ask for derivatives up to order 3 included) on the backend picked by `initTfjs`.
+ * Trainable; slower than a compiled runtime for inference.
  */
 export class TfjsRuntime implements Runtime {
   readonly name = 'tfjs';
@@ -46,9 +55,6 @@ export class TfjsRuntime implements Runtime {
   supports(model: ModelIR): { ok: true } | { ok: false; reason: string } {
     try {
       validateModel(model);
-      if (model.block.kind === 'mlp' || model.input.kind === 'state' || model.readout || model.midpoint) {
-        return { ok: false, reason: 'the tfjs runtime does not run mlp blocks, state inputs, trajectory readouts or midpoint networks yet' };
-      }
       return { ok: true };
     } catch (e) {
       return { ok: false, reason: (e as Error).message };
@@ -71,11 +77,14 @@ export class TfjsRuntime implements Runtime {
       get lastStats() {
         return lastStats;
       },
-      async predict(x: Float32Array, batch: number): Promise<Float32Array> {
+      async predict(x: Float32Array, batch: number, inputs?: { u?: Float32Array }): Promise<Float32Array> {
         if (disposed) throw new OdemorError('RUNTIME', 'predict called on a disposed tfjs executable');
         let stats: SolveStats | undefined;
         const onStats = (s: SolveStats) => void (stats = { ...s });
-        const logits = tf.tidy(() => forward(model, params, inputTensor(model, x, batch), solver, step ? { hooks: { step }, onStats } : { onStats }));
+        const logits = tf.tidy(() => {
+          const u = signalTensor(model, inputs?.u, batch);
+          return forward(model, params, inputTensor(model, x, batch), solver, { onStats, ...(step ? { hooks: { step } } : {}), ...(u ? { u } : {}) });
+        });
         try {
           const out = (await logits.data()) as Float32Array;
           lastStats = stats;
