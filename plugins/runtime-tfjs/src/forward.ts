@@ -167,7 +167,7 @@ export function signalTensor(model: ModelIR, u: Float32Array | undefined, batch:
 function missingSignal(sig: SignalTiming, batch: number | string): OdemorError {
   return new OdemorError(
     'ARGUMENT',
-    `the model reads an input signal u(t): inputs.u is missing (pass predict(x, batch, { u }) with u [batch ${batch}, steps ${sig.steps}, channels ${sig.channels}], held for ${sig.stepDuration} time units each)`,
+    `the model reads an input signal u(t): inputs.u is missing (give u [batch ${batch}, steps ${sig.steps}, channels ${sig.channels}], each step held for ${sig.stepDuration} time units: predict(x, batch, { u }), or a dataset batch's u)`,
   );
 }
 

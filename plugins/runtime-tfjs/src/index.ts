@@ -19,7 +19,12 @@ export * from './trainer.js';
 const backend = z.enum(['tensorflow', 'wasm', 'cpu']);
 
 /** Option schema of Trainer 'backprop' (the trainer's own keys; core's `train` keys are checked by core). */
-export const backpropOptionsSchema = z.strictObject({ backend: backend.optional(), cacheFeatures: z.boolean().optional() });
+export const backpropOptionsSchema = z.strictObject({
+  backend: backend.optional(),
+  cacheFeatures: z.boolean().optional(),
+  /** λ of the Taylor-Lagrange remainder penalty λ · mean|R| added to the loss (default 0) */
+  remainderWeight: z.number().min(0).optional(),
+});
 
 /** The plugin: Runtime 'tfjs' and Trainer 'backprop-tfjs' (what `train: { use: backprop, runtime: tfjs }` resolves to). */
 const plugin: OdemorPlugin = {

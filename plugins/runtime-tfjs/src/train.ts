@@ -9,7 +9,7 @@ import type { ModelIR } from '@odemor/core';
 import { validateModel } from '@odemor/core';
 import { paramSelector, withTensors, type ParamSelection } from '@odemor/core';
 import { ensureGradients, initTfjs, type TfjsBackendName } from './backend.js';
-import { blockFeatures, createParams, disposeParams, forward, forwardPost, inputTensor, type TfParams } from './forward.js';
+import { blockFeatures, createParams, disposeParams, forward, forwardPost, inputTensor, signalTensor, type ForwardOptions, type TfParams } from './forward.js';
 import { blockOutputShape } from '@odemor/core';
 
 /** Which tensors stay fixed: none; the pre layers; everything but the post layers (fine-tuning). */
@@ -31,10 +31,21 @@ export interface TfjsTrainOptions {
   limit?: number;
   /** apply the dataset's training augmentation */
   augment?: boolean;
-  /** default 'none' for a full block, 'all-but-post' for a reduced block; `params` replaces it when given */
+  /**
+   * default 'none' for a full or mlp block, 'all-but-post' for a reduced block ('before-block' for a reduced
+   * trajectory model, which has no post layers); `params` replaces it when given
+   */
   freeze?: FreezeMode;
-  /** which tensors train, by IR path (core's `paramSelector`); takes precedence over `freeze` */
+  /**
+   * which tensors train, by IR path (core's `paramSelector`); takes precedence over `freeze`. The midpoint
+   * network (`midpoint.`) trains only when a list names it (never under `freeze` or a named selection such as `all`)
+   */
   params?: ParamSelection;
+  /**
+   * λ of the Taylor-Lagrange remainder penalty (default 0): when the solver's steps return remainders, the loss
+   * gets λ · mean|R| over the entries of every accepted step's remainder R
+   */
+  remainderWeight?: number;
   /** decoupled weight decay: after each step w ← w − lr · weightDecay · w (default 0) */
   weightDecay?: number;
   /** scale the gradients so that their global L2 norm is at most this (default off) */
@@ -106,9 +117,13 @@ async function cacheBlockFeatures(model: ModelIR, params: TfParams, dataset: Dat
 }
 
 
-/** Whether the tensor at `path` is trained under `freeze` (layers with `trainable: false` never are). */
+/**
+ * Whether the tensor at `path` is trained under `freeze` (layers with `trainable: false` never are, nor the
+ * midpoint network's tensors `midpoint.…`, which the Taylor-Lagrange schedule trains on their own).
+ */
 export function isTrainable(model: ModelIR, path: string, freeze: FreezeMode): boolean {
   const [part, idx] = path.split('.');
+  if (part === 'midpoint') return false;
   if (part === 'pre' || part === 'post') {
     const layer = (part === 'pre' ? model.pre : model.post)[Number(idx)] as { trainable?: boolean } | undefined;
     if (layer?.trainable === false) return false;
@@ -152,6 +167,19 @@ function step(opt: tf.Optimizer, lossFn: () => tf.Scalar, vars: tf.Variable[], l
 }
 
 
+/** The regression targets of a batch as [size, outputs], checked against the model's outputs. */
+function targetTensor(model: ModelIR, dataset: Dataset, targets: Float32Array | undefined, size: number): tf.Tensor2D {
+  if (!targets) throw new OdemorError('DATA', `train: dataset '${dataset.name}' is a regression dataset but a batch has no targets`);
+  if (targets.length !== size * model.outputs) {
+    const shape = dataset.info.targetShape ? ` (targetShape [${dataset.info.targetShape.join(', ')}])` : '';
+    throw new OdemorError(
+      'SHAPE',
+      `train: a batch of ${size} samples has ${targets.length} target values${shape}, but the model outputs ${size} × ${model.outputs} = ${size * model.outputs}${model.readout ? ` (${model.readout.times.length} readout times × the state)` : ''}`,
+    );
+  }
+  return tf.tensor2d(targets, [size, model.outputs], 'float32');
+}
+
 /** Read the current parameter values into a new model. */
 export function modelFromParams(model: ModelIR, params: TfParams, only?: (path: string) => boolean): ModelIR {
   const values = new Map<string, Float32Array>();
@@ -160,9 +188,25 @@ export function modelFromParams(model: ModelIR, params: TfParams, only?: (path: 
 }
 
 /**
- * Train (or fine-tune) a model with the tfjs runtime: softmax cross-entropy on the logits, mini-batches
- * shuffled by the dataset with `seed + epoch`, gradients through the ODE solve. Deterministic for a fixed
- * seed on the same backend. Works for full and reduced blocks; frozen tensors come back bit-identical.
+ * The predicate "this IR path trains" of a training run: {@link isTrainable} under `freeze`, or core's
+ * `paramSelector` for `params`; the midpoint network (`midpoint.…`) only when `params` is a list that names it.
+ */
+export function trainableSelector(model: ModelIR, freeze: FreezeMode, params?: ParamSelection): (path: string) => boolean {
+  if (params === undefined) return (path) => isTrainable(model, path, freeze);
+  const pick = paramSelector(model, params);
+  const named = Array.isArray(params);
+  return (path) => (path.startsWith('midpoint.') ? named && pick(path) : pick(path));
+}
+
+/**
+ * Train (or fine-tune) a model with the tfjs runtime, mini-batches shuffled by the dataset with `seed + epoch`,
+ * gradients by tfjs autodiff through the ODE solve. The loss: softmax cross-entropy on the logits for a
+ * classification dataset; for a regression dataset (`info.task === 'regression'`, e.g. trajectories) the mean
+ * squared error between the outputs and `batch.targets` (mean over batch, times and states; a trajectory model
+ * gets the batch's input signal `u`), and the per-epoch history carries the loss only (accuracy NaN). With
+ * `remainderWeight` λ > 0 and a solver whose steps return remainders, λ · mean|R| is added (the epoch loss is
+ * then the whole objective). Deterministic for a fixed seed on the same backend. Works for full, mlp and
+ * reduced blocks; frozen tensors come back bit-identical.
  * Fires `hooks.beforeTrain`, `hooks.epoch` (and `onProgress`/`hooks.progress` once per batch, task
  * 'train' or 'finetune'), `hooks.afterTrain`.
  */
@@ -172,12 +216,18 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
   if (!(Number.isInteger(o.batch) && o.batch >= 1)) throw new OdemorError('ARGUMENT', `train: batch must be a positive integer, got ${o.batch}`);
   if (!(o.lr > 0)) throw new OdemorError('ARGUMENT', `train: lr must be > 0, got ${o.lr}`);
   if (!isSolver(o.solver)) throw new OdemorError('ARGUMENT', 'train: options.solver must be a Solver instance');
+  const lambda = o.remainderWeight ?? 0;
+  if (!(Number.isFinite(lambda) && lambda >= 0)) throw new OdemorError('ARGUMENT', `train: remainderWeight must be a finite number >= 0, got ${String(o.remainderWeight)}`);
   validateModel(model);
+  const regression = dataset.info.task === 'regression';
+  if (model.readout && !regression) {
+    throw new OdemorError('ARGUMENT', `train: the model reads out a trajectory (outputs = ${model.outputs} states); it trains on a regression dataset, but dataset '${dataset.name}' has task '${dataset.info.task ?? 'classification'}'`);
+  }
   await initTfjs(o.backend);
   await ensureGradients();
 
-  const freeze: FreezeMode = o.freeze ?? (model.block.kind === 'reduced' ? 'all-but-post' : 'none');
-  const trainable = o.params !== undefined ? paramSelector(model, o.params) : (path: string) => isTrainable(model, path, freeze);
+  const freeze: FreezeMode = o.freeze ?? (model.block.kind === 'reduced' ? (model.readout ? 'before-block' : 'all-but-post') : 'none');
+  const trainable = trainableSelector(model, freeze, o.params);
   if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) throw new OdemorError('ARGUMENT', `train: weightDecay must be >= 0, got ${o.weightDecay}`);
   if (o.clipNorm !== undefined && !(o.clipNorm > 0)) throw new OdemorError('ARGUMENT', `train: clipNorm must be > 0, got ${o.clipNorm}`);
   const params = createParams(model, trainable);
@@ -210,7 +260,7 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
   let cache: FeatureCache | undefined;
   try {
     await o.hooks?.beforeTrain?.promise(model, phase);
-    if (postOnly && !o.augment && o.cacheFeatures !== false && o.epochs > 0) {
+    if (postOnly && !regression && !o.augment && o.cacheFeatures !== false && o.epochs > 0) {
       cache = await cacheBlockFeatures(model, params, dataset, o);
     }
     for (let epoch = 0; epoch < o.epochs; epoch++) {
@@ -224,24 +274,38 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
         let hits: tf.Scalar | undefined;
         const cost = tf.tidy((): tf.Scalar => {
           const x = cache ? tf.tensor(b.x, [b.size, ...cache.shape], 'float32') : inputTensor(model, b.x, b.size);
-          const labels = tf.tensor1d(b.y, 'int32');
+          const u = cache ? undefined : signalTensor(model, b.u, b.size);
+          const targets = regression ? targetTensor(model, dataset, b.targets, b.size) : undefined;
+          const labels = regression ? undefined : tf.tensor1d(b.y, 'int32');
           const lossFn = () => {
-            const logits = cache ? forwardPost(model, params, x) : forward(model, params, x, o.solver);
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar);
-            return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits) as tf.Scalar;
+            const remainders: tf.Tensor2D[] = [];
+            const fo: ForwardOptions = {
+              ...(u ? { u } : {}),
+              ...(lambda > 0 ? { onRemainder: (r: tf.Tensor2D) => void remainders.push(r) } : {}),
+            };
+            const logits = cache ? forwardPost(model, params, x) : forward(model, params, x, o.solver, fo);
+            let loss: tf.Scalar;
+            if (targets) loss = tf.mean(tf.squaredDifference(logits, targets));
+            else {
+              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels!), 'float32')) as tf.Scalar);
+              loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels!, classes), logits) as tf.Scalar;
+            }
+            if (remainders.length) loss = tf.add(loss, tf.mul(lambda, tf.mean(tf.abs(tf.stack(remainders)))));
+            return loss;
           };
           if (plain) return opt.minimize(lossFn, true, varList)!;
           return step(opt, lossFn, varList, lr, o.weightDecay ?? 0, o.clipNorm);
         });
         const loss = (await cost.data())[0]!;
-        const hit = (await hits!.data())[0]!;
+        // a regression batch has no accuracy: NaN, not a made-up number
+        const hit = hits ? (await hits.data())[0]! : NaN;
         cost.dispose();
-        hits!.dispose();
+        hits?.dispose();
         if (!Number.isFinite(loss)) {
           throw new OdemorError('NUMERIC', `${phase}: the loss became ${loss} in epoch ${epoch + 1}, batch ${meter.done % perEpoch + 1} (try a smaller lr)`);
         }
         const detail = meter.batch(loss, hit, b.size);
-        emit({ task: phase, label, done: meter.done, total, detail });
+        emit({ task: phase, label, done: meter.done, total, detail: regression ? detail.replace(' acc NaN%', '') : detail });
       }
       const info: EpochInfo = meter.end();
       history.push(info);

@@ -8,11 +8,18 @@ export interface BackpropTrainerOptions {
   backend?: TfjsBackendName;
   /** cache the block's outputs when only the post layers train (default true) */
   cacheFeatures?: boolean;
+  /**
+   * λ of the Taylor-Lagrange remainder penalty λ · mean|R| (default 0; see `TfjsTrainOptions.remainderWeight`);
+   * a `remainderWeight` in the options of one `train` call takes precedence
+   */
+  remainderWeight?: number;
 }
 
 /**
- * Trainer 'backprop' on tfjs: softmax cross-entropy, gradients by tfjs autodiff through the eager solve
- * (docs/algorithms.md#training). Which tensors train comes from `options.params` (IR paths).
+ * Trainer 'backprop' on tfjs: softmax cross-entropy (classification) or the MSE against the targets (a
+ * regression dataset: trajectories), plus λ · mean|R| of the solver's remainders with `remainderWeight`;
+ * gradients by tfjs autodiff through the eager solve (docs/algorithms.md#training). Which tensors train
+ * comes from `options.params` (IR paths); the midpoint network trains only when a list names it.
  */
 export class BackpropTrainer implements Trainer {
   readonly name = 'backprop-tfjs';
@@ -21,6 +28,10 @@ export class BackpropTrainer implements Trainer {
   async train(model: ModelIR, options: TrainOptions, context: TrainContext): Promise<TrainResult> {
     if (!options || typeof options !== 'object') throw new OdemorError('ARGUMENT', `trainer 'backprop': options are required`);
     const { params, weightDecay, clipNorm, momentum, lrDecay, limit, augment } = options;
+    const remainderWeight = options.remainderWeight ?? this.defaults.remainderWeight;
+    if (remainderWeight !== undefined && typeof remainderWeight !== 'number') {
+      throw new OdemorError('ARGUMENT', `trainer 'backprop': remainderWeight must be a number >= 0, got ${JSON.stringify(remainderWeight)}`);
+    }
     const out = await train(model, context.dataset, {
       epochs: options.epochs,
       batch: options.batch,
@@ -36,6 +47,7 @@ export class BackpropTrainer implements Trainer {
       ...(params !== undefined ? { params } : {}),
       ...(weightDecay ? { weightDecay } : {}),
       ...(clipNorm !== undefined ? { clipNorm } : {}),
+      ...(remainderWeight !== undefined ? { remainderWeight } : {}),
       ...(context.hooks ? { hooks: context.hooks } : {}),
       ...(context.onProgress ? { onProgress: context.onProgress } : {}),
       ...(context.checkpoint ? { checkpoint: context.checkpoint } : {}),

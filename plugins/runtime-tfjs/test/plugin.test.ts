@@ -10,7 +10,7 @@ describe('the runtime-tfjs plugin', () => {
     const exp = new Experiment();
     await exp.use(coreModelsPlugin);
     await exp.use(tfjsPlugin);
-    expect(exp.names('Model').sort()).toEqual(['conv-node', 'dense-node', 'ode-rnn']);
+    expect(exp.names('Model').sort()).toEqual(['conv-node', 'dense-node', 'mlp-node', 'ode-rnn']);
     expect(exp.names('Runtime')).toEqual(['tfjs']);
     const rt = await exp.factory('Runtime', 'tfjs')({});
     expect(rt.name).toBe('tfjs');
@@ -18,6 +18,10 @@ describe('the runtime-tfjs plugin', () => {
     const m = exp.factory('Model', 'dense-node')({ hidden: 4 }, { dataset: info([2], 'vector', 2), seed: 1, solver });
     expect(rt.supports(m)).toEqual({ ok: true });
     expect(rt.supports({ ...m, outputs: 3 }).ok).toBe(false);
+    // a trajectory mlp-node with an input signal (state input, readout) runs on tfjs
+    const trajectory: DatasetInfo = { ...info([2], 'trajectory', 0), task: 'regression', times: [0.5, 1], t0: 0, signal: { steps: 10, channels: 1, dt: 0.1 } };
+    const mlp = exp.factory('Model', 'mlp-node')({ hidden: 4 }, { dataset: trajectory, seed: 1, solver });
+    expect(rt.supports(mlp)).toEqual({ ok: true });
   });
 
   it("provides Trainer 'backprop-tfjs' with an option schema", async () => {
@@ -28,5 +32,7 @@ describe('the runtime-tfjs plugin', () => {
     const schema = exp.provision('Trainer', 'backprop-tfjs')!.options!;
     expect(schema.safeParse({ backend: 'wasm' }).success).toBe(true);
     expect(schema.safeParse({ backnd: 'wasm' }).success).toBe(false);
+    expect(schema.safeParse({ remainderWeight: 0.1 }).success).toBe(true);
+    expect(schema.safeParse({ remainderWeight: -1 }).success).toBe(false);
   });
 });
