@@ -106,7 +106,10 @@ async function cacheBlockFeatures(model: ModelIR, params: TfParams, dataset: Dat
       }
       features.set(h, row * per);
     } else {
-      const h = tf.tidy(() => blockFeatures(model, params, inputTensor(model, b.x, b.size), o.solver));
+      const h = tf.tidy(() => {
+        const u = signalTensor(model, b.u, b.size);
+        return blockFeatures(model, params, inputTensor(model, b.x, b.size), o.solver, u ? { u } : {});
+      });
       features.set(await h.data(), row * per);
       h.dispose();
     }
