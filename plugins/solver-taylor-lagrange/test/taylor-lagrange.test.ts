@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { Experiment, OdemorError, float64Algebra, solveWith, type SolverAlgebra, type StepContext } from '@odemor/core';
+import { Experiment, OdemorError, float64Algebra, solveWith, type Solver, type SolverAlgebra, type StepContext } from '@odemor/core';
 import { solveTensor } from '@odemor/runtime-tfjs';
 import plugin, { TaylorLagrangeSolver, taylorCoefficients, taylorLagrangeOptions, taylorOptions, taylorSolver } from '../src/index.js';
 
@@ -89,7 +89,7 @@ describe('options', () => {
   it('defaults: order p = 1 with the remainder — declared order 2, derivatives 2, fixed step, no tableau', () => {
     const s = new TaylorLagrangeSolver();
     expect(s).toMatchObject({ name: 'taylor-lagrange', taylorOrder: 1, remainder: true, order: 2, derivatives: 2, adaptive: false, maxSteps: 100_000 });
-    expect(s.tableau).toBeUndefined();
+    expect((s as Solver).tableau).toBeUndefined();
     expect(typeof s.step).toBe('function');
   });
 
