@@ -20,13 +20,21 @@
  * (relative error 3.69e-4)` or `rk4, y′ = −y on [0, 1], dt 0.3: hooks.step: calls: expected 4, got 0`, instead
  * of vitest's bare `expected 0 to be 4`. The checks are those of the vitest matchers they replace (strict
  * `<` as `toBeLessThan`, `toBeCloseTo`'s bound): only the messages differ.
+ *
+ * A solver that declares `derivatives` (a Taylor method: its step asks the runtime for the exact time derivatives
+ * x⁽¹⁾ … x⁽ᴺ⁾ of the solution, `StepContext.derivatives`) is read as such from the instance itself: every solve of
+ * the suite then also passes the exact derivatives of its problem (y′ = g(t) y with g a polynomial: x⁽ᵏ⁾ = P_k(t) y,
+ * P_1 = g, P_{k+1} = P_k′ + g P_k, the ∂/∂t terms included; y′ = y²: x⁽ᵏ⁾ = k! y^{k+1}; a forced linear oscillator
+ * in place of the pendulum), with no midpoint (Γ = 0). Problems without closed-form derivatives are skipped for
+ * such a solver (the input u(t) problem: `input` defaults to off), the rhs-shape check becomes a check of the
+ * derivatives' count, and a float64 order check of the step program replaces the tableau checks.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe } from 'vitest';
 import type { ExpectStatic } from 'vitest';
 import { SyncHook } from 'tapable';
-import { rkSolveFloat64, rkStepScalarWithError, type Solver, type StepInfo } from '@odemor/core';
+import { float64Algebra, rkSolveFloat64, rkStepScalarWithError, solveWith, type Solver, type StepInfo } from '@odemor/core';
 import { ensureGradients, tensorSolver, type RhsFn, type SolveOptions, type SolveResult, type TensorSolver } from '@odemor/runtime-tfjs';
 import { checker, show, type Checker } from './check.js';
 
@@ -35,9 +43,12 @@ export type ConformanceIt = (name: string, fn: (context: { expect: ExpectStatic 
 
 /** What the solver under test can do; every flag defaults to on. */
 export interface SolverCapabilities {
-  /** exposes a consistent explicit Runge–Kutta `tableau` whose float64 order is checked */
+  /** exposes a consistent explicit Runge–Kutta `tableau` whose float64 order is checked (default off for a solver that declares `derivatives`) */
   tableau?: boolean;
-  /** samples `options.input` at the stage times and passes it to the rhs */
+  /**
+   * samples `options.input` at the stage times and passes it to the rhs (default off for a solver that declares
+   * `derivatives`: the kit has no closed-form derivatives for its input problem, and must not be turned on for one)
+   */
   input?: boolean;
   /** gradients flow through `solve` (tfjs autodiff) */
   gradients?: boolean;
@@ -88,9 +99,14 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
   const probe = makeSolver();
   const order = options.order ?? probe.order;
   const adaptive = options.adaptive ?? probe.adaptive;
+  /** the solver's step asks for exact time derivatives: every solve passes its problem's (read from the solver, never claimed) */
+  const derives = probe.derivatives !== undefined && probe.derivatives > 0;
+  if (derives && options.supports?.input) {
+    throw new Error(`solverConformance: solver '${probe.name}' declares derivatives (${probe.derivatives}); the kit has no closed-form derivatives for its input problem y′ = u(t), so supports.input must stay off`);
+  }
   const sup: Required<SolverCapabilities> = {
-    tableau: true,
-    input: true,
+    tableau: !derives,
+    input: !derives,
     gradients: true,
     hooks: true,
     saveEvery: true,
@@ -101,6 +117,8 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
   };
   /** solve options: adaptive solvers get explicit tolerances, fixed-step solvers none */
   const tol = (rtol: number, atol = 1e-9): Partial<SolveOptions> => (adaptive ? { rtol, atol } : {});
+  /** `o` plus the problem's exact derivatives, for a solver that declares `derivatives` (others get `o` unchanged) */
+  const d = <O extends SolveOptions>(o: O, derivatives: TensorDerivatives): O => (derives ? { ...o, derivatives } : o);
   const cases = (name: string, fn: (expect: ExpectStatic) => unknown) =>
     it(name, async ({ expect }) => {
       if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
@@ -118,6 +136,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
       c.is('typeof adaptive', typeof s.adaptive, 'boolean');
       c.is('order', s.order, order);
       c.is('adaptive', s.adaptive, adaptive);
+      c.ok('derivatives', s.derivatives === undefined || (Number.isInteger(s.derivatives) && s.derivatives >= 1), `expected undefined or a positive integer, got ${show(s.derivatives)}`);
     });
 
     // ───────────── accuracy ─────────────
@@ -132,7 +151,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
           // relative errors for 4, 8, …, 2048 steps, until they drop below what float32 resolves well
           for (let steps = 4; steps <= 2048; steps *= 2) {
             const h = problem.t1 / steps;
-            const y = solveScalar(s, problem.rhs, 1, { t0: 0, t1: problem.t1, dt: h });
+            const y = solveScalar(s, problem.rhs, 1, d({ t0: 0, t1: problem.t1, dt: h }, problem.derivatives));
             const e = Math.abs(y - problem.exact) / problem.exact;
             errors.push({ h, e });
             if (e < 2e-5) break;
@@ -156,7 +175,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
           const s = factory();
           const o: SolveOptions = { t0: 0, t1: 1, dt: 0.5, rtol: 1e-5, atol: 1e-8 };
           const c = solverChecker(expect, solveCase(s.name, problem.ode, o));
-          const res = solveScalarFull(s, problem.rhs, 1, o);
+          const res = solveScalarFull(s, problem.rhs, 1, d(o, problem.derivatives));
           c.relWithin('y(1)', res.y, problem.exact, 1e-4);
           c.above('stats.accepted', res.stats.accepted, 0);
           c.atLeast('stats.nfe (≥ accepted + rejected)', res.stats.nfe, res.stats.accepted + res.stats.rejected);
@@ -167,8 +186,8 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const s = factory();
         const p = ADAPTIVE_PROBLEMS[1]!;
         const c = solverChecker(expect, `${s.name}, ${p.ode} on [0, 1], dt 0.1`);
-        const loose = solveScalarFull(s, p.rhs, 1, { t0: 0, t1: 1, dt: 0.1, rtol: 1e-2, atol: 1e-4 });
-        const tight = solveScalarFull(s, p.rhs, 1, { t0: 0, t1: 1, dt: 0.1, rtol: 1e-6, atol: 1e-9 });
+        const loose = solveScalarFull(s, p.rhs, 1, d({ t0: 0, t1: 1, dt: 0.1, rtol: 1e-2, atol: 1e-4 }, p.derivatives));
+        const tight = solveScalarFull(s, p.rhs, 1, d({ t0: 0, t1: 1, dt: 0.1, rtol: 1e-6, atol: 1e-9 }, p.derivatives));
         c.above('stats.accepted at rtol 1e-6, atol 1e-9 (more than at rtol 1e-2, atol 1e-4)', tight.stats.accepted, loose.stats.accepted);
         c.below('|y(1) − exact| at rtol 1e-6, atol 1e-9 (less than at rtol 1e-2, atol 1e-4)', Math.abs(tight.y - p.exact), Math.abs(loose.y - p.exact));
       });
@@ -176,7 +195,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
       cases('rejects a too-large first step and counts it', (expect) => {
         const s = factory();
         const o: SolveOptions = { t0: 0, t1: 4, dt: 4, rtol: 1e-6, atol: 1e-9 };
-        const res = solveScalarFull(s, ADAPTIVE_PROBLEMS[1]!.rhs, 1, o);
+        const res = solveScalarFull(s, ADAPTIVE_PROBLEMS[1]!.rhs, 1, d(o, ADAPTIVE_PROBLEMS[1]!.derivatives));
         checker(expect, solveCase(s.name, ADAPTIVE_PROBLEMS[1]!.ode, o)).above('stats.rejected', res.stats.rejected, 0);
       });
     }
@@ -199,7 +218,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
             ts.push(info.t);
           });
           const x0 = tf.ones([1, 1]) as tf.Tensor2D;
-          const res = s.solve((_t, x) => tf.neg(x), x0, { t0, t1, dt, hooks });
+          const res = s.solve((_t, x) => tf.neg(x), x0, d({ t0, t1, dt, hooks }, NEG_DERIVATIVES));
           tf.dispose([x0, res.y]);
           c.is('stats.accepted', res.stats.accepted, n);
           c.is('stats.rejected', res.stats.rejected, 0);
@@ -221,7 +240,9 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
       const c = checker(expect, solveCase(s.name, 'an rhs that throws', o, 'x0 = [[1, −2, 3]]'));
       const res = s.solve(() => {
         throw new Error('rhs must not be called');
-      }, x0, o);
+      }, x0, d(o, () => {
+        throw new Error('derivatives must not be called');
+      }));
       c.ok('y', !Object.is(res.y, x0), 'expected a copy of x0, got x0 itself');
       c.equal('y', Array.from(res.y.dataSync()), [1, -2, 3]);
       c.is('stats.accepted', res.stats.accepted, 0);
@@ -318,6 +339,46 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
       }
     }
 
+    // ───────────── step program (no tableau) ─────────────
+
+    // a step program is checked in float64 through core's driver, as a tableau is with the reference stepper (float32
+    // cannot resolve the asymptotic regime of high orders); derivative solvers get the problems' exact derivatives
+    if (!probe.tableau && probe.step && !adaptive) {
+      for (const problem of FLOAT64_PROBLEMS) {
+        cases(`the step program has order ${order} in float64 on ${problem.label}`, (expect) => {
+          const s = makeSolver();
+          const c = solverChecker(expect, `${s.name}'s step program in float64 (core's solveWith), ${problem.ode} on [0, 1], 8, 16, … 1024 steps`);
+          const errors: number[] = [];
+          let pick: [number, number] | undefined;
+          for (let steps = 8; steps <= 1024; steps *= 2) {
+            const res = solveWith(float64Algebra, s, (t, y) => Float64Array.from(problem.rhs(t, y)), Float64Array.of(1), {
+              t0: 0,
+              t1: 1,
+              dt: 1 / steps,
+              ...(derives ? { derivatives: problem.float64Derivatives } : {}),
+            });
+            errors.push(Math.abs(res.y[0]! - problem.exact));
+            const k = errors.length - 1;
+            if (k > 0 && errors[k]! >= 1e-11) pick = [errors[k - 1]!, errors[k]!];
+          }
+          const list = errors.map((e, i) => `${8 << i}: ${e.toPrecision(3)}`).join(', ');
+          c.ok('errors', pick !== undefined, `no step pair with errors above 1e-11: ${list}`);
+          c.within(`observed order log2(e(dt)/e(dt/2)) at the finest pair with e ≥ 1e-11 (errors by steps ${list})`, Math.log2(pick![0] / pick![1]), order, 0.25);
+        });
+      }
+    }
+
+    if (derives && !adaptive) {
+      cases('the tensor solve follows its step program (float32 vs the float64 solve of the same steps)', (expect) => {
+        const s = factory();
+        for (const problem of FLOAT64_PROBLEMS) {
+          const ref = solveWith(float64Algebra, s, (t, y) => Float64Array.from(problem.rhs(t, y)), Float64Array.of(1), { t0: 0, t1: 1, dt: 0.1, derivatives: problem.float64Derivatives }).y[0]!;
+          const y = solveScalar(s, problem.tensorRhs, 1, d({ t0: 0, t1: 1, dt: 0.1 }, problem.derivatives));
+          solverChecker(expect, `${s.name}, ${problem.ode} on [0, 1], dt 0.1`).relWithin('y(1) in float32 (= the float64 solve of its step program)', y, ref, 2e-6);
+        }
+      });
+    }
+
     // ───────────── hooks and saved states ─────────────
 
     if (sup.hooks) {
@@ -329,7 +390,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const x0 = tf.tensor2d([[1, 0.5], [2, -1]]);
         const o: SolveOptions = { t0: 0, t1: 1.3, dt: 0.1, hooks, ...tol(1e-6) };
         const c = solverChecker(expect, solveCase(s.name, 'y′ = −2ty', o, 'x0 of shape [2, 2]')).at('hooks.step');
-        const res = s.solve((t, x) => tf.mul(x, -2 * t), x0, o);
+        const res = s.solve((t, x) => tf.mul(x, -2 * t), x0, d(o, ADAPTIVE_PROBLEMS[1]!.derivatives));
         tf.dispose([x0, res.y, ...(res.states ?? [])]);
         c.is('calls (= stats.accepted)', seen.length, res.stats.accepted);
         c.above('calls', seen.length, 0);
@@ -351,8 +412,8 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const s = factory();
         const x0 = tf.tensor2d([[1], [2]]);
         const c = solverChecker(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) }, 'x0 of shape [2, 1]'));
-        const all = s.solve((_t, x) => tf.neg(x), x0, { t0: 0, t1: 1, dt: 0.1, saveEvery: 1, ...tol(1e-6) });
-        const third = s.solve((_t, x) => tf.neg(x), x0, { t0: 0, t1: 1, dt: 0.1, saveEvery: 3, ...tol(1e-6) });
+        const all = s.solve((_t, x) => tf.neg(x), x0, d({ t0: 0, t1: 1, dt: 0.1, saveEvery: 1, ...tol(1e-6) }, NEG_DERIVATIVES));
+        const third = s.solve((_t, x) => tf.neg(x), x0, d({ t0: 0, t1: 1, dt: 0.1, saveEvery: 3, ...tol(1e-6) }, NEG_DERIVATIVES));
         const c1 = c.at('saveEvery 1');
         const c3 = c.at('saveEvery 3');
         const n = all.stats.accepted;
@@ -379,21 +440,23 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
     if (sup.batch) {
       cases('integrates the rows of a batch independently', (expect) => {
         const s = factory();
-        // pendulum: x0' = x1, x1' = −sin x0, plus a time-dependent forcing
-        const rhs: RhsFn = (t, x) =>
+        // pendulum: x0' = x1, x1' = −sin x0, plus a time-dependent forcing; a derivative solver gets the forced
+        // damped oscillator instead (the kit has closed-form derivatives only for that one)
+        const pendulum: RhsFn = (t, x) =>
           tf.tidy(() => {
             const q = tf.slice(x, [0, 0], [-1, 1]);
             const p = tf.slice(x, [0, 1], [-1, 1]);
             return tf.concat([p, tf.add(tf.neg(tf.sin(q)), 0.1 * Math.cos(t))], 1) as tf.Tensor2D;
           });
+        const rhs: RhsFn = derives ? FORCED_OSCILLATOR.rhs : pendulum;
         const rows = [
           [0.1, 0],
           [1, -0.5],
           [-2, 1],
           [3, 0.25],
         ];
-        const opts: SolveOptions = { t0: 0, t1: 2, dt: 0.1, ...tol(1e-5, 1e-8) };
-        const c = solverChecker(expect, solveCase(s.name, 'a forced pendulum', opts, 'a batch of 4 rows'));
+        const opts: SolveOptions = d({ t0: 0, t1: 2, dt: 0.1, ...tol(1e-5, 1e-8) }, FORCED_OSCILLATOR.derivatives);
+        const c = solverChecker(expect, solveCase(s.name, derives ? FORCED_OSCILLATOR.ode : 'a forced pendulum', opts, 'a batch of 4 rows'));
         const x0 = tf.tensor2d(rows);
         const together = s.solve(rhs, x0, opts);
         const all = together.y.arraySync();
@@ -412,6 +475,8 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
 
     // ───────────── input ─────────────
 
+    // off by default for a derivative solver: its derivatives callback samples the input itself, and the kit has no
+    // closed-form derivatives of y′ = u(t) for an arbitrary u
     if (sup.input) {
       cases('samples the input u(t) at the stage times: y′ = u(t), u = cos t gives sin t', (expect) => {
         const s = factory();
@@ -470,7 +535,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
       cases('gradients flow through the solve: d sum(y(1))/dx0 ≈ e^−1 for y′ = −y', (expect) => {
         const s = factory();
         const x0 = tf.tensor2d([[1, 2], [-3, 0.5]]);
-        const opts: SolveOptions = { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) };
+        const opts: SolveOptions = d({ t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) }, NEG_DERIVATIVES);
         const c = solverChecker(expect, solveCase(s.name, 'y′ = −y', opts, 'x0 of shape [2, 2]'));
         const g = tf.grad((x: tf.Tensor) => tf.sum(s.solve((_t, xx) => tf.neg(xx), x as tf.Tensor2D, opts).y))(x0);
         const grad = Array.from(g.dataSync());
@@ -491,7 +556,14 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const a = tf.scalar(1);
         const opts: SolveOptions = { t0: 0, t1: 1, dt: 0.05, ...tol(1e-6) };
         const c = solverChecker(expect, solveCase(s.name, 'y′ = −a y, a = 1', opts, 'x0 = [[1, 2]]'));
-        const [, ga] = tf.grads((x: tf.Tensor, p: tf.Tensor) => tf.sum(s.solve((_t, xx) => tf.mul(xx, tf.neg(p)) as tf.Tensor2D, x as tf.Tensor2D, opts).y))([x0, a]);
+        // x⁽ᵏ⁾ = (−a)ᵏ y, built from a so that the gradient flows through the derivatives too
+        const powers = (p: tf.Tensor): TensorDerivatives => (_t, y, n) => {
+          const out: tf.Tensor2D[] = [];
+          let ak = tf.neg(p);
+          for (let k = 1; k <= n; k++, ak = tf.mul(ak, tf.neg(p))) out.push(tf.mul(y, ak) as tf.Tensor2D);
+          return out;
+        };
+        const [, ga] = tf.grads((x: tf.Tensor, p: tf.Tensor) => tf.sum(s.solve((_t, xx) => tf.mul(xx, tf.neg(p)) as tf.Tensor2D, x as tf.Tensor2D, d(opts, powers(p))).y))([x0, a]);
         const v = ga!.dataSync()[0]!;
         tf.dispose([x0, a, ga!]);
         c.relWithin('d sum(y(1))/da (= −3 e^−1)', v, -3 * Math.exp(-1), 0.06);
@@ -508,7 +580,8 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const u = tf.ones([1, 1]) as tf.Tensor2D;
         const before = tf.memory().numTensors;
         const hooks = { step: new SyncHook<[StepInfo<tf.Tensor2D>]>(['info']) };
-        const res = s.solve((t, x, uu) => tf.add(tf.mul(x, -1), uu ?? 0) as tf.Tensor2D, x0, {
+        // (a derivative solver has input off: y′ = −y, x⁽ᵏ⁾ = (−1)ᵏ y)
+        const res = s.solve((t, x, uu) => tf.add(tf.mul(x, -1), uu ?? 0) as tf.Tensor2D, x0, d({
           t0: 0,
           t1: 1,
           dt: 0.1,
@@ -516,18 +589,46 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
           ...(sup.input ? { input: () => u } : {}),
           ...(sup.hooks ? { hooks } : {}),
           ...tol(1e-6),
-        });
+        }, NEG_DERIVATIVES));
         const kept = 1 + (res.states?.length ?? 0);
         c.is('tensors alive after the solve − before (y and the saved states)', tf.memory().numTensors - before, kept);
         c.is('x0.isDisposed', x0.isDisposed, false);
         c.is('input tensor isDisposed', u.isDisposed, false);
         c.is('y.isDisposed', res.y.isDisposed, false);
         // returned tensors stay valid after a caller's tidy around the solve
-        const inTidy = tf.tidy(() => s.solve((_t, x) => tf.neg(x), x0, { t0: 0, t1: 1, dt: 0.25, ...tol(1e-6) }).y);
+        const inTidy = tf.tidy(() => s.solve((_t, x) => tf.neg(x), x0, d({ t0: 0, t1: 1, dt: 0.25, ...tol(1e-6) }, NEG_DERIVATIVES)).y);
         c.is("y.isDisposed after a caller's tf.tidy around a solve with dt 0.25", inTidy.isDisposed, false);
         tf.dispose([res.y, ...(res.states ?? []), inTidy]);
         c.is('tensors alive after disposing what the solves returned (= before)', tf.memory().numTensors, before);
         tf.dispose([x0, u]);
+      });
+    }
+
+    if (derives && sup.memory) {
+      cases('hands the remainders it returns to onRemainder, one per accepted step, and the caller owns them', (expect) => {
+        const s = factory();
+        const o: SolveOptions = d({ t0: 0, t1: 1, dt: 0.3, ...tol(1e-6) }, NEG_DERIVATIVES);
+        const c = solverChecker(expect, solveCase(s.name, 'y′ = −y', o, 'x0 of shape [2, 3], onRemainder'));
+        const x0 = tf.tensor2d([
+          [1, 2, 3],
+          [-1, 0.5, 0],
+        ]);
+        const before = tf.memory().numTensors;
+        const got: { t: number; h: number; shape: number[]; disposed: boolean; r: tf.Tensor2D }[] = [];
+        const res = s.solve((_t, x) => tf.neg(x), x0, { ...o, onRemainder: (r, t, h) => got.push({ t, h, shape: [...r.shape], disposed: r.isDisposed, r }) });
+        const n = res.stats.accepted;
+        c.ok('onRemainder calls', got.length === 0 || got.length === n, `expected none or one per accepted step (${n}), got ${got.length}`);
+        got.forEach((g, k) => {
+          const at = c.at(`onRemainder call ${k}`);
+          at.equal('remainder.shape (= the state shape)', g.shape, [2, 3]);
+          at.is('remainder.isDisposed when handed over', g.disposed, false);
+          at.closeTo('t (= t0 + k·dt)', g.t, 0.3 * k, 12);
+          at.above('h', g.h, 0);
+        });
+        c.is('tensors alive after the solve − before (y and the remainders handed over)', tf.memory().numTensors - before, 1 + got.length);
+        tf.dispose([res.y, ...got.map((g) => g.r)]);
+        c.is('tensors alive after disposing them (= before)', tf.memory().numTensors, before);
+        x0.dispose();
       });
     }
 
@@ -552,7 +653,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const s = factory();
         const x0 = tf.ones([1, 2]) as tf.Tensor2D;
         for (const dt of [0, -0.1, Number.NaN, Number.POSITIVE_INFINITY]) {
-          argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt }), () => s.solve(neg, x0, { t0: 0, t1: 1, dt }), /dt/);
+          argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt }), () => s.solve(neg, x0, d({ t0: 0, t1: 1, dt }, NEG_DERIVATIVES)), /dt/);
         }
         x0.dispose();
       });
@@ -560,9 +661,9 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
       cases('rejects t1 < t0 and non-finite times, naming them', (expect) => {
         const s = factory();
         const x0 = tf.ones([1, 2]) as tf.Tensor2D;
-        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 1, t1: 0, dt: 0.1 }), () => s.solve(neg, x0, { t0: 1, t1: 0, dt: 0.1 }), /t1/);
-        argError(expect, solveCase(s.name, 'y′ = −y', { t0: Number.NaN, t1: 1, dt: 0.1 }), () => s.solve(neg, x0, { t0: Number.NaN, t1: 1, dt: 0.1 }), /t0/);
-        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: Number.POSITIVE_INFINITY, dt: 0.1 }), () => s.solve(neg, x0, { t0: 0, t1: Number.POSITIVE_INFINITY, dt: 0.1 }), /t1/);
+        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 1, t1: 0, dt: 0.1 }), () => s.solve(neg, x0, d({ t0: 1, t1: 0, dt: 0.1 }, NEG_DERIVATIVES)), /t1/);
+        argError(expect, solveCase(s.name, 'y′ = −y', { t0: Number.NaN, t1: 1, dt: 0.1 }), () => s.solve(neg, x0, d({ t0: Number.NaN, t1: 1, dt: 0.1 }, NEG_DERIVATIVES)), /t0/);
+        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: Number.POSITIVE_INFINITY, dt: 0.1 }), () => s.solve(neg, x0, d({ t0: 0, t1: Number.POSITIVE_INFINITY, dt: 0.1 }, NEG_DERIVATIVES)), /t1/);
         x0.dispose();
       });
 
@@ -570,12 +671,13 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         const s = factory();
         const x1 = tf.ones([3]);
         const x3 = tf.ones([1, 2, 2]);
-        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt: 0.1 }, 'x0 of shape [3]'), () => s.solve(neg, x1 as unknown as tf.Tensor2D, { t0: 0, t1: 1, dt: 0.1 }), /x0/);
-        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt: 0.1 }, 'x0 of shape [1, 2, 2]'), () => s.solve(neg, x3 as unknown as tf.Tensor2D, { t0: 0, t1: 1, dt: 0.1 }), /x0/);
+        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt: 0.1 }, 'x0 of shape [3]'), () => s.solve(neg, x1 as unknown as tf.Tensor2D, d({ t0: 0, t1: 1, dt: 0.1 }, NEG_DERIVATIVES)), /x0/);
+        argError(expect, solveCase(s.name, 'y′ = −y', { t0: 0, t1: 1, dt: 0.1 }, 'x0 of shape [1, 2, 2]'), () => s.solve(neg, x3 as unknown as tf.Tensor2D, d({ t0: 0, t1: 1, dt: 0.1 }, NEG_DERIVATIVES)), /x0/);
         tf.dispose([x1, x3]);
       });
 
-      cases('rejects an rhs that returns a different shape, naming rhs and the shapes', (expect) => {
+      // a derivative solver takes x⁽¹⁾ = f from the derivatives, not from the rhs: checked below instead
+      if (!derives) cases('rejects an rhs that returns a different shape, naming rhs and the shapes', (expect) => {
         const s = factory();
         const x0 = tf.ones([2, 3]) as tf.Tensor2D;
         const before = tf.memory().numTensors;
@@ -591,7 +693,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
           const x0 = tf.tensor2d([[1, bad]]);
           const o: SolveOptions = { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) };
-          argError(expect, solveCase(s.name, 'y′ = −y', o, `x0 = [[1, ${bad}]]`), () => s.solve(neg, x0, { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) }), /x0|NaN|finite/);
+          argError(expect, solveCase(s.name, 'y′ = −y', o, `x0 = [[1, ${bad}]]`), () => s.solve(neg, x0, d({ t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) }, NEG_DERIVATIVES)), /x0|NaN|finite/);
           x0.dispose();
         }
       });
@@ -605,7 +707,7 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         // y′ = y², y(0) = 1 blows up at t = 1
         let error: unknown;
         try {
-          s.solve((_t, x) => tf.square(x), x0, o);
+          s.solve((_t, x) => tf.square(x), x0, d(o, SQUARE_DERIVATIVES));
         } catch (e) {
           error = e;
         }
@@ -613,6 +715,22 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
         if (sup.memory) checker(expect, context).is('tensors alive after the failed solve (= before)', tf.memory().numTensors, before);
         x0.dispose();
       });
+
+      if (derives) {
+        cases('rejects a solve without derivatives and derivatives that return the wrong number of orders, naming derivatives', (expect) => {
+          const s = factory();
+          const x0 = tf.ones([1, 2]) as tf.Tensor2D;
+          const o: SolveOptions = { t0: 0, t1: 1, dt: 0.1, ...tol(1e-6) };
+          const before = tf.memory().numTensors;
+          argError(expect, solveCase(s.name, 'y′ = −y', o, 'no derivatives'), () => s.solve(neg, x0, o), /derivatives/);
+          const few: TensorDerivatives = (t, y, n) => NEG_DERIVATIVES(t, y, n - 1);
+          const many: TensorDerivatives = (t, y, n) => NEG_DERIVATIVES(t, y, n + 1);
+          argError(expect, solveCase(s.name, 'y′ = −y', o, 'derivatives returning one order too few'), () => s.solve(neg, x0, { ...o, derivatives: few }), /derivatives/);
+          argError(expect, solveCase(s.name, 'y′ = −y', o, 'derivatives returning one order too many'), () => s.solve(neg, x0, { ...o, derivatives: many }), /derivatives/);
+          if (sup.memory) checker(expect, `${s.name}, the rejected solves`).is('tensors alive after them (= before)', tf.memory().numTensors, before);
+          x0.dispose();
+        });
+      }
 
       if (adaptive) {
         cases('rejects rtol <= 0 and atol <= 0, naming them', (expect) => {
@@ -641,29 +759,106 @@ export function solverConformance(it: ConformanceIt, makeSolver: () => Solver, o
 
 // ───────────── problems and helpers ─────────────
 
+/** Exact time derivatives `[x⁽¹⁾, …, x⁽ᵒʳᵈᵉʳ⁾]` of the solution through (t, y), as `SolveOptions.derivatives` takes them. */
+export type TensorDerivatives = (t: number, y: tf.Tensor2D, order: number) => tf.Tensor2D[];
+
+/**
+ * The factors `[P_1(t), …, P_order(t)]` with x⁽ᵏ⁾ = P_k(t) · y for the linear scalar problem y′ = g(t) y, `g` a
+ * polynomial given by its coefficients (lowest first): P_1 = g, P_{k+1} = P_k′ + g · P_k (the ∂/∂t terms included:
+ * P_2 = g′ + g², P_3 = g″ + 3 g g′ + g³).
+ */
+export function linearGrowthFactors(g: readonly number[], t: number, order: number): number[] {
+  const evaluate = (c: readonly number[]) => c.reduceRight((acc, v) => acc * t + v, 0);
+  const out: number[] = [];
+  let pk = [...g];
+  for (let k = 1; k <= order; k++) {
+    out.push(evaluate(pk));
+    const next = new Array<number>(Math.max(pk.length - 1, pk.length + g.length - 1, 1)).fill(0);
+    for (let i = 1; i < pk.length; i++) next[i - 1]! += i * pk[i]!;
+    for (let i = 0; i < pk.length; i++) for (let j = 0; j < g.length; j++) next[i + j]! += pk[i]! * g[j]!;
+    pk = next;
+  }
+  return out;
+}
+
+/** The exact derivatives of y′ = g(t) y on tensors (see {@link linearGrowthFactors}). */
+function linearGrowth(g: readonly number[]): TensorDerivatives {
+  return (t, y, order) => linearGrowthFactors(g, t, order).map((c) => tf.mul(y, c) as tf.Tensor2D);
+}
+
+/** The exact derivatives of y′ = g(t) y in float64. */
+function linearGrowth64(g: readonly number[]): (t: number, y: Float64Array, order: number) => Float64Array[] {
+  return (t, y, order) => linearGrowthFactors(g, t, order).map((c) => y.map((v) => v * c));
+}
+
+/** y′ = −y: x⁽ᵏ⁾ = (−1)ᵏ y. */
+const NEG_DERIVATIVES: TensorDerivatives = linearGrowth([-1]);
+
+/** y′ = y²: x⁽ᵏ⁾ = k! y^{k+1}. */
+const SQUARE_DERIVATIVES: TensorDerivatives = (_t, y, order) => {
+  const out: tf.Tensor2D[] = [];
+  let factorial = 1;
+  for (let k = 1; k <= order; k++) out.push(tf.mul(tf.pow(y, k + 1), (factorial *= k)) as tf.Tensor2D);
+  return out;
+};
+
+/**
+ * The batch problem of a derivative solver: a forced damped oscillator x′ = A x + b cos t (rows of the batch are
+ * states, so x′ = x Aᵀ + cos t · bᵀ), A = [[0, 1], [−1, −0.1]], b = [0, 0.1]; x⁽ᵏ⁺¹⁾ = A x⁽ᵏ⁾ + b cos⁽ᵏ⁾(t).
+ */
+const FORCED_OSCILLATOR: { ode: string; rhs: RhsFn; derivatives: TensorDerivatives } = (() => {
+  const At = [
+    [0, -1],
+    [1, -0.1],
+  ];
+  const b = [[0, 0.1]];
+  const forcing = (x: tf.Tensor2D, c: number) => tf.add(tf.matMul(x, tf.tensor2d(At)), tf.mul(tf.tensor2d(b), c)) as tf.Tensor2D;
+  return {
+    ode: "a forced damped oscillator x′ = A x + b cos t",
+    rhs: (t, x) => tf.tidy(() => forcing(x, Math.cos(t))),
+    derivatives: (t, y, order) => {
+      const out: tf.Tensor2D[] = [];
+      let v = y;
+      // cos⁽ᵏ⁾(t) = cos(t + kπ/2)
+      for (let k = 0; k < order; k++) out.push((v = forcing(v, Math.cos(t + (k * Math.PI) / 2))));
+      return out;
+    },
+  };
+})();
+
 interface TensorProblem {
   label: string;
   /** the equation alone, for failure messages (which add the interval and the step) */
   ode: string;
   rhs: RhsFn;
+  /** the exact derivatives of the solution (for derivative solvers) */
+  derivatives: TensorDerivatives;
   t1: number;
   exact: number;
 }
 
 /** Long horizons so the errors of a float32 solve stay far above round-off while h is small. */
 const ORDER_PROBLEMS: TensorProblem[] = [
-  { label: "y′ = y on [0, 10]", ode: 'y′ = y', rhs: (_t, x) => tf.clone(x) as tf.Tensor2D, t1: 10, exact: EXP10 },
-  { label: "y′ = 2ty on [0, 3] (time-dependent)", ode: 'y′ = 2ty', rhs: (t, x) => tf.mul(x, 2 * t) as tf.Tensor2D, t1: 3, exact: Math.exp(9) },
+  { label: "y′ = y on [0, 10]", ode: 'y′ = y', rhs: (_t, x) => tf.clone(x) as tf.Tensor2D, derivatives: linearGrowth([1]), t1: 10, exact: EXP10 },
+  { label: "y′ = 2ty on [0, 3] (time-dependent)", ode: 'y′ = 2ty', rhs: (t, x) => tf.mul(x, 2 * t) as tf.Tensor2D, derivatives: linearGrowth([0, 2]), t1: 3, exact: Math.exp(9) },
 ];
 
-const ADAPTIVE_PROBLEMS: { label: string; ode: string; rhs: RhsFn; exact: number }[] = [
-  { label: "y′ = y on [0, 1]", ode: 'y′ = y', rhs: (_t, x) => tf.clone(x) as tf.Tensor2D, exact: Math.E },
-  { label: "y′ = −2ty on [0, 1], y = e^(−t²)", ode: 'y′ = −2ty', rhs: (t, x) => tf.mul(x, -2 * t) as tf.Tensor2D, exact: Math.exp(-1) },
+const ADAPTIVE_PROBLEMS: { label: string; ode: string; rhs: RhsFn; derivatives: TensorDerivatives; exact: number }[] = [
+  { label: "y′ = y on [0, 1]", ode: 'y′ = y', rhs: (_t, x) => tf.clone(x) as tf.Tensor2D, derivatives: linearGrowth([1]), exact: Math.E },
+  { label: "y′ = −2ty on [0, 1], y = e^(−t²)", ode: 'y′ = −2ty', rhs: (t, x) => tf.mul(x, -2 * t) as tf.Tensor2D, derivatives: linearGrowth([0, -2]), exact: Math.exp(-1) },
 ];
 
-const FLOAT64_PROBLEMS: { label: string; ode: string; rhs: (t: number, y: Float64Array) => number[]; tensorRhs: RhsFn; exact: number }[] = [
-  { label: "y′ = y on [0, 1]", ode: 'y′ = y', rhs: (_t, y) => [y[0]!], tensorRhs: ADAPTIVE_PROBLEMS[0]!.rhs, exact: Math.E },
-  { label: "y′ = −2ty on [0, 1]", ode: 'y′ = −2ty', rhs: (t, y) => [-2 * t * y[0]!], tensorRhs: ADAPTIVE_PROBLEMS[1]!.rhs, exact: Math.exp(-1) },
+const FLOAT64_PROBLEMS: {
+  label: string;
+  ode: string;
+  rhs: (t: number, y: Float64Array) => number[];
+  tensorRhs: RhsFn;
+  derivatives: TensorDerivatives;
+  float64Derivatives: (t: number, y: Float64Array, order: number) => Float64Array[];
+  exact: number;
+}[] = [
+  { label: "y′ = y on [0, 1]", ode: 'y′ = y', rhs: (_t, y) => [y[0]!], tensorRhs: ADAPTIVE_PROBLEMS[0]!.rhs, derivatives: linearGrowth([1]), float64Derivatives: linearGrowth64([1]), exact: Math.E },
+  { label: "y′ = −2ty on [0, 1]", ode: 'y′ = −2ty', rhs: (t, y) => [-2 * t * y[0]!], tensorRhs: ADAPTIVE_PROBLEMS[1]!.rhs, derivatives: linearGrowth([0, -2]), float64Derivatives: linearGrowth64([0, -2]), exact: Math.exp(-1) },
 ];
 
 function sum(v: readonly number[]): number {
