@@ -161,6 +161,19 @@ report: { use: page, file: 3 }
     expect(seen.pod).toEqual([{ seed: 7 }]);
   });
 
+  it("checks model.solver keys against the solver's schema, and rejects every extra key of a solver that declares none", async () => {
+    const typo = await problemsOf(base.replace('dt: 0.25', 'dtt: 0.25'));
+    expect(typo!.problems[0]).toMatchObject({ key: 'model.solver.dtt', line: 2 });
+    expect(typo!.problems[0]!.message).toMatch(/dtt/);
+    const free: OdemorPlugin = { name: 'free-solver', register: (ctx) => ctx.provide('Solver', 'free', () => ({}) as never, 'declares no schema') };
+    const e = await problemsOf(base.replace('use: step, dt: 0.25', 'use: free, dtt: 0.1, order: 2'), [free]);
+    expect(e!.problems.map((p) => [p.key, p.message])).toEqual([
+      ['model.solver.dtt', "unknown key 'dtt' in model.solver (solver 'free' takes no options of its own); did you mean 'dt'?"],
+      ['model.solver.order', "unknown key 'order' in model.solver (solver 'free' takes no options of its own); known: use, dt, t0, t1, rtol, atol, maxSteps"],
+    ]);
+    expect(await problemsOf(base.replace('use: step, dt: 0.25', 'use: free, dt: 0.1, rtol: 1e-4'), [free])).toBeUndefined();
+  });
+
   it('does not check a plugin that declares no schema', async () => {
     expect(await problemsOf(base.replace('use: toy, classes: 3', 'use: free, anything: [1, 2]'))).toBeUndefined();
   });

@@ -35,9 +35,7 @@ describe('unknown core keys get a suggestion', () => {
   it('at the top level, through unions (train) and in nested objects', () => {
     expect(problems(base + 'evaluat: { repeats: 1 }\n').problems[0]!.message).toBe("unknown key 'evaluat' in the top level; did you mean 'evaluate'?");
     expect(problems(base + 'train: { epochz: 2 }\n').problems[0]!.message).toBe("unknown key 'epochz' in train; did you mean 'epochs'?");
-    expect(problems(base.replace('use: dense-node', 'use: dense-node, solver: { dtt: 0.1 }')).problems[0]!.message).toBe(
-      "unknown key 'dtt' in model.solver; did you mean 'dt'?",
-    );
+    // (model.solver is loose: its unknown keys are the solver plugin's to check, see config-plugin-options.test.ts)
     expect(problems(base + 'output: { saveModel: true }\n').problems[0]!.message).toBe("unknown key 'saveModel' in output; did you mean 'saveModels'?");
   });
 

@@ -6,7 +6,7 @@ import type { Reducer, Solver } from '../extension-points.js';
 import { RK_DEFAULTS, fixedStepCount } from '../solvers/driver.js';
 import type { Resolved } from '../pipeline/run.js';
 import { POINT_NOUN, type ExtensionPoint } from '../tokens.js';
-import { ConfigError, describeIssues, formatKey, knownKeys, locateProblem, type ConfigProblem, type ConfigSource, type LoadedConfig } from './load.js';
+import { ConfigError, describeIssues, formatKey, knownKeys, locateProblem, suggest, type ConfigProblem, type ConfigSource, type LoadedConfig } from './load.js';
 import { configSchema, DEFAULT_SOLVER, type ExperimentConfig } from './schema.js';
 
 /** One `use:` site of a config: where it is, which implementation it names, and what its plugin gets. */
@@ -114,6 +114,24 @@ function checkSpan(exp: Experiment, config: ExperimentConfig, site: Site, source
   ];
 }
 
+/**
+ * For a solver that declares no option schema: the keys of `model.solver` that core does not own are unknown
+ * (core's solver schema lets them through for solvers that do declare one).
+ */
+function undeclaredSolverKeys(config: ExperimentConfig, site: Site, source: ConfigSource | undefined): ConfigProblem[] {
+  const own = coreKeys(site.path);
+  return Object.keys(config.model.solver ?? {})
+    .filter((k) => !own.has(k))
+    .map((k) => {
+      const path = [...site.path, k];
+      return locateProblem(
+        { key: formatKey(path), message: `unknown key '${k}' in model.solver (solver '${site.name}' takes no options of its own)${suggest(k, [...own])}` },
+        path,
+        source,
+      );
+    });
+}
+
 /** Validate `options` against `schema`; located problems, empty when valid. */
 function check(schema: ZodType, site: Site, source: ConfigSource | undefined): ConfigProblem[] {
   const owner = `${POINT_NOUN[site.point]} '${site.name}'`;
@@ -154,7 +172,7 @@ export function validatePluginOptions(exp: Experiment, config: ExperimentConfig,
   const problems: ConfigProblem[] = [];
   for (const site of sites(config, loaded, resolved)) {
     const schema = exp.provision(site.point, site.name)?.options;
-    const found = schema ? check(schema, site, source) : [];
+    const found = schema ? check(schema, site, source) : site.point === 'Solver' ? undeclaredSolverKeys(config, site, source) : [];
     problems.push(...found);
     if (site.point === 'Solver' && found.length === 0) problems.push(...checkSpan(exp, config, site, source, solver));
     if (site.point !== 'Reducer' || found.length > 0) continue;

@@ -37,7 +37,9 @@ export const DEFAULT_SOLVER = { use: 'rk4', dt: 0.1, t0: 0, t1: 1 } as const;
  * loaded, else from {@link DEFAULT_SOLVER}.
  */
 export const solverSchema = z
-  .strictObject({
+  /* loose: a solver plugin's own keys (e.g. taylor-lagrange's `order`) pass through to its option schema, and
+     a solver that declares none gets unknown keys rejected by `validatePluginOptions` */
+  .looseObject({
     use: z.string().min(1).optional(),
     dt: finite.refine((v) => v > 0, 'must be > 0').optional(),
     t0: finite.optional(),
