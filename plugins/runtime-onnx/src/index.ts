@@ -35,7 +35,7 @@ export { OnnxExecutable, OnnxRuntime, type OnnxRuntimeOptions } from './runtime.
 export { OnnxAdaptiveExecutable, adaptiveSettings, solveAdaptive, type AdaptiveSessions, type AdaptiveSettings, type AdaptiveSolveOptions, type AdaptiveSolveResult } from './adaptive.js';
 export { loadOnnxFile, runOnnxFile, saveOnnx, type OnnxFile } from './io.js';
 export { createSession, defaultThreads, signalTensor } from './session.js';
-export type { CompileGradientProgram, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './grad/types.js';
+export type { CompileGradientProgram, GradientInputs, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './grad/types.js';
 export { buildGradientGraph, compileGradientProgram, GRADIENT_GRAPH_NAMES, lossAndGradients, type GradientGraph, type LossAndGradientsOptions } from './grad/program.js';
 export { fromGraphLayout, lower, toGraphLayout, type LowerOptions, type Lowered, type ParamInput } from './grad/lower.js';
 export { backward, BATCH, ShapeTable, type BackwardOptions, type GradContext, type Shape, type VjpRule } from './grad/engine.js';
