@@ -161,12 +161,12 @@ export async function solveAdaptive(
   const dims = [batch, ...stateDims];
   const sig = inputSignalOf(model);
   let x0: Tensor;
-  let u: Tensor | undefined;
+  // a state input's signal (checked: SHAPE errors name inputs.u); a sequence model's signal is x itself
+  let u = signalTensor(model, batch, options.u !== undefined ? { u: options.u } : undefined);
   if (model.input.kind === 'sequence') {
     u = new Tensor('float32', x, [batch, model.input.steps, model.input.features]);
     x0 = new Tensor('float32', new Float32Array(batch * prod(stateDims)), dims);
   } else {
-    u = signalTensor(model, batch, options.u !== undefined ? { u: options.u } : undefined);
     const res = await run(sessions.pre!, { [N.input]: new Tensor('float32', x, [batch, ...inputShapeOf(model)]) }, 'pre');
     x0 = outputOf(res, N.x0, 'pre');
   }

@@ -4,7 +4,6 @@
  */
 import {
   blockInputSize,
-  blockOutputSize,
   denseA,
   inputShapeOf as coreInputShapeOf,
   fixedStepCount,
