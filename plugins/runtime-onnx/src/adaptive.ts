@@ -7,9 +7,11 @@ import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import {
   OdemorError,
   RK_DEFAULTS,
+  adaptiveExponent,
   errorRatioFromSquares,
   integrateAsync,
   sequenceIndex,
+  stepFactor,
   type ButcherTableau,
   type DriverResult,
   type Executable,
@@ -21,8 +23,8 @@ import {
   type StepContext,
   type StepOutput,
 } from '@odemor/core';
-import { ADAPTIVE_GRAPH_NAMES as N, compileAdaptive, inputShapeOf, type AdaptiveGraphs } from './compile.js';
-import { checkInput, createSession } from './session.js';
+import { ADAPTIVE_GRAPH_NAMES as N, compileAdaptive, inputShapeOf, inputSignalOf, segmentEnds, type AdaptiveGraphs } from './compile.js';
+import { checkInput, createSession, signalTensor } from './session.js';
 
 const prod = (a: readonly number[]): number => a.reduce((p, v) => p * v, 1);
 
@@ -117,14 +119,32 @@ export async function releaseAdaptiveSessions(s: AdaptiveSessions): Promise<void
 
 /** Options of one {@link solveAdaptive}. */
 export interface AdaptiveSolveOptions {
-  /** keep the state after every `saveEvery`-th accepted step */
+  /** keep the state after every `saveEvery`-th accepted step (not with `times`) */
   saveEvery?: number;
+  /** the input signal of a model with input kind 'state' and a signal, [batch, steps, channels] (required there) */
+  u?: Float32Array;
+  /**
+   * integrate to each of these times in turn (increasing, after t0; a trajectory readout's times), landing exactly
+   * on each, and return the state there in `readout`; `y` is the state at the last one
+   */
+  times?: readonly number[];
+}
+
+/** What {@link solveAdaptive} returns: core's result, and with `times` the state at each time. */
+export interface AdaptiveSolveResult extends DriverResult<Tensor> {
+  /** with `times`: the state [batch, ...stateDims] at each time */
+  readout?: Tensor[];
 }
 
 /**
  * Integrate the block of `model` on a batch with the step graph: x0 from the pre graph (zeros for sequence
  * models), then core's `integrateAsync` with the rhs graph as f and the step graph as the step program. Returns
  * core's result (`y` the state at t1 as a tensor [batch, ...stateDims]; `stats` with core's NFE count).
+ *
+ * With `times` (a trajectory readout) the loop runs once per segment [t0, times[0]], [times[0], times[1]], …, each
+ * landing exactly on its end: core's controller per segment, the first trial step of a segment the step size the
+ * controller would have tried next (the larger of its proposal before the landing step was shortened and its
+ * proposal after it), `maxSteps` counted over all segments, `stats` summed.
  */
 export async function solveAdaptive(
   model: ModelIR,
@@ -134,16 +154,17 @@ export async function solveAdaptive(
   x: Float32Array,
   batch: number,
   options: AdaptiveSolveOptions = {},
-): Promise<DriverResult<Tensor>> {
+): Promise<AdaptiveSolveResult> {
   const { t0, t1, dt } = model.solver;
   const { tableau } = settings;
   const s = tableau.b.length;
   const dims = [batch, ...stateDims];
-  const seq = model.input.kind === 'sequence' ? model.input : undefined;
+  const sig = inputSignalOf(model);
   let x0: Tensor;
-  let u: Tensor | undefined;
-  if (seq) {
-    u = new Tensor('float32', x, [batch, seq.steps, seq.features]);
+  // a state input's signal (checked: SHAPE errors name inputs.u); a sequence model's signal is x itself
+  let u = signalTensor(model, batch, options.u !== undefined ? { u: options.u } : undefined);
+  if (model.input.kind === 'sequence') {
+    u = new Tensor('float32', x, [batch, model.input.steps, model.input.features]);
     x0 = new Tensor('float32', new Float32Array(batch * prod(stateDims)), dims);
   } else {
     const res = await run(sessions.pre!, { [N.input]: new Tensor('float32', x, [batch, ...inputShapeOf(model)]) }, 'pre');
@@ -152,13 +173,16 @@ export async function solveAdaptive(
   const count = batch * prod(stateDims);
   const rtol = new Tensor('float32', Float32Array.of(settings.rtol), []);
   const atol = new Tensor('float32', Float32Array.of(settings.atol), []);
-  const index = (times: number[]) => new Tensor('int64', BigInt64Array.from(times, (t) => BigInt(sequenceIndex(t, t0, seq!.stepDuration, seq!.steps))), [times.length]);
+  const index = (times: number[]) => new Tensor('int64', BigInt64Array.from(times, (t) => BigInt(sequenceIndex(t, t0, sig!.stepDuration, sig!.steps))), [times.length]);
 
   const f = async (t: number, y: Tensor): Promise<Tensor> => {
     const feeds: Record<string, Tensor> = { [N.state]: y };
     if (u) (feeds[N.u] = u), (feeds[N.uIndex] = index([t]));
     return outputOf(await run(sessions.rhs, feeds, 'rhs'), N.k, 'rhs');
   };
+  // the controller's proposals (for the first trial step of the next readout segment)
+  const exponent = adaptiveExponent(tableau);
+  const trial = { next: dt, beforeLast: dt };
   const step = async (t: number, y: Tensor, h: number, context: StepContext<Tensor>): Promise<StepOutput<Tensor>> => {
     if (context.k1 === undefined) throw new OdemorError('RUNTIME', 'the onnx step graph needs the first stage k1 (core gives it in adaptive mode)');
     const feeds: Record<string, Tensor> = { [N.state]: y, [N.k1]: context.k1, [N.h]: new Tensor('float32', Float32Array.of(h), []), [N.rtol]: rtol, [N.atol]: atol };
@@ -172,21 +196,53 @@ export async function solveAdaptive(
     for (let i = 0; i < errSq.length; i++) sum += errSq[i]!;
     const out: StepOutput<Tensor> = { y1: outputOf(res, N.y1, 'step'), ratio: errorRatioFromSquares(sum, count) };
     if (context.fsal) out.kLast = outputOf(res, N.kLast, 'step');
+    // what the controller proposed for this attempt (before landing shortened it) and what it proposes next
+    trial.beforeLast = trial.next;
+    if (Number.isFinite(out.ratio!)) trial.next = h * stepFactor(out.ratio!, exponent);
     return out;
   };
-  return integrateAsync(tensorAlgebra, tableau, x0, {
-    t0,
-    t1,
-    dt,
-    adaptive: true,
-    rtol: settings.rtol,
-    atol: settings.atol,
-    maxSteps: settings.maxSteps,
-    ...(options.saveEvery !== undefined ? { saveEvery: options.saveEvery } : {}),
-    f,
-    step,
-    name: settings.name,
-  });
+  const segment = (y0: Tensor, from: number, to: number, firstStep: number, maxSteps: number) =>
+    integrateAsync(tensorAlgebra, tableau, y0, {
+      t0: from,
+      t1: to,
+      dt: firstStep,
+      adaptive: true,
+      rtol: settings.rtol,
+      atol: settings.atol,
+      maxSteps,
+      ...(options.saveEvery !== undefined ? { saveEvery: options.saveEvery } : {}),
+      f,
+      step,
+      name: settings.name,
+    });
+  if (!options.times) return segment(x0, t0, t1, dt, settings.maxSteps);
+
+  if (options.saveEvery !== undefined) throw new OdemorError('ARGUMENT', 'solveAdaptive: saveEvery cannot be combined with readout times');
+  const stats: SolveStats = { nfe: 0, accepted: 0, rejected: 0 };
+  const readout: Tensor[] = [];
+  let y = x0;
+  let from = t0;
+  let first = dt;
+  for (const [i, to] of options.times.entries()) {
+    if (!(to > from)) throw new OdemorError('ARGUMENT', `solveAdaptive: times[${i}] = ${to} must be after ${i ? `times[${i - 1}] = ${from}` : `t0 = ${from}`}`);
+    const left = settings.maxSteps - stats.accepted - stats.rejected;
+    if (left < 1) {
+      throw new OdemorError(
+        'NUMERIC',
+        `solver '${settings.name}': maxSteps (${settings.maxSteps}) reached at t=${from} before the readout time ${to} (rtol ${settings.rtol}, atol ${settings.atol}); loosen the tolerances or raise maxSteps`,
+      );
+    }
+    trial.next = first;
+    const res = await segment(y, from, to, first, left);
+    stats.nfe += res.stats.nfe;
+    stats.accepted += res.stats.accepted;
+    stats.rejected += res.stats.rejected;
+    y = res.y;
+    readout.push(y);
+    first = Math.max(trial.beforeLast, trial.next);
+    from = to;
+  }
+  return { y, readout, stats };
 }
 
 /**
@@ -216,14 +272,35 @@ export class OnnxAdaptiveExecutable implements Executable {
     return this.stats;
   }
 
-  /** Logits [batch, outputs] for `x` [batch, ...inputShape]; one step sequence for the whole batch. */
-  async predict(x: Float32Array, batch: number): Promise<Float32Array> {
+  /**
+   * Logits [batch, outputs] for `x` [batch, ...inputShape]; one step sequence for the whole batch. A trajectory
+   * model drives the controller to each readout time in turn and returns the states there, [batch, T·size];
+   * `inputs.u` [batch, steps, channels] is the input signal of a state input with a signal.
+   */
+  async predict(x: Float32Array, batch: number, inputs?: { u?: Float32Array }): Promise<Float32Array> {
     if (this.released) throw new OdemorError('RUNTIME', 'predict called on a disposed onnx executable');
     checkInput(x, batch, this.sampleShape);
-    const res = await solveAdaptive(this.model, this.sessions, this.graphs.stateDims, this.settings, x, batch);
-    const out = outputOf(await run(this.sessions.post, { [N.state]: res.y }, 'post'), N.logits, 'post');
+    const m = this.model;
+    const res = await solveAdaptive(m, this.sessions, this.graphs.stateDims, this.settings, x, batch, {
+      ...(inputs?.u !== undefined ? { u: inputs.u } : {}),
+      ...(m.readout ? { times: segmentEnds(m) } : {}),
+    });
+    let logits: Float32Array;
+    if (res.readout) {
+      // [batch, T, size] row-major from the post graph's [batch, size] at each time
+      const T = res.readout.length;
+      const size = m.outputs / T;
+      logits = new Float32Array(batch * m.outputs);
+      for (const [i, y] of res.readout.entries()) {
+        const out = outputOf(await run(this.sessions.post, { [N.state]: y }, 'post'), N.logits, 'post').data as Float32Array;
+        if (out.length !== batch * size) throw new OdemorError('RUNTIME', `the post graph returned ${out.length} values at readout time ${i}; expected ${batch * size}`);
+        for (let b = 0; b < batch; b++) logits.set(out.subarray(b * size, (b + 1) * size), (b * T + i) * size);
+      }
+    } else {
+      logits = outputOf(await run(this.sessions.post, { [N.state]: res.y }, 'post'), N.logits, 'post').data as Float32Array;
+    }
     this.stats = { ...res.stats };
-    return out.data as Float32Array;
+    return logits;
   }
 
   /** Release the sessions; later calls return the first call's promise. */

@@ -18,6 +18,7 @@ import {
   type ButcherTableau,
   type Layer,
   type LinearMap,
+  type MlpBlock,
   type ModelIR,
   type OdeBlock,
   type ReducedBlock,
@@ -55,6 +56,8 @@ export interface SnapshotGraphOptions {
 /** Names of the graph's inputs and outputs. */
 export const GRAPH_NAMES = {
   input: 'x',
+  /** the input signal [batch, steps, channels] of a model with input kind 'state' and a signal */
+  u: 'u',
   logits: 'logits',
   states: 'states',
   nonlinear: 'nonlinear',
@@ -69,10 +72,12 @@ export const DEFAULT_OPSET = 17;
 /**
  * Names of the inputs and outputs of the adaptive step loop's graphs ({@link compileAdaptive}):
  * - pre: `x` [batch, ...inputShape] → `x0` [batch, ...stateDims];
- * - rhs: `y`, and for sequence models `u` [batch, steps, features] and `uIndex` (int64 [1]) → `k` = f(t, y);
- * - step: `y`, `k1` (= f(t, y)), `h`, `rtol`, `atol` (float scalars), and for sequence models `u` and `uIndex`
+ * - rhs: `y`, and for models with an input signal `u` [batch, steps, channels] (a sequence model's input, a state
+ *   input's signal) and `uIndex` (int64 [1]) → `k` = f(t, y);
+ * - step: `y`, `k1` (= f(t, y)), `h`, `rtol`, `atol` (float scalars), and with an input signal `u` and `uIndex`
  *   (int64 [s], the sequence element of each stage time) → `y1`, `kLast` (FSAL tableaux), `errSq` [batch];
- * - post: `y` → `logits` [batch, outputs];
+ * - post: `y` → `logits` [batch, outputs]; for a trajectory model (`readout`), the block's output at one readout
+ *   time, [batch, size] (D y for a reduced block), which the loop concatenates over the times;
  * - sample (full blocks, snapshot passes): `y` → `states`, `nonlinear` [batch, n] (NHWC-flattened).
  */
 export const ADAPTIVE_GRAPH_NAMES = {
@@ -105,7 +110,7 @@ export interface AdaptiveGraphs {
   rhs: Uint8Array;
   /** one step attempt: stages 2 … s from `k1`, the new state, `kLast`, the per-sample sum of squared scaled errors */
   step: Uint8Array;
-  /** the block's readout (D for a reduced block) and the post layers */
+  /** the block's readout (D for a reduced block) and the post layers; a trajectory model: D y alone, [batch, size] */
   post: Uint8Array;
   /** per-sample dims of the state the graphs exchange: [n] or [k]; [c, h, w] for a Conv block */
   stateDims: number[];
@@ -178,14 +183,107 @@ export function stepTime(t0: number, t1: number, dt: number, s: number): { t: nu
 /** Index of the sequence element fed as u(t): core's {@link coreSequenceIndex}, shared by every runtime. */
 export const sequenceIndex = coreSequenceIndex;
 
-/** Per-sample input shape of a model: `input.shape`, or [steps, features] for sequences. */
+/** Per-sample input shape of a model: `input.shape`, [steps, features] for sequences, [size] for a state input. */
 export function inputShapeOf(model: ModelIR): number[] {
   return coreInputShapeOf(model);
 }
 
+/** The input signal u(t) a model's block reads (see {@link inputSignalOf}). */
+export interface InputSignal {
+  /** elements of the signal, fed as u(t) = u[j] for t in [t0 + j·stepDuration, t0 + (j+1)·stepDuration) (clamped) */
+  steps: number;
+  /** values per element (p, the columns of the block's input matrices) */
+  channels: number;
+  stepDuration: number;
+  /** the graph input holding it: `x` (a sequence model's input is its signal) or `u` (a state input's signal) */
+  source: typeof GRAPH_NAMES.input | typeof GRAPH_NAMES.u;
+}
+
 /**
- * Compile `model` into a serialized ONNX ModelProto with one input `x` [batch, ...inputShape] (symbolic batch)
- * and one output `logits` [batch, outputs]; with `snapshot`, also `states`/`nonlinear` [S, batch, n] (the
+ * The input signal of `model`: a sequence input's [steps, features] (read from `x`), a state input's `signal`
+ * (read from the graph input `u`); undefined when the model has none.
+ */
+export function inputSignalOf(model: ModelIR): InputSignal | undefined {
+  const inp = model.input;
+  if (inp.kind === 'sequence') return { steps: inp.steps, channels: inp.features, stepDuration: inp.stepDuration, source: GRAPH_NAMES.input };
+  if (inp.kind === 'state' && inp.signal) {
+    const { steps, channels, stepDuration } = inp.signal;
+    return { steps, channels, stepDuration, source: GRAPH_NAMES.u };
+  }
+  return undefined;
+}
+
+/**
+ * The data inputs of the graphs {@link compileModel} (and the training lowering) emit: `x` [batch, ...inputShape],
+ * then, for a state input with a signal, `u` [batch, steps, channels].
+ */
+export function graphInputs(model: ModelIR): ValueSpec[] {
+  const inputs: ValueSpec[] = [{ name: GRAPH_NAMES.input, dims: ['batch', ...inputShapeOf(model)] }];
+  const sig = inputSignalOf(model);
+  if (sig?.source === GRAPH_NAMES.u) inputs.push({ name: GRAPH_NAMES.u, dims: ['batch', sig.steps, sig.channels] });
+  return inputs;
+}
+
+/**
+ * The ends of the integration segments: a trajectory model integrates [t0, times[0]], [times[0], times[1]], …
+ * (each with steps of `dt`, the last one of each segment shortened) and outputs the state at each end; a model
+ * without a readout has the one segment [t0, t1].
+ */
+export function segmentEnds(model: ModelIR): number[] {
+  return model.readout ? [...model.readout.times] : [model.solver.t1];
+}
+
+/** Fixed solver steps over all segments of {@link segmentEnds} (what the unrolled graph holds). */
+export function unrolledSteps(model: ModelIR): number {
+  const { t0, dt } = model.solver;
+  let from = t0;
+  let steps = 0;
+  for (const end of segmentEnds(model)) {
+    steps += solverSteps(from, end, dt);
+    from = end;
+  }
+  return steps;
+}
+
+/** IR paths and message label of the tensors a reduced block's pieces read (an mlp block names M and N without `.weight`). */
+interface ReducedPaths {
+  M: string;
+  N: string;
+  label: string;
+}
+const REDUCED_PATHS: ReducedPaths = { M: 'block.M.weight', N: 'block.N.weight', label: 'reduced block' };
+const MLP_PATHS: ReducedPaths = { M: 'block.M', N: 'block.N', label: 'mlp block' };
+
+/**
+ * An mlp block x' = N σ(M x + c + Zin u) + bias as the unified reduced form with E = D = identity (the same
+ * tensors, so `block.M`, `block.c`, `block.N`, `block.bias`, `block.Zin` keep their IR paths with {@link MLP_PATHS}).
+ */
+function mlpAsReduced(block: MlpBlock): ReducedBlock {
+  const { n, m } = block;
+  return {
+    kind: 'reduced',
+    method: 'mlp',
+    n,
+    k: n,
+    m,
+    E: { type: 'identity', size: n },
+    M: { type: 'dense', weight: block.M },
+    c: block.c,
+    N: { type: 'dense', weight: block.N },
+    ...(block.Zin ? { Zin: block.Zin } : {}),
+    bias: block.bias,
+    D: { type: 'identity', size: n },
+    activation: block.activation,
+  };
+}
+
+/**
+ * Compile `model` into a serialized ONNX ModelProto with one input `x` [batch, ...inputShape] (symbolic batch;
+ * for a state input with a signal also `u` [batch, steps, channels], see {@link graphInputs}) and one output
+ * `logits` [batch, outputs]. Blocks: full ODE blocks, the unified reduced form (with `Zin` inside σ and a constant
+ * `bias`), mlp blocks (as the reduced form with E = D = identity). A trajectory model (`readout`) integrates
+ * segment by segment up to each readout time ({@link segmentEnds}) and outputs the block's states there,
+ * concatenated, [batch, T·size]. With `snapshot`, also `states`/`nonlinear` [S, batch, n] (the
  * state after every `every`-th step and σ(A x + b) there; omitted when S = 0), with `snapshot.gram` the Gram
  * matrices `stateGram`/`nonlinearGram` [n, n] of those rows (also omitted when S = 0), and `final` [batch, n].
  * Adaptive methods cannot be expressed: resolve the tableau with `resolveTableau` first, which refuses them.
@@ -304,6 +402,10 @@ export class Compiler {
   private readonly gram: boolean = false;
   private readonly raw: boolean = true;
   private snapshot: { states: string[]; nonlinear: string[]; final: string; n: number } | undefined;
+  /** the graph value of each model tensor made so far, by IR path and layout (see `weight`) */
+  private readonly made = new Map<string, string>();
+  /** u [B, p] gathered per input key (see `inputTerm`) */
+  private readonly gathered = new Map<number, string>();
 
   constructor(
     private readonly model: ModelIR,
@@ -317,12 +419,16 @@ export class Compiler {
     if (!Number.isInteger(this.opset) || this.opset < 13 || this.opset > 21) {
       throw new OdemorError('ARGUMENT', `opset must be an integer from 13 to 21; got ${options.opset}`);
     }
+    if (model.midpoint) {
+      throw new OdemorError('MODEL', 'the onnx runtime does not compile midpoint networks (model.midpoint, a Taylor-Lagrange solver); use a runtime that runs Taylor methods');
+    }
     if (options.snapshot) {
       const e = options.snapshot.every;
       if (!Number.isInteger(e) || e < 1) throw new OdemorError('ARGUMENT', `snapshot.every must be a positive integer; got ${e}`);
       if (model.block.kind !== 'ode') {
         throw new OdemorError('MODEL', `snapshot outputs need a full ODE block; this model has a '${model.block.kind}' block`);
       }
+      if (model.readout) throw new OdemorError('MODEL', 'snapshot outputs are not supported for a model with a trajectory readout (model.readout)');
       this.every = e;
       this.gram = options.snapshot.gram ?? false;
       this.raw = options.snapshot.raw ?? !this.gram;
@@ -336,7 +442,7 @@ export class Compiler {
 
   compile(): Uint8Array {
     const outputs = this.build();
-    return this.encode([{ name: GRAPH_NAMES.input, dims: ['batch', ...inputShapeOf(this.model)] }], outputs);
+    return this.encode(graphInputs(this.model), outputs);
   }
 
   /** Serialize the graph with these inputs and outputs (the model's name and a doc string on the proto). */
@@ -347,7 +453,7 @@ export class Compiler {
       outputs,
       opset: this.opset,
       name: m.name ?? 'odemor-model',
-      doc: `odemor model${m.name ? ` '${m.name}'` : ''}: ${m.block.kind} block, ${solverSteps(m.solver.t0, m.solver.t1, m.solver.dt)} unrolled ${this.tableau.b.length}-stage steps`,
+      doc: `odemor model${m.name ? ` '${m.name}'` : ''}: ${m.block.kind} block, ${unrolledSteps(m)} unrolled ${this.tableau.b.length}-stage steps${m.readout ? `, states at ${m.readout.times.length} readout times` : ''}`,
     });
   }
 
@@ -361,11 +467,18 @@ export class Compiler {
       if (m.pre.length > 0) throw new OdemorError('MODEL', `a model with sequence input must have no pre layers; got ${m.pre.length}`);
       entry = null;
     } else {
+      if (m.input.kind === 'state' && m.pre.length > 0) {
+        throw new OdemorError('MODEL', `a model with input kind 'state' must have no pre layers (a sample is the block's initial state); got ${m.pre.length}`);
+      }
       m.pre.forEach((layer, i) => (v = this.layer(v, layer, `pre layer ${i}`, `pre.${i}`)));
       entry = v;
     }
-    if (m.block.kind === 'mlp') throw new OdemorError('MODEL', 'the onnx runtime does not compile mlp blocks yet');
-    v = m.block.kind === 'ode' ? this.fullBlock(m.block, entry) : this.reducedBlock(m.block, entry);
+    const block = m.block;
+    if (block.kind === 'ode') v = this.fullBlock(block, entry);
+    else if (block.kind === 'reduced') v = this.reducedBlock(block, entry, REDUCED_PATHS);
+    else if (block.kind === 'mlp') v = this.reducedBlock(mlpAsReduced(block), entry, MLP_PATHS);
+    else throw new OdemorError('MODEL', `unknown block kind '${(block as { kind?: unknown }).kind}'`);
+    if (m.readout && m.post.length) throw new OdemorError('MODEL', `a trajectory readout outputs the block's states: post must be empty, got ${m.post.length} layers`);
     m.post.forEach((layer, i) => (v = this.layer(v, layer, `post layer ${i}`, `post.${i}`)));
     const logits = this.toFlat(v);
     if (logits.shape[0] !== m.outputs) {
@@ -404,7 +517,11 @@ export class Compiler {
    * initializer `prefix` holding `data()` (the tensor already in `layout`) with dims `dims`.
    */
   private weight(path: string, layout: WeightLayout, prefix: string, data: () => ArrayLike<number>, dims: number[]): string {
-    return this.weights?.(path, layout, dims) ?? this.g.float(prefix, data(), dims);
+    // one graph value per tensor, however often a piece asks for it (D at every readout time)
+    const key = `${path}|${layout.kind}`;
+    let hit = this.made.get(key);
+    if (!hit) this.made.set(key, (hit = this.weights?.(path, layout, dims) ?? this.g.float(prefix, data(), dims)));
+    return hit;
   }
 
   // ───────────── layouts ─────────────
@@ -560,23 +677,35 @@ export class Compiler {
   }
 
   /**
-   * Where the sequence input u for time t comes from: a cache key and the node builder of u [B, p]. The unrolled
-   * graph gathers element `sequenceIndex(t)` of the input `x` (key: the element); the adaptive step graphs
-   * replace this with a gather at a stage index fed by the caller (see {@link Compiler.adaptive}).
+   * Where the input u for time t comes from: a cache key and the node builder of u [B, p]. The unrolled graph
+   * gathers element `sequenceIndex(t)` of the signal's graph input (`x` for a sequence model, `u` for a state input
+   * with a signal; key: the element); the adaptive step graphs replace this with a gather at a stage index fed by
+   * the caller (see {@link Compiler.adaptivePart}).
    */
   private inputAt = (t: number): { key: number; u: () => string } => {
-    const inp = this.model.input;
-    if (inp.kind !== 'sequence') throw new Error('unreachable');
-    const j = sequenceIndex(t, this.model.solver.t0, inp.stepDuration, inp.steps);
-    return { key: j, u: () => this.g.node('Gather', [GRAPH_NAMES.input, this.g.int64([j], [])], { axis: 1 }) };
+    const sig = inputSignalOf(this.model);
+    if (!sig) throw new OdemorError('MODEL', 'the block reads an input signal but the model has none (unreachable after the checks)');
+    const j = sequenceIndex(t, this.model.solver.t0, sig.stepDuration, sig.steps);
+    return { key: j, u: () => this.g.node('Gather', [sig.source, this.g.int64([j], [])], { axis: 1 }) };
   };
 
-  /** Sequence input: u for the stage at time t, multiplied into the state space ([B, n] or [B, c, h, w]), cached by key. */
+  /** The model's input signal, or a MODEL error naming `what` (a block input matrix) when it has none. */
+  private signalFor(what: string): InputSignal {
+    const sig = inputSignalOf(this.model);
+    if (!sig) {
+      throw new OdemorError('MODEL', `${what} is given but the model has no input signal (neither a sequence input nor a state input with a signal)`);
+    }
+    return sig;
+  }
+
+  /** Input u for the stage at time t, multiplied into a state or hidden space ([B, ·] or [B, c, h, w]), cached by key. */
   private inputTerm(cache: Map<number, string>, t: number, ZT: string, reshapeTo?: number[]): string {
     const { key, u } = this.inputAt(t);
     let hit = cache.get(key);
     if (!hit) {
-      hit = this.g.node('MatMul', [u(), ZT]);
+      let ut = this.gathered.get(key);
+      if (!ut) this.gathered.set(key, (ut = u()));
+      hit = this.g.node('MatMul', [ut, ZT]);
       if (reshapeTo) hit = this.reshape(hit, reshapeTo);
       cache.set(key, hit);
     }
@@ -619,7 +748,31 @@ export class Compiler {
    * after every `every`-th step when snapshots are asked.
    */
   private unroll(x0: string, f: (t: number, x: string) => string, sample?: (x: string) => void): string {
+    const { t0, t1 } = this.model.solver;
+    return this.unrollSpan(x0, f, t0, t1, sample);
+  }
+
+  /**
+   * The states at every readout time: the solver unrolled over [t0, times[0]], [times[0], times[1]], … in turn,
+   * each segment with steps of `dt` and its last step shortened to land on its end (core's driver per segment).
+   */
+  private unrollReadout(x0: string, f: (t: number, x: string) => string): string[] {
     const { t0, t1, dt } = this.model.solver;
+    solverSteps(t0, t1, dt);
+    const states: string[] = [];
+    let from = t0;
+    let x = x0;
+    for (const end of segmentEnds(this.model)) {
+      x = this.unrollSpan(x, f, from, end);
+      states.push(x);
+      from = end;
+    }
+    return states;
+  }
+
+  /** The solver unrolled over [t0, t1] from x0 (see {@link Compiler.unroll}). */
+  private unrollSpan(x0: string, f: (t: number, x: string) => string, t0: number, t1: number, sample?: (x: string) => void): string {
+    const { dt } = this.model.solver;
     solverSteps(t0, t1, dt); // MODEL errors for a bad dt or span, naming the model's solver keys
     const every = sample ? this.every : undefined;
     const res = integrate(this.algebra(), this.tableau, x0, {
@@ -648,10 +801,11 @@ export class Compiler {
     const block = m.block;
     let parts: BlockParts;
     if (block.kind === 'ode') parts = this.fullParts(block);
-    else if (block.kind === 'reduced') parts = this.reducedParts(block);
+    else if (block.kind === 'reduced') parts = this.reducedParts(block, REDUCED_PATHS);
+    else if (block.kind === 'mlp') parts = this.reducedParts(mlpAsReduced(block), MLP_PATHS);
     else throw new OdemorError('MODEL', `unknown block kind '${(block as { kind?: unknown }).kind}'`);
     const dims = ['batch', ...parts.stateDims];
-    const seq = m.input.kind === 'sequence' ? m.input : undefined;
+    const sig = inputSignalOf(m);
     const inputs: ValueSpec[] = [];
     const outputs: ValueSpec[] = [];
     const output = (value: string, name: string, d: (number | string)[]) => {
@@ -662,7 +816,7 @@ export class Compiler {
     /** u [B, p] at the stage whose index is entry `i` of the uIndex input */
     const stageInput = (i: number) => () => g.node('Gather', [N.u, g.node('Gather', [N.uIndex, g.int64([i], [])], { axis: 0 })], { axis: 1 });
     const sequenceInputs = (stages: number) => {
-      if (seq) inputs.push({ name: N.u, dims: ['batch', seq.steps, seq.features] }, { name: N.uIndex, dims: [stages], type: 'int64' });
+      if (sig) inputs.push({ name: N.u, dims: ['batch', sig.steps, sig.channels] }, { name: N.uIndex, dims: [stages], type: 'int64' });
     };
     switch (part) {
       case 'pre': {
@@ -740,6 +894,12 @@ export class Compiler {
       }
       case 'post': {
         inputs.push({ name: N.state, dims });
+        if (m.readout) {
+          // the block's output at one readout time; the loop concatenates them
+          const v = this.toFlat(parts.out(N.state, null));
+          output(v.name, N.logits, ['batch', v.shape[0]!]);
+          break;
+        }
         let v = parts.out(N.state, entryShape);
         m.post.forEach((layer, i) => (v = this.layer(v, layer, `post layer ${i}`, `post.${i}`)));
         const logits = this.toFlat(v);
@@ -773,6 +933,7 @@ export class Compiler {
     // (weights first, then the entry: the order of the graph inputs the training lowering makes)
     const { f, sigma } = parts.rhs();
     const x0 = parts.x0(entry);
+    if (this.model.readout) return this.readout(parts, x0, f);
     const states: string[] = [];
     const nonlinear: string[] = [];
     const flatState = parts.flat!;
@@ -841,22 +1002,20 @@ export class Compiler {
       const sigma = nonlinear();
       let f = (_t: number, x: string): string => sigma(x);
       if (block.Z) {
-        const inp = this.model.input;
-        if (inp.kind !== 'sequence') throw new OdemorError('MODEL', 'the ODE block has an input matrix Z but the model input is not a sequence');
-        const Z = expectShape(block.Z, [n, inp.features], 'block input matrix Z');
-        let ZT = transpose(Z.data, n, inp.features); // [p, n]
+        const p = this.signalFor('the ODE block input matrix Z').channels;
+        const Z = expectShape(block.Z, [n, p], 'block input matrix Z');
+        let ZT = transpose(Z.data, n, p); // [p, n]
         if (conv) {
-          const p = inp.features;
           const perm = new Float64Array(p * n);
           for (let r = 0; r < p; r++) perm.set(toChannelsFirst(ZT.subarray(r * n, (r + 1) * n), img!.h, img!.w, img!.c), r * n);
           ZT = perm;
         }
         const ZW = this.weight(
           'block.Z',
-          conv ? { kind: 'transpose-channels-first', rows: inp.features, ...img! } : { kind: 'transpose', rows: n, cols: inp.features },
+          conv ? { kind: 'transpose-channels-first', rows: p, ...img! } : { kind: 'transpose', rows: n, cols: p },
           'block_ZT',
           () => ZT,
-          [inp.features, n],
+          [p, n],
         );
         const cache = new Map<number, string>();
         f = (t, x) => this.g.node('Add', [sigma(x), this.inputTerm(cache, t, ZW, conv ? stateDims : undefined)]);
@@ -901,65 +1060,96 @@ export class Compiler {
     }
   }
 
-  private reducedBlock(block: ReducedBlock, entry: Val | null): Val {
-    const parts = this.reducedParts(block);
+  private reducedBlock(block: ReducedBlock, entry: Val | null, paths: ReducedPaths): Val {
+    const parts = this.reducedParts(block, paths);
     // (E first, then the rhs weights, then D: the order of the graph inputs the training lowering makes)
     const z0 = parts.x0(entry);
-    const zEnd = this.unroll(z0, parts.rhs().f);
+    const { f } = parts.rhs();
+    if (this.model.readout) return this.readout(parts, z0, f);
+    const zEnd = this.unroll(z0, f);
     return parts.out(zEnd, entry ? entry.shape : null);
   }
 
-  /** The pieces of a reduced block (see {@link BlockParts}). */
-  private reducedParts(block: ReducedBlock): BlockParts {
+  /**
+   * A trajectory readout: the block's output (D z for a reduced block) at every readout time, flattened and
+   * concatenated, [B, T·size] (row-major [T, size] per sample).
+   */
+  private readout(parts: BlockParts, x0: string, f: (t: number, x: string) => string): Val {
+    const outs = this.unrollReadout(x0, f).map((x) => this.toFlat(parts.out(x, null)));
+    const size = outs[0]!.shape[0]!;
+    const name = outs.length === 1 ? outs[0]!.name : this.g.node('Concat', outs.map((o) => o.name), { axis: 1 });
+    return { name, shape: [outs.length * size], layout: 'flat' };
+  }
+
+  /** The pieces of a reduced block, or of an mlp block as one (see {@link BlockParts}, {@link mlpAsReduced}). */
+  private reducedParts(block: ReducedBlock, paths: ReducedPaths = REDUCED_PATHS): BlockParts {
     const { k, m } = block;
+    const label = paths.label;
     // E's input size: n, or k when APoZ folded E into the layer before (E = identity of size k)
     const eIn = blockInputSize(block);
     const x0 = (entry: Val | null) =>
-      entry ? this.linearMap(this.blockEntry(entry, eIn).name, block.E, k, eIn, 'reduced block E', 'block.E.weight') : this.zeros([k]);
+      entry ? this.linearMap(this.blockEntry(entry, eIn).name, block.E, k, eIn, `${label} E`, 'block.E.weight') : this.zeros([k]);
 
     const rhs = () => {
       let inner: (z: string) => string;
       if (block.M.type === 'dense') {
-        const W = expectShape(block.M.weight, [m, k], 'reduced block M');
-        const MT = this.weight('block.M.weight', { kind: 'transpose', rows: m, cols: k }, 'M_T', () => transpose(W.data, m, k), [k, m]);
+        const W = expectShape(block.M.weight, [m, k], `${label} M`);
+        const MT = this.weight(paths.M, { kind: 'transpose', rows: m, cols: k }, 'M_T', () => transpose(W.data, m, k), [k, m]);
         inner = (z) => this.g.node('MatMul', [z, MT]);
       } else if (block.M.type === 'factored') {
         const r = block.M.left.shape[1]!;
-        const left = expectShape(block.M.left, [m, r], 'reduced block M.left');
+        const left = expectShape(block.M.left, [m, r], `${label} M.left`);
         const L = this.weight('block.M.left', { kind: 'transpose', rows: m, cols: r }, 'M_leftT', () => transpose(left.data, m, r), [r, m]);
-        const right = expectShape(block.M.right, [r, k], 'reduced block M.right');
+        const right = expectShape(block.M.right, [r, k], `${label} M.right`);
         const R = this.weight('block.M.right', { kind: 'transpose', rows: r, cols: k }, 'M_rightT', () => transpose(right.data, r, k), [k, r]);
         inner = (z) => this.g.node('MatMul', [this.g.node('MatMul', [z, R]), L]);
       } else {
-        throw new OdemorError('MODEL', `reduced block M has unknown type '${(block.M as { type?: unknown }).type}'`);
+        throw new OdemorError('MODEL', `${label} M has unknown type '${(block.M as { type?: unknown }).type}'`);
       }
-      const cData = expectShape(block.c, [m], 'reduced block c').data;
+      const cData = expectShape(block.c, [m], `${label} c`).data;
       const c = this.weight('block.c', { kind: 'identity' }, 'c', () => cData, [m]);
       let NT: string | undefined;
       if (block.N.type === 'dense') {
-        const N = expectShape(block.N.weight, [k, m], 'reduced block N');
-        NT = this.weight('block.N.weight', { kind: 'transpose', rows: k, cols: m }, 'N_T', () => transpose(N.data, k, m), [m, k]);
+        const N = expectShape(block.N.weight, [k, m], `${label} N`);
+        NT = this.weight(paths.N, { kind: 'transpose', rows: k, cols: m }, 'N_T', () => transpose(N.data, k, m), [m, k]);
       }
-      else if (block.N.size !== m || m !== k) throw new OdemorError('MODEL', `reduced block N is the identity of size ${block.N.size} but m = ${m}, k = ${k}`);
+      else if (block.N.size !== m || m !== k) throw new OdemorError('MODEL', `${label} N is the identity of size ${block.N.size} but m = ${m}, k = ${k}`);
+      // Zin u(t) inside σ: the nonlinear term then depends on t through the input element
+      let ZinT: string | undefined;
+      if (block.Zin) {
+        const p = this.signalFor(`the ${label}'s input matrix Zin`).channels;
+        const Zin = expectShape(block.Zin, [m, p], `${label} Zin`);
+        ZinT = this.weight('block.Zin', { kind: 'transpose', rows: m, cols: p }, 'Zin_T', () => transpose(Zin.data, m, p), [p, m]);
+      }
+      const zinCache = new Map<number, string>();
 
       const rhsCache = new Map<string, string>();
-      const sigmaN = (z: string): string => {
-        let hit = rhsCache.get(z);
+      const sigmaN = (t: number, z: string): string => {
+        const key = ZinT ? `${z}@${this.inputAt(t).key}` : z;
+        let hit = rhsCache.get(key);
         if (!hit) {
-          hit = this.act(this.g.node('Add', [inner(z), c]), block.activation);
+          let pre = this.g.node('Add', [inner(z), c]);
+          if (ZinT) pre = this.g.node('Add', [pre, this.inputTerm(zinCache, t, ZinT)]);
+          hit = this.act(pre, block.activation);
           if (NT) hit = this.g.node('MatMul', [hit, NT]);
-          rhsCache.set(z, hit);
+          rhsCache.set(key, hit);
         }
         return hit;
       };
-      let f = (_t: number, z: string): string => sigmaN(z);
+      let f = (t: number, z: string): string => sigmaN(t, z);
       if (block.Zr) {
-        const inp = this.model.input;
-        if (inp.kind !== 'sequence') throw new OdemorError('MODEL', 'the reduced block has an input matrix Zr but the model input is not a sequence');
-        const Zr = expectShape(block.Zr, [k, inp.features], 'reduced block Zr');
-        const ZW = this.weight('block.Zr', { kind: 'transpose', rows: k, cols: inp.features }, 'Zr_T', () => transpose(Zr.data, k, inp.features), [inp.features, k]);
+        const p = this.signalFor(`the ${label}'s input matrix Zr`).channels;
+        const Zr = expectShape(block.Zr, [k, p], `${label} Zr`);
+        const ZW = this.weight('block.Zr', { kind: 'transpose', rows: k, cols: p }, 'Zr_T', () => transpose(Zr.data, k, p), [p, k]);
         const cache = new Map<number, string>();
-        f = (t, z) => this.g.node('Add', [sigmaN(z), this.inputTerm(cache, t, ZW)]);
+        const nonlinear = f;
+        f = (t, z) => this.g.node('Add', [nonlinear(t, z), this.inputTerm(cache, t, ZW)]);
+      }
+      if (block.bias) {
+        const bData = expectShape(block.bias, [k], `${label} bias`).data;
+        const bias = this.weight('block.bias', { kind: 'identity' }, 'bias', () => bData, [k]);
+        const withoutBias = f;
+        f = (t, z) => this.g.node('Add', [withoutBias(t, z), bias]);
       }
       return { f };
     };
@@ -972,7 +1162,7 @@ export class Compiler {
         // D = identity hands z itself on (size k), e.g. to a following 'scatter' layer
         const n = block.n;
         const outSize = block.D.type === 'identity' ? k : n;
-        const xEnd = this.linearMap(zEnd, block.D, outSize, k, 'reduced block D', 'block.D.weight');
+        const xEnd = this.linearMap(zEnd, block.D, outSize, k, `${label} D`, 'block.D.weight');
         return { name: xEnd, shape: entryShape && outSize === n && prod(entryShape) === n ? [...entryShape] : [outSize], layout: 'flat' };
       },
     };

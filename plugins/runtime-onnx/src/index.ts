@@ -16,27 +16,32 @@ export {
   compileModel,
   DEFAULT_OPSET,
   GRAPH_NAMES,
+  graphInputs,
   inputShapeOf,
+  inputSignalOf,
+  segmentEnds,
   sequenceIndex,
   solverSteps,
   stepTime,
+  unrolledSteps,
   type AdaptiveGraphs,
+  type InputSignal,
   type AdaptivePart,
   type CompileOptions,
   type SnapshotGraphOptions,
   type WeightLayout,
 } from './compile.js';
 export { OnnxExecutable, OnnxRuntime, type OnnxRuntimeOptions } from './runtime.js';
-export { OnnxAdaptiveExecutable, adaptiveSettings, solveAdaptive, type AdaptiveSessions, type AdaptiveSettings, type AdaptiveSolveOptions } from './adaptive.js';
+export { OnnxAdaptiveExecutable, adaptiveSettings, solveAdaptive, type AdaptiveSessions, type AdaptiveSettings, type AdaptiveSolveOptions, type AdaptiveSolveResult } from './adaptive.js';
 export { loadOnnxFile, runOnnxFile, saveOnnx, type OnnxFile } from './io.js';
-export { createSession, defaultThreads } from './session.js';
-export type { CompileGradientProgram, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './grad/types.js';
+export { createSession, defaultThreads, signalTensor } from './session.js';
+export type { CompileGradientProgram, GradientInputs, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './grad/types.js';
 export { buildGradientGraph, compileGradientProgram, GRADIENT_GRAPH_NAMES, lossAndGradients, type GradientGraph, type LossAndGradientsOptions } from './grad/program.js';
 export { fromGraphLayout, lower, toGraphLayout, type LowerOptions, type Lowered, type ParamInput } from './grad/lower.js';
 export { backward, BATCH, ShapeTable, type BackwardOptions, type GradContext, type Shape, type VjpRule } from './grad/engine.js';
 export { reduceTo, RULES } from './grad/rules.js';
 export { emitConvFilterGrad, emitConvInputGrad, emitMaxPoolGrad, type ConvAttrs, type ConvShapes, type PoolAttrs, type PoolShapes } from './grad/conv-basic.js';
-export { adaptiveMessage, isAdaptiveName, noEmbeddedMessage, resolveSolver, resolveTableau, validateTableau, type ResolvedSolver, type TableauSource } from './tableau.js';
+export { adaptiveMessage, derivativesMessage, isAdaptiveName, noEmbeddedMessage, resolveSolver, resolveTableau, validateTableau, type ResolvedSolver, type TableauSource } from './tableau.js';
 export * from './train/index.js';
 
 /** The plugin: provides Runtime 'onnx' and Trainer 'backprop-onnx' (the default trainer of `train: { use: backprop }`). */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { InferenceSession } from 'onnxruntime-node';
+import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import { OdemorError, writeFileAtomic } from '@odemor/core';
 import { onnx } from './graph.js';
 import { checkInput, createSession, defaultThreads, runSession } from './session.js';
@@ -13,6 +13,8 @@ export interface OnnxFile {
   inputName: string;
   /** per-sample input dims (the graph input's shape without its first, batch dimension) */
   sampleShape: number[];
+  /** per-sample dims [steps, channels] of the input signal `u`, when the graph has that input (a state input with a signal) */
+  signalShape?: number[];
   /** `logits` when present, else the graph's first output */
   outputName: string;
   outputNames: string[];
@@ -51,6 +53,9 @@ export async function loadOnnxFile(file: string, options: { threads?: number } =
   const dims = input.type?.tensorType?.shape?.dim ?? [];
   const sampleShape = dims.slice(1).map((d) => Number(d.dimValue ?? 0));
   if (sampleShape.some((d) => !(d > 0))) throw invalid(file, `input '${input.name}' has a symbolic or unknown non-batch dimension`);
+  const signal = graph.input.find((v, i) => i > 0 && v.name === 'u');
+  const signalShape = signal ? (signal.type?.tensorType?.shape?.dim ?? []).slice(1).map((d) => Number(d.dimValue ?? 0)) : undefined;
+  if (signalShape?.some((d) => !(d > 0))) throw invalid(file, `input 'u' has a symbolic or unknown non-batch dimension`);
   let session: InferenceSession;
   try {
     session = await createSession(bytes, options.threads ?? defaultThreads());
@@ -63,6 +68,7 @@ export async function loadOnnxFile(file: string, options: { threads?: number } =
     session,
     inputName: input.name,
     sampleShape,
+    ...(signalShape ? { signalShape } : {}),
     outputName: outputNames.includes('logits') ? 'logits' : outputNames[0]!,
     outputNames,
     producer: model.producerName ?? '',
@@ -70,12 +76,23 @@ export async function loadOnnxFile(file: string, options: { threads?: number } =
   };
 }
 
-/** Load `file`, run it on `x` [batch, ...sampleShape] and return its logits (SHAPE error on a size mismatch). */
-export async function runOnnxFile(file: string, x: Float32Array, batch: number, options: { threads?: number } = {}): Promise<Float32Array> {
+/**
+ * Load `file`, run it on `x` [batch, ...sampleShape] (and, for a graph with the input signal `u`, on `options.u`
+ * [batch, steps, channels]) and return its logits (SHAPE error on a size mismatch or a missing u).
+ */
+export async function runOnnxFile(file: string, x: Float32Array, batch: number, options: { threads?: number; u?: Float32Array } = {}): Promise<Float32Array> {
   const loaded = await loadOnnxFile(file, options);
   try {
     checkInput(x, batch, loaded.sampleShape, `input for ${file}`);
-    const out = await runSession(loaded.session, loaded.inputName, x, batch, loaded.sampleShape, [loaded.outputName]);
+    const extra: Record<string, Tensor> = {};
+    if (loaded.signalShape) {
+      if (!options.u) throw new OdemorError('SHAPE', `${file} reads an input signal u [batch, ${loaded.signalShape.join(', ')}]: pass options.u`);
+      checkInput(options.u, batch, loaded.signalShape, `input signal u for ${file}`);
+      extra.u = new Tensor('float32', options.u, [batch, ...loaded.signalShape]);
+    } else if (options.u) {
+      throw new OdemorError('SHAPE', `${file} has no input signal u, but options.u is given`);
+    }
+    const out = await runSession(loaded.session, loaded.inputName, x, batch, loaded.sampleShape, [loaded.outputName], extra);
     return out[loaded.outputName]!;
   } finally {
     await loaded.dispose();

@@ -11,9 +11,9 @@ import {
 } from '@odemor/core';
 import { Tensor } from 'onnxruntime-node';
 import { compileAdaptive, compileAdaptiveSample, compileGram, compileModel, ADAPTIVE_GRAPH_NAMES, GRAPH_NAMES, inputShapeOf, solverSteps } from './compile.js';
-import { checkInput, createSession, defaultThreads, runSession } from './session.js';
+import { checkInput, createSession, defaultThreads, runSession, signalTensor } from './session.js';
 import { saveOnnx } from './io.js';
-import { adaptiveMessage, noEmbeddedMessage, resolveSolver, type ResolvedSolver, type TableauSource } from './tableau.js';
+import { adaptiveMessage, derivativesMessage, noEmbeddedMessage, resolveSolver, type ResolvedSolver, type TableauSource } from './tableau.js';
 import {
   adaptiveSettings,
   buildAdaptive,
@@ -42,7 +42,7 @@ export class OnnxExecutable implements Executable {
   /** @param onnx the compiled, serialized ModelProto the session was created from */
   constructor(
     private readonly session: InferenceSession,
-    model: ModelIR,
+    private readonly model: ModelIR,
     threads: number,
     readonly onnx: Uint8Array,
   ) {
@@ -50,10 +50,15 @@ export class OnnxExecutable implements Executable {
     this.sampleShape = inputShapeOf(model);
   }
 
-  /** Logits [batch, outputs] for `x` [batch, ...inputShape]; SHAPE error when the size does not match. */
-  async predict(x: Float32Array, batch: number): Promise<Float32Array> {
+  /**
+   * Logits [batch, outputs] for `x` [batch, ...inputShape] (a trajectory model: the states at the readout times,
+   * [batch, T·size]); `inputs.u` [batch, steps, channels] is the input signal of a state input with a signal.
+   * SHAPE error when a size does not match or u is missing.
+   */
+  async predict(x: Float32Array, batch: number, inputs?: { u?: Float32Array }): Promise<Float32Array> {
     checkInput(x, batch, this.sampleShape);
-    const out = await runSession(this.session, GRAPH_NAMES.input, x, batch, this.sampleShape, [GRAPH_NAMES.logits]);
+    const u = signalTensor(this.model, batch, inputs);
+    const out = await runSession(this.session, GRAPH_NAMES.input, x, batch, this.sampleShape, [GRAPH_NAMES.logits], u ? { [GRAPH_NAMES.u]: u } : {});
     return out[GRAPH_NAMES.logits]!;
   }
 
@@ -104,7 +109,10 @@ export class OnnxRuntime implements Runtime {
    * Runs fixed-step explicit Runge–Kutta solvers (unrolled) and adaptive ones with a Butcher tableau that has
    * embedded weights `bHat` (the step loop), e.g. a model whose solver is dopri5. Refuses an adaptive solver
    * object without a tableau (an adaptive step program) with the message of {@link adaptiveMessage}, an adaptive
-   * solver whose tableau has no `bHat`, a step program without a tableau, and unknown layer or block kinds. The
+   * solver whose tableau has no `bHat`, a step program without a tableau, a solver that needs time derivatives
+   * (`Solver.derivatives`, Taylor methods), midpoint networks (`model.midpoint`), and unknown layer or block kinds.
+   * Full, reduced (with `Zin` and `bias`) and mlp blocks, tensor, sequence and state inputs (with or without a
+   * signal) and trajectory readouts compile. The
    * runtime keeps no tableau table: `build` needs `tableau` or `solver` in the constructor's defaults or in its
    * options.
    */
@@ -121,11 +129,14 @@ export class OnnxRuntime implements Runtime {
       const i = layers.findIndex((l) => !known.has(l.type));
       if (i >= 0) return { ok: false, reason: `${where} layer ${i} has unknown type '${layers[i]!.type}'` };
     }
-    if (model.block.kind !== 'ode' && model.block.kind !== 'reduced') {
-      return { ok: false, reason: `the onnx runtime does not compile '${(model.block as { kind?: unknown }).kind}' blocks yet` };
+    if (model.block.kind !== 'ode' && model.block.kind !== 'reduced' && model.block.kind !== 'mlp') {
+      return { ok: false, reason: `unknown block kind '${(model.block as { kind?: unknown }).kind}'` };
     }
-    if (model.input.kind === 'state' || model.readout || model.midpoint) {
-      return { ok: false, reason: 'the onnx runtime does not compile state inputs, trajectory readouts or midpoint networks yet' };
+    if (model.midpoint) {
+      return { ok: false, reason: 'the onnx runtime does not compile midpoint networks (model.midpoint, a Taylor-Lagrange solver)' };
+    }
+    if (solver?.derivatives) {
+      return { ok: false, reason: derivativesMessage(solver.name, solver.derivatives) };
     }
     return { ok: true };
   }
@@ -167,6 +178,7 @@ export class OnnxRuntime implements Runtime {
     const o = this.settings(options);
     const resolved = resolveSolver(model, o);
     if (model.block.kind !== 'ode') throw new OdemorError('MODEL', `snapshot passes need a full ODE block; this model has a '${model.block.kind}' block`);
+    if (model.readout) throw new OdemorError('MODEL', 'snapshot passes are not supported for a model with a trajectory readout (model.readout)');
     if (resolved.adaptive) return this.adaptiveSnapshot(model, x, batch, options, o, resolved);
     const tableau = resolved.tableau;
     const n = model.block.n;

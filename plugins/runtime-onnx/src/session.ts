@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { OdemorError } from '@odemor/core';
+import { OdemorError, type ModelIR } from '@odemor/core';
 
 /** Default intra-op thread count: `os.availableParallelism()`. */
 export function defaultThreads(): number {
@@ -32,7 +32,35 @@ export function checkInput(x: Float32Array, batch: number, sampleShape: number[]
   }
 }
 
-/** Run `session` on `x` [batch, ...sampleShape] fed as `inputName`; returns the named outputs as Float32Arrays. */
+/**
+ * The input signal `inputs.u` of a predict call on `model`, checked: a model with input kind 'state' and a
+ * `signal` needs u [batch, steps, channels] (returned as a tensor); any other model takes none (a sequence model's
+ * signal is its input x). SHAPE errors name `inputs.u`, the expected and the given length.
+ */
+export function signalTensor(model: ModelIR, batch: number, inputs: { u?: Float32Array } | undefined): Tensor | undefined {
+  const sig = model.input.kind === 'state' ? model.input.signal : undefined;
+  const u = inputs?.u;
+  if (!sig) {
+    if (u !== undefined) {
+      throw new OdemorError('SHAPE', `inputs.u is given (${u?.length} values) but the model has no input signal (input kind '${model.input.kind}'${model.input.kind === 'sequence' ? ': its signal is the input x' : ' without a signal'})`);
+    }
+    return undefined;
+  }
+  const need = batch * sig.steps * sig.channels;
+  if (u === undefined) {
+    throw new OdemorError('SHAPE', `the model reads an input signal u(t): pass inputs.u, [batch ${batch}, steps ${sig.steps}, channels ${sig.channels}] = ${need} values`);
+  }
+  if (!(u instanceof Float32Array)) throw new OdemorError('SHAPE', `inputs.u must be a Float32Array of ${need} values`);
+  if (u.length !== need) {
+    throw new OdemorError('SHAPE', `inputs.u has ${u.length} values but batch ${batch} × [steps ${sig.steps}, channels ${sig.channels}] needs ${need}`);
+  }
+  return new Tensor('float32', u, [batch, sig.steps, sig.channels]);
+}
+
+/**
+ * Run `session` on `x` [batch, ...sampleShape] fed as `inputName` (and the `extra` feeds, e.g. the input signal
+ * `u`); returns the named outputs as Float32Arrays.
+ */
 export async function runSession(
   session: InferenceSession,
   inputName: string,
@@ -40,8 +68,9 @@ export async function runSession(
   batch: number,
   sampleShape: number[],
   outputs: string[],
+  extra: Record<string, Tensor> = {},
 ): Promise<Record<string, Float32Array>> {
-  const feeds = { [inputName]: new Tensor('float32', x, [batch, ...sampleShape]) };
+  const feeds = { [inputName]: new Tensor('float32', x, [batch, ...sampleShape]), ...extra };
   let result: InferenceSession.OnnxValueMapType;
   try {
     // fetch everything: onnxruntime-node 1.22 maps an explicit fetch list of several names onto the wrong outputs

@@ -17,7 +17,12 @@ const ADAPTIVE_NAMES = new Set(['dopri5', 'dopri', 'rk45', 'dormand-prince', 'ad
 export interface TableauSource {
   tableau?: ButcherTableau;
   /** the solver (its tolerances and step limit are the adaptive loop's defaults) */
-  solver?: Pick<Solver, 'name' | 'adaptive' | 'tableau'> & Partial<Pick<Solver, 'rtol' | 'atol' | 'maxSteps'>>;
+  solver?: Pick<Solver, 'name' | 'adaptive' | 'tableau'> & Partial<Pick<Solver, 'rtol' | 'atol' | 'maxSteps' | 'derivatives'>>;
+}
+
+/** The refusal of a solver that needs time derivatives of the solution (`Solver.derivatives`, Taylor methods). */
+export function derivativesMessage(name: string, order: number): string {
+  return `solver '${name}' needs time derivatives of the solution up to order ${order} (Taylor methods), which the onnx runtime does not compute`;
 }
 
 /** True when the model's solver name is a known adaptive method. */
@@ -35,6 +40,7 @@ export function isAdaptiveName(name: string): boolean {
  */
 export function resolveTableau(model: ModelIR, source: TableauSource = {}): ButcherTableau {
   const name = source.solver?.name ?? model.solver.use;
+  if (source.solver?.derivatives) throw new OdemorError('RUNTIME', derivativesMessage(name, source.solver.derivatives));
   if (source.solver?.adaptive) throw new OdemorError('RUNTIME', adaptiveMessage(name));
   if (source.solver && !source.solver.tableau && !source.tableau) {
     throw new OdemorError('RUNTIME', `solver '${name}' is a step program without a Butcher tableau; the onnx runtime unrolls explicit Runge–Kutta tableaux only (use the tfjs runtime)`);
@@ -68,6 +74,7 @@ export interface ResolvedSolver {
 export function resolveSolver(model: ModelIR, source: TableauSource = {}): ResolvedSolver {
   const solver = source.solver;
   const name = solver?.name ?? model.solver.use;
+  if (solver?.derivatives) throw new OdemorError('RUNTIME', derivativesMessage(name, solver.derivatives));
   const tableau = source.tableau ?? solver?.tableau;
   const adaptive = solver ? solver.adaptive : isAdaptiveName(model.solver.use) && !!tableau?.bHat;
   if (adaptive) {

@@ -3,20 +3,25 @@
  * blocks: per-sample loops, direct convolutions; the explicit Runge–Kutta integration is core's one driver
  * (`solveWith`) over the float64 algebra, as every runtime's is (`ceil((t1 − t0)/dt − 1e-9)` steps, the last
  * one shortened to land on t1). It runs every block kind (dense, convolutional, antisymmetric full blocks,
- * with or without a sequence input u(t)) and the unified reduced form (E, M dense or factored, c, N, Zr, D), and
- * the layers `dense`, `conv2d`, `relu`, `tanh`, `maxpool2d`, `flatten`, `scatter`. The runtime conformance suite
+ * with or without an input u(t)), the unified reduced form (E, M dense or factored, c, N, Zr, Zin inside σ, bias,
+ * D) and mlp blocks (x' = N σ(M x + c + Zin u) + bias); tensor, sequence and state inputs (with an input signal
+ * passed as `inputs.u`); trajectory readouts (the states at every readout time, integrated segment by segment);
+ * and the layers `dense`, `conv2d`, `relu`, `tanh`, `maxpool2d`, `flatten`, `scatter`. The runtime conformance suite
  * ({@link runtimeConformance}) compares runtimes against it; runtime packages use it in their own tests.
  *
  * Conventions it fixes (docs/architecture.md, "Model IR"): images and conv states are NHWC; a sequence input
  * `[steps, features]` is fed as `u(t) = seq[j]` for `t ∈ [t0 + j·d, t0 + (j+1)·d)` (clamped) and the block starts
- * from `x(0) = 0`; sampled snapshot rows are ordered step-major (row `s·batch + i` is sample `i` at the `s`-th
- * sampled step).
+ * from `x(0) = 0`; a state input is the block's initial state and its signal `u` [batch, steps, channels] is fed
+ * the same way; a trajectory readout integrates [t0, times[0]], [times[0], times[1]], … in turn (core's driver per
+ * segment, the last step of each shortened) and outputs the block's output (D z for a reduced block) at each time,
+ * `[T, size]` per sample; sampled snapshot rows are ordered step-major (row `s·batch + i` is sample `i` at the
+ * `s`-th sampled step).
  */
 import { ExplicitRungeKuttaSolver, OdemorError, float64Algebra, sequenceIndex, solveWith } from '@odemor/core';
 import { EULER_TABLEAU } from '@odemor/solver-euler';
 import { RK4_TABLEAU } from '@odemor/solver-rk4';
 import { DOPRI5_TABLEAU } from '@odemor/solver-dopri5';
-import type { Activation, ButcherTableau, Layer, LinearMap, ModelIR, OdeBlock, ReducedBlock, Tensor32 } from '@odemor/core';
+import type { Activation, ButcherTableau, Layer, LinearMap, MlpBlock, ModelIR, OdeBlock, ReducedBlock, Tensor32 } from '@odemor/core';
 
 /**
  * The Butcher tableaux the kit integrates with, from the solver plugins themselves (a Solver is its tableau;
@@ -176,31 +181,71 @@ export function referenceNonlinear(block: OdeBlock, x: Float64Array): Float64Arr
   return y;
 }
 
-function rhsReduced(block: ReducedBlock, z: Float64Array): Float64Array {
+/** `y += W u` for W stored [y.length, u.length]. */
+function addInput(y: Float64Array, W: Tensor32, u: Float64Array): void {
+  const wu = matvec(W.data, y.length, u.length, u);
+  for (let i = 0; i < y.length; i++) y[i]! += wu[i]!;
+}
+
+/** N σ(M z + c + Zin u) + Zr u + bias of the unified reduced form (`u` undefined: no input). */
+function rhsReduced(block: ReducedBlock, z: Float64Array, u: Float64Array | undefined): Float64Array {
   let inner: Float64Array;
   if (block.M.type === 'dense') inner = matvec(block.M.weight.data, block.m, block.k, z);
   else {
     const r = block.M.left.shape[1]!;
     inner = matvec(block.M.left.data, block.m, r, matvec(block.M.right.data, r, block.k, z));
   }
-  for (let i = 0; i < block.m; i++) inner[i] = act(block.activation, inner[i]! + block.c.data[i]!);
-  return block.N.type === 'identity' ? inner : matvec(block.N.weight.data, block.k, block.m, inner);
+  for (let i = 0; i < block.m; i++) inner[i]! += block.c.data[i]!;
+  if (block.Zin && u) addInput(inner, block.Zin, u);
+  for (let i = 0; i < block.m; i++) inner[i] = act(block.activation, inner[i]!);
+  const r = block.N.type === 'identity' ? inner : matvec(block.N.weight.data, block.k, block.m, inner);
+  if (block.Zr && u) addInput(r, block.Zr, u);
+  if (block.bias) for (let i = 0; i < block.k; i++) r[i]! += block.bias.data[i]!;
+  return r;
+}
+
+/** N σ(M x + c + Zin u) + bias of an mlp block. */
+function rhsMlp(block: MlpBlock, x: Float64Array, u: Float64Array | undefined): Float64Array {
+  const { n, m } = block;
+  const inner = matvec(block.M.data, m, n, x);
+  for (let i = 0; i < m; i++) inner[i]! += block.c.data[i]!;
+  if (block.Zin && u) addInput(inner, block.Zin, u);
+  for (let i = 0; i < m; i++) inner[i] = act(block.activation, inner[i]!);
+  const r = matvec(block.N.data, n, m, inner);
+  for (let i = 0; i < n; i++) r[i]! += block.bias.data[i]!;
+  return r;
+}
+
+/** Inputs of {@link referenceForward} besides `x`. */
+export interface ReferenceInputs {
+  /** the input signal [batch, steps, channels] of a model with input kind 'state' and a signal */
+  u?: Float32Array;
 }
 
 /**
  * Run the model on `x` [batch, ...inputShape] in float64 with the explicit RK method `tableau` (its `b` weights;
- * `bHat` is ignored) and fixed steps of `model.solver.dt`. With `every > 0` and a full block, also sample the
- * states and nonlinear terms after every `every`-th step.
+ * `bHat` is ignored) and fixed steps of `model.solver.dt`. With `every > 0` and a full block without a readout,
+ * also sample the states and nonlinear terms after every `every`-th step. `inputs.u` is the input signal of a
+ * state input with a signal ([batch, steps, channels]; an ARGUMENT error when it is missing or has another length).
+ * A trajectory model's `logits` are its states at the readout times, [batch, T·size].
  */
-export function referenceForward(model: ModelIR, x: Float32Array, batch: number, tableau: ButcherTableau, every = 0): ReferenceResult {
+export function referenceForward(model: ModelIR, x: Float32Array, batch: number, tableau: ButcherTableau, every = 0, inputs: ReferenceInputs = {}): ReferenceResult {
   const per = x.length / batch;
   const { t0, t1, dt } = model.solver;
   const solver = new ExplicitRungeKuttaSolver('reference', tableau, false);
   const block = model.block;
-  if (block.kind === 'mlp' || model.input.kind === 'state' || model.readout) {
-    throw new OdemorError('MODEL', 'referenceForward: mlp blocks, state inputs and trajectory readouts are not supported yet');
+  if (model.midpoint) throw new OdemorError('MODEL', 'referenceForward: midpoint networks (Taylor-Lagrange) are not supported');
+  const inp = model.input;
+  const signal = inp.kind === 'state' ? inp.signal : undefined;
+  if (signal) {
+    const need = batch * signal.steps * signal.channels;
+    if (!inputs.u || inputs.u.length !== need) {
+      throw new OdemorError('ARGUMENT', `referenceForward: the model reads an input signal; inputs.u must have batch ${batch} × ${signal.steps} × ${signal.channels} = ${need} values, got ${inputs.u ? inputs.u.length : 'none'}`);
+    }
   }
   const n = block.n;
+  // segment ends: the readout times, or t1
+  const ends = model.readout ? model.readout.times : [t1];
   const logitsAll: number[] = [];
   const states: number[][] = [];
   const nonlinear: number[][] = [];
@@ -209,70 +254,81 @@ export function referenceForward(model: ModelIR, x: Float32Array, batch: number,
     const sample = Float64Array.from(x.subarray(bi * per, (bi + 1) * per));
     let v: V;
     let u: ((t: number) => Float64Array) | undefined;
-    if (model.input.kind === 'sequence') {
-      const { steps: L, features: p, stepDuration } = model.input;
+    if (inp.kind === 'sequence') {
+      const { steps: L, features: p, stepDuration } = inp;
       v = { shape: [n], data: new Float64Array(n) };
       u = (t) => {
         const j = sequenceIndex(t, t0, stepDuration, L);
         return sample.slice(j * p, (j + 1) * p);
       };
+    } else if (inp.kind === 'state') {
+      v = { shape: [inp.size], data: sample };
+      if (signal) {
+        const { steps: L, channels: p, stepDuration } = signal;
+        const own = Float64Array.from(inputs.u!.subarray(bi * L * p, (bi + 1) * L * p));
+        u = (t) => {
+          const j = sequenceIndex(t, t0, stepDuration, L);
+          return own.slice(j * p, (j + 1) * p);
+        };
+      }
     } else {
-      v = { shape: model.input.shape, data: sample };
+      v = { shape: inp.shape, data: sample };
       for (const l of model.pre) v = layer(v, l);
     }
     const entryShape = v.shape;
-    // state and right-hand side
+    // state, right-hand side and the block's output from a state
     let y: Float64Array;
     let f: (t: number, y: Float64Array) => Float64Array;
+    let output: (y: Float64Array) => Float64Array;
     if (block.kind === 'ode') {
       y = v.data.slice();
       f = (t, s) => {
         const r = referenceNonlinear(block, s);
-        if (block.Z && u) {
-          const ut = u(t);
-          const zu = matvec(block.Z.data, n, ut.length, ut);
-          for (let i = 0; i < n; i++) r[i]! += zu[i]!;
-        }
+        if (block.Z && u) addInput(r, block.Z, u(t));
         return r;
       };
+      output = (s) => s;
+    } else if (block.kind === 'mlp') {
+      y = v.data.slice();
+      f = (t, s) => rhsMlp(block, s, u?.(t));
+      output = (s) => s;
     } else {
       y = applyMap(block.E, v.data, block.k, n);
-      f = (t, s) => {
-        const r = rhsReduced(block, s);
-        if (block.Zr && u) {
-          const ut = u(t);
-          const zu = matvec(block.Zr.data, block.k, ut.length, ut);
-          for (let i = 0; i < block.k; i++) r[i]! += zu[i]!;
-        }
-        return r;
-      };
+      f = (t, s) => rhsReduced(block, s, u?.(t));
+      output = (s) => applyMap(block.D, s, n, block.k);
     }
     // integrated by core's one driver over the float64 algebra (the same step count, last-step shortening and
-    // stage times as every runtime); what is independent here is the right-hand side
-    const sampled = every > 0 && block.kind === 'ode';
-    y = solveWith(float64Algebra, solver, (t, s) => f(t, s), y, {
-      t0,
-      t1,
-      dt,
-      ...(sampled
-        ? {
-            onStep: (_t: number, _h: number, index: number, state: Float64Array) => {
-              if ((index + 1) % every !== 0) return;
-              const sIdx = (index + 1) / every - 1;
-              (states[sIdx] ??= []).push(...state);
-              (nonlinear[sIdx] ??= []).push(...referenceNonlinear(block, state));
-            },
-          }
-        : {}),
-    }).y;
-    let out: V;
-    if (block.kind === 'ode') {
-      final.push(...y);
-      out = { shape: entryShape.reduce((p, d) => p * d, 1) === n ? entryShape : [n], data: y };
-    } else {
-      const xEnd = applyMap(block.D, y, n, block.k);
-      out = { shape: xEnd.length === n && entryShape.reduce((p, d) => p * d, 1) === n ? entryShape : [xEnd.length], data: xEnd };
+    // stage times as every runtime), segment by segment for a readout; what is independent here is the
+    // right-hand side
+    const sampled = every > 0 && block.kind === 'ode' && !model.readout;
+    const outs: Float64Array[] = [];
+    let from = t0;
+    for (const end of ends) {
+      y = solveWith(float64Algebra, solver, (t, s) => f(t, s), y, {
+        t0: from,
+        t1: end,
+        dt,
+        ...(sampled
+          ? {
+              onStep: (_t: number, _h: number, index: number, state: Float64Array) => {
+                if ((index + 1) % every !== 0) return;
+                const sIdx = (index + 1) / every - 1;
+                (states[sIdx] ??= []).push(...state);
+                (nonlinear[sIdx] ??= []).push(...referenceNonlinear(block as OdeBlock, state));
+              },
+            }
+          : {}),
+      }).y;
+      outs.push(output(y));
+      from = end;
     }
+    if (block.kind !== 'reduced') final.push(...y);
+    if (model.readout) {
+      for (const o of outs) logitsAll.push(...o);
+      continue;
+    }
+    const xEnd = outs[0]!;
+    let out: V = { shape: xEnd.length === n && entryShape.reduce((p, d) => p * d, 1) === n ? entryShape : [xEnd.length], data: xEnd };
     for (const l of model.post) out = layer(out, l);
     logitsAll.push(...out.data);
   }

@@ -2,11 +2,12 @@
  * Small hand-built models for runtime tests (seeded, deterministic): every full block kind (dense,
  * convolutional with 'valid' and 'same' layers, antisymmetric; with and without a sequence input u(t)) and every
  * shape of the unified reduced form (interpolated E, M, c, N, Zr, D — hand-made and built by the core's
- * `buildInterpolatedBlock`, oversampled; SVD-factored M; APoZ select / scatter). Weights are float32, the
+ * `buildInterpolatedBlock`, oversampled; SVD-factored M; APoZ select / scatter; Zin inside σ and a bias), mlp blocks
+ * (x' = N σ(M x + c + Zin u) + bias), state inputs with and without an input signal and trajectory readouts. Weights are float32, the
  * solver spec is RK4 with dt = 0.1 on [0, 1] unless a builder says otherwise. {@link runtimeModelCases} lists
  * them with short names; {@link runtimeConformance} runs all of them.
  */
-import { buildInterpolatedBlock, inputShapeOf, mulberry32, toMatrix, type Activation, type Layer, type ModelIR, type OdeBlock, type ReducedBlock, type SolverSpec, type Tensor32 } from '@odemor/core';
+import { buildInterpolatedBlock, inputShapeOf, mulberry32, toMatrix, type Activation, type Layer, type MlpBlock, type ModelIR, type OdeBlock, type ReducedBlock, type SolverSpec, type Tensor32 } from '@odemor/core';
 
 const rng = mulberry32;
 
@@ -292,6 +293,124 @@ function interpolatedSeq(seed = 14): ModelIR & { block: ReducedBlock } {
   return withBlock(base, buildInterpolatedBlock({ block: base.block, V, U, points: [0, 2, 3, 5], method: 'qdeim' }));
 }
 
+/** mlp block fields x' = N σ(M x + c + Zin u) + bias with uniform weights (Zin only for `p > 0`). */
+function mlpBlock(r: () => number, n: number, m: number, p: number, activation: Activation = 'tanh'): MlpBlock {
+  return {
+    kind: 'mlp',
+    n,
+    m,
+    M: uniformTensor(r, [m, n], 0.9),
+    c: uniformTensor(r, [m], 0.3),
+    N: uniformTensor(r, [n, m], 0.8),
+    bias: uniformTensor(r, [n], 0.3),
+    ...(p > 0 ? { Zin: uniformTensor(r, [m, p], 1) } : {}),
+    activation,
+  };
+}
+
+/**
+ * An mlp-node on a trajectory dataset without inputs (Van der Pol-like): state input [2], mlp block n = 2, m = 8,
+ * the states at the readout times 0.25, 0.5, 1 (segments that do not divide by dt = 0.1: shortened last steps).
+ */
+function mlpTrajectory(seed = 15): ModelIR & { block: MlpBlock } {
+  const r = rng(seed);
+  return {
+    format: 'odemor-model',
+    version: 1,
+    name: 'mlp-node',
+    input: { kind: 'state', size: 2 },
+    pre: [],
+    block: mlpBlock(r, 2, 8, 0),
+    post: [],
+    solver: solver(),
+    readout: { kind: 'trajectory', times: [0.25, 0.5, 1] },
+    outputs: 3 * 2,
+  };
+}
+
+/**
+ * An mlp-node with an input signal (vehicle-like): state input [3] with a signal of 8 steps × 2 channels
+ * (stepDuration 0.125), Zin [6, 2] inside σ, mlp block n = 3, m = 6 (softplus), states at 0.3, 0.6 and 1.
+ */
+function mlpSignal(seed = 16): ModelIR & { block: MlpBlock } {
+  const r = rng(seed);
+  return {
+    format: 'odemor-model',
+    version: 1,
+    name: 'mlp-node-inputs',
+    input: { kind: 'state', size: 3, signal: { steps: 8, channels: 2, stepDuration: 0.125 } },
+    pre: [],
+    block: mlpBlock(r, 3, 6, 2, 'softplus'),
+    post: [],
+    solver: solver(),
+    readout: { kind: 'trajectory', times: [0.3, 0.6, 1] },
+    outputs: 3 * 3,
+  };
+}
+
+/** mlp block in a classification model (tensor input [4], dense 4→5, mlp block n = 5, m = 7, dense 5→3). */
+function mlpClassifier(seed = 17): ModelIR & { block: MlpBlock } {
+  const r = rng(seed);
+  return {
+    format: 'odemor-model',
+    version: 1,
+    name: 'mlp-node-classifier',
+    input: { kind: 'tensor', shape: [4] },
+    pre: [{ type: 'dense', weight: uniformTensor(r, [5, 4], 0.8), bias: uniformTensor(r, [5], 0.2) }],
+    block: mlpBlock(r, 5, 7, 0),
+    post: [{ type: 'dense', weight: uniformTensor(r, [3, 5], 0.8), bias: uniformTensor(r, [3], 0.1) }],
+    solver: solver(),
+    outputs: 3,
+  };
+}
+
+/**
+ * A reduced mlp block on a trajectory model with an input signal: state input [4] (signal 5 × 2, stepDuration
+ * 0.2), dense E [2, 4] and D [4, 2], M [3, 2], c, N [2, 3], Zin [3, 2] inside σ, Zr [2, 2], bias [2]; the states
+ * D z at 0.5 and 1.
+ */
+function reducedMlpSignal(seed = 18): ModelIR & { block: ReducedBlock } {
+  const r = rng(seed);
+  const n = 4;
+  const k = 2;
+  const m = 3;
+  const V = orthonormal(r, n, k);
+  return {
+    format: 'odemor-model',
+    version: 1,
+    name: 'mlp-node-reduced',
+    input: { kind: 'state', size: n, signal: { steps: 5, channels: 2, stepDuration: 0.2 } },
+    pre: [],
+    block: {
+      kind: 'reduced',
+      method: 'deim',
+      n,
+      k,
+      m,
+      E: { type: 'dense', weight: { shape: [k, n], data: transposed(V, n, k) } },
+      M: { type: 'dense', weight: uniformTensor(r, [m, k], 0.9) },
+      c: uniformTensor(r, [m], 0.3),
+      N: { type: 'dense', weight: uniformTensor(r, [k, m], 0.8) },
+      Zr: uniformTensor(r, [k, 2], 0.5),
+      Zin: uniformTensor(r, [m, 2], 1),
+      bias: uniformTensor(r, [k], 0.3),
+      D: { type: 'dense', weight: { shape: [n, k], data: V } },
+      activation: 'tanh',
+    },
+    post: [],
+    solver: solver(),
+    readout: { kind: 'trajectory', times: [0.5, 1] },
+    outputs: 2 * n,
+  };
+}
+
+/** The sequence model reduced with `Zin` inside σ and a `bias` besides Zr (k = 3, m = 5; dense post 6→3). */
+function seqReducedZin(seed = 19): ModelIR & { block: ReducedBlock } {
+  const base = seqReduced(seed);
+  const r = rng(seed + 100);
+  return withBlock(base, { ...base.block, Zin: uniformTensor(r, [base.block.m, 3], 1), bias: uniformTensor(r, [base.block.k], 0.3) });
+}
+
 /**
  * The model builders (each takes an optional seed). Full blocks: `denseNode` (dense 4→8, dense A, tanh or the given
  * activation, dense 8→3), `convNode` (valid conv2d, relu, maxpool, conv block [3, 3, 2], flatten, dense),
@@ -299,7 +418,10 @@ function interpolatedSeq(seed = 14): ModelIR & { block: ReducedBlock } {
  * (sequence [5, 3] as u(t) through Z), `denseSeq` (sequence [4, 2], relu). Reduced blocks: `deimReduced` (dense E,
  * M, N, D), `interpolatedDense`, `oversampledConv`, `interpolatedSeq` (built by the core's `buildInterpolatedBlock`),
  * `seqReduced` (hand-made, with Zr), `svdReduced` (identity E, N, D; factored M), `apozReduced` (select / scatter),
- * `apozScatterLayer` (D = identity and a post `scatter` layer).
+ * `apozScatterLayer` (D = identity and a post `scatter` layer), `seqReducedZin` (Zin inside σ and a bias). mlp
+ * blocks: `mlpClassifier` (tensor input, dense pre and post), `mlpTrajectory` (state input, trajectory readout),
+ * `mlpSignal` (state input with a signal u through Zin, readout); `reducedMlpSignal` (a reduced block with Zin, Zr
+ * and bias on a state input with a signal, readout). Signal models need `inputs.u` ({@link signalInput}).
  */
 export const runtimeModels = Object.freeze({
   denseNode,
@@ -316,6 +438,11 @@ export const runtimeModels = Object.freeze({
   svdReduced,
   apozReduced,
   apozScatterLayer,
+  seqReducedZin,
+  mlpClassifier,
+  mlpTrajectory,
+  mlpSignal,
+  reducedMlpSignal,
 });
 
 /** One model of {@link runtimeModelCases}: a short name for failure messages and a builder. */
@@ -343,10 +470,25 @@ export function runtimeModelCases(): RuntimeModelCase[] {
     { name: 'svd', model: () => m.svdReduced() },
     { name: 'apoz', model: () => m.apozReduced() },
     { name: 'apoz-scatter-layer', model: () => m.apozScatterLayer() },
+    { name: 'deim-seq-zin-bias', model: () => m.seqReducedZin() },
+    { name: 'mlp', model: () => m.mlpClassifier() },
+    { name: 'mlp-trajectory', model: () => m.mlpTrajectory() },
+    { name: 'mlp-signal-trajectory', model: () => m.mlpSignal() },
+    { name: 'reduced-mlp-signal-trajectory', model: () => m.reducedMlpSignal() },
   ];
 }
 
-/** Values per sample of the model's input: the product of `input.shape`, or steps × features for a sequence. */
+/**
+ * The input signal `u` [batch, steps, channels] of a model with input kind 'state' and a signal (uniform in
+ * [−1, 1) from `seed`), as `Executable.predict(x, batch, { u })` and `referenceForward(…, { u })` take it;
+ * undefined for every other model.
+ */
+export function signalInput(model: ModelIR, batch: number, seed: number): Float32Array | undefined {
+  const sig = model.input.kind === 'state' ? model.input.signal : undefined;
+  return sig ? uniformInput(seed, batch * sig.steps * sig.channels) : undefined;
+}
+
+/** Values per sample of the model's input `x`: the product of `input.shape`, steps × features for a sequence, the size of a state. */
 export function inputSize(model: ModelIR): number {
   return inputShapeOf(model).reduce((p, v) => p * v, 1);
 }

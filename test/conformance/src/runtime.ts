@@ -14,7 +14,8 @@
  * registered, never from the test file (docs/architecture.md, "Extension points"):
  *
  * - always: the logits of every model of {@link runtimeModelCases} (dense, conv, antisymmetric full blocks with and
- *   without a sequence input u(t); interpolated, oversampled, SVD-factored and APoZ select / scatter reduced blocks)
+ *   without a sequence input u(t); interpolated, oversampled, SVD-factored and APoZ select / scatter reduced blocks,
+ *   Zin and bias; mlp blocks; state inputs with an input signal `inputs.u`; trajectory readouts)
  *   with the Euler and RK4 tableaux agree with the float64 reference {@link referenceForward}; one executable runs
  *   batches of 1, 3 and 17 (dynamic batch); row i of a batch equals the single-sample result; repeated predicts and
  *   a second build are identical; `supports()` refuses an unknown layer type with a reason naming it; a wrong input
@@ -42,7 +43,7 @@ import {
   type Solver,
 } from '@odemor/core';
 import { REFERENCE_TABLEAUX, referenceForward } from './reference.js';
-import { inputSize, runtimeModelCases, runtimeModels, uniformInput, withUnknownLayer, type RuntimeModelCase } from './runtime-models.js';
+import { inputSize, runtimeModelCases, runtimeModels, signalInput, uniformInput, withUnknownLayer, type RuntimeModelCase } from './runtime-models.js';
 import type { ConformanceIt } from './solver.js';
 
 /**
@@ -199,11 +200,12 @@ export function runtimeConformance(it: RuntimeConformanceIt, factory: () => Runt
     }
   };
 
-  /** predict `batch` samples and compare with the reference */
+  /** predict `batch` samples (with an input signal u for state inputs that have one) and compare with the reference */
   const parity = async (expect: ExpectStatic, exe: Executable, model: ModelIR, label: string, batch: number, seed: number, tableau: ButcherTableau) => {
     const x = inputFor(model, batch, seed);
-    const logits = await exe.predict(x, batch);
-    const ref = referenceForward(model, x, batch, tableau);
+    const u = signalInput(model, batch, seed + 1000);
+    const logits = await exe.predict(x, batch, u ? { u } : undefined);
+    const ref = referenceForward(model, x, batch, tableau, 0, u ? { u } : {});
     expectClose(expect, logits, ref.logits, model.outputs, `${label}, batch ${batch}, logits`, tol);
     return { x, logits, ref };
   };
@@ -249,7 +251,7 @@ export function runtimeConformance(it: RuntimeConformanceIt, factory: () => Runt
     }
 
     check('dynamic batch: one executable runs batches of 1, 3 and 17 (rk4)', async (expect, rt) => {
-      for (const c of pick('dense', 'conv', 'antisym-seq', 'deim-built', 'svd', 'apoz')) {
+      for (const c of pick('dense', 'conv', 'antisym-seq', 'deim-built', 'svd', 'apoz', 'mlp-signal-trajectory')) {
         const model = c.model();
         await withExecutable(rt, model, 'rk4', async (exe) => {
           for (const [i, b] of [1, 3, 17].entries()) await parity(expect, exe, model, `${c.name}+rk4`, b, 20 + i, REFERENCE_TABLEAUX.rk4);

@@ -8,7 +8,7 @@
  * initializers, as in inference and export graphs (`compileModel`, which keeps every tensor an initializer).
  */
 import { OdemorError, listTensors, type ButcherTableau, type ModelIR } from '@odemor/core';
-import { Compiler, GRAPH_NAMES, inputShapeOf, type WeightLayout } from '../compile.js';
+import { Compiler, graphInputs, type WeightLayout } from '../compile.js';
 import type { GraphBuilder, ValueSpec } from '../graph.js';
 import { BATCH, type Shape } from './engine.js';
 
@@ -42,15 +42,15 @@ export interface Lowered {
   params: Map<string, ParamInput>;
   /** the forward output `logits` [batch, outputs] */
   logits: string;
-  /** static shapes of the graph inputs (x and the parameters; batch = −1) */
+  /** static shapes of the graph inputs (x, u for a state input with a signal, and the parameters; batch = −1) */
   inputShapes: Map<string, Shape>;
   /** serialize with the data input, the parameter inputs, `extraInputs` and `outputs` */
   encode(outputs: ValueSpec[], extraInputs?: ValueSpec[]): Uint8Array;
 }
 
 /**
- * Lower `model` with the solver `tableau` unrolled: the forward graph (input `x` [batch, ...inputShape],
- * output `logits`), the trainable tensors as graph inputs named `p_<i>` (i their index in listTensors order).
+ * Lower `model` with the solver `tableau` unrolled: the forward graph (input `x` [batch, ...inputShape], and `u`
+ * [batch, steps, channels] for a state input with a signal; output `logits`), the trainable tensors as graph inputs named `p_<i>` (i their index in listTensors order).
  * Errors: those of `compileModel` (RUNTIME without a tableau, MODEL for a bad model).
  */
 export function lower(model: ModelIR, options: LowerOptions): Lowered {
@@ -68,8 +68,9 @@ export function lower(model: ModelIR, options: LowerOptions): Lowered {
     return input;
   });
   const forwardOutputs = compiler.build();
-  const inShape = inputShapeOf(model);
-  const inputShapes = new Map<string, Shape>([[GRAPH_NAMES.input, [BATCH, ...inShape]]]);
+  // the data inputs: x, and the input signal u of a state input with a signal
+  const data = graphInputs(model);
+  const inputShapes = new Map<string, Shape>(data.map((d) => [d.name, d.dims.map((v) => (v === 'batch' ? BATCH : (v as number)))]));
   // params in listTensors order
   const ordered = new Map([...params].sort((a, b) => index.get(a[0])!.i - index.get(b[0])!.i));
   for (const p of ordered.values()) inputShapes.set(p.input, p.dims);
@@ -81,7 +82,7 @@ export function lower(model: ModelIR, options: LowerOptions): Lowered {
     encode(outputs, extraInputs = []) {
       return compiler.encode(
         [
-          { name: GRAPH_NAMES.input, dims: ['batch', ...inShape] },
+          ...data,
           ...[...ordered.values()].map((p) => ({ name: p.input, dims: p.dims })),
           ...extraInputs,
         ],

@@ -6,12 +6,12 @@
  */
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { listTensors, OdemorError, type ModelIR } from '@odemor/core';
-import { inputShapeOf } from '../compile.js';
+import { GRAPH_NAMES, inputShapeOf } from '../compile.js';
 import type { GraphBuilder, ValueSpec } from '../graph.js';
-import { checkInput, createSession, defaultThreads } from '../session.js';
+import { checkInput, createSession, defaultThreads, signalTensor } from '../session.js';
 import { BATCH, backward } from './engine.js';
 import { fromGraphLayout, lower, toGraphLayout, type ParamInput } from './lower.js';
-import type { GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './types.js';
+import type { GradientInputs, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './types.js';
 
 /** Names of the gradient graph's extra inputs and outputs. */
 export const GRADIENT_GRAPH_NAMES = {
@@ -125,11 +125,12 @@ class OnnxGradientProgram implements GradientProgram {
     for (const path of trainablePaths) if (!this.sizes.has(path)) this.sizes.set(path, tensors.get(path)!.data.length);
   }
 
-  async run(params: ReadonlyMap<string, Float32Array>, x: Float32Array, y: Int32Array | Float32Array, batch: number): Promise<GradientResult> {
+  async run(params: ReadonlyMap<string, Float32Array>, x: Float32Array, y: Int32Array | Float32Array, batch: number, inputs?: GradientInputs): Promise<GradientResult> {
     if (this.disposed) throw new OdemorError('RUNTIME', 'the gradient program was disposed');
     const m = this.model;
     const inShape = inputShapeOf(m);
     checkInput(x, batch, inShape, 'gradient program input x');
+    const u = signalTensor(m, batch, inputs);
     const C = m.outputs;
     const target = new Float32Array(batch * C);
     if (this.graph.loss === 'softmax-cross-entropy') {
@@ -152,6 +153,7 @@ class OnnxGradientProgram implements GradientProgram {
       target: new Tensor('float32', target, [batch, C]),
       scale: new Tensor('float32', Float32Array.of(this.graph.loss === 'mse' ? 1 / (batch * C) : 1 / batch), []),
     };
+    if (u) feeds[GRAPH_NAMES.u] = u;
     for (const [path, values] of params) {
       const size = this.sizes.get(path);
       if (size === undefined) {
@@ -211,15 +213,16 @@ export type LossAndGradientsOptions = Omit<GradientProgramOptions, 'trainable'> 
 
 /**
  * The mean loss, the correct count and d(loss)/d(tensor) per trainable IR path (IR layout) of `model` on one
- * batch `x` [batch, ...inputShape] with labels `y` (Int32Array; mse: Float32Array targets [batch, outputs]):
- * compiles a gradient program, runs it once and disposes it. The batch size is `y.length` (mse:
- * `y.length / outputs`).
+ * batch `x` [batch, ...inputShape] with labels `y` (Int32Array; mse: Float32Array targets [batch, outputs]) and
+ * `inputs.u` (the input signal of a state input with a signal): compiles a gradient program, runs it once and
+ * disposes it. The batch size is `y.length` (mse: `y.length / outputs`).
  */
 export async function lossAndGradients(
   model: ModelIR,
   x: Float32Array,
   y: Int32Array | Float32Array,
   options: LossAndGradientsOptions,
+  inputs?: GradientInputs,
 ): Promise<GradientResult> {
   const batch = (options.loss ?? 'softmax-cross-entropy') === 'mse' ? y.length / model.outputs : y.length;
   if (!Number.isInteger(batch) || batch < 1) {
@@ -227,7 +230,7 @@ export async function lossAndGradients(
   }
   const program = await compileGradientProgram(model, { ...options, trainable: options.trainable ?? (() => true) });
   try {
-    return await program.run(new Map(), x, y, batch);
+    return await program.run(new Map(), x, y, batch, inputs);
   } finally {
     await program.dispose();
   }

@@ -16,15 +16,21 @@ export interface GradientResult {
   /** d(mean loss)/d(tensor) for every trainable IR path, in the IR's own layout (same length as the IR tensor) */
   grads: Map<string, Float32Array>;
 }
+/** Inputs of a gradient program run besides `x` and the targets. */
+export interface GradientInputs {
+  /** the input signal [batch, steps, channels] of a model with input kind 'state' and a signal */
+  u?: Float32Array;
+}
 export interface GradientProgram {
   /** the trainable IR paths, in listTensors(model) order */
   readonly paths: readonly string[];
   /**
    * Loss and gradients at parameter values `params` (IR path → IR-layout values; paths not given keep the
    * model's values) on a batch: x [batch, ...inputShape], y int32 labels [batch] (mse: y is Float32Array
-   * targets [batch, outputs]).
+   * targets [batch, outputs]; a trajectory model's outputs are its states at the readout times, [batch, T·size]).
+   * `inputs.u` is the input signal [batch, steps, channels] of a model with input kind 'state' and a signal.
    */
-  run(params: ReadonlyMap<string, Float32Array>, x: Float32Array, y: Int32Array | Float32Array, batch: number): Promise<GradientResult>;
+  run(params: ReadonlyMap<string, Float32Array>, x: Float32Array, y: Int32Array | Float32Array, batch: number, inputs?: GradientInputs): Promise<GradientResult>;
   dispose(): Promise<void>;
 }
 export type CompileGradientProgram = (model: ModelIR, options: GradientProgramOptions) => Promise<GradientProgram>;

@@ -63,6 +63,11 @@ interface FeatureCache {
  * Deterministic for a seed: epoch e shuffles (and augments) with seed + e. With `context.checkpoint` it
  * writes, after every epoch, the training state (`<checkpoint>.train`) and then the model, each atomically;
  * `context.resume` continues from that state. Adaptive solvers are refused (use 'backprop-tfjs').
+ *
+ * On a regression dataset (`dataset.info.task === 'regression'`, e.g. a trajectory dataset of
+ * `@odemor/dataset-dynamics`) the loss is the mean squared error between the model's outputs (a trajectory
+ * model's states at the readout times) and `batch.targets`, the mean over batch, times and states; the input signal
+ * `batch.u` is fed to models that read one. The history then reports the training loss only (`accuracy` NaN).
  */
 export class OnnxBackpropTrainer implements Trainer {
   readonly name = 'backprop-onnx';
@@ -78,9 +83,10 @@ export class OnnxBackpropTrainer implements Trainer {
 
   /**
    * Whether this trainer can train `model` with `solver`: explicit Runge–Kutta solvers only (their tableau
-   * is unrolled into the graph), and the layer and block kinds the onnx compiler knows.
+   * is unrolled into the graph; no adaptive solvers, no solvers that need time derivatives), and the models the
+   * onnx compiler knows (full, reduced and mlp blocks, state inputs, trajectory readouts; no midpoint networks).
    */
-  supports(model: ModelIR, solver?: Pick<Solver, 'name' | 'adaptive' | 'tableau'>): Support {
+  supports(model: ModelIR, solver?: Pick<Solver, 'name' | 'adaptive' | 'tableau'> & Partial<Pick<Solver, 'derivatives'>>): Support {
     if (solver && !solver.adaptive && !solver.tableau) {
       return { ok: false, reason: `solver '${solver.name}' has no Butcher tableau; the onnx trainer unrolls explicit Runge–Kutta methods only (use train.runtime: tfjs)` };
     }
@@ -108,18 +114,22 @@ export class OnnxBackpropTrainer implements Trainer {
     const tableau = resolveTableau(model, { solver: context.solver });
     if (context.resume && !context.checkpoint) throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': resume needs a checkpoint (context.checkpoint is not set)`);
 
-    const selection = o.params ?? (model.block.kind === 'reduced' ? 'after-block' : 'all');
+    const dataset = context.dataset;
+    // a regression dataset (a trajectory dataset): mean squared error against batch.targets, no accuracy
+    const regression = dataset.info.task === 'regression';
+    checkTask(model, dataset);
+    // a reduced model fine-tunes its post layers; a trajectory model has none, so its reduced block's tensors
+    const selection = o.params ?? (model.block.kind === 'reduced' ? (model.readout ? 'block' : 'after-block') : 'all');
     const trainable = paramSelector(model, selection);
     const tensors = listTensors(model).filter((t) => trainable(t.path));
     if (!tensors.length) throw new OdemorError('ARGUMENT', `train: nothing to train (params = ${JSON.stringify(selection)} selects no trainable tensor)`);
     const paths = tensors.map((t) => t.path);
     const postOnly = paths.every((p) => p.startsWith('post.'));
-    const useCache = postOnly && !o.augment && own.cacheFeatures !== false;
+    const useCache = postOnly && !regression && !o.augment && own.cacheFeatures !== false;
     const phase = context.phase;
-    const dataset = context.dataset;
     const schedule = { lr: o.lr, epochs: o.epochs, ...(o.lrDecay !== undefined ? { lrDecay: o.lrDecay } : {}), ...(own.schedule ? { schedule: own.schedule } : {}) };
 
-    const fpOf = this.fingerprintSource(model, o, own, context, tableau, trainable, selection, useCache);
+    const fpOf = { ...this.fingerprintSource(model, o, own, context, tableau, trainable, selection, useCache), ...(regression ? { loss: 'mse' } : {}) };
     const fp = fingerprint(fpOf);
     const stateFile = context.checkpoint ? statePath(context.checkpoint) : undefined;
 
@@ -147,7 +157,8 @@ export class OnnxBackpropTrainer implements Trainer {
           buf.set(v);
         }
         optimizer.restore(saved.optimizer);
-        history.push(...saved.history.map((h) => ({ ...h, epochs: o.epochs })));
+        // (a regression run's NaN accuracy is stored as null)
+        history.push(...saved.history.map((h) => ({ ...h, accuracy: typeof h.accuracy === 'number' ? h.accuracy : NaN, epochs: o.epochs })));
         startEpoch = saved.epoch;
       }
     } else if (stateFile) {
@@ -178,7 +189,7 @@ export class OnnxBackpropTrainer implements Trainer {
           const post = (path: string) => path.startsWith('post.') && trainable(path);
           program = await this.compile(postOnlyModel(model), { tableau: EULER, trainable: post, ...(own.threads ? { threads: own.threads } : {}) });
         } else {
-          program = await this.compile(model, { tableau, trainable, ...(own.threads ? { threads: own.threads } : {}) });
+          program = await this.compile(model, { tableau, trainable, ...(regression ? { loss: 'mse' as const } : {}), ...(own.threads ? { threads: own.threads } : {}) });
         }
         const missing = paths.filter((p) => !program!.paths.includes(p));
         if (missing.length) throw new OdemorError('RUNTIME', `trainer 'backprop-onnx': the gradient program gives no gradient for ${missing.join(', ')}`);
@@ -193,8 +204,14 @@ export class OnnxBackpropTrainer implements Trainer {
         const batches = cache ? cachedBatches(cache, o.batch, o.seed + epoch) : dataset.batches('train', o.batch, batchOpts);
         for await (const b of batches) {
           batchIndex++;
-          const r = await program!.run(params, b.x, b.y, b.size);
           const where = `epoch ${epoch + 1}, batch ${batchIndex}`;
+          let r: Awaited<ReturnType<GradientProgram['run']>>;
+          if (regression) {
+            if (!b.targets) throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': the regression dataset '${dataset.name}' gives no targets in ${where} (batch.targets)`);
+            r = await program!.run(params, b.x, b.targets, b.size, b.u ? { u: b.u } : undefined);
+          } else {
+            r = await program!.run(params, b.x, b.y, b.size, b.u ? { u: b.u } : undefined);
+          }
           const kept = stateFile ? (epoch > 0 ? `; the checkpoint of epoch ${epoch} is kept` : '; no checkpoint was written') : '';
           if (!Number.isFinite(r.loss)) {
             throw new OdemorError('NUMERIC', `${phase}: the loss became ${r.loss} in ${where} (try a smaller lr)${kept}`);
@@ -214,9 +231,11 @@ export class OnnxBackpropTrainer implements Trainer {
           optimizer.step(params, grads, lr);
           applyWeightDecay(params.values(), lr, o.weightDecay ?? 0);
           const detail = meter.batch(r.loss, r.correct, b.size);
-          emit({ task: phase, label, done: meter.done, total, detail });
+          // regression: the loss alone (no accuracy in the progress line)
+          emit({ task: phase, label, done: meter.done, total, detail: regression ? detail.replace(/ acc [^ ]*%/, '') : detail });
         }
-        const info: EpochInfo = meter.end();
+        // regression has no accuracy: NaN (null in JSON), never a made-up number
+        const info: EpochInfo = regression ? { ...meter.end(), accuracy: NaN } : meter.end();
         history.push(info);
         await context.hooks?.epoch?.promise(info);
         if (context.checkpoint && stateFile) {
@@ -310,6 +329,26 @@ export class OnnxBackpropTrainer implements Trainer {
       dataset: { name: context.dataset.name, trainSize: context.dataset.info.trainSize, inputShape: context.dataset.info.inputShape },
       model: modelFingerprint(model, trainable),
     };
+  }
+}
+
+/**
+ * The model's outputs must fit the dataset's task: a regression (trajectory) dataset's targets are
+ * `prod(targetShape)` values per sample, the model's outputs (a trajectory readout: T · size); a classification
+ * dataset needs a model without a trajectory readout. ARGUMENT errors name both sides.
+ */
+function checkTask(model: ModelIR, dataset: Dataset): void {
+  const info = dataset.info;
+  if (info.task === 'regression') {
+    const shape = info.targetShape;
+    if (shape && shape.reduce((a, b) => a * b, 1) !== model.outputs) {
+      throw new OdemorError(
+        'ARGUMENT',
+        `trainer 'backprop-onnx': the regression dataset '${dataset.name}' has targets [${shape.join(', ')}] (${shape.reduce((a, b) => a * b, 1)} values per sample) but the model has outputs = ${model.outputs}`,
+      );
+    }
+  } else if (model.readout) {
+    throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': the model has a trajectory readout but the dataset '${dataset.name}' is a classification dataset (its task is not 'regression')`);
   }
 }
 
