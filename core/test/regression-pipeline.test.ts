@@ -154,7 +154,7 @@ describe('the pipeline on a regression dataset', () => {
     const out = tmp();
     const rt = trajRuntimePlugin();
     const log: string[] = [];
-    const { results } = await runExperiment(config(vdp()), { outDir: out, plugins: [rt, keepHiddenPlugin], log: (l) => log.push(l) });
+    const { results } = await runExperiment(config(vdp(undefined, 'report: { use: html }')), { outDir: out, plugins: [rt, keepHiddenPlugin], log: (l) => log.push(l) });
     expect(log.join('\n')).not.toMatch(/topk/);
     expect(results.task).toBe('regression');
     expect(results.rows.map((r) => `${r.method}@${r.dim}`)).toEqual(['original@2', 'keep-hidden@1', 'keep-hidden@2']);
@@ -202,6 +202,12 @@ describe('the pipeline on a regression dataset', () => {
     expect(md).toMatch(/\| keep-hidden \| 2 \| reduced \| [\d.e+-]+ \| [\d.e+-]+ \| [\d.e+-]+ \| 1\.000 \| 80 \|/);
     expect(md).toContain('MSE ratio (test MSE / the original’s)');
     expect(md).not.toMatch(/top-1/);
+    // the html report plots the trajectories and the rollout error of these rows
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<a href="plots/trajectories.svg">SVG</a>');
+    expect(html).toContain('<a href="plots/error-by-time.svg">SVG</a>');
+    expect(fs.readFileSync(path.join(out, 'plots', 'trajectories.svg'), 'utf8')).toContain('keep-hidden@');
+    expect(saved.files).toEqual(expect.arrayContaining(['plots/trajectories.svg', 'plots/error-by-time.svg', 'plots/tradeoff-reduced.svg', 'report.html']));
   }, 60_000);
 
   it('passes each batch’s input signal u to predict (the vehicle, 2 input channels)', async () => {

@@ -203,7 +203,7 @@ export function bestRegressionRows(res: ExperimentResults): ResultRow[] {
 
 /**
  * Predicted against observed trajectories (results' `regression.truth` and the rows' `trajectories`): one panel
- * per state, the observed states as points, each shown model's prediction as a line per sample (the original
+ * per state, the observed states as points (joined by a faint dashed line per sample), each shown model's prediction as a line per sample (the original
  * and each method's best row, see {@link bestRegressionRows}).
  */
 export function trajectorySpec(res: ExperimentResults): vl.TopLevelSpec | undefined {
@@ -246,6 +246,12 @@ export function trajectorySpec(res: ExperimentResults): vl.TopLevelSpec | undefi
           transform: [{ filter: "datum.series !== 'observed'" }],
           mark: { type: 'line', strokeWidth: 1.3 },
           encoding: { x, y, color, detail: { field: 'sample', type: 'nominal' }, tooltip: [{ field: 'series' }, { field: 'sample' }, { field: 't' }, { field: 'value', format: '.4g' }] },
+        },
+        {
+          // the observed samples joined faintly, so that each point's trajectory can be followed
+          transform: [{ filter: "datum.series === 'observed'" }],
+          mark: { type: 'line', strokeWidth: 0.8, strokeDash: [3, 3], opacity: 0.6 },
+          encoding: { x, y, color, detail: { field: 'sample', type: 'nominal' } },
         },
         {
           transform: [{ filter: "datum.series === 'observed'" }],
