@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Executable, ExperimentResults, MlpBlock, ModelIR, OdemorPlugin, ReducedBlock, ReducedModel, Reducer, Runtime, SolveStats } from '../src/index.js';
-import { parseConfig, planExperiment, runExperiment, simulateBlock, STAGING_DIR } from '../src/index.js';
+import { createHooks, parseConfig, planExperiment, ProgressReporter, runExperiment, simulateBlock, STAGING_DIR } from '../src/index.js';
 import { configFingerprint } from '../src/pipeline/persist.js';
 import { fingerprintedConfig } from '../src/pipeline/run.js';
 import { resultsMarkdown } from '../src/pipeline/results.js';
@@ -291,5 +291,18 @@ evaluate: { ${use}repeats: 3 }
     const regression = parseConfig(text('use: regression, '), '/x/a.yaml').config;
     expect(fingerprintedConfig(regression)).toBe(regression);
     expect(configFingerprint(fingerprintedConfig(regression))).not.toBe(configFingerprint(explicit));
+  });
+});
+
+describe('the CLI progress line of an evaluated row', () => {
+  it('reports a regression row’s test MSE and a classification row’s top-1', async () => {
+    let text = '';
+    const stream = { isTTY: false, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
+    const hooks = createHooks();
+    new ProgressReporter(stream).apply(hooks);
+    const base = { dim: 2, wallSeconds: 0.5, timings: [0.5], throughput: 10, speedup: 2, activations: 2, params: 4, macsPerRhs: 4, stateDim: 2, runtime: 'x', backend: 'y', samples: 1 };
+    await hooks.evaluated.promise({ ...base, method: 'deim', stage: 'reduced', testMse: 0.0012345 });
+    await hooks.evaluated.promise({ ...base, method: 'svd', stage: 'reduced', top1: 0.9, top3: 1, topk: { top1: 0.9 }, relativeTop1: 0.95 });
+    expect(text).toBe('evaluated deim@2 (reduced): test MSE 0.001234, 0.500 s, speedup 2.00×\nevaluated svd@2 (reduced): top-1 90.00%, 0.500 s, speedup 2.00×\n');
   });
 });
