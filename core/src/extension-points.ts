@@ -369,7 +369,7 @@ export type ReducerFactory = (options?: Record<string, unknown>) => Reducer;
 export interface EvaluateOptions {
   /** timed full passes over the test split; the median is reported */
   repeats: number;
-  /** k values of top-k accuracy */
+  /** k values of top-k accuracy (empty for a regression evaluator) */
   topk: number[];
   batch: number;
   /** use only the first `limit` test samples */
@@ -392,8 +392,23 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * Predicted against observed trajectories of the first test samples (a regression evaluator keeps a few, for
+ * plots): `[sample][time][state]`, the times those of `errorByTime`.
+ */
+export interface TrajectorySamples {
+  /** indices of the samples in the test split */
+  samples: number[];
+  /** the observation times */
+  times: number[];
+  /** the observed states (the dataset's targets) */
+  truth: number[][][];
+  /** the model's states */
+  predicted: number[][][];
+}
+
 export interface EvaluationResult {
-  /** top-k accuracy by k, fractions in [0, 1] */
+  /** top-k accuracy by k, fractions in [0, 1] (`{}` from a regression evaluator) */
   topk: Record<number, number>;
   /** median wall time of one full pass over the test samples */
   wallSeconds: number;
@@ -414,6 +429,29 @@ export interface EvaluationResult {
   samples: number;
   /** the samples each timed pass covered, when `timingLimit` made them fewer than `samples` */
   timedSamples?: number;
+  /**
+   * regression: the mean squared error of the predictions at the observation times over the test samples (the
+   * mean over samples, times and states)
+   */
+  mse?: number;
+  /** regression: √mse */
+  rmse?: number;
+  /** regression: ‖pred − true‖ / ‖true‖, Frobenius norms over all samples, times and states */
+  relativeError?: number;
+  /**
+   * regression on trajectories: the rollout error, the RMSE over samples and states at each observation time
+   * (`rmse[i]` at `times[i]`, aligned with the dataset's `times`)
+   */
+  errorByTime?: { times: number[]; rmse: number[] };
+  /** right-hand-side evaluations of the metrics' pass (the sum of `executable.lastStats.nfe` over its batches), when the runtime counts them */
+  nfe?: number;
+  /**
+   * the solver's right-hand-side evaluations per sample, when the runtime counts them: the mean over samples of
+   * the NFE of the (batched) solve that integrated it, Σ_batches nfe · size / samples
+   */
+  nfePerSample?: number;
+  /** regression on trajectories: a few predicted against observed trajectories of the first test samples, for plots */
+  trajectories?: TrajectorySamples;
 }
 
 export interface Evaluator {

@@ -48,9 +48,32 @@ export interface ResultRow {
   points?: number;
   /** 'original', 'reduced', or a fine-tuning stage: 'finetuned', 'finetuned-block', 'retrained' */
   stage: 'original' | 'reduced' | FinetuneStage;
-  top1: number;
-  top3: number | null;
-  topk: Record<string, number>;
+  /** classification: top-1 accuracy in [0, 1] (absent on a regression row) */
+  top1?: number;
+  /** classification: top-3 accuracy, null when not evaluated (absent on a regression row) */
+  top3?: number | null;
+  /** classification: every top-k accuracy, `{ top1: …, top3: … }` (absent on a regression row) */
+  topk?: Record<string, number>;
+  /**
+   * regression: the mean squared error of the predicted states at the observation times over the test samples
+   * (mean over samples, times and states; the evaluator's `mse`)
+   */
+  testMse?: number;
+  /** regression: √testMse */
+  rmse?: number;
+  /** regression: ‖pred − true‖ / ‖true‖ over the test samples */
+  relativeError?: number;
+  /** regression: testMse / the original's testMse (1 on the original's row; absent when the original's MSE is 0) */
+  mseRatio?: number;
+  /** the solver's right-hand-side evaluations per test sample, when the runtime counts them (`Executable.lastStats`) */
+  nfePerSample?: number;
+  /** regression on trajectories: the rollout error, the RMSE over samples and states at each observation time */
+  errorByTime?: { times: number[]; rmse: number[] };
+  /**
+   * regression on trajectories: this model's predicted states `[sample][time][state]` of the test samples
+   * `samples`, beside the observed ones in the results' `regression.truth` (for plots)
+   */
+  trajectories?: { samples: number[]; predicted: number[][][] };
   wallSeconds: number;
   timings: number[];
   throughput: number;
@@ -66,8 +89,8 @@ export interface ResultRow {
   baselineSeconds?: number;
   /** for convolutional blocks: speedup against the convolutional original (`speedup` is against its Toeplitz form, the paper's baseline) */
   speedupVsConv?: number;
-  /** top-1 relative to the original's */
-  relativeTop1: number;
+  /** classification: top-1 relative to the original's (absent on a regression row) */
+  relativeTop1?: number;
   activations: number;
   params: number;
   macsPerRhs: number;
@@ -113,6 +136,13 @@ export interface ExperimentResults {
   snapshots?: { n: number; snapshots: number; samples: number; stateSingularValues: number[]; nonlinearSingularValues: number[] };
   /** data for plots: APoZ scores per neuron, the first interpolation points, weight singular values */
   analysis?: { apozScores?: number[]; deimPoints?: number[]; weightSingularValues?: number[] };
+  /** what the rows measure: 'regression' on a regression dataset (rows with `testMse`); absent: classification (rows with `top1`) */
+  task?: 'classification' | 'regression';
+  /**
+   * regression on trajectories: the observed states `[sample][time][state]` of the test samples whose predictions
+   * the rows keep (`rows[i].trajectories`), at the observation `times`, with `states` states
+   */
+  regression?: { times: number[]; states: number; samples: number[]; truth: number[][][] };
   rows: ResultRow[];
   /** models whose reduction, evaluation or fine-tuning failed: the sweep went on without them */
   failures?: RowFailure[];

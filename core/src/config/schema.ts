@@ -181,7 +181,11 @@ export const configSchema = z.strictObject({
     }),
   evaluate: z
     .strictObject({
-      use: z.string().min(1).default('classification'),
+      /**
+       * the Evaluator; default: 'regression' on a regression dataset (`info.task: 'regression'`, e.g. `dynamics`),
+       * else 'classification' (chosen when the dataset is known)
+       */
+      use: z.string().min(1).optional(),
       /** default: onnx when @odemor/runtime-onnx is installed, else tfjs */
       runtime: z.string().min(1).optional(),
       repeats: positiveInt.default(5),

@@ -67,7 +67,10 @@ export function progress(state: ExperimentState, task: string, label: string, do
 
 /**
  * Evaluate `m` and return its row. The first model evaluated is the baseline of every `speedup`;
- * `speedupVsConv` is filled in when the conv original's time is known.
+ * `speedupVsConv` is filled in when the conv original's time is known. On a regression dataset the row carries
+ * the evaluator's errors (`testMse`, `rmse`, `relativeError`, `mseRatio` against the baseline's MSE,
+ * `nfePerSample`, `errorByTime`, `trajectories`) instead of top-k and `relativeTop1`; the first evaluation's
+ * observed trajectories become the results' `regression`.
  *
  * Paired timing (`evaluate.timing: paired`, the default): the baseline's executable stays open as
  * `state.reference` (disposed at the end of the run) and every later model is timed pass by pass beside it;
@@ -113,8 +116,12 @@ export async function evaluateModel(
   if (keep) state.reference = exec;
   const cost = diag ?? blockCost(m.block);
   const top1 = ev.topk[1] ?? Number.NaN;
-  if (!state.baseline) state.baseline = { seconds: ev.wallSeconds, top1 };
+  if (!state.baseline) state.baseline = { seconds: ev.wallSeconds, ...(state.regression ? (ev.mse !== undefined ? { mse: ev.mse } : {}) : { top1 }) };
   const baseline = state.baseline;
+  if (state.regression && !state.observed && ev.trajectories?.samples.length) {
+    const t = ev.trajectories;
+    state.observed = { times: t.times, states: t.truth[0]?.[0]?.length ?? 0, samples: t.samples, truth: t.truth };
+  }
   let timing: Pick<ResultRow, 'speedup' | 'speedupRange' | 'baselineSeconds'>;
   if (paired && isBaseline) timing = { speedup: 1, speedupRange: [1, 1], baselineSeconds: ev.wallSeconds };
   else if (reference && ev.referenceTimings?.length === ev.timings.length && ev.timings.length > 0) {
@@ -136,15 +143,13 @@ export async function evaluateModel(
     // interpolation methods evaluate m (+ o) activations, which may differ from k
     ...(diag?.points && diag.activations !== dim ? { points: diag.activations } : {}),
     stage,
-    top1,
-    top3: ev.topk[3] ?? null,
-    topk: Object.fromEntries(Object.entries(ev.topk).map(([k, v]) => [`top${k}`, v])),
+    ...(state.regression ? regressionFields(ev, baseline) : { top1, top3: ev.topk[3] ?? null, topk: Object.fromEntries(Object.entries(ev.topk).map(([k, v]) => [`top${k}`, v])) }),
     wallSeconds: ev.wallSeconds,
     timings: ev.timings,
     throughput: ev.throughput,
     ...timing,
     ...(state.convSeconds !== undefined ? { speedupVsConv: state.convSeconds / ev.wallSeconds } : {}),
-    relativeTop1: top1 / baseline.top1,
+    ...(state.regression ? {} : { relativeTop1: top1 / baseline.top1! }),
     activations: cost.activations,
     params: cost.params,
     macsPerRhs: cost.macsPerRhs,
@@ -156,6 +161,24 @@ export async function evaluateModel(
     ...(exec.info.threads ? { threads: exec.info.threads } : {}),
     samples: ev.samples,
     ...(ev.timedSamples !== undefined ? { timedSamples: ev.timedSamples } : {}),
+  };
+}
+
+/**
+ * A regression row's metrics: `testMse`, `rmse`, `relativeError`, `mseRatio` against the baseline's MSE (absent
+ * when that is 0 or unknown), `nfePerSample`, `errorByTime` and the predicted `trajectories` (the observed ones go
+ * to the results' `regression` once), each when the evaluator returned it.
+ */
+function regressionFields(ev: EvaluationResult, baseline: NonNullable<ExperimentState['baseline']>): Partial<ResultRow> {
+  const mse = ev.mse;
+  return {
+    ...(mse !== undefined ? { testMse: mse } : {}),
+    ...(ev.rmse !== undefined ? { rmse: ev.rmse } : {}),
+    ...(ev.relativeError !== undefined ? { relativeError: ev.relativeError } : {}),
+    ...(mse !== undefined && baseline.mse !== undefined && baseline.mse > 0 ? { mseRatio: mse / baseline.mse } : {}),
+    ...(ev.nfePerSample !== undefined ? { nfePerSample: ev.nfePerSample } : {}),
+    ...(ev.errorByTime ? { errorByTime: { times: [...ev.errorByTime.times], rmse: [...ev.errorByTime.rmse] } } : {}),
+    ...(ev.trajectories?.samples.length ? { trajectories: { samples: [...ev.trajectories.samples], predicted: ev.trajectories.predicted } } : {}),
   };
 }
 

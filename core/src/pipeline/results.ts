@@ -3,6 +3,23 @@ import type { ExperimentResults, ResultRow } from '../hooks.js';
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(2)}%`);
 const fmt = (v: number | undefined, digits = 3) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
+/** An error value for a table: 4 significant digits, in exponent form outside [1e-3, 1e4) (`1.234e-5`). */
+export const errorCell = (v: number | null | undefined): string => {
+  if (v === null || v === undefined || Number.isNaN(v)) return '–';
+  if (v === 0) return '0';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
+  const a = Math.abs(v);
+  return a >= 1e-3 && a < 1e4 ? v.toPrecision(4) : v.toExponential(3);
+};
+const nfeCell = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(1));
+
+/** Whether rows are regression rows (they carry `testMse`; classification rows carry `top1`). */
+export function isRegression(rows: readonly ResultRow[], task?: ExperimentResults['task']): boolean {
+  return task === 'regression' || rows.some((r) => r.testMse !== undefined);
+}
+
+const dimCell = (r: ResultRow) => (r.points !== undefined && r.points !== r.dim ? `${r.dim} (m=${r.points})` : String(r.dim));
+const runtimeCell = (r: ResultRow) => `${r.runtime}/${r.backend}${r.threads ? `×${r.threads}` : ''}`;
 
 /**
  * A row's speedup for a table: `4.02×`, with the spread of the paired ratios when it has one,
@@ -15,8 +32,12 @@ export function speedupCell(r: Pick<ResultRow, 'speedup' | 'speedupRange'>): str
   return `${s} (${fmt(range[0], 2)}–${fmt(range[1], 2)})`;
 }
 
-/** A method × dimension table in Markdown. */
-export function resultsTable(rows: ResultRow[]): string {
+/**
+ * A method × dimension table in Markdown. Regression rows (see {@link isRegression}) show the test MSE, RMSE,
+ * relative error, MSE ratio against the original and NFE per sample instead of top-k.
+ */
+export function resultsTable(rows: ResultRow[], task?: ExperimentResults['task']): string {
+  if (isRegression(rows, task)) return regressionTable(rows);
   const head = ['method', 'dim', 'stage', 'top-1', 'top-3', 'rel. top-1', 'wall s', 'speedup', 'activations', 'params', 'MACs/rhs', 'runtime'];
   const out = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i < 3 || i === head.length - 1 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const r of rows) {
@@ -34,6 +55,33 @@ export function resultsTable(rows: ResultRow[]): string {
         int(r.params),
         int(r.macsPerRhs),
         `${r.runtime}/${r.backend}${r.threads ? `×${r.threads}` : ''}`,
+      ].join(' | ')} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** {@link resultsTable} for regression rows. */
+function regressionTable(rows: ResultRow[]): string {
+  const head = ['method', 'dim', 'stage', 'test MSE', 'RMSE', 'rel. error', 'MSE ratio', 'NFE/sample', 'wall s', 'speedup', 'activations', 'params', 'MACs/rhs', 'runtime'];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i < 3 || i === head.length - 1 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const r of rows) {
+    out.push(
+      `| ${[
+        r.method,
+        dimCell(r),
+        r.stage,
+        errorCell(r.testMse),
+        errorCell(r.rmse),
+        errorCell(r.relativeError),
+        fmt(r.mseRatio, 3),
+        nfeCell(r.nfePerSample),
+        fmt(r.wallSeconds, 4),
+        speedupCell(r),
+        int(r.activations),
+        int(r.params),
+        int(r.macsPerRhs),
+        runtimeCell(r),
       ].join(' | ')} |`,
     );
   }
@@ -59,7 +107,8 @@ const EXTRA_STAGES: [ResultRow['stage'], string][] = [
  * accuracy and speedup directly after reduction and after fine-tuning (3 epochs of the layers after the block;
  * then, when the run has them, with the block's own tensors fine-tuned too, and after 30 epochs: `retrained`).
  */
-export function paperTables(rows: ResultRow[]): string {
+export function paperTables(rows: ResultRow[], task?: ExperimentResults['task']): string {
+  if (isRegression(rows, task)) return regressionPaperTables(rows);
   const originals = rows.filter((r) => r.stage === 'original');
   const methods = [...new Set(rows.filter((r) => r.stage !== 'original').map((r) => r.method))];
   const out: string[] = [];
@@ -100,7 +149,62 @@ export function paperTables(rows: ResultRow[]): string {
   return out.join('\n');
 }
 
+/**
+ * {@link paperTables} for regression rows: the original's errors, then per method a row per reduced dimension
+ * with the test MSE and MSE ratio directly after reduction and the test MSE after each fine-tuning stage of the run.
+ */
+function regressionPaperTables(rows: ResultRow[]): string {
+  const originals = rows.filter((r) => r.stage === 'original');
+  const methods = [...new Set(rows.filter((r) => r.stage !== 'original').map((r) => r.method))];
+  const out: string[] = [];
+  const hasNfe = rows.some((r) => r.nfePerSample !== undefined);
+  if (originals.length) {
+    const head = ['original', 'test MSE', 'RMSE', 'rel. error', ...(hasNfe ? ['NFE/sample'] : []), 'wall s', 'speedup', 'params', 'activations'];
+    out.push(`| ${head.join(' | ')} |`, `| --- |${head.slice(1).map(() => ' ---: ').join('|')}|`);
+    for (const o of originals) {
+      const name = o.method === 'original-conv' ? 'convolutional' : o.method === 'original' && originals.length > 1 ? 'dense Toeplitz (baseline)' : 'original';
+      out.push(
+        `| ${[name, errorCell(o.testMse), errorCell(o.rmse), errorCell(o.relativeError), ...(hasNfe ? [nfeCell(o.nfePerSample)] : []), fmt(o.wallSeconds, 4), speedupCell(o), int(o.params), int(o.activations)].join(' | ')} |`,
+      );
+    }
+    out.push('');
+  }
+  const stages = FINETUNE_TITLES.filter(([st]) => rows.some((r) => r.stage === st));
+  const hasConv = rows.some((r) => r.speedupVsConv !== undefined);
+  for (const m of methods) {
+    out.push(`### ${METHOD_TITLES[m] ?? m}`, '');
+    const head = ['dim', 'test MSE', 'MSE ratio', 'rel. error', ...(hasNfe ? ['NFE/sample'] : []), 'speedup', ...(hasConv ? ['vs conv'] : []), ...stages.map(([, title]) => title), 'activations', 'params'];
+    out.push(`| ${head.join(' | ')} |`, `|${head.map(() => ' ---: ').join('|')}|`);
+    for (const r of rows.filter((x) => x.method === m && x.stage === 'reduced')) {
+      out.push(
+        `| ${[
+          dimCell(r),
+          errorCell(r.testMse),
+          fmt(r.mseRatio, 3),
+          errorCell(r.relativeError),
+          ...(hasNfe ? [nfeCell(r.nfePerSample)] : []),
+          speedupCell(r),
+          ...(hasConv ? [`${fmt(r.speedupVsConv, 2)}×`] : []),
+          ...stages.map(([st]) => errorCell(rows.find((x) => x.method === m && x.stage === st && x.dim === r.dim)?.testMse)),
+          int(r.activations),
+          int(r.params),
+        ].join(' | ')} |`,
+      );
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/** The fine-tuning stages with the column titles of their test MSE in the regression tables. */
+const FINETUNE_TITLES: [ResultRow['stage'], string][] = [
+  ['finetuned', 'MSE fine-tuned'],
+  ['finetuned-block', 'MSE block fine-tuned'],
+  ['retrained', 'MSE retrained'],
+];
+
 export function resultsMarkdown(res: ExperimentResults): string {
+  const regression = isRegression(res.rows, res.task);
   const lines = [
     `# ${res.name}`,
     '',
@@ -110,24 +214,27 @@ export function resultsMarkdown(res: ExperimentResults): string {
   ];
   if (res.training) {
     lines.push(
-      `Training: ${res.training.epochs} epochs in ${res.training.seconds.toFixed(1)} s, final loss ${res.training.finalLoss.toFixed(4)}, training accuracy ${pct(res.training.finalAccuracy)}.`,
+      `Training: ${res.training.epochs} epochs in ${res.training.seconds.toFixed(1)} s, final loss ${res.training.finalLoss.toFixed(4)}${regression ? '' : `, training accuracy ${pct(res.training.finalAccuracy)}`}.`,
       '',
     );
   }
   if (res.snapshots) {
     lines.push(`Snapshots: ${res.snapshots.snapshots.toLocaleString('en-US')} state snapshots from ${res.snapshots.samples.toLocaleString('en-US')} samples, n = ${res.snapshots.n}.`, '');
   }
+  const relative = regression ? 'the MSE ratio (test MSE / the original’s)' : 'relative top-1';
   lines.push(
-    `${passesLine(res.rows)}${
+    `${passesLine(res.rows, regression)}${
       res.timing?.mode === 'paired'
-        ? " Speedup is against the original model, timed pass by pass beside each model: the median over pairs of passes of the original's time / the model's, with the range of those ratios in parentheses; relative top-1 is against the original model."
-        : ' Speedup and relative top-1 are against the original model.'
-    }`,
+        ? ` Speedup is against the original model, timed pass by pass beside each model: the median over pairs of passes of the original's time / the model's, with the range of those ratios in parentheses; ${relative} is against the original model.`
+        : regression
+          ? ' Speedup and the MSE ratio (test MSE / the original’s) are against the original model.'
+          : ' Speedup and relative top-1 are against the original model.'
+    }${regression ? ' Test MSE: the mean over test trajectories, observation times and states of the squared error of the predicted states; rel. error: ‖pred − true‖ / ‖true‖.' : ''}`,
     '',
-    paperTables(res.rows),
+    paperTables(res.rows, res.task),
     '## All rows',
     '',
-    resultsTable(res.rows),
+    resultsTable(res.rows, res.task),
     '',
   );
   return lines.join('\n');
@@ -157,10 +264,10 @@ function machineLines(res: ExperimentResults): string[] {
 }
 
 /** What a row's wall time is: the median of the timed passes over the test set, or over its first samples (`evaluate.timingLimit`). */
-function passesLine(rows: readonly ResultRow[]): string {
+function passesLine(rows: readonly ResultRow[], regression = false): string {
   const timed = rows.find((r) => r.timedSamples !== undefined);
   if (!timed) return 'Wall time is the median of the timed full passes over the test set.';
-  return `Wall time is the median of the timed passes over the first ${timed.timedSamples!.toLocaleString('en-US')} test samples (accuracy: all ${timed.samples.toLocaleString('en-US')}).`;
+  return `Wall time is the median of the timed passes over the first ${timed.timedSamples!.toLocaleString('en-US')} test samples (${regression ? 'errors' : 'accuracy'}: all ${timed.samples.toLocaleString('en-US')}).`;
 }
 
 /** "runtimes onnx (cpu), tfjs (wasm)"; older results name only the tfjs backend. */

@@ -18,7 +18,7 @@ import { unwritableFolderReason } from '../util/index.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
 import { STAGING_DIR, acquireLock, configFingerprint, readPartial, type RunLock } from './persist.js';
 import type { ExperimentState, Resolved, RunOptions, Stage } from './state.js';
-import { setupStage } from './stages/setup.js';
+import { DEFAULT_EVALUATORS, setupStage } from './stages/setup.js';
 import { modelStage, trainStage } from './stages/model.js';
 import { originalsStage } from './stages/originals.js';
 import { snapshotsStage } from './stages/snapshots.js';
@@ -129,7 +129,7 @@ export async function prepare(state: ExperimentState): Promise<void> {
   state.workDir = options.write === false ? state.outDir : path.join(state.outDir, STAGING_DIR);
   checkOutDir(state.outDir, loaded);
   options.onOutDir?.(state.outDir);
-  state.fingerprint = configFingerprint(config);
+  state.fingerprint = configFingerprint(fingerprintedConfig(config));
   for (const [i, p] of config.plugins.entries()) await exp.use(await importPlugin(p, loaded.baseDir, `${loaded.file}: plugins[${i}]`));
   await prepareModelConfig(state, config, loaded);
   state.resolved = await resolveAll(exp, config, loaded, state.solverConfig.use, trains(state));
@@ -192,6 +192,35 @@ async function resolveTrainer(exp: Experiment, use: string, runtime: string | un
   }
 }
 
+/**
+ * `evaluate.use`, or without it a provisional default (the setup stage picks the final one once the dataset is
+ * known: 'regression' for a regression dataset): 'classification' when installed, else 'regression'.
+ */
+async function resolveEvaluator(exp: Experiment, use: string | undefined, base: string): Promise<string> {
+  if (use !== undefined) return resolveUse(exp, 'Evaluator', use, base);
+  try {
+    return await resolveUse(exp, 'Evaluator', DEFAULT_EVALUATORS.classification, base);
+  } catch (e) {
+    if (!(OdemorError.is(e) && e.code === 'PLUGIN')) throw e;
+    try {
+      return await resolveUse(exp, 'Evaluator', DEFAULT_EVALUATORS.regression, base);
+    } catch {
+      throw e;
+    }
+  }
+}
+
+/**
+ * The config a run's fingerprint is taken of: the config itself, with `evaluate.use` as 'classification' when it
+ * is left out — what the config schema filled in before the default depended on the dataset — so that runs
+ * started before can still be resumed.
+ */
+export function fingerprintedConfig(config: ExperimentConfig): ExperimentConfig {
+  if (config.evaluate.use !== undefined) return config;
+  const { use: _u, ...rest } = config.evaluate;
+  return { ...config, evaluate: { use: DEFAULT_EVALUATORS.classification, ...rest } };
+}
+
 /** The runtimes a runtime-specific trainer is looked up on when `train.runtime` is not given, in order. */
 export const DEFAULT_TRAIN_RUNTIMES = ['onnx', 'tfjs'] as const;
 
@@ -240,7 +269,7 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
   const dataset = await at('dataset.use', () => resolveUse(exp, 'Dataset', config.dataset.use, base));
   const model = await at('model.use', () => resolveUse(exp, 'Model', config.model.use, base));
   const solver = await at('model.solver.use', () => resolveUse(exp, 'Solver', solverUse, base));
-  const evaluator = await at('evaluate.use', () => resolveUse(exp, 'Evaluator', config.evaluate.use, base));
+  const evaluator = await at('evaluate.use', () => resolveEvaluator(exp, config.evaluate.use, base));
   let runtime: string;
   if (config.evaluate.runtime) runtime = await at('evaluate.runtime', () => resolveUse(exp, 'Runtime', config.evaluate.runtime!, base));
   else {

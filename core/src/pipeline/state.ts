@@ -91,10 +91,17 @@ export interface ExperimentState {
   reducers: ReducerJob[];
   model: ModelIR;
   training?: TrainSummary;
-  /** top-k values that make sense for the dataset */
+  /** top-k values that make sense for the dataset (empty for a regression dataset) */
   topk: number[];
-  /** the baseline every speedup is against (the first original evaluated) */
-  baseline?: { seconds: number; top1: number };
+  /** the dataset is a regression dataset (`info.task: 'regression'`): rows carry `testMse` instead of top-k */
+  regression: boolean;
+  /**
+   * the baseline every speedup is against (the first original evaluated), with its top-1 (classification) or
+   * its test MSE (regression), which the rows' `relativeTop1` / `mseRatio` are relative to
+   */
+  baseline?: { seconds: number; top1?: number; mse?: number };
+  /** regression: the observed test trajectories the rows' `trajectories` are compared with (results' `regression`) */
+  observed?: NonNullable<ExperimentResults['regression']>;
   /**
    * paired timing: the baseline model's executable, kept open from its evaluation (or, on `--resume`, built
    * again) to the end of the run and timed beside every later model; disposed in the run's `finally`

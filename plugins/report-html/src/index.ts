@@ -1,8 +1,19 @@
 import path from 'node:path';
 import { OdemorError, resultsTable, runtimesLine, z, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
-import { apozSpec, renderSvg, singularValueSpec, tradeoffSpec, trainingSpec } from './plots.js';
+import { apozSpec, errorByTimeSpec, isRegressionResults, renderSvg, singularValueSpec, tradeoffSpec, trainingSpec, trajectorySpec } from './plots.js';
 
-export { renderSvg, singularValueSpec, apozSpec, tradeoffSpec, trainingSpec } from './plots.js';
+export {
+  renderSvg,
+  singularValueSpec,
+  apozSpec,
+  tradeoffSpec,
+  trainingSpec,
+  trajectorySpec,
+  errorByTimeSpec,
+  bestRegressionRows,
+  rowLabel,
+  isRegressionResults,
+} from './plots.js';
 
 export interface HtmlReportOptions {
   /** file name of the page inside the results folder */
@@ -26,11 +37,26 @@ export interface WrittenReport {
 export async function writeReport(res: ExperimentResults, options: HtmlReportOptions = {}): Promise<WrittenReport> {
   const dir = res.outDir;
   const plotDir = path.join(dir, 'plots');
+  const regression = isRegressionResults(res);
   const specs: [string, string, ReturnType<typeof singularValueSpec>][] = [
-    ['training', 'The training curve: loss and training accuracy per epoch.', trainingSpec(res)],
+    ['training', regression ? 'The training curve: loss per epoch.' : 'The training curve: loss and training accuracy per epoch.', trainingSpec(res)],
+    ...(regression
+      ? ([
+          [
+            'trajectories',
+            'Predicted against observed trajectories of the first test samples, one panel per state: the observed states as points, the original’s and each method’s best model’s predictions as lines.',
+            trajectorySpec(res),
+          ],
+          ['error-by-time', 'The rollout error: RMSE over the test samples and states at each observation time, for the original and each method’s best model.', errorByTimeSpec(res)],
+        ] as [string, string, ReturnType<typeof singularValueSpec>][])
+      : []),
     ['singular-values', 'Singular value decay of the snapshots and of the weight matrix (the paper’s Figs. 3/5, left).', singularValueSpec(res)],
     ['apoz-scores', 'APoZ scores of the ODE block’s neurons with the first DEIM points marked (Figs. 3/5, right).', apozSpec(res, options.markPoints ?? 10)],
-    ['tradeoff-reduced', 'Relative top-1 accuracy against speedup directly after reduction (Figs. 4/6).', tradeoffSpec(res, 'reduced')],
+    [
+      'tradeoff-reduced',
+      regression ? 'The test MSE relative to the original’s against speedup directly after reduction.' : 'Relative top-1 accuracy against speedup directly after reduction (Figs. 4/6).',
+      tradeoffSpec(res, 'reduced'),
+    ],
     ['tradeoff-finetuned', 'The same after fine-tuning the layers after the ODE block.', tradeoffSpec(res, 'finetuned')],
     ['tradeoff-finetuned-block', 'The same after fine-tuning the reduced block’s own tensors and the layers after it.', tradeoffSpec(res, 'finetuned-block')],
     ['tradeoff-retrained', 'The same after the longer fine-tuning of the layers after the block (the paper’s third column).', tradeoffSpec(res, 'retrained')],
@@ -52,7 +78,8 @@ export async function writeReport(res: ExperimentResults, options: HtmlReportOpt
 }
 
 function page(res: ExperimentResults, figures: string[]): string {
-  const table = markdownTableToHtml(resultsTable(res.rows));
+  const regression = isRegressionResults(res);
+  const table = markdownTableToHtml(resultsTable(res.rows, res.task));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>odemor — ${escape(res.name)}</title>
 <style>
@@ -67,7 +94,11 @@ ${res.training ? `Training: ${res.training.epochs} epochs, final loss ${res.trai
 ${res.snapshots ? `Snapshots: ${res.snapshots.snapshots} from ${res.snapshots.samples} samples, n = ${res.snapshots.n}.` : ''}</p>
 ${figures.join('\n')}
 <h2>Results</h2>
-<p>Wall time: median of the timed full passes over the test set. Speedup and relative top-1 against the original model, measured in the same run.</p>
+<p>Wall time: median of the timed full passes over the test set. ${
+    regression
+      ? 'Test MSE: the mean over test trajectories, observation times and states of the squared error of the predicted states. Speedup and MSE ratio (test MSE / the original’s) against the original model, measured in the same run.'
+      : 'Speedup and relative top-1 against the original model, measured in the same run.'
+  }</p>
 ${table}
 </body></html>
 `;

@@ -1,6 +1,6 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import type { ExperimentResults } from '@odemor/core';
+import type { ExperimentResults, ResultRow } from '@odemor/core';
 
 /** Render a Vega-Lite spec to an SVG string, headless. */
 export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
@@ -80,9 +80,11 @@ export function apozSpec(res: ExperimentResults, marked = 10): vl.TopLevelSpec |
 export function trainingSpec(res: ExperimentResults): vl.TopLevelSpec | undefined {
   const history = res.training?.history ?? [];
   if (history.length === 0) return undefined;
+  // a regression run has no training accuracy: the loss only
+  const accuracy = !isRegressionResults(res);
   const values = history.flatMap((h) => [
     { epoch: h.epoch, measure: 'loss', value: h.loss },
-    { epoch: h.epoch, measure: 'training accuracy', value: h.accuracy },
+    ...(accuracy ? [{ epoch: h.epoch, measure: 'training accuracy', value: h.accuracy }] : []),
   ]);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -110,8 +112,12 @@ const TRADEOFF_TITLES = {
   retrained: 'after 30 epochs of fine-tuning',
 } as const;
 
-/** Relative top-1 accuracy against speedup, one line per method, for one stage. */
+/**
+ * Relative top-1 accuracy against speedup, one line per method, for one stage; for regression results the MSE
+ * ratio (test MSE / the original's, log scale) against speedup.
+ */
 export function tradeoffSpec(res: ExperimentResults, stage: Exclude<ExperimentResults['rows'][number]['stage'], 'original'>): vl.TopLevelSpec | undefined {
+  if (isRegressionResults(res)) return mseTradeoffSpec(res, stage);
   const values = res.rows
     .filter((r) => r.stage === stage)
     .map((r) => ({ method: r.method, dim: r.dim, speedup: r.speedup, relativeTop1: r.relativeTop1 }));
@@ -135,5 +141,155 @@ export function tradeoffSpec(res: ExperimentResults, stage: Exclude<ExperimentRe
         },
       },
     ],
+  };
+}
+
+/** vega-lite's default categorical colours (tableau10). */
+const TABLEAU10 = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
+
+/** Whether `res` holds regression rows (`task: 'regression'`, or rows with `testMse`). */
+export function isRegressionResults(res: ExperimentResults): boolean {
+  return res.task === 'regression' || res.rows.some((r) => r.testMse !== undefined);
+}
+
+function mseTradeoffSpec(res: ExperimentResults, stage: Exclude<ResultRow['stage'], 'original'>): vl.TopLevelSpec | undefined {
+  const values = res.rows
+    .filter((r) => r.stage === stage && typeof r.mseRatio === 'number' && r.mseRatio > 0 && Number.isFinite(r.mseRatio))
+    .map((r) => ({ method: r.method, dim: r.dim, speedup: r.speedup, mseRatio: r.mseRatio!, testMse: r.testMse }));
+  if (values.length === 0) return undefined;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `MSE ratio vs speedup, ${TRADEOFF_TITLES[stage]}`,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    layer: [
+      { mark: { type: 'rule', strokeDash: [4, 4], color: '#999' }, encoding: { y: { datum: 1 } } },
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'speedup', type: 'quantitative', title: 'speedup (×)', scale: { type: 'log' } },
+          y: { field: 'mseRatio', type: 'quantitative', title: 'test MSE relative to the original', scale: { type: 'log' } },
+          color: { field: 'method', type: 'nominal' },
+          order: { field: 'dim', type: 'quantitative' },
+          tooltip: [{ field: 'method' }, { field: 'dim' }, { field: 'speedup', format: '.2f' }, { field: 'mseRatio', format: '.3g' }, { field: 'testMse', format: '.3e' }],
+        },
+      },
+    ],
+  };
+}
+
+/** A row's name in the regression plots: `original`, or `deim@4` with its stage when it is not `reduced`. */
+export function rowLabel(r: ResultRow): string {
+  if (r.stage === 'original') return r.method;
+  return `${r.method}@${r.dim}${r.stage === 'reduced' ? '' : ` (${r.stage})`}`;
+}
+
+/**
+ * The rows the regression plots show: the original(s), then for each method its row with the lowest test MSE
+ * (over all its dimensions and stages), in the order of the rows. Only rows with `testMse`.
+ */
+export function bestRegressionRows(res: ExperimentResults): ResultRow[] {
+  const rows = res.rows.filter((r) => typeof r.testMse === 'number' && Number.isFinite(r.testMse));
+  const best = new Map<string, ResultRow>();
+  for (const r of rows) {
+    if (r.stage === 'original') continue;
+    const b = best.get(r.method);
+    if (!b || r.testMse! < b.testMse!) best.set(r.method, r);
+  }
+  const keep = new Set<ResultRow>([...rows.filter((r) => r.stage === 'original'), ...best.values()]);
+  return rows.filter((r) => keep.has(r));
+}
+
+/**
+ * Predicted against observed trajectories (results' `regression.truth` and the rows' `trajectories`): one panel
+ * per state, the observed states as points (joined by a faint dashed line per sample), each shown model's prediction as a line per sample (the original
+ * and each method's best row, see {@link bestRegressionRows}).
+ */
+export function trajectorySpec(res: ExperimentResults): vl.TopLevelSpec | undefined {
+  const obs = res.regression;
+  if (!obs || !obs.truth.length || !obs.times.length) return undefined;
+  const values: { series: string; sample: number; state: string; t: number; value: number }[] = [];
+  const stateName = (s: number) => `state ${s + 1}`;
+  const push = (series: string, samples: readonly number[], traj: readonly (readonly (readonly number[])[])[]) => {
+    traj.forEach((rows, i) =>
+      rows.forEach((states, k) => {
+        const t = obs.times[k];
+        if (t === undefined) return;
+        states.forEach((v, s) => {
+          if (Number.isFinite(v)) values.push({ series, sample: samples[i] ?? i, state: stateName(s), t, value: v });
+        });
+      }),
+    );
+  };
+  push('observed', obs.samples, obs.truth);
+  const shown = bestRegressionRows(res).filter((r) => r.trajectories?.predicted.length);
+  for (const r of shown) push(rowLabel(r), r.trajectories!.samples, r.trajectories!.predicted);
+  if (!shown.length) return undefined;
+  const states = Math.max(1, obs.states || (obs.truth[0]?.[0]?.length ?? 1));
+  const x = { field: 't', type: 'quantitative' as const, title: 't' };
+  const y = { field: 'value', type: 'quantitative' as const, title: null, scale: { zero: false } };
+  // observed in black, the models in the default (tableau10) colours
+  const domain = ['observed', ...shown.map(rowLabel)];
+  const color = { field: 'series', type: 'nominal' as const, title: 'model', scale: { domain, range: ['#222222', ...TABLEAU10] } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `Predicted vs observed trajectories (test samples ${obs.samples.join(', ')})`,
+    data: { values },
+    facet: { field: 'state', type: 'nominal', title: null, sort: Array.from({ length: states }, (_, s) => stateName(s)) },
+    columns: Math.min(states, 3),
+    spec: {
+      width: states > 1 ? WIDTH / 2 : WIDTH,
+      height: (HEIGHT * 2) / 3,
+      layer: [
+        {
+          transform: [{ filter: "datum.series !== 'observed'" }],
+          mark: { type: 'line', strokeWidth: 1.3 },
+          encoding: { x, y, color, detail: { field: 'sample', type: 'nominal' }, tooltip: [{ field: 'series' }, { field: 'sample' }, { field: 't' }, { field: 'value', format: '.4g' }] },
+        },
+        {
+          // the observed samples joined faintly, so that each point's trajectory can be followed
+          transform: [{ filter: "datum.series === 'observed'" }],
+          mark: { type: 'line', strokeWidth: 0.8, strokeDash: [3, 3], opacity: 0.6 },
+          encoding: { x, y, color, detail: { field: 'sample', type: 'nominal' } },
+        },
+        {
+          transform: [{ filter: "datum.series === 'observed'" }],
+          mark: { type: 'point', filled: true, size: 22 },
+          encoding: { x, y, color, detail: { field: 'sample', type: 'nominal' }, tooltip: [{ field: 'series' }, { field: 'sample' }, { field: 't' }, { field: 'value', format: '.4g' }] },
+        },
+      ],
+    },
+    resolve: { scale: { y: 'independent' } },
+  };
+}
+
+/**
+ * The rollout error against time: the RMSE per observation time (the rows' `errorByTime`) of the original and
+ * each method's best row, one line each (log scale when every value is positive).
+ */
+export function errorByTimeSpec(res: ExperimentResults): vl.TopLevelSpec | undefined {
+  const shown = bestRegressionRows(res).filter((r) => r.errorByTime?.rmse.length);
+  const values = shown.flatMap((r) =>
+    r.errorByTime!.rmse.flatMap((v, k) => {
+      const t = r.errorByTime!.times[k];
+      return t !== undefined && Number.isFinite(v) ? [{ series: rowLabel(r), t, rmse: v }] : [];
+    }),
+  );
+  if (values.length === 0) return undefined;
+  const log = values.every((v) => v.rmse > 0);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Rollout error: RMSE at each observation time',
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 't', type: 'quantitative', title: 't' },
+      y: { field: 'rmse', type: 'quantitative', title: 'RMSE over samples and states', scale: log ? { type: 'log' } : { zero: true } },
+      color: { field: 'series', type: 'nominal', title: 'model', sort: shown.map(rowLabel) },
+      tooltip: [{ field: 'series' }, { field: 't' }, { field: 'rmse', format: '.3e' }],
+    },
   };
 }

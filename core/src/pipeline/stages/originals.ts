@@ -22,7 +22,9 @@ export const originalsStage: Stage = {
     const done = state.resumed?.rows.filter((r) => r.stage === 'original') ?? [];
     if (done.length) {
       // --resume: the originals were evaluated; their times stay the baseline of every speedup
-      state.baseline = { seconds: done[0]!.wallSeconds, top1: done[0]!.top1 };
+      const first = done[0]!;
+      state.baseline = { seconds: first.wallSeconds, ...(state.regression ? (first.testMse !== undefined ? { mse: first.testMse } : {}) : { top1: first.top1 ?? Number.NaN }) };
+      if (state.resumed?.regression) state.observed = state.resumed.regression;
       const conv = done.find((r) => r.method === 'original-conv');
       if (conv) state.convSeconds = conv.wallSeconds;
       state.timingWarnings.push(...(state.resumed?.timing?.warnings ?? []));

@@ -41,6 +41,8 @@ export function buildResults(state: ExperimentState, status: 'partial' | 'comple
         }
       : {}),
     ...(Object.keys(analysis).length ? { analysis } : {}),
+    ...(state.regression ? { task: 'regression' as const } : {}),
+    ...(state.observed ? { regression: state.observed } : {}),
     rows: state.rows,
     ...(state.failures.length ? { failures: state.failures } : {}),
     status,
