@@ -6,6 +6,7 @@
 import { z, type OdemorPlugin, type RuntimeFactory, type TrainerFactory } from '@odemor/core';
 import { TfjsRuntime, type TfjsRuntimeOptions } from './runtime.js';
 import { BackpropTrainer, type BackpropTrainerOptions } from './trainer.js';
+import { midpointScheduleSchema } from './train.js';
 
 export * from './backend.js';
 export * from './wasm-kernels.js';
@@ -24,6 +25,8 @@ export const backpropOptionsSchema = z.strictObject({
   cacheFeatures: z.boolean().optional(),
   /** λ of the Taylor-Lagrange remainder penalty λ · mean|R| added to the loss (default 0) */
   remainderWeight: z.number().min(0).optional(),
+  /** the alternating midpoint schedule of Taylor-Lagrange training (every, steps, lr, rtol, atol, hidden, init) */
+  midpoint: midpointScheduleSchema.optional(),
 });
 
 /** The plugin: Runtime 'tfjs' and Trainer 'backprop-tfjs' (what `train: { use: backprop, runtime: tfjs }` resolves to). */

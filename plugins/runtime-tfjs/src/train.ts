@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cachedBatches } from '@odemor/core';
+import { cachedBatches, createRng, describeIssues, listTensors, solverStateSize, z } from '@odemor/core';
 import { EpochMeter } from '@odemor/core';
 import { OdemorError, isSolver } from '@odemor/core';
-import type { Dataset, Solver, TrainResult } from '@odemor/core';
+import type { Dataset, Layer, Solver, TrainResult } from '@odemor/core';
 import type { EpochInfo, OdemorHooks, ProgressEvent, TrainSummary } from '@odemor/core';
 import { saveModel } from '@odemor/core';
 import type { ModelIR } from '@odemor/core';
@@ -14,6 +14,128 @@ import { blockOutputShape } from '@odemor/core';
 
 /** Which tensors stay fixed: none; the pre layers; everything but the post layers (fine-tuning). */
 export type FreezeMode = 'none' | 'before-block' | 'all-but-post';
+
+/**
+ * The alternating midpoint schedule of Taylor-Lagrange training (Djeumou et al. 2022; docs/algorithms.md#taylor-lagrange):
+ * every `every` iterations (a global counter over all epochs), after that iteration's step of the dynamics, the
+ * midpoint network Γ_φ takes `steps` Adam steps (its own Adam state, learning rate `lr`) on
+ * mean over the batch of ‖x_TL − x_ref‖₁ (summed over the outputs of a sample), with the dynamics frozen; x_ref is
+ * the same quantity from an adaptive Dormand–Prince solve of the current dynamics at `rtol`/`atol`. A model without
+ * a midpoint network gets one of `hidden` ReLU units (weights uniform ±`init`, zero biases, seeded from the train seed).
+ */
+export interface MidpointSchedule {
+  /** K: a midpoint update after every K-th iteration (default 10) */
+  every: number;
+  /** Adam steps of φ per update (default 1) */
+  steps: number;
+  /** learning rate of φ's Adam (default 1e-3) */
+  lr: number;
+  /** relative tolerance of the Dormand–Prince reference solve (default 1e-7) */
+  rtol: number;
+  /** absolute tolerance of the reference solve (default 1e-9) */
+  atol: number;
+  /** hidden units of the midpoint network the trainer adds when the model has none (default 16) */
+  hidden: number;
+  /** its weights are drawn uniformly from [−init, init] (default 1e-2) */
+  init: number;
+}
+
+/** The defaults of {@link MidpointSchedule} (the same in runtime-onnx's trainer). */
+export const MIDPOINT_SCHEDULE_DEFAULTS: Readonly<MidpointSchedule> = Object.freeze({ every: 10, steps: 1, lr: 1e-3, rtol: 1e-7, atol: 1e-9, hidden: 16, init: 1e-2 });
+
+const positiveFinite = z.number().refine((v) => Number.isFinite(v) && v > 0, 'must be a finite number > 0');
+const positiveInteger = z.number().int('must be an integer').min(1, 'must be an integer ≥ 1');
+
+/** Option schema of the trainer option `midpoint` ({@link MidpointSchedule}; every key optional, unknown keys refused). */
+export const midpointScheduleSchema = z.strictObject({
+  every: positiveInteger.optional(),
+  steps: positiveInteger.optional(),
+  lr: positiveFinite.optional(),
+  rtol: positiveFinite.optional(),
+  atol: positiveFinite.optional(),
+  hidden: positiveInteger.optional(),
+  init: positiveFinite.optional(),
+});
+
+/** What a caller gives as `midpoint`: any subset of {@link MidpointSchedule} (`{}`: every default). */
+export type MidpointScheduleOptions = Partial<MidpointSchedule>;
+
+/**
+ * The full schedule from the option `midpoint` (defaults filled in).
+ * @param owner who owns the option, for messages (`train`, `trainer 'backprop'`)
+ * @throws OdemorError 'CONFIG' naming the key and the value at fault (`option midpoint.every: must be an integer ≥ 1`)
+ */
+export function resolveMidpointSchedule(raw: unknown, owner = 'train'): MidpointSchedule {
+  const value = raw;
+  const parsed = midpointScheduleSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = describeIssues(parsed.error.issues, value, { prefix: ['midpoint'], schema: midpointScheduleSchema, owner: `${owner}'s midpoint schedule` });
+    throw new OdemorError('CONFIG', `${owner}: ${problems.map((p) => `option ${p.key}: ${p.message}`).join('; ')}`);
+  }
+  const out: MidpointSchedule = { ...MIDPOINT_SCHEDULE_DEFAULTS };
+  for (const [k, v] of Object.entries(parsed.data)) if (v !== undefined) out[k as keyof MidpointSchedule] = v;
+  return out;
+}
+
+/**
+ * Whether `solver` is the Taylor-Lagrange method with its Lagrange remainder (`@odemor/solver-taylor-lagrange`'s
+ * 'taylor-lagrange', not the truncated 'taylor' variant): a step program that asks for derivatives and evaluates the
+ * remainder at the midpoint, the only solver the midpoint network changes.
+ */
+export function isTaylorLagrangeRemainder(solver: Solver): boolean {
+  const s = solver as Solver & { remainder?: unknown };
+  return solver.name === 'taylor-lagrange' && s.remainder !== false && typeof solver.step === 'function' && (solver.derivatives ?? 0) >= 1;
+}
+
+function uniformTensor(rng: () => number, shape: number[], scale: number): { shape: number[]; data: Float32Array } {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(size);
+  for (let i = 0; i < size; i++) data[i] = (2 * rng() - 1) * scale;
+  return { shape, data };
+}
+
+/**
+ * The model with a midpoint network Γ_φ: dense s→hidden, relu, dense hidden→s (s = the solver's state size:
+ * n for a full or mlp block, k for a reduced one), weights uniform in [−init, init] and zero biases, drawn from a
+ * stream seeded by `seed` (the same seed gives the same network). A model that already has one is returned as it is.
+ */
+export function withMidpointNetwork(model: ModelIR, hidden: number, init: number, seed: number): ModelIR {
+  if (model.midpoint) return model;
+  const s = solverStateSize(model.block);
+  // a stream of its own: the model factory seeds its own init with the experiment seed
+  const rng = createRng((seed ^ 0x7a1d3b5) >>> 0);
+  const next = () => rng.next();
+  const layers: Layer[] = [
+    { type: 'dense', weight: uniformTensor(next, [hidden, s], init), bias: { shape: [hidden], data: new Float32Array(hidden) } },
+    { type: 'relu' },
+    { type: 'dense', weight: uniformTensor(next, [s, hidden], init), bias: { shape: [s], data: new Float32Array(s) } },
+  ];
+  return { ...model, midpoint: { layers } };
+}
+
+/** The Dormand–Prince 5(4) solver of `@odemor/solver-dopri5`, loaded when a midpoint schedule first needs it. */
+async function dormandPrince(): Promise<Solver> {
+  // not a dependency of this package (solver-dopri5 tests against runtime-tfjs): imported by name, so it must be installed
+  const specifier = '@odemor/solver-dopri5';
+  let mod: { Dopri5Solver?: new (options?: Record<string, unknown>) => Solver };
+  try {
+    mod = (await import(specifier)) as typeof mod;
+  } catch (e) {
+    throw new OdemorError('CONFIG', `train: the midpoint schedule's reference solves use the Dormand–Prince solver of ${specifier}, which could not be loaded (install it next to @odemor/runtime-tfjs): ${(e as Error).message}`);
+  }
+  if (typeof mod.Dopri5Solver !== 'function') throw new OdemorError('CONFIG', `train: ${specifier} does not export Dopri5Solver`);
+  return new mod.Dopri5Solver();
+}
+
+/**
+ * An epoch's record with the midpoint schedule: core's {@link EpochInfo} plus `midpointLoss` (the mean of the
+ * midpoint losses of the updates made in that epoch, each the loss at the start of its update; null when the epoch
+ * had none) and `referenceSeconds` (wall time of that epoch's Dormand–Prince reference solves).
+ */
+export interface MidpointEpochInfo extends EpochInfo {
+  midpointLoss: number | null;
+  referenceSeconds: number;
+}
 
 /** Options of {@link train}. */
 export interface TfjsTrainOptions {
@@ -46,6 +168,14 @@ export interface TfjsTrainOptions {
    * gets λ · mean|R| over the entries of every accepted step's remainder R
    */
   remainderWeight?: number;
+  /**
+   * the alternating midpoint schedule ({@link MidpointSchedule}; `{}`: every default); needs the
+   * 'taylor-lagrange' solver with its remainder. The midpoint network trains only in its own steps then (a `params`
+   * list may not name it), the dynamics only in theirs; the history's epochs carry `midpointLoss` and `referenceSeconds`
+   */
+  midpoint?: MidpointScheduleOptions;
+  /** the reference solver of the midpoint schedule (default: `@odemor/solver-dopri5`'s Dormand–Prince at the schedule's tolerances) */
+  midpointReference?: Solver;
   /** decoupled weight decay: after each step w ← w − lr · weightDecay · w (default 0) */
   weightDecay?: number;
   /** scale the gradients so that their global L2 norm is at most this (default off) */
@@ -208,12 +338,16 @@ export function trainableSelector(model: ModelIR, freeze: FreezeMode, params?: P
  * squared error between the outputs and `batch.targets` (mean over batch, times and states; a trajectory model
  * gets the batch's input signal `u`), and the per-epoch history carries the loss only (accuracy NaN). With
  * `remainderWeight` λ > 0 and a solver whose steps return remainders, λ · mean|R| is added (the epoch loss is
- * then the whole objective). Deterministic for a fixed seed on the same backend. Works for full, mlp and
- * reduced blocks; frozen tensors come back bit-identical.
+ * then the whole objective). With `midpoint` (the 'taylor-lagrange' solver only) the alternating schedule of
+ * {@link MidpointSchedule} runs: every iteration the dynamics step with the midpoint network frozen, every K-th
+ * iteration the midpoint network then steps on its own (the dynamics frozen) towards a Dormand–Prince reference of
+ * the current dynamics; a model without a midpoint network gets one ({@link withMidpointNetwork}), and the trained
+ * network is part of the returned (and checkpointed) model. Deterministic for a fixed seed on the same backend.
+ * Works for full, mlp and reduced blocks; frozen tensors come back bit-identical.
  * Fires `hooks.beforeTrain`, `hooks.epoch` (and `onProgress`/`hooks.progress` once per batch, task
  * 'train' or 'finetune'), `hooks.afterTrain`.
  */
-export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrainOptions): Promise<TrainResult> {
+export async function train(input: ModelIR, dataset: Dataset, options: TfjsTrainOptions): Promise<TrainResult> {
   const o = options;
   if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new OdemorError('ARGUMENT', `train: epochs must be a non-negative integer, got ${o.epochs}`);
   if (!(Number.isInteger(o.batch) && o.batch >= 1)) throw new OdemorError('ARGUMENT', `train: batch must be a positive integer, got ${o.batch}`);
@@ -221,7 +355,19 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
   if (!isSolver(o.solver)) throw new OdemorError('ARGUMENT', 'train: options.solver must be a Solver instance');
   const lambda = o.remainderWeight ?? 0;
   if (!(Number.isFinite(lambda) && lambda >= 0)) throw new OdemorError('ARGUMENT', `train: remainderWeight must be a finite number >= 0, got ${String(o.remainderWeight)}`);
-  validateModel(model);
+  const schedule = o.midpoint !== undefined ? resolveMidpointSchedule(o.midpoint) : undefined;
+  if (schedule && !isTaylorLagrangeRemainder(o.solver)) {
+    const why = o.solver.name === 'taylor' || (o.solver as { remainder?: unknown }).remainder === false ? ' (the truncated Taylor series has no remainder, so no midpoint)' : '';
+    throw new OdemorError(
+      'CONFIG',
+      `train: the midpoint schedule (option midpoint) trains the midpoint network of the Taylor-Lagrange solver with its remainder ('taylor-lagrange'), but the solver is '${o.solver.name}'${why}; drop midpoint or use solver 'taylor-lagrange'`,
+    );
+  }
+  if (o.midpointReference !== undefined && !isSolver(o.midpointReference)) throw new OdemorError('ARGUMENT', 'train: options.midpointReference must be a Solver instance');
+  validateModel(input);
+  // the schedule trains a midpoint network: the model's own, or one added here
+  const model = schedule ? withMidpointNetwork(input, schedule.hidden, schedule.init, o.seed) : input;
+  if (model !== input) validateModel(model);
   const regression = dataset.info.task === 'regression';
   if (model.readout && !regression) {
     throw new OdemorError('ARGUMENT', `train: the model reads out a trajectory (outputs = ${model.outputs} states); it trains on a regression dataset, but dataset '${dataset.name}' has task '${dataset.info.task ?? 'classification'}'`);
@@ -231,10 +377,27 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
 
   const freeze: FreezeMode = o.freeze ?? (model.block.kind === 'reduced' ? (model.readout ? 'before-block' : 'all-but-post') : 'none');
   const trainable = trainableSelector(model, freeze, o.params);
+  const isMidpoint = (path: string) => path.startsWith('midpoint.');
+  if (schedule) {
+    const named = listTensors(model).find(({ path }) => isMidpoint(path) && trainable(path));
+    if (named) {
+      throw new OdemorError(
+        'ARGUMENT',
+        `train: params ${JSON.stringify(o.params)} names the midpoint network (${named.path}), but with the midpoint schedule it trains in its own steps on the distance to the reference solve; drop the midpoint paths from params`,
+      );
+    }
+  }
+  /** the tensors a training run writes back: the trained ones, and the midpoint network under the schedule */
+  const written = (path: string) => trainable(path) || (schedule !== undefined && isMidpoint(path));
   if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) throw new OdemorError('ARGUMENT', `train: weightDecay must be >= 0, got ${o.weightDecay}`);
   if (o.clipNorm !== undefined && !(o.clipNorm > 0)) throw new OdemorError('ARGUMENT', `train: clipNorm must be > 0, got ${o.clipNorm}`);
-  const params = createParams(model, trainable);
+  const params = createParams(model, written);
   const varList = [...params.entries()].filter(([p]) => trainable(p)).map(([, t]) => t as tf.Variable);
+  const midVars = schedule ? [...params.entries()].filter(([p]) => isMidpoint(p)).map(([, t]) => t as tf.Variable) : [];
+  if (schedule && !midVars.length) {
+    disposeParams(params);
+    throw new OdemorError('ARGUMENT', "train: the midpoint schedule has nothing to train: the model's midpoint network has no tensors (midpoint.layers without dense layers)");
+  }
   if (!varList.length) {
     disposeParams(params);
     const what = o.params !== undefined ? `params = ${JSON.stringify(o.params)} selects no trainable tensor` : `freeze = '${freeze}' freezes every tensor`;
@@ -245,6 +408,8 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
   const phase = o.phase ?? (postOnly && (o.params !== undefined || freeze === 'all-but-post') ? 'finetune' : 'train');
   const plain = !o.weightDecay && o.clipNorm === undefined;
   const { opt, setLr } = makeOptimizer(o);
+  // φ's own Adam (its moments are never mixed with the dynamics' optimizer state)
+  const midOpt = schedule ? tf.train.adam(schedule.lr) : undefined;
   const classes = model.outputs;
   const decay = o.lrDecay ?? 1;
   const available = dataset.info.trainSize;
@@ -262,14 +427,56 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
   let current = model;
   let cache: FeatureCache | undefined;
   try {
+    const reference = schedule && o.epochs > 0 ? (o.midpointReference ?? (await dormandPrince())) : undefined;
+    // the reference solve: the same model (and parameters) integrated by the adaptive solver at the schedule's tolerances
+    const refModel: ModelIR | undefined = schedule && reference ? { ...model, solver: { ...model.solver, use: reference.name, rtol: schedule.rtol, atol: schedule.atol } } : undefined;
+    /**
+     * One midpoint update on a batch: x_ref without gradient (φ plays no part in it), then `steps` Adam steps of φ
+     * alone on mean_b Σ_j |x_TL − x_ref|; returns the loss at the update's start and the reference's wall time.
+     */
+    const midpointUpdate = async (b: { x: Float32Array; u?: Float32Array; size: number }, epoch: number): Promise<{ loss: number; seconds: number }> => {
+      const x = inputTensor(model, b.x, b.size);
+      const u = signalTensor(model, b.u, b.size);
+      const fo: ForwardOptions = u ? { u } : {};
+      // what the midpoint changes: the outputs of a trajectory model, the block's final state (the post layers' input) otherwise
+      const quantity = (m: ModelIR, solver: Solver): tf.Tensor2D =>
+        m.readout ? forward(m, params, x, solver, fo) : (tf.reshape(blockFeatures(m, params, x, solver, fo), [b.size, -1]) as tf.Tensor2D);
+      try {
+        const t0 = performance.now();
+        const ref = tf.tidy(() => quantity(refModel!, reference!));
+        await ref.data();
+        const seconds = (performance.now() - t0) / 1000;
+        let first = NaN;
+        try {
+          for (let i = 0; i < schedule!.steps; i++) {
+            const cost = tf.tidy(() => midOpt!.minimize(() => tf.mean(tf.sum(tf.abs(tf.sub(quantity(model, o.solver), ref)), 1)) as tf.Scalar, true, midVars)!);
+            const v = (await cost.data())[0]!;
+            cost.dispose();
+            if (!Number.isFinite(v)) {
+              throw new OdemorError('NUMERIC', `${phase}: the midpoint loss became ${v} in epoch ${epoch + 1}, after iteration ${meter.done} (try a smaller midpoint.lr)`);
+            }
+            if (i === 0) first = v;
+          }
+        } finally {
+          ref.dispose();
+        }
+        return { loss: first, seconds };
+      } finally {
+        x.dispose();
+        u?.dispose();
+      }
+    };
     await o.hooks?.beforeTrain?.promise(model, phase);
-    if (postOnly && !regression && !o.augment && o.cacheFeatures !== false && o.epochs > 0) {
+    // the schedule changes the block's outputs (the solve through the midpoint): nothing to cache then
+    if (postOnly && !regression && !o.augment && o.cacheFeatures !== false && o.epochs > 0 && !schedule) {
       cache = await cacheBlockFeatures(model, params, dataset, o);
     }
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       const lr = o.lr * decay ** epoch;
       setLr(lr);
       meter.begin(epoch, lr);
+      const midLosses: number[] = [];
+      let referenceSeconds = 0;
       const batchOpts: { shuffle: boolean; seed: number; augment?: boolean; limit?: number } = { shuffle: true, seed: o.seed + epoch };
       if (o.augment !== undefined) batchOpts.augment = o.augment;
       if (o.limit !== undefined) batchOpts.limit = o.limit;
@@ -309,19 +516,29 @@ export async function train(model: ModelIR, dataset: Dataset, options: TfjsTrain
         }
         const detail = meter.batch(loss, hit, b.size);
         emit({ task: phase, label, done: meter.done, total, detail: regression ? detail.replace(' acc NaN%', '') : detail });
+        // the midpoint update follows the dynamics' step of every K-th iteration, on the same batch (as TayLaNets)
+        if (schedule && meter.done % schedule.every === 0) {
+          const r = await midpointUpdate(b, epoch);
+          midLosses.push(r.loss);
+          referenceSeconds += r.seconds;
+        }
       }
-      const info: EpochInfo = meter.end();
+      const base = meter.end();
+      const info: EpochInfo | MidpointEpochInfo = schedule
+        ? { ...base, midpointLoss: midLosses.length ? midLosses.reduce((a, v) => a + v, 0) / midLosses.length : null, referenceSeconds }
+        : base;
       history.push(info);
       await o.hooks?.epoch?.promise(info);
       if (o.checkpoint) {
-        current = modelFromParams(model, params, trainable);
+        current = modelFromParams(model, params, written);
         await saveModel(o.checkpoint, current);
       }
     }
-    current = modelFromParams(model, params, trainable);
+    current = modelFromParams(model, params, written);
   } finally {
     disposeParams(params);
     opt.dispose();
+    midOpt?.dispose();
   }
   const last = history[history.length - 1];
   const summary: TrainSummary = {

@@ -1,6 +1,6 @@
 import { OdemorError, type ModelIR, type Trainer, type TrainContext, type TrainOptions, type TrainResult } from '@odemor/core';
 import type { TfjsBackendName } from './backend.js';
-import { train } from './train.js';
+import { resolveMidpointSchedule, train, type MidpointScheduleOptions } from './train.js';
 
 /** Options of the `backprop` trainer on tfjs (its option schema in `index.ts`). */
 export interface BackpropTrainerOptions {
@@ -13,13 +13,22 @@ export interface BackpropTrainerOptions {
    * a `remainderWeight` in the options of one `train` call takes precedence
    */
   remainderWeight?: number;
+  /**
+   * the alternating midpoint schedule of Taylor-Lagrange training (`every`, `steps`, `lr`, `rtol`, `atol`, `hidden`,
+   * `init`; see `MidpointSchedule`), for the 'taylor-lagrange' solver only; a `midpoint` in the options of one
+   * `train` call takes precedence
+   */
+  midpoint?: MidpointScheduleOptions;
 }
 
 /**
  * Trainer 'backprop' on tfjs: softmax cross-entropy (classification) or the MSE against the targets (a
  * regression dataset: trajectories), plus λ · mean|R| of the solver's remainders with `remainderWeight`;
  * gradients by tfjs autodiff through the eager solve (docs/algorithms.md#training). Which tensors train
- * comes from `options.params` (IR paths); the midpoint network trains only when a list names it.
+ * comes from `options.params` (IR paths); the midpoint network trains only when a list names it, or — with the
+ * option `midpoint` and the 'taylor-lagrange' solver — in the alternating schedule's own steps (every K iterations,
+ * towards a Dormand–Prince reference of the current dynamics). This trainer keeps no training state: it ignores
+ * `context.resume` (the per-epoch checkpoint holds the model, the midpoint network included, not the optimizers' moments).
  */
 export class BackpropTrainer implements Trainer {
   readonly name = 'backprop-tfjs';
@@ -32,6 +41,8 @@ export class BackpropTrainer implements Trainer {
     if (remainderWeight !== undefined && typeof remainderWeight !== 'number') {
       throw new OdemorError('ARGUMENT', `trainer 'backprop': remainderWeight must be a number >= 0, got ${JSON.stringify(remainderWeight)}`);
     }
+    const rawMidpoint = options.midpoint ?? this.defaults.midpoint;
+    const midpoint = rawMidpoint !== undefined ? resolveMidpointSchedule(rawMidpoint, "trainer 'backprop'") : undefined;
     const out = await train(model, context.dataset, {
       epochs: options.epochs,
       batch: options.batch,
@@ -48,6 +59,7 @@ export class BackpropTrainer implements Trainer {
       ...(weightDecay ? { weightDecay } : {}),
       ...(clipNorm !== undefined ? { clipNorm } : {}),
       ...(remainderWeight !== undefined ? { remainderWeight } : {}),
+      ...(midpoint ? { midpoint } : {}),
       ...(context.hooks ? { hooks: context.hooks } : {}),
       ...(context.onProgress ? { onProgress: context.onProgress } : {}),
       ...(context.checkpoint ? { checkpoint: context.checkpoint } : {}),
