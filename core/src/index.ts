@@ -16,6 +16,7 @@ export * from './ir/validate.js';
 export * from './model/params.js';
 export * from './model/builtin.js';
 export * from './model/plugin.js';
+export * from './model/midpoint.js';
 export * from './util/index.js';
 export * from './config/index.js';
 export * from './plugins/index.js';

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cachedBatches, createRng, describeIssues, listTensors, solverStateSize, z } from '@odemor/core';
+import { cachedBatches, describeIssues, listTensors, z } from '@odemor/core';
 import { EpochMeter } from '@odemor/core';
 import { OdemorError, isSolver } from '@odemor/core';
-import type { Dataset, Layer, Solver, TrainResult } from '@odemor/core';
+import type { Dataset, Solver, TrainResult } from '@odemor/core';
 import type { EpochInfo, OdemorHooks, ProgressEvent, TrainSummary } from '@odemor/core';
 import { saveModel } from '@odemor/core';
 import type { ModelIR } from '@odemor/core';
 import { validateModel } from '@odemor/core';
-import { paramSelector, withTensors, type ParamSelection } from '@odemor/core';
+import { paramSelector, withMidpointNetwork, withTensors, type ParamSelection } from '@odemor/core';
 import { ensureGradients, initTfjs, type TfjsBackendName } from './backend.js';
 import { blockFeatures, createParams, disposeParams, forward, forwardPost, inputTensor, signalTensor, type ForwardOptions, type TfParams } from './forward.js';
 import { blockOutputShape } from '@odemor/core';
@@ -85,32 +85,6 @@ export function resolveMidpointSchedule(raw: unknown, owner = 'train'): Midpoint
 export function isTaylorLagrangeRemainder(solver: Solver): boolean {
   const s = solver as Solver & { remainder?: unknown };
   return solver.name === 'taylor-lagrange' && s.remainder !== false && typeof solver.step === 'function' && (solver.derivatives ?? 0) >= 1;
-}
-
-function uniformTensor(rng: () => number, shape: number[], scale: number): { shape: number[]; data: Float32Array } {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(size);
-  for (let i = 0; i < size; i++) data[i] = (2 * rng() - 1) * scale;
-  return { shape, data };
-}
-
-/**
- * The model with a midpoint network Γ_φ: dense s→hidden, relu, dense hidden→s (s = the solver's state size:
- * n for a full or mlp block, k for a reduced one), weights uniform in [−init, init] and zero biases, drawn from a
- * stream seeded by `seed` (the same seed gives the same network). A model that already has one is returned as it is.
- */
-export function withMidpointNetwork(model: ModelIR, hidden: number, init: number, seed: number): ModelIR {
-  if (model.midpoint) return model;
-  const s = solverStateSize(model.block);
-  // a stream of its own: the model factory seeds its own init with the experiment seed
-  const rng = createRng((seed ^ 0x7a1d3b5) >>> 0);
-  const next = () => rng.next();
-  const layers: Layer[] = [
-    { type: 'dense', weight: uniformTensor(next, [hidden, s], init), bias: { shape: [hidden], data: new Float32Array(hidden) } },
-    { type: 'relu' },
-    { type: 'dense', weight: uniformTensor(next, [s, hidden], init), bias: { shape: [s], data: new Float32Array(s) } },
-  ];
-  return { ...model, midpoint: { layers } };
 }
 
 /** The Dormand–Prince 5(4) solver of `@odemor/solver-dopri5`, loaded when a midpoint schedule first needs it. */
@@ -366,7 +340,7 @@ export async function train(input: ModelIR, dataset: Dataset, options: TfjsTrain
   if (o.midpointReference !== undefined && !isSolver(o.midpointReference)) throw new OdemorError('ARGUMENT', 'train: options.midpointReference must be a Solver instance');
   validateModel(input);
   // the schedule trains a midpoint network: the model's own, or one added here
-  const model = schedule ? withMidpointNetwork(input, schedule.hidden, schedule.init, o.seed) : input;
+  const model = schedule ? withMidpointNetwork(input, { hidden: schedule.hidden, init: schedule.init, seed: o.seed }) : input;
   if (model !== input) validateModel(model);
   const regression = dataset.info.task === 'regression';
   if (model.readout && !regression) {

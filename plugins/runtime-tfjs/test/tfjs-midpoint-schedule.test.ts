@@ -11,7 +11,11 @@ import { Dopri5Solver } from '@odemor/solver-dopri5';
 import { TaylorLagrangeSolver, taylorSolver } from '@odemor/solver-taylor-lagrange';
 import { initTfjs } from '../src/backend.js';
 import { blockFeatures, createParams, disposeParams, forward, inputTensor } from '../src/forward.js';
-import { MIDPOINT_SCHEDULE_DEFAULTS, resolveMidpointSchedule, train, withMidpointNetwork, type MidpointEpochInfo, type TfjsTrainOptions } from '../src/train.js';
+import { withMidpointNetwork as withNetwork } from '@odemor/core';
+import type { ModelIR } from '@odemor/core';
+import { MIDPOINT_SCHEDULE_DEFAULTS, resolveMidpointSchedule, train, type MidpointEpochInfo, type TfjsTrainOptions } from '../src/train.js';
+
+const withMidpointNetwork = (m: ModelIR, hidden: number, init: number, seed: number) => withNetwork(m, { hidden, init, seed });
 import { BackpropTrainer } from '../src/trainer.js';
 import { backpropOptionsSchema } from '../src/index.js';
 
