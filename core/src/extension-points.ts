@@ -207,6 +207,12 @@ export interface SnapshotPassOptions {
   gram?: boolean;
   /** with `gram`, also return the raw sampled rows (needed by exact-mode snapshotters) */
   raw?: boolean;
+  /**
+   * The input signal u of the batch, [batch, steps, channels] row-major (a dataset batch's `u`), for a model
+   * with input kind 'state' and a `signal` — what `Executable.predict` gets as `inputs.u`. Required by such a
+   * model, refused by any other.
+   */
+  u?: Float32Array;
 }
 
 /**
@@ -243,31 +249,55 @@ export type RuntimeFactory = (options?: Record<string, unknown>) => Runtime | Pr
 
 // ───────────────────────────── Snapshotter ─────────────────────────────
 
-/** One batch of snapshots from a pass over data. All arrays row-major float32. */
+/**
+ * One batch of snapshots from a pass over data. All arrays row-major float32.
+ *
+ * The nonlinear snapshots are what a reducer interpolates: for a full ODE block the nonlinear terms
+ * σ(A x + b) (width n); for an mlp block the hidden activations h = σ(M x + c + Zin u(t)) (width m, the hidden
+ * units; docs/algorithms.md#mlp-reduction). `nonlinearDim` gives that width; absent, it is n.
+ */
 export interface SnapshotBatch {
   n: number;
+  /** width of the nonlinear snapshots: n for a full ODE block, m (hidden units) for an mlp block; absent: n */
+  nonlinearDim?: number;
   /** sampled states x(t_j), [count, n] */
   states: Float32Array;
-  /** nonlinear terms σ(A x(t_j) + b), [count, n] */
+  /**
+   * nonlinear snapshots at the sampled states, [count, nonlinearDim]: σ(A x(t_j) + b) for a full ODE block, the
+   * hidden activations σ(M x(t_j) + c + Zin u(t_j)) for an mlp block
+   */
   nonlinear: Float32Array;
   count: number;
   /** final states x(t_end) of each sample, [samples, n] */
   final: Float32Array;
   samples: number;
   /**
-   * Gram matrices Σ x xᵀ of this batch's sampled states and nonlinear terms (float32 [n, n]), when the
-   * runtime computed them natively. A snapshotter in Gram mode then sums these (in float64) instead
-   * of the raw rows, and `states`/`nonlinear` may be empty (count still gives the number of columns).
+   * Gram matrices Σ x xᵀ of this batch's sampled states (float32 [n, n]) and nonlinear snapshots (float32
+   * [nonlinearDim, nonlinearDim]), when the runtime computed them natively. A snapshotter in Gram mode then sums
+   * these (in float64) instead of the raw rows, and `states`/`nonlinear` may be empty (count still gives the
+   * number of columns).
    */
   gram?: { states: Float32Array; nonlinear: Float32Array };
+  /**
+   * Per-unit sums over this batch's `count` nonlinear snapshot rows, [nonlinearDim] each: `absSum_i = Σ |h_i|`
+   * and `zeroCount_i` = the number of rows with `|h_i| < 1e-6`. Only needed from a runtime that sends native
+   * Grams without the raw rows (a snapshotter computes them from the rows otherwise); they give
+   * `SnapshotSet.hidden`.
+   */
+  hidden?: { absSum: Float32Array | Float64Array; zeroCount: Float32Array | Float64Array };
 }
 
 export interface SnapshotSet {
   n: number;
+  /**
+   * width of the nonlinear snapshots, the rows of `nonlinearBasis`: n for a full ODE block, m (hidden units)
+   * for an mlp block; absent: n
+   */
+  nonlinearDim?: number;
   /** POD basis of the states, n×r, columns sorted by singular value */
   stateBasis: Matrix;
   stateSingularValues: number[];
-  /** POD basis of the nonlinear terms, n×r */
+  /** POD basis of the nonlinear snapshots, nonlinearDim×r (an mlp block: of its hidden activations) */
   nonlinearBasis: Matrix;
   nonlinearSingularValues: number[];
   /** number of snapshot columns and of samples seen */
@@ -275,6 +305,13 @@ export interface SnapshotSet {
   samples: number;
   /** per-neuron statistics of x(t_end) over the samples */
   final: { meanAbs: Float64Array; zeroFraction: Float64Array };
+  /**
+   * per-unit statistics of all sampled nonlinear snapshots (an mlp block: its hidden activations h, for APoZ on
+   * the hidden layer), [nonlinearDim] each: `meanAbs_i` = mean |h_i| over the snapshot rows, `zeroFraction_i` =
+   * the fraction of rows with |h_i| < 1e-6. Absent when the snapshotter did not see every row (native Grams
+   * without `SnapshotBatch.hidden`) or does not compute them.
+   */
+  hidden?: { meanAbs: Float64Array; zeroFraction: Float64Array };
 }
 
 export interface Snapshotter {

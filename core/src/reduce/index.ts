@@ -10,3 +10,5 @@ export { simulateBlock, simulateModel, applyLinearMap, applyLayer, scalarActivat
 export { requireOdeBlock, requireSnapshots, checkDim, checkNoPoints, relativePodError, withReducedBlock } from './model.js';
 export { blockSvd, type BlockSvd } from './svd.js';
 export { InterpolationReducer, type InterpolationReducerOptions, type PointSelection } from './interpolation-reducer.js';
+export { buildMlpReducedBlock, checkHiddenDim, requireMlpBlock, type MlpReducedBlockInput } from './mlp.js';
+export { matrixSvd, type MatrixSvd } from './svd.js';

@@ -3,11 +3,13 @@
  */
 import type { Matrix } from 'ml-matrix';
 import { OdemorError, check } from '../errors.js';
-import type { OdeBlock, ModelIR } from '../ir/types.js';
+import type { MlpBlock, OdeBlock, ModelIR } from '../ir/types.js';
 import type { ReduceDims, ReducedModel, Reducer, ReducerCapabilities, ReducerFitContext, SnapshotSet } from '../extension-points.js';
 import { interpolationOperator, type InterpolationOperator } from '../interpolation/ei.js';
 import { reducedDiagnostics } from './cost.js';
 import { buildInterpolatedBlock } from './interpolated.js';
+import { matmul } from './dense.js';
+import { buildMlpReducedBlock, checkHiddenDim, requireMlpBlock } from './mlp.js';
 import { checkDim, relativePodError, requireOdeBlock, requireSnapshots, withReducedBlock } from './model.js';
 
 /**
@@ -39,6 +41,12 @@ interface PointCache {
  * ({@link buildInterpolatedBlock}). Diagnostics add `errorConstant` (‖(PᵀU_m)⁺‖₂), `podError`
  * (relative, from the state singular values), `nonlinearPodError`, `points`, `m` and `oversample`.
  * Capabilities: `points` and `oversampling` (m may differ from k either way).
+ *
+ * On an mlp block (docs/algorithms.md#mlp-reduction) it acts on the hidden layer: `reduce({ k: r })` takes the
+ * first r POD modes `U_r` of the hidden activations (m × r), selects q points on them (q = r; a reducer that
+ * oversamples: `dims.m` if given, else r + o, at most m) and returns `z' = N U_r(PᵀU_r)⁺ σ(PᵀM z + Pᵀc + PᵀZin u)
+ * + bias` with E = D = I_n ({@link buildMlpReducedBlock}). Diagnostics: `errorConstant`, `nonlinearPodError`
+ * (the hidden snapshots at r), `points`, `modes` (r), `oversample` (q − r).
  */
 export class InterpolationReducer implements Reducer {
   /** m comes from `dims.m` (a config's `points`), independent of k: below or above it */
@@ -47,9 +55,12 @@ export class InterpolationReducer implements Reducer {
   private readonly options: Required<Pick<InterpolationReducerOptions, 'oversample'>> & InterpolationReducerOptions;
   private model?: ModelIR;
   private block?: OdeBlock;
+  private mlp?: MlpBlock;
   private snapshots?: SnapshotSet;
   private seed = 0;
   private readonly cache = new Map<number, PointCache>();
+  /** whether the reducer takes more points than basis columns (ODEIM): given a default `oversample` */
+  private readonly oversamples: boolean;
 
   constructor(
     readonly name: string,
@@ -71,19 +82,39 @@ export class InterpolationReducer implements Reducer {
     check(m === undefined || pointsRatio === undefined, `reducer '${name}': give either option m or option pointsRatio, not both`, 'CONFIG');
     check(Number.isInteger(oversample) && oversample >= 0, `reducer '${name}': option oversample must be a non-negative integer, got ${String(oversample)}`, 'CONFIG');
     this.options = { ...options, oversample };
+    this.oversamples = defaults.oversample !== undefined;
   }
 
   fit(context: ReducerFitContext): void {
+    this.cache.clear();
+    if (context?.model?.block?.kind === 'mlp') {
+      const mlp = requireMlpBlock(context.model, this.name);
+      for (const key of ['m', 'pointsRatio'] as const) {
+        if (this.options[key] !== undefined) {
+          throw new OdemorError('CONFIG',
+            `reducer '${this.name}': option ${key} = ${String(this.options[key])} sets the nonlinear basis of a full ODE block; on an mlp block k is the number of ` +
+              `hidden modes r${this.oversamples ? ' and points (dims.m) the number of hidden units evaluated' : ', the hidden units evaluated'}; remove ${key}`);
+        }
+      }
+      this.snapshots = requireSnapshots(context, this.name, mlp.n, mlp.m);
+      check(this.snapshots.nonlinearBasis.columns >= 1, `reducer '${this.name}': the hidden-activation basis is empty`, 'REDUCER');
+      this.model = context.model;
+      this.mlp = mlp;
+      this.block = undefined;
+      this.seed = context.seed;
+      return;
+    }
     const block = requireOdeBlock(context.model, this.name);
     this.snapshots = requireSnapshots(context, this.name, block.n);
     check(this.snapshots.stateBasis.columns >= 1 && this.snapshots.nonlinearBasis.columns >= 1, `reducer '${this.name}': the snapshot bases are empty`, 'REDUCER');
     this.model = context.model;
     this.block = block;
+    this.mlp = undefined;
     this.seed = context.seed;
-    this.cache.clear();
   }
 
   reduce(dims: ReduceDims): ReducedModel {
+    if (this.mlp) return this.reduceMlp(dims);
     const { model, block, snapshots } = this;
     if (!model || !block || !snapshots) throw new OdemorError('REDUCER', `reducer '${this.name}': call fit() before reduce()`);
     const n = block.n;
@@ -109,17 +140,58 @@ export class InterpolationReducer implements Reducer {
     };
   }
 
-  private points(m: number, n: number): PointCache {
-    const hit = this.cache.get(m);
+  /** The hidden layer of an mlp block: r POD modes of the hidden activations, q ≥ r points (class doc). */
+  private reduceMlp(dims: ReduceDims): ReducedModel {
+    const { model, mlp: block, snapshots } = this;
+    if (!model || !block || !snapshots) throw new OdemorError('REDUCER', `reducer '${this.name}': call fit() before reduce()`);
+    const m = block.m;
+    const r = checkHiddenDim(this.name, 'k (hidden modes r)', dims?.k, m, snapshots.nonlinearBasis.columns, 'the rank of the hidden-activation basis');
+    let q: number;
+    if (this.oversamples) {
+      q = dims.m ?? Math.min(r + this.options.oversample, m);
+      if (!Number.isInteger(q) || q < r) {
+        throw new OdemorError('ARGUMENT', `reducer '${this.name}': m = ${String(dims.m)} (points, the hidden units evaluated) must be an integer ≥ k = ${r} (the hidden modes)`);
+      }
+      if (q > m) throw new OdemorError('ARGUMENT', `reducer '${this.name}': m = ${q} (points) exceeds the mlp block's m = ${m} hidden units`);
+    } else {
+      if (dims.m !== undefined && dims.m !== r) {
+        throw new OdemorError('ARGUMENT',
+          `reducer '${this.name}': on an mlp block it evaluates k = ${r} hidden units at k interpolation points; m = ${String(dims.m)} (a config's points) differs from k — remove points, or use odeim for more points than modes`);
+      }
+      q = r;
+    }
+    const entry = this.points(r, m, q);
+    const n = block.n;
+    // N U_r (PᵀU_r)⁺: [n, m] · [m, q]
+    const Nout = matmul(block.N.data, entry.operator.projector, n, m, q);
+    const reduced = buildMlpReducedBlock({ block, method: this.name, units: entry.points, N: Nout });
+    return {
+      method: this.name,
+      dims: { k: r, m: q },
+      model: withReducedBlock(model, reduced),
+      diagnostics: reducedDiagnostics(reduced, {
+        errorConstant: entry.operator.errorConstant,
+        nonlinearPodError: relativePodError(snapshots.nonlinearSingularValues, r),
+        points: [...entry.points],
+        modes: r,
+        oversample: q - r,
+      }),
+    };
+  }
+
+  /** Points on the first `m` columns of the nonlinear basis (`rows` rows), `count` of them (default m + o, at most rows); cached. */
+  private points(m: number, rows: number, count = Math.min(m + this.options.oversample, rows)): PointCache {
+    const key = this.mlp ? m * (rows + 1) + count : m;
+    const hit = this.cache.get(key);
     if (hit) return hit;
+    const n = rows;
     const U = this.snapshots!.nonlinearBasis.subMatrix(0, n - 1, 0, m - 1);
-    const count = Math.min(m + this.options.oversample, n);
     const points = this.select(U, count, { seed: this.seed });
     if (!Array.isArray(points) || points.length !== count) {
       throw new OdemorError('REDUCER', `reducer '${this.name}': the point selection returned ${Array.isArray(points) ? points.length : 'no'} points, expected ${count}`);
     }
     const entry: PointCache = { U, points: [...points], operator: interpolationOperator(U, points) };
-    this.cache.set(m, entry);
+    this.cache.set(key, entry);
     return entry;
   }
 }

@@ -30,16 +30,26 @@ export function requireOdeBlock(model: ModelIR | undefined, reducer: string): Od
 
 /**
  * The snapshot set of a fit context, checked: present (a REDUCER error naming the reducer otherwise),
- * of the block's dimension, and free of NaN/infinity in both bases (a NUMERIC error).
+ * of the block's dimension, and free of NaN/infinity in both bases (a NUMERIC error). `hidden` — for an mlp
+ * block, its m hidden units: the nonlinear snapshots must be its hidden activations (`nonlinearDim` = m, a
+ * nonlinear basis of m rows; docs/algorithms.md#mlp-reduction); without it they are n wide.
  */
-export function requireSnapshots(context: ReducerFitContext, reducer: string, n: number): SnapshotSet {
+export function requireSnapshots(context: ReducerFitContext, reducer: string, n: number, hidden?: number): SnapshotSet {
   const s = context.snapshots;
   if (!s) {
     throw new OdemorError('REDUCER', `reducer '${reducer}' needs snapshots (needsSnapshots is true) but the fit context has none; run a snapshot pass first`);
   }
-  check(s.n === n, `reducer '${reducer}': the snapshot set has n = ${s.n}, the ODE block has n = ${n}`, 'SHAPE');
-  for (const [what, M] of [['state basis', s.stateBasis], ['nonlinear basis', s.nonlinearBasis]] as const) {
-    check(M && M.rows === n, `reducer '${reducer}': the snapshot ${what} has ${M ? M.rows : 0} rows, the ODE block has n = ${n}`, 'SHAPE');
+  const block = hidden === undefined ? 'the ODE block' : 'the mlp block';
+  check(s.n === n, `reducer '${reducer}': the snapshot set has n = ${s.n}, ${block} has n = ${n}`, 'SHAPE');
+  if (hidden !== undefined) {
+    const w = s.nonlinearDim ?? s.n;
+    check(w === hidden,
+      `reducer '${reducer}': the snapshot set's nonlinear snapshots have width nonlinearDim = ${w}${s.nonlinearDim === undefined ? ' (absent: n)' : ''}, ` +
+        `but the mlp block has m = ${hidden} hidden units; take the snapshots of its hidden activations`, 'SHAPE');
+  }
+  for (const [what, M, rows] of [['state basis', s.stateBasis, n], ['nonlinear basis', s.nonlinearBasis, hidden ?? n]] as const) {
+    const limit = what === 'state basis' || hidden === undefined ? `${block} has n = ${n}` : `the mlp block has m = ${hidden} hidden units`;
+    check(M && M.rows === rows, `reducer '${reducer}': the snapshot ${what} has ${M ? M.rows : 0} rows, ${limit}`, 'SHAPE');
     checkFinite(matrixData(M), `reducer '${reducer}': the snapshot ${what}`);
   }
   return s;

@@ -1,16 +1,20 @@
 import {
   OdemorError,
+  buildMlpReducedBlock,
   check,
+  checkHiddenDim,
   checkDim,
   checkFinite,
   checkNoPoints,
   denseARows,
   reducedDiagnostics,
+  requireMlpBlock,
   requireOdeBlock,
   toTensor32,
   withReducedBlock,
   type Layer,
   type LinearMap,
+  type MlpBlock,
   type ModelIR,
   type OdeBlock,
   type ReduceDims,
@@ -48,10 +52,31 @@ export function topKNeurons(scores: ArrayLike<number>, k: number): number[] {
 }
 
 /**
+ * The order in which an mlp block's hidden units are kept (docs/algorithms.md#mlp-reduction): by zero fraction,
+ * lowest first, ties to the larger meanAbs (`primary: 'zero-fraction'`); or by meanAbs, largest first, ties
+ * to the lower zero fraction (`primary: 'magnitude'`); remaining ties to the lower index. Returns all unit
+ * indices in that order.
+ */
+export function rankHiddenUnits(stats: { meanAbs: ArrayLike<number>; zeroFraction: ArrayLike<number> }, primary: ApozScore = 'zero-fraction'): number[] {
+  const { meanAbs: a, zeroFraction: z } = stats;
+  const order = Array.from({ length: a.length }, (_, i) => i);
+  order.sort(primary === 'magnitude'
+    ? (i, j) => a[j]! - a[i]! || z[i]! - z[j]! || i - j
+    : (i, j) => z[i]! - z[j]! || a[j]! - a[i]! || i - j);
+  return order;
+}
+
+/**
  * APoZ neuron pruning adapted to Neural ODEs (Hu et al. 2016; the paper scores tanh neurons by the mean
  * absolute final state). Keeps the k highest-scoring neurons S:
  * `E = select S, M = A[S,S], c = b[S], N = I, Zr = Z[S,:], D = scatter S`, and folds E / D into a
  * directly adjacent dense layer (rows / columns S) when there is one.
+ *
+ * On an mlp block `x' = N σ(M x + c + Zin u) + bias` (docs/algorithms.md#mlp-reduction) it prunes hidden units:
+ * from the per-unit statistics of the sampled hidden activations (`snapshots.hidden`) it keeps the k = r units S
+ * with the lowest zero fraction, ties to the larger mean |h| ({@link rankHiddenUnits}; an explicit
+ * `score: 'magnitude'` ranks by mean |h| first): `M' = M[S, :]`, `c' = c[S]`, `Zin' = Zin[S, :]`, `N' = N[:, S]`
+ * (no correction), bias kept, E = D = I_n.
  */
 export class ApozReducer implements Reducer {
   readonly name = 'apoz';
@@ -59,10 +84,13 @@ export class ApozReducer implements Reducer {
   readonly capabilities: ReducerCapabilities = { points: false, oversampling: false };
   readonly needsSnapshots = true;
   private readonly score: ApozScore;
+  /** the ranking of an mlp block's hidden units: zero fraction first unless `score: 'magnitude'` was given */
+  private readonly hiddenPrimary: ApozScore;
   private readonly adjust: boolean;
   private model?: ModelIR;
   private block?: OdeBlock;
   private scores?: Float64Array;
+  private mlp?: { block: MlpBlock; order: number[] };
 
   constructor(options: ApozReducerOptions = {}) {
     const score = options.score ?? 'magnitude';
@@ -70,11 +98,14 @@ export class ApozReducer implements Reducer {
     check(options.adjustNeighbours === undefined || typeof options.adjustNeighbours === 'boolean',
       `reducer 'apoz': option adjustNeighbours must be true or false, got ${String(options.adjustNeighbours)}`, 'CONFIG');
     this.score = score;
+    this.hiddenPrimary = options.score ?? 'zero-fraction';
     this.adjust = options.adjustNeighbours ?? true;
   }
 
-  /** Reads the per-neuron final-time statistics of the snapshot set. */
+  /** Reads the per-neuron final-time statistics of the snapshot set (an mlp block: the hidden-unit statistics). */
   fit(context: ReducerFitContext): void {
+    if (context?.model?.block?.kind === 'mlp') return this.fitMlp(context);
+    this.mlp = undefined;
     const block = requireOdeBlock(context.model, this.name);
     const s = context.snapshots;
     if (!s) throw new OdemorError('REDUCER', `reducer 'apoz' needs snapshots (final-time neuron statistics) but the fit context has none; run a snapshot pass first`);
@@ -92,7 +123,51 @@ export class ApozReducer implements Reducer {
     return this.scores ? { neuronScores: [...this.scores] } : {};
   }
 
+  private fitMlp(context: ReducerFitContext): void {
+    const block = requireMlpBlock(context.model, this.name);
+    const s = context.snapshots;
+    if (!s) throw new OdemorError('REDUCER', `reducer 'apoz' needs snapshots (hidden-unit statistics) but the fit context has none; run a snapshot pass first`);
+    const h = s.hidden;
+    if (!h) {
+      throw new OdemorError('REDUCER',
+        `reducer 'apoz': the snapshot set has no hidden-unit statistics (snapshots.hidden) for the mlp block's ${block.m} hidden units; ` +
+          'take the snapshot pass with a snapshotter that sees the hidden activations (raw rows, or SnapshotBatch.hidden sums)');
+    }
+    for (const key of ['meanAbs', 'zeroFraction'] as const) {
+      const stat = h[key];
+      check(stat && stat.length === block.m, `reducer 'apoz': snapshots.hidden.${key} has ${stat ? stat.length : 0} entries, the mlp block has m = ${block.m} hidden units`, 'SHAPE');
+      checkFinite(stat, `reducer 'apoz': snapshots.hidden.${key}`);
+    }
+    this.scores = this.hiddenPrimary === 'magnitude' ? Float64Array.from(h.meanAbs) : Float64Array.from(h.zeroFraction, (z) => 1 - z);
+    this.mlp = { block, order: rankHiddenUnits(h, this.hiddenPrimary) };
+    this.model = context.model;
+    this.block = undefined;
+  }
+
+  /** Keep the r first units of the ranking (an mlp block's hidden layer). */
+  private reduceMlp(dims: ReduceDims): ReducedModel {
+    const { model, mlp, scores } = this;
+    if (!model || !mlp || !scores) throw new OdemorError('REDUCER', `reducer 'apoz': call fit() before reduce()`);
+    const { block, order } = mlp;
+    const r = checkHiddenDim(this.name, 'k (hidden units kept)', dims?.k, block.m);
+    checkNoPoints(this.name, dims, r);
+    const S = order.slice(0, r).sort((a, b) => a - b);
+    const reduced = buildMlpReducedBlock({ block, method: this.name, units: S });
+    return {
+      method: this.name,
+      dims: { k: r },
+      model: withReducedBlock(model, reduced),
+      diagnostics: reducedDiagnostics(reduced, {
+        points: S,
+        score: this.hiddenPrimary,
+        keptScores: S.map((i) => scores[i]!),
+        adjusted: { pre: false, post: false },
+      }),
+    };
+  }
+
   reduce(dims: ReduceDims): ReducedModel {
+    if (this.mlp) return this.reduceMlp(dims);
     const { model, block, scores } = this;
     if (!model || !block || !scores) throw new OdemorError('REDUCER', `reducer 'apoz': call fit() before reduce()`);
     const n = block.n;

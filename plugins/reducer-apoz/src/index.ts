@@ -4,7 +4,7 @@
 import { z, type OdemorPlugin } from '@odemor/core';
 import { ApozReducer, type ApozReducerOptions } from './apoz-reducer.js';
 
-export { ApozReducer, topKNeurons, type ApozReducerOptions, type ApozScore } from './apoz-reducer.js';
+export { ApozReducer, rankHiddenUnits, topKNeurons, type ApozReducerOptions, type ApozScore } from './apoz-reducer.js';
 
 /**
  * The option schema of the 'apoz' reducer: its config entry less the core keys (`use`, `dims`, `points`,

@@ -30,6 +30,8 @@ export const odeimOptionsSchema = z
  * POD + oversampled DEIM (Peherstorfer, Drmač & Gugercin 2020) reduced ODE block: `fit` takes the POD bases of the snapshot set, `reduce({ k, m })` selects the points on
  * `U[:, :m]` with {@link selectOdeimPoints} (cached by m) and returns the unified reduced form
  * (E = V_kᵀ, M = PᵀAV_k, c = Pᵀb, N = V_kᵀU_m(PᵀU_m)⁺, Zr = V_kᵀZ, D = V_k).
+ * On an mlp block it reduces the hidden layer instead: k hidden POD modes, E = D = I
+ * (`InterpolationReducer`, docs/algorithms.md#mlp-reduction).
  */
 export class OdeimReducer extends InterpolationReducer {
   /** m = dims.m (a config's `points`), below or above k; m + o points in all */

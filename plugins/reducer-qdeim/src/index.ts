@@ -28,6 +28,8 @@ export const qdeimOptionsSchema = z
  * POD + Q-DEIM (Drmač & Gugercin 2016) reduced ODE block: `fit` takes the POD bases of the snapshot set, `reduce({ k, m })` selects the points on
  * `U[:, :m]` with {@link selectQdeimPoints} (cached by m) and returns the unified reduced form
  * (E = V_kᵀ, M = PᵀAV_k, c = Pᵀb, N = V_kᵀU_m(PᵀU_m)⁻¹, Zr = V_kᵀZ, D = V_k).
+ * On an mlp block it reduces the hidden layer instead: k hidden POD modes, E = D = I
+ * (`InterpolationReducer`, docs/algorithms.md#mlp-reduction).
  */
 export class QdeimReducer extends InterpolationReducer {
   /** m = dims.m (a config's `points`), below or above k */

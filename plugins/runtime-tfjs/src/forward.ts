@@ -439,6 +439,8 @@ export interface BlockProgram {
   readout(y: tf.Tensor2D): tf.Tensor2D;
   /** σ(A x + b) for a full block; undefined for the others */
   nonlinear?: (x: tf.Tensor2D) => tf.Tensor2D;
+  /** the hidden activations σ(M x + c + Zin u(t)) [B, m] of an mlp block at time t (its snapshots); undefined for the others */
+  hidden?: (t: number, x: tf.Tensor2D) => tf.Tensor2D;
   /** exact time derivatives of the solution through (t, z), orders 1–3 ({@link blockDerivatives}) */
   derivatives: (t: number, z: tf.Tensor2D, order: number) => tf.Tensor2D[];
   /** the model's midpoint network Γ(z) (absent when the model has none) */
@@ -470,7 +472,8 @@ export function prepareBlock(model: ModelIR, params: TfParams, preOut: tf.Tensor
     const nonlinear = (x: tf.Tensor2D) => tfActivation(tf.add(F.Mz(x), F.c), block.activation) as tf.Tensor2D;
     return { x0, rhs, derivatives, readout: (y) => y, nonlinear, ...extra };
   }
-  return { x0, rhs, derivatives, readout: (y) => y, ...extra };
+  const hidden = (t: number, x: tf.Tensor2D) => tfActivation(fieldParts(F, t, x).a, F.activation) as tf.Tensor2D;
+  return { x0, rhs, derivatives, readout: (y) => y, hidden, ...extra };
 }
 
 /** The solve options of one segment [t0, t1] of the model's span; the step hook's index is offset by `offset`. */

@@ -102,14 +102,16 @@ export class TfjsRuntime implements Runtime {
 
   /**
    * Run the full ODE block on a batch and sample the states after every `every`-th accepted step, the
-   * nonlinear terms σ(A x + b) at those states, and the final states. Reduced blocks are refused.
+   * nonlinear terms σ(A x + b) at those states, and the final states. An mlp block's nonlinear snapshots are
+   * its hidden activations σ(M x + c + Zin u(t)) at the sampled states and times (`nonlinearDim` = m). A
+   * model with a state input and a signal takes the batch's signal as `options.u`. Reduced blocks are refused.
    */
   async snapshotBatch(model: ModelIR, x: Float32Array, batch: number, options: SnapshotPassOptions & { solver?: Solver }): Promise<SnapshotBatch> {
     const solver = needSolver(options.solver ?? this.options.solver, 'tfjs snapshotBatch');
     await initTfjs(this.options.backend);
     const params = createParams(model);
     try {
-      return await snapshotBatch(model, params, x, batch, solver, options.every);
+      return await snapshotBatch(model, params, x, batch, solver, options.every, options.u);
     } finally {
       disposeParams(params);
     }
@@ -117,7 +119,8 @@ export class TfjsRuntime implements Runtime {
 }
 
 /**
- * Snapshot pass over one batch with given parameters (see {@link TfjsRuntime.snapshotBatch}).
+ * Snapshot pass over one batch with given parameters (see {@link TfjsRuntime.snapshotBatch}); `u` is the
+ * batch's input signal [batch, steps, channels] of a model with input kind 'state' and a signal.
  * @throws OdemorError 'MODEL' for a reduced block.
  */
 export async function snapshotBatch(
@@ -127,24 +130,37 @@ export async function snapshotBatch(
   batch: number,
   solver: Solver,
   every: number,
+  u?: Float32Array,
 ): Promise<SnapshotBatch> {
-  if (model.block.kind !== 'ode') throw new OdemorError('MODEL', `snapshots need a full ODE block; this model's block is '${model.block.kind}'`);
+  const block = model.block;
+  if (block.kind !== 'ode' && block.kind !== 'mlp') throw new OdemorError('MODEL', `snapshots need a full ODE block or an mlp block; this model's block is '${block.kind}'`);
   if (!(Number.isInteger(every) && every >= 1)) throw new OdemorError('ARGUMENT', `snapshot 'every' must be a positive integer, got ${every}`);
-  const n = model.block.n;
+  const n = block.n;
+  // the width of the nonlinear snapshots: σ(A x + b) for a full block, the m hidden activations of an mlp block
+  const w = block.kind === 'mlp' ? block.m : n;
   const [states, nonlinear, final] = tf.tidy(() => {
     const xt = inputTensor(model, x, batch);
+    const ut = signalTensor(model, u, batch);
     const preOut = model.input.kind === 'sequence' ? xt : applyLayers(model.pre, params, 'pre', xt);
-    const program = prepareBlock(model, params, preOut, xt);
+    const program = prepareBlock(model, params, preOut, xt, ut);
     const res = integrateBlock(model, program, solver, { saveEvery: every });
     if (!res.states) throw new OdemorError('RUNTIME', `solver '${solver.name}' returned no saved states (saveEvery = ${every})`);
     const s = res.states.length ? tf.concat(res.states, 0) : tf.zeros([0, n]);
-    const nl = res.states.length ? program.nonlinear!(s as tf.Tensor2D) : tf.zeros([0, n]);
+    let nl: tf.Tensor;
+    if (!res.states.length) nl = tf.zeros([0, w]);
+    else if (program.hidden) {
+      // each saved state with the input u(t) at its own time
+      const times = res.times ?? [];
+      if (times.length !== res.states.length) throw new OdemorError('RUNTIME', `solver '${solver.name}' returned ${res.states.length} saved states but ${times.length} times`);
+      nl = tf.concat(res.states.map((st, j) => program.hidden!(times[j]!, st)), 0);
+    } else nl = program.nonlinear!(s as tf.Tensor2D);
     return [s, nl, res.y];
   });
   try {
     const [sd, nd, fd] = await Promise.all([states.data(), nonlinear.data(), final.data()]);
     return {
       n,
+      ...(block.kind === 'mlp' ? { nonlinearDim: w } : {}),
       states: sd as Float32Array,
       nonlinear: nd as Float32Array,
       count: states.shape[0]!,

@@ -1,9 +1,13 @@
 /**
  * @odemor/snapshotter-stream — collects the snapshots of a pass over data and returns the POD bases
- * of the states and of the nonlinear terms, plus per-neuron statistics of the final states.
+ * of the states and of the nonlinear snapshots, plus per-neuron statistics of the final states and
+ * per-unit statistics of the nonlinear snapshots.
  *
- * In `gram` mode (default) it keeps two n×n float64 Gram matrices and takes their symmetric
- * eigendecomposition at the end: memory O(n²) whatever the number of snapshots. In `exact` mode it
+ * The nonlinear snapshots have their own width w (`SnapshotBatch.nonlinearDim`, default n): n for a full
+ * ODE block (σ(A x + b)), the m hidden units for an mlp block (its hidden activations).
+ *
+ * In `gram` mode (default) it keeps an n×n and a w×w float64 Gram matrix and takes their symmetric
+ * eigendecomposition at the end: memory O(n² + w²) whatever the number of snapshots. In `exact` mode it
  * keeps every snapshot and takes a direct SVD (small problems, tests).
  */
 import {
@@ -96,8 +100,8 @@ function resolveOptions(options: Record<string, unknown>): Resolved {
   };
 }
 
-/** First non-finite entry of a row-major [rows, n] array, or undefined. */
-function findNonFinite(data: Float32Array, n: number): { row: number; col: number; value: number } | undefined {
+/** First non-finite entry of a row-major [rows, n] array (n its width), or undefined. */
+function findNonFinite(data: Float32Array | Float64Array, n: number): { row: number; col: number; value: number } | undefined {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (!Number.isFinite(v)) return { row: Math.floor(i / n), col: i % n, value: v };
@@ -105,7 +109,7 @@ function findNonFinite(data: Float32Array, n: number): { row: number; col: numbe
   return undefined;
 }
 
-/** Streaming snapshotter: Gram-matrix POD (or exact SVD) of states and nonlinear terms. */
+/** Streaming snapshotter: Gram-matrix POD (or exact SVD) of states and nonlinear snapshots. */
 export class StreamSnapshotter implements Snapshotter {
   readonly name = 'stream';
   readonly options: Readonly<Resolved>;
@@ -114,6 +118,8 @@ export class StreamSnapshotter implements Snapshotter {
     return this.options.mode === 'gram';
   }
   private n = 0;
+  /** width of the nonlinear snapshots: fixed by `begin(n, nonlinearDim)` or by the first batch */
+  private w: number | undefined;
   private started = false;
   private batches = 0;
   private snapshots = 0;
@@ -124,14 +130,25 @@ export class StreamSnapshotter implements Snapshotter {
   private nonlinearRows: Float32Array[] = [];
   private absSum = new Float64Array(0);
   private zeroCount = new Float64Array(0);
+  private hiddenAbsSum = new Float64Array(0);
+  private hiddenZeroCount = new Float64Array(0);
+  /** false once a batch with snapshot rows carried neither the rows nor `hidden` sums */
+  private hiddenComplete = true;
 
   constructor(options: StreamSnapshotterOptions | Record<string, unknown> = {}) {
     this.options = Object.freeze(resolveOptions(options as Record<string, unknown>));
   }
 
-  /** Start a pass over data with ODE dimension n; drops anything collected before. */
-  begin(n: number): void {
+  /**
+   * Start a pass over data with ODE dimension n; drops anything collected before. `nonlinearDim` is the width
+   * of the nonlinear snapshots (an mlp block: its hidden units m); without it the first batch's
+   * `nonlinearDim` (default n) fixes it.
+   */
+  begin(n: number, nonlinearDim?: number): void {
     if (!Number.isInteger(n) || n < 1) throw new OdemorError('ARGUMENT', `snapshotter 'stream': begin(n) needs a positive integer n; got ${n}`);
+    if (nonlinearDim !== undefined && !(Number.isInteger(nonlinearDim) && nonlinearDim >= 1)) {
+      throw new OdemorError('ARGUMENT', `snapshotter 'stream': begin(n, nonlinearDim) needs a positive integer nonlinearDim; got ${nonlinearDim}`);
+    }
     this.n = n;
     this.started = true;
     this.batches = 0;
@@ -139,15 +156,21 @@ export class StreamSnapshotter implements Snapshotter {
     this.samples = 0;
     this.stateRows = [];
     this.nonlinearRows = [];
-    if (this.options.mode === 'gram') {
-      this.stateGram = new GramAccumulator(n);
-      this.nonlinearGram = new GramAccumulator(n);
-    } else {
-      this.stateGram = undefined;
-      this.nonlinearGram = undefined;
-    }
+    this.stateGram = this.options.mode === 'gram' ? new GramAccumulator(n) : undefined;
+    this.nonlinearGram = undefined;
     this.absSum = new Float64Array(n);
     this.zeroCount = new Float64Array(n);
+    this.hiddenComplete = true;
+    this.w = undefined;
+    if (nonlinearDim !== undefined) this.setWidth(nonlinearDim);
+  }
+
+  /** Fix the width of the nonlinear snapshots (once per pass). */
+  private setWidth(w: number): void {
+    this.w = w;
+    this.nonlinearGram = this.options.mode === 'gram' ? new GramAccumulator(w) : undefined;
+    this.hiddenAbsSum = new Float64Array(w);
+    this.hiddenZeroCount = new Float64Array(w);
   }
 
   /** Add one batch. The batch is fully validated before anything is accumulated. */
@@ -157,6 +180,13 @@ export class StreamSnapshotter implements Snapshotter {
     const n = this.n;
     const where = `snapshot batch ${index}`;
     if (batch.n !== n) throw new OdemorError('SHAPE', `${where} has n = ${batch.n}, but begin() was called with n = ${n}`);
+    const bw = batch.nonlinearDim ?? n;
+    if (!(Number.isInteger(bw) && bw >= 1)) throw new OdemorError('SHAPE', `${where}: nonlinearDim must be a positive integer; got ${bw}`);
+    if (this.w !== undefined && bw !== this.w) {
+      throw new OdemorError('SHAPE', `${where} has nonlinear snapshots of width nonlinearDim = ${bw}, but the pass has nonlinearDim = ${this.w}` +
+        `${batch.nonlinearDim === undefined ? ' (absent means n)' : ''}`);
+    }
+    const w = bw;
     const { count, samples } = batch;
     if (!Number.isInteger(count) || count < 0) throw new OdemorError('SHAPE', `${where}: count must be a non-negative integer; got ${count}`);
     if (!Number.isInteger(samples) || samples < 0) throw new OdemorError('SHAPE', `${where}: samples must be a non-negative integer; got ${samples}`);
@@ -164,19 +194,23 @@ export class StreamSnapshotter implements Snapshotter {
     if (gram && this.options.mode === 'exact' && count > 0 && batch.states.length === 0) {
       throw new OdemorError('ARGUMENT', `${where}: exact mode needs the raw snapshot rows, but the batch carries only Gram matrices`);
     }
-    const checks: (readonly [string, Float32Array, number])[] = [['final', batch.final, samples]];
+    // [key, data, rows, width]
+    const checks: (readonly [string, Float32Array | Float64Array, number, number])[] = [['final', batch.final, samples, n]];
     // with native Grams the raw rows may be absent
-    if (!gram || batch.states.length > 0) checks.push(['states', batch.states, count], ['nonlinear', batch.nonlinear, count]);
-    if (gram && this.options.mode === 'gram') checks.push(['gram.states', gram.states, n], ['gram.nonlinear', gram.nonlinear, n]);
-    for (const [key, arr, rows] of checks) {
-      if (arr.length !== rows * n) {
-        throw new OdemorError('SHAPE', `${where}: ${key} has ${arr.length} values; expected [${rows}, ${n}] = ${rows * n}`);
+    const rowsGiven = !gram || batch.states.length > 0;
+    if (rowsGiven) checks.push(['states', batch.states, count, n], ['nonlinear', batch.nonlinear, count, w]);
+    if (gram && this.options.mode === 'gram') checks.push(['gram.states', gram.states, n, n], ['gram.nonlinear', gram.nonlinear, w, w]);
+    const hs = batch.hidden;
+    if (hs) checks.push(['hidden.absSum', hs.absSum, 1, w], ['hidden.zeroCount', hs.zeroCount, 1, w]);
+    for (const [key, arr, rows, width] of checks) {
+      if (arr.length !== rows * width) {
+        throw new OdemorError('SHAPE', `${where}: ${key} has ${arr.length} values; expected [${rows}, ${width}] = ${rows * width}`);
       }
-      const bad = findNonFinite(arr, n);
+      const bad = findNonFinite(arr, width);
       if (bad) {
         throw new OdemorError(
           'NUMERIC',
-          `${where}: ${key} contains ${Number.isNaN(bad.value) ? 'NaN' : 'an infinite value'} at row ${bad.row}, neuron ${bad.col}`,
+          `${where}: ${key} contains ${Number.isNaN(bad.value) ? 'NaN' : 'an infinite value'} at row ${bad.row}, ${key.startsWith('hidden') ? 'unit' : 'neuron'} ${bad.col}`,
         );
       }
     }
@@ -188,6 +222,7 @@ export class StreamSnapshotter implements Snapshotter {
       );
     }
 
+    if (this.w === undefined) this.setWidth(w);
     if (count > 0) {
       if (this.options.mode === 'gram' && gram) {
         this.stateGram!.addGram(gram.states, count);
@@ -199,6 +234,26 @@ export class StreamSnapshotter implements Snapshotter {
         this.stateRows.push(batch.states.slice());
         this.nonlinearRows.push(batch.nonlinear.slice());
       }
+    }
+    if (count > 0) {
+      const hAbs = this.hiddenAbsSum;
+      const hZero = this.hiddenZeroCount;
+      if (hs) {
+        for (let i = 0; i < w; i++) {
+          hAbs[i] += hs.absSum[i]!;
+          hZero[i] += hs.zeroCount[i]!;
+        }
+      } else if (rowsGiven) {
+        const rows = batch.nonlinear;
+        for (let r = 0; r < count; r++) {
+          const off = r * w;
+          for (let i = 0; i < w; i++) {
+            const a = Math.abs(rows[off + i]!);
+            hAbs[i] += a;
+            if (a < ZERO_THRESHOLD) hZero[i] += 1;
+          }
+        }
+      } else this.hiddenComplete = false;
     }
     const absSum = this.absSum;
     const zeroCount = this.zeroCount;
@@ -218,13 +273,20 @@ export class StreamSnapshotter implements Snapshotter {
 
   /** Bytes held for accumulation now (Gram matrices or stored snapshots, plus statistics). */
   get retainedBytes(): number {
-    const n4 = Math.ceil(this.n / 4) * 4;
-    const gram = this.stateGram ? 2 * (n4 * n4 * 8 + n4 * 256 * 8) : 0;
+    const size = (d: number) => {
+      const d4 = Math.ceil(d / 4) * 4;
+      return d4 * d4 * 8 + d4 * 256 * 8;
+    };
+    const gram = (this.stateGram ? size(this.n) : 0) + (this.nonlinearGram ? size(this.w ?? this.n) : 0);
     const rows = [...this.stateRows, ...this.nonlinearRows].reduce((acc, a) => acc + a.byteLength, 0);
-    return gram + rows + this.absSum.byteLength + this.zeroCount.byteLength;
+    const stats = this.absSum.byteLength + this.zeroCount.byteLength + this.hiddenAbsSum.byteLength + this.hiddenZeroCount.byteLength;
+    return gram + rows + stats;
   }
 
-  /** The POD bases (all singular values listed) and final-state statistics of everything consumed. */
+  /**
+   * The POD bases (all singular values listed), the final-state statistics and (when every snapshot row was
+   * seen, or its sums were given) the per-unit statistics of the nonlinear snapshots of everything consumed.
+   */
   finish(): SnapshotSet {
     if (!this.started) throw new OdemorError('ARGUMENT', `snapshotter 'stream': finish() called before begin(n)`);
     const n = this.n;
@@ -238,17 +300,33 @@ export class StreamSnapshotter implements Snapshotter {
     if (this.samples === 0) {
       throw new OdemorError('DATA', `snapshotter 'stream': no final states were consumed (${this.snapshots} snapshots, 0 samples)`);
     }
-    const available = Math.min(n, this.snapshots);
-    const states = this.pod('states', this.stateGram, this.stateRows, available);
-    const nonlinear = this.pod('nonlinear', this.nonlinearGram, this.nonlinearRows, available);
+    const w = this.w ?? n;
+    const availableStates = Math.min(n, this.snapshots);
+    const availableNonlinear = Math.min(w, this.snapshots);
+    // `rank` is an error only when neither basis can have that many vectors (with w = n: when both cannot, as
+    // before); a basis of the other width keeps what it has (an mlp block's n states next to m hidden units)
+    const rankLimit = this.options.rank !== undefined && this.options.rank > Math.min(availableStates, availableNonlinear) && this.options.rank <= Math.max(availableStates, availableNonlinear);
+    const podStates = () => this.pod('states', this.stateGram, this.stateRows, n, availableStates, rankLimit);
+    const podNonlinear = () => this.pod('nonlinear', this.nonlinearGram, this.nonlinearRows, w, availableNonlinear, rankLimit);
+    // a `rank` too large for both: the error names the wider basis (the states first when they are as wide)
+    let states: PodResult;
+    let nonlinear: PodResult;
+    if (availableNonlinear > availableStates) {
+      nonlinear = podNonlinear();
+      states = podStates();
+    } else {
+      states = podStates();
+      nonlinear = podNonlinear();
+    }
     const meanAbs = new Float64Array(n);
     const zeroFraction = new Float64Array(n);
     for (let c = 0; c < n; c++) {
       meanAbs[c] = this.absSum[c]! / this.samples;
       zeroFraction[c] = this.zeroCount[c]! / this.samples;
     }
-    return {
+    const set: SnapshotSet = {
       n,
+      nonlinearDim: w,
       stateBasis: states.basis,
       stateSingularValues: states.singularValues,
       nonlinearBasis: nonlinear.basis,
@@ -257,10 +335,20 @@ export class StreamSnapshotter implements Snapshotter {
       samples: this.samples,
       final: { meanAbs, zeroFraction },
     };
+    if (this.hiddenComplete) {
+      set.hidden = {
+        meanAbs: Float64Array.from(this.hiddenAbsSum, (a) => a / this.snapshots),
+        zeroFraction: Float64Array.from(this.hiddenZeroCount, (z) => z / this.snapshots),
+      };
+    }
+    return set;
   }
 
-  private pod(what: string, gram: GramAccumulator | undefined, rows: Float32Array[], available: number): PodResult {
-    const n = this.n;
+  /**
+   * POD of one kind of snapshot of width `n`. `capRank`: the requested `rank` exceeds this basis's
+   * `available` vectors only because its width is smaller than the other basis's; keep `available`.
+   */
+  private pod(what: string, gram: GramAccumulator | undefined, rows: Float32Array[], n: number, available: number, capRank: boolean): PodResult {
     let full: PodResult;
     if (gram) {
       full = podFromGram(gram.gram(), n);
@@ -278,12 +366,12 @@ export class StreamSnapshotter implements Snapshotter {
     if (!(sv[0]! > 0)) throw new OdemorError('NUMERIC', `snapshotter 'stream': all ${what} snapshots are zero; there is no basis to build`);
     let r: number;
     if (this.options.rank !== undefined) {
-      r = this.options.rank;
+      r = capRank ? Math.min(this.options.rank, available) : this.options.rank;
       if (r > available) {
         throw new OdemorError(
           'REDUCER',
           `snapshotter 'stream': rank ${r} requested but the ${what} snapshots give only ${available} basis vectors ` +
-            `(n = ${n}, ${this.snapshots} snapshots)`,
+            `(${n === this.n ? 'n' : 'nonlinearDim'} = ${n}, ${this.snapshots} snapshots)`,
         );
       }
     } else if (this.options.dims === 'auto') {
@@ -303,7 +391,7 @@ const plugin: OdemorPlugin = {
       'Snapshotter',
       'stream',
       (options) => new StreamSnapshotter(options ?? {}),
-      { description: 'streaming POD of states and nonlinear terms (Gram matrix, O(n²) memory; or exact SVD)', options: streamOptionsSchema },
+      { description: 'streaming POD of states and nonlinear snapshots (Gram matrix, O(n²) memory; or exact SVD)', options: streamOptionsSchema },
     );
   },
 };

@@ -26,6 +26,12 @@
  * abstract-level's suite reads `supports`, so a test file cannot claim what the code does not do):
  * `points` runs the m ≠ k tests, `oversampling` the m > k ones, and a reducer without `points` must
  * reject an m ≠ k request. Accuracy thresholds sit well above float32 round-off (weights are stored as float32).
+ *
+ * **mlp blocks** (`supports.mlp`, on by default; `./reducer-mlp.ts`): on an mlp block `x' = N σ(M x + c + Zin u)
+ * + bias` with n = 3 states and m = 40 hidden tanh units, with and without an input Zin, the reducer acts on
+ * the hidden layer: every reduction has E = D = I_n and k = n, the shapes and costs agree, the full model is
+ * reproduced at r = m (or at `mlpMaxRank`, SVD truncation's min(m, n) − 1, on a fixture whose M has that
+ * rank), the error falls as r grows on a decaying hidden spectrum, and r out of range is a clear error.
  */
 import { describe } from 'vitest';
 import type { ExpectStatic } from 'vitest';
@@ -51,6 +57,7 @@ import {
   type Tensor32,
 } from '@odemor/core';
 import { checker } from './check.js';
+import { mlpReducerChecks } from './reducer-mlp.js';
 
 /** The part of vitest's `it` the suite uses: a name and a test function that receives `{ expect }`. */
 export type ReducerConformanceIt = (name: string, fn: (context: { expect: ExpectStatic }) => unknown, timeout?: number) => void;
@@ -73,6 +80,8 @@ export interface ReducerCapabilities {
   determinism?: boolean;
   /** rejects bad dimensions, missing snapshots and NaN input with clear errors */
   validation?: boolean;
+  /** reduces the hidden layer of an mlp block (`./reducer-mlp.ts`) */
+  mlp?: boolean;
 }
 
 /** Options of {@link reducerConformance}. */
@@ -82,6 +91,11 @@ export interface ReducerConformanceOptions {
   supports?: ReducerCapabilities;
   /** title of the `describe` block; default `reducer '<name>' conformance` */
   title?: string;
+  /**
+   * the largest r (`dims.k`) the reducer takes on an mlp block of m hidden units and n states; default m (all
+   * hidden units). SVD truncation: `(m, n) => Math.min(m, n) - 1`.
+   */
+  mlpMaxRank?: (m: number, n: number) => number;
 }
 
 // ───────────────────────────── fixtures ─────────────────────────────
@@ -338,6 +352,7 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
     sparseConvergence: true,
     determinism: true,
     validation: true,
+    mlp: true,
     ...options.supports,
   };
   const declared = factory().capabilities;
@@ -567,6 +582,8 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
         });
       }
     }
+
+    if (sup.mlp) mlpReducerChecks(it, factory, { needsSnapshots, maxRank: options.mlpMaxRank ?? ((m) => m), validation: sup.validation });
   });
 }
 
