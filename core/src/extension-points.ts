@@ -233,8 +233,11 @@ export interface Runtime {
   readonly version?: string;
   /** what this runtime implements (see {@link RuntimeCapabilities}) */
   readonly capabilities: RuntimeCapabilities;
-  /** false when the runtime cannot run this model (e.g. a solver it cannot compile); the reason says why */
-  supports(model: ModelIR): { ok: true } | { ok: false; reason: string };
+  /**
+   * false when the runtime cannot run this model (e.g. a solver it cannot compile); the reason says why. With
+   * `purpose: 'snapshots'`: whether its `snapshotBatch` can sample this model's block.
+   */
+  supports(model: ModelIR, purpose?: 'run' | 'snapshots'): { ok: true } | { ok: false; reason: string };
   build(model: ModelIR, options?: Record<string, unknown>): Promise<Executable>;
   /**
    * Run the model's ODE block on a batch and return the snapshot batch (states, nonlinear terms, final
@@ -321,7 +324,8 @@ export interface Snapshotter {
    * asks the runtime for natively computed Grams and no raw rows.
    */
   readonly prefersGram?: boolean;
-  begin(n: number): void;
+  /** `nonlinearDim`: the width of the nonlinear snapshots when it differs from n (an mlp block's hidden width m) */
+  begin(n: number, nonlinearDim?: number): void;
   consume(batch: SnapshotBatch): void;
   finish(): SnapshotSet;
 }

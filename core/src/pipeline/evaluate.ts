@@ -34,7 +34,7 @@ const evaluators = new WeakMap<ExperimentState, Evaluator>();
  */
 export async function runtimeFor(state: ExperimentState, m: ModelIR, need?: 'snapshots'): Promise<Runtime> {
   const rt = state.runtime;
-  const ok = rt.supports(m);
+  const ok = rt.supports(m, need ?? 'run');
   if (ok.ok && (!need || (rt.capabilities[need] && rt.snapshotBatch))) return rt;
   if (rt.name === 'tfjs') {
     if (!ok.ok) throw new OdemorError('RUNTIME', `the tfjs runtime cannot run this model: ${ok.reason}`);

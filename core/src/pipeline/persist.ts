@@ -134,6 +134,8 @@ export async function saveSnapshots(workDir: string, s: SnapshotSet): Promise<vo
     nonlinearSingularValues: put(s.nonlinearSingularValues),
     meanAbs: put(s.final.meanAbs),
     zeroFraction: put(s.final.zeroFraction),
+    ...(s.nonlinearDim !== undefined ? { nonlinearDim: s.nonlinearDim } : {}),
+    ...(s.hidden ? { hiddenMeanAbs: put(s.hidden.meanAbs), hiddenZeroFraction: put(s.hidden.zeroFraction) } : {}),
   };
   const json = Buffer.from(JSON.stringify(header));
   const pad = (8 - ((8 + json.length) % 8)) % 8;
@@ -176,6 +178,10 @@ export function loadSnapshots(workDir: string): SnapshotSet | undefined {
       stateSingularValues: [...take(h.stateSingularValues)],
       nonlinearSingularValues: [...take(h.nonlinearSingularValues)],
       final: { meanAbs: Float64Array.from(take(h.meanAbs)), zeroFraction: Float64Array.from(take(h.zeroFraction)) },
+      ...(h.nonlinearDim !== undefined ? { nonlinearDim: h.nonlinearDim as number } : {}),
+      ...(h.hiddenMeanAbs !== undefined
+        ? { hidden: { meanAbs: Float64Array.from(take(h.hiddenMeanAbs)), zeroFraction: Float64Array.from(take(h.hiddenZeroFraction)) } }
+        : {}),
     };
   } catch {
     return undefined;

@@ -112,11 +112,15 @@ export class OnnxRuntime implements Runtime {
    * solver whose tableau has no `bHat`, a step program without a tableau, a solver that needs time derivatives
    * (`Solver.derivatives`, Taylor methods), midpoint networks (`model.midpoint`), and unknown layer or block kinds.
    * Full, reduced (with `Zin` and `bias`) and mlp blocks, tensor, sequence and state inputs (with or without a
-   * signal) and trajectory readouts compile. The
+   * signal) and trajectory readouts compile. With `purpose: 'snapshots'`: only full ODE blocks of tensor or
+   * sequence models (the snapshot graph's scope). The
    * runtime keeps no tableau table: `build` needs `tableau` or `solver` in the constructor's defaults or in its
    * options.
    */
-  supports(model: ModelIR): { ok: true } | { ok: false; reason: string } {
+  supports(model: ModelIR, purpose: 'run' | 'snapshots' = 'run'): { ok: true } | { ok: false; reason: string } {
+    if (purpose === 'snapshots' && (model.block.kind !== 'ode' || model.input.kind === 'state' || model.readout)) {
+      return { ok: false, reason: `the onnx runtime's snapshot graph samples full ODE blocks of tensor or sequence models only (this model: a '${model.block.kind}' block${model.input.kind === 'state' ? ', a state input' : ''}${model.readout ? ', a trajectory readout' : ''})` };
+    }
     const solver = this.defaults.solver;
     const tableau = this.defaults.tableau ?? solver?.tableau;
     if (solver?.adaptive && !tableau) return { ok: false, reason: adaptiveMessage(solver.name) };

@@ -16,6 +16,7 @@ import { resolveUse } from '../../plugins/resolve.js';
 import type { ExperimentState, Stage } from '../state.js';
 import { fallbackNotice, progress } from '../evaluate.js';
 import { trainOptionsOf } from './train-options.js';
+import { reducibleSize } from './reduce.js';
 
 export const modelStage: Stage = {
   name: 'model',
@@ -34,11 +35,15 @@ export const modelStage: Stage = {
       model = exp.factory('Model', resolved.model)(modelOptions, { dataset: state.dataset.info, seed: state.seed, solver: state.solverSpec });
     }
     validateModel(model);
-    const n = model.block.n;
+    const n = reducibleSize(model.block);
     for (const job of state.reducers) {
       if (job.config.dims === 'auto') continue;
       const over = job.config.dims.find((k) => k > n);
-      if (over !== undefined) throw new OdemorError('CONFIG', `reducer '${job.config.use}': dimension ${over} exceeds the ODE state dimension n = ${n}`);
+      if (over !== undefined) {
+        throw new OdemorError('CONFIG', model.block.kind === 'mlp'
+          ? `reducer '${job.config.use}': dimension ${over} exceeds the mlp block's hidden width m = ${n} (on an mlp block, dims count hidden units)`
+          : `reducer '${job.config.use}': dimension ${over} exceeds the ODE state dimension n = ${n}`);
+      }
     }
     state.model = model;
   },

@@ -12,6 +12,7 @@ import { saveModel } from '../../ir/io.js';
 import { rankByEnergy } from '../../linalg/index.js';
 import { evaluateModel, publishRow, resumedRow } from '../evaluate.js';
 import { persistPartial } from './report.js';
+import type { ModelIR } from '../../ir/types.js';
 import type { ExperimentState, Stage } from '../state.js';
 import { finetuneJobs, finetuneReduced, jobApplies } from './finetune.js';
 
@@ -19,7 +20,7 @@ export const reduceStage: Stage = {
   name: 'reduce',
   async run(state) {
     const { exp, snapshots, seed } = state;
-    const n = state.model.block.n;
+    const n = reducibleSize(state.model.block);
     const jobs = finetuneJobs(state.config);
     for (const { config: cfg, name, reducer } of state.reducers) {
       const dims = expandDims(cfg, snapshots, n);
@@ -82,15 +83,29 @@ export const reduceStage: Stage = {
 };
 
 /** The (k, m) pairs of one reducer's sweep: its dims, or `auto` (the POD energy rank), with its points. */
+/**
+ * The size a reducer's dimension k is bounded by: the state dimension n of a full ODE block, the hidden width m of
+ * an mlp block (reducers act on its hidden layer and keep its state; docs/algorithms.md#mlp-reduction).
+ */
+export function reducibleSize(block: ModelIR['block']): number {
+  return block.kind === 'mlp' ? block.m : block.n;
+}
+
+/** How {@link reducibleSize}'s bound reads in an error message. */
+function dimensionNoun(size: number): string {
+  return `the model's reducible dimension (${size}: the ODE state dimension n, or an mlp block's hidden width m)`;
+}
+
 export function expandDims(cfg: ExperimentConfig['reducers'][number], snapshots: SnapshotSet | undefined, n: number): ReduceDims[] {
   let ks: number[];
   if (cfg.dims === 'auto') {
     if (!snapshots) throw new OdemorError('CONFIG', `reducer '${cfg.use}': dims: auto needs snapshots`);
-    ks = [rankByEnergy(snapshots.stateSingularValues, cfg.energy)];
+    // an mlp block's dimension is its hidden width: the energy of the hidden activations' spectrum
+    ks = [rankByEnergy(snapshots.nonlinearDim !== undefined && snapshots.nonlinearDim !== snapshots.n ? snapshots.nonlinearSingularValues : snapshots.stateSingularValues, cfg.energy)];
   } else ks = cfg.dims;
   const points = cfg.points;
   return ks.map((k, i) => {
-    if (k > n) throw new OdemorError('CONFIG', `reducer '${cfg.use}': dimension ${k} exceeds the ODE state dimension n = ${n}`);
+    if (k > n) throw new OdemorError('CONFIG', `reducer '${cfg.use}': dimension ${k} exceeds ${dimensionNoun(n)}`);
     const m = Array.isArray(points) ? points[i] : points;
     return m === undefined ? { k } : { k, m };
   });

@@ -20,10 +20,11 @@ export const snapshotsStage: Stage = {
       state.snapshots = saved;
       return;
     }
-    if (model.block.kind !== 'ode') throw new OdemorError('MODEL', 'snapshots need a model with a full ODE block');
+    if (model.block.kind !== 'ode' && model.block.kind !== 'mlp') throw new OdemorError('MODEL', `snapshots need a model with a full ODE block or an mlp block; this one has a '${model.block.kind}' block`);
     const { use: _u, every, limit, batch, ...sopts } = state.config.snapshots ?? snapshotsSchema.parse({});
     const snapshotter = state.exp.factory('Snapshotter', state.resolved.snapshotter ?? snapshotsSchema.shape.use.parse(undefined))(sopts) as Snapshotter;
-    snapshotter.begin(model.block.n);
+    // an mlp block's nonlinear snapshots are its hidden activations (width m)
+    snapshotter.begin(model.block.n, model.block.kind === 'mlp' ? model.block.m : undefined);
     const rt = await runtimeFor(state, model, 'snapshots');
     const total = Math.min(limit ?? Infinity, dataset.info.trainSize);
     let done = 0;
@@ -32,6 +33,7 @@ export const snapshotsStage: Stage = {
         every,
         solver,
         ...(solver.tableau ? { tableau: solver.tableau } : {}),
+        ...(b.u ? { u: b.u } : {}),
         // native Gram matrices when the snapshotter only needs those and the runtime computes them
         ...(snapshotter.prefersGram && rt.capabilities.gram ? { gram: true, raw: false } : {}),
       });
