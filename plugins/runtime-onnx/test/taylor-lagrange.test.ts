@@ -9,7 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {
   float64Algebra,
+  listTensors,
   sequenceIndex,
+  withTensors,
   solveWith,
   type Activation,
   type Layer,
@@ -20,7 +22,7 @@ import {
 import { inputSize, runtimeModelCases, runtimeModels, signalInput, uniformInput, uniformTensor } from '@odemor/conformance';
 import { TaylorLagrangeSolver, taylorSolver } from '@odemor/solver-taylor-lagrange';
 import { createParams, disposeParams, forward, initTfjs, inputTensor, signalTensor } from '@odemor/runtime-tfjs';
-import { GRAPH_NAMES, OnnxExecutable, OnnxRuntime, compileModel, createSession } from '../src/index.js';
+import { GRAPH_NAMES, OnnxExecutable, OnnxRuntime, compileModel, createSession, lossAndGradients } from '../src/index.js';
 
 const runtime = new OnnxRuntime({ threads: 1 });
 afterAll(() => runtime.dispose());
@@ -207,7 +209,7 @@ function layers64(layers: readonly Layer[], x: Vec): Vec {
  * core's `solveWith` over `float64Algebra` (segment by segment for a readout) with {@link derivatives64} and the
  * midpoint network in float64, D, post layers.
  */
-function reference64(model: ModelIR, x: Float32Array, batch: number, solver: Solver, u?: Float32Array): Float64Array {
+function reference64(model: ModelIR, x: Float32Array, batch: number, solver: Solver, u?: Float32Array, onRemainder?: (r: Vec) => void): Float64Array {
   const F = field64(model);
   const b = model.block;
   const inSize = inputSize(model);
@@ -227,6 +229,7 @@ function reference64(model: ModelIR, x: Float32Array, batch: number, solver: Sol
       dt,
       derivatives: (t: number, y: Vec, order: number) => derivatives64(F, y, uAt(t), order),
       ...(model.midpoint ? { midpoint: (_t: number, y: Vec) => layers64(model.midpoint!.layers, y) } : {}),
+      ...(onRemainder ? { onRemainder } : {}),
     };
     const f = (t: number, y: Vec) => derivatives64(F, y, uAt(t), 1)[0]!;
     if (model.readout) {
@@ -396,5 +399,116 @@ describe('remainders, other step programs, refusals', () => {
     // the final state is the block's output, which the post layer maps to the logits
     const feats = await onnxForward({ ...model, post: [{ type: 'flatten' }], outputs: 8 }, x, 2, solver);
     expect(relErr(snap.final, feats)).toBeLessThan(1e-6);
+  });
+});
+
+// ───────────── gradients through Taylor-Lagrange steps ─────────────
+
+/** task loss + λ · mean|R| and its gradients by tfjs autodiff through runtime-tfjs's forward pass (every tensor trains). */
+function tfjsLossAndGrads(model: ModelIR, x: Float32Array, y: Int32Array | Float32Array, batch: number, solver: Solver, lambda: number, u?: Float32Array) {
+  const params = createParams(model, () => true);
+  try {
+    const vars = [...params];
+    const { value, grads } = tf.variableGrads(() => {
+      const rs: tf.Tensor2D[] = [];
+      const ut = signalTensor(model, u, batch);
+      const logits = forward(model, params, inputTensor(model, x, batch), solver, { ...(ut ? { u: ut } : {}), onRemainder: (r) => void rs.push(r) });
+      let loss = y instanceof Float32Array
+        ? tf.mean(tf.squaredDifference(logits, tf.tensor2d(y, [batch, model.outputs])))
+        : tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(y, 'int32'), model.outputs), logits);
+      if (lambda > 0 && rs.length) loss = tf.add(loss, tf.mul(lambda, tf.mean(tf.abs(tf.stack(rs)))));
+      return loss as tf.Scalar;
+    }, vars.map(([, v]) => v as tf.Variable)) as { value: tf.Scalar; grads: Record<string, tf.Tensor> };
+    const out = new Map<string, Float32Array>();
+    for (const [path, v] of vars) out.set(path, grads[(v as tf.Variable).name] ? Float32Array.from(grads[(v as tf.Variable).name]!.dataSync()) : new Float32Array(v.size));
+    const l = value.dataSync()[0]!;
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+    return { loss: l, grads: out };
+  } finally {
+    disposeParams(params);
+  }
+}
+
+/** max |a − b| / max |b| */
+function gradErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return m === 0 ? d : d / m;
+}
+
+describe('gradients of the task loss and of λ · mean|R| through Taylor-Lagrange steps', () => {
+  const BATCH = 3;
+  const names = ['dense', 'dense-relu', 'conv-same', 'antisym-seq', 'deim-seq-zin-bias', 'svd', 'mlp', 'mlp-trajectory', 'mlp-signal-trajectory', 'reduced-mlp-signal-trajectory'];
+  for (const { name, model: make } of runtimeModelCases().filter((c) => names.includes(c.name))) {
+    it(`${name}: order 2 with a midpoint network, λ = 0.5 — every tensor's gradient (φ too) within 1e-3 of tfjs autodiff`, async () => {
+      const made = make();
+      const model: ModelIR = { ...made, solver: { ...made.solver, dt: 0.5 }, midpoint: midpointNet(stateSize(made), 3, 0.5) };
+      const x = uniformInput(61, BATCH * inputSize(model));
+      const u = signalInput(model, BATCH, 62);
+      const regression = !!model.readout;
+      const y = regression ? uniformInput(63, BATCH * model.outputs) : Int32Array.from({ length: BATCH }, (_, i) => i % model.outputs);
+      const solver = new TaylorLagrangeSolver({ order: 2 });
+      const want = tfjsLossAndGrads(model, x, y, BATCH, solver, 0.5, u);
+      const got = await lossAndGradients(model, x, y, { solver, remainderWeight: 0.5, loss: regression ? 'mse' : 'softmax-cross-entropy', threads: 1 }, u ? { u } : undefined);
+      expect(Math.abs(got.loss - want.loss)).toBeLessThan(1e-4 * (1 + Math.abs(want.loss)));
+      expect(got.remainderAbsMean).toBeGreaterThan(0);
+      for (const [path, g] of want.grads) expect(gradErr(got.grads.get(path)!, g), path).toBeLessThan(1e-3);
+      // the midpoint network has a gradient (through ξ in the remainder)
+      expect(Math.max(...Array.from(got.grads.get('midpoint.layers.0.weight')!, Math.abs))).toBeGreaterThan(1e-6);
+    });
+  }
+
+  it('float64 central differences (mlp trajectory, order 1 and 2): the task loss alone, and with λ · mean|R|', async () => {
+    const made = runtimeModels.mlpTrajectory();
+    const model: ModelIR = { ...made, solver: { ...made.solver, dt: 0.3 }, midpoint: midpointNet(2, 7, 0.6) };
+    const x = uniformInput(71, BATCH * 2);
+    const y = uniformInput(72, BATCH * model.outputs);
+    const loss64 = (m: ModelIR, solver: Solver, lambda: number): number => {
+      const rs: Vec[] = [];
+      const out = reference64(m, x, BATCH, solver, undefined, (r) => void rs.push(r));
+      let mse = 0;
+      for (let i = 0; i < out.length; i++) mse += (out[i]! - y[i]!) ** 2;
+      let abs = 0;
+      let count = 0;
+      for (const r of rs) for (const v of r) (abs += Math.abs(v)), count++;
+      // rs holds one [s] remainder per sample and step: the mean over steps, batch and state
+      return mse / out.length + (lambda * abs) / count;
+    };
+    for (const order of [1, 2]) {
+      const solver = new TaylorLagrangeSolver({ order });
+      const plain = await lossAndGradients(model, x, y, { solver, loss: 'mse', threads: 1 });
+      for (const lambda of [0, 20]) {
+        const res = lambda ? await lossAndGradients(model, x, y, { solver, loss: 'mse', remainderWeight: lambda, threads: 1 }) : plain;
+        expect(res.loss).toBeCloseTo(loss64(model, solver, lambda), 5);
+        for (const path of ['block.M', 'block.N', 'block.c', 'midpoint.layers.0.weight', 'midpoint.layers.2.bias']) {
+          const g = res.grads.get(path)!;
+          const t = listTensors(model).find((e) => e.path === path)!.tensor;
+          const fd = new Float64Array(t.data.length);
+          const eps = 1e-4;
+          for (let i = 0; i < t.data.length; i++) {
+            const at = (d: number) => {
+              // the float64 reference reads any ArrayLike: perturb a float64 copy of the tensor (exact steps ±eps)
+              const m = withTensors(model);
+              const target = listTensors(m).find((e) => e.path === path)!.tensor as { data: ArrayLike<number> };
+              const v = Float64Array.from(t.data);
+              v[i] = v[i]! + d;
+              target.data = v;
+              return loss64(m, solver, lambda);
+            };
+            fd[i] = (at(eps) - at(-eps)) / (2 * eps);
+          }
+          expect(gradErr(g, fd), `order ${order}, λ = ${lambda}, ${path}`).toBeLessThan(lambda ? 5e-3 : 2e-3);
+          // the remainder term changes the gradient
+          if (lambda) expect(gradErr(g, plain.grads.get(path)!), `λ changes ${path}`).toBeGreaterThan(1e-2);
+        }
+        if (lambda) expect(res.loss - plain.loss).toBeCloseTo(lambda * res.remainderAbsMean!, 5);
+      }
+    }
   });
 });
