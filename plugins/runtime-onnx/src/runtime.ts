@@ -13,7 +13,7 @@ import { Tensor } from 'onnxruntime-node';
 import { compileAdaptive, compileAdaptiveSample, compileGram, compileModel, ADAPTIVE_GRAPH_NAMES, GRAPH_NAMES, inputShapeOf, solverSteps } from './compile.js';
 import { checkInput, createSession, defaultThreads, runSession, signalTensor } from './session.js';
 import { saveOnnx } from './io.js';
-import { MAX_DERIVATIVE_ORDER, adaptiveMessage, derivativesMessage, noEmbeddedMessage, resolveProgram, resolveSolver, type ResolvedSolver, type TableauSource } from './tableau.js';
+import { MAX_DERIVATIVE_ORDER, adaptiveMessage, derivativesMessage, noEmbeddedMessage, programFields, resolveProgram, resolveSolver, type ResolvedSolver, type TableauSource } from './tableau.js';
 import {
   adaptiveSettings,
   buildAdaptive,
@@ -189,7 +189,7 @@ export class OnnxRuntime implements Runtime {
     if (model.readout) throw new OdemorError('MODEL', 'snapshot passes are not supported for a model with a trajectory readout (model.readout)');
     if (resolved?.adaptive) return this.adaptiveSnapshot(model, x, batch, options, o, resolved);
     const integrator = program ? { solver: program } : { tableau: resolved!.tableau };
-    const solverKey = program ? [program.name, program.order ?? null, program.derivatives ?? null, programKey(program)] : [resolved!.tableau.a, resolved!.tableau.b, resolved!.tableau.c];
+    const solverKey = program ? [program.name, program.order ?? null, program.derivatives ?? null, programFields(program)] : [resolved!.tableau.a, resolved!.tableau.b, resolved!.tableau.c];
     const n = model.block.n;
     const sampleShape = inputShapeOf(model);
     checkInput(x, batch, sampleShape);
@@ -333,11 +333,6 @@ export class OnnxRuntime implements Runtime {
     this.open.clear();
     await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.release()));
   }
-}
-
-/** The own scalar fields of a step-program solver (e.g. Taylor-Lagrange's `taylorOrder`, `remainder`), for cache keys. */
-function programKey(solver: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(solver).filter(([, v]) => ['number', 'string', 'boolean'].includes(typeof v)));
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -66,6 +66,14 @@ export function resolveProgram(source: TableauSource = {}): StepProgram | undefi
   return s as StepProgram;
 }
 
+/**
+ * The own scalar fields of a step-program solver (its name, order, derivatives, and e.g. Taylor-Lagrange's
+ * `taylorOrder` and `remainder`), for cache keys and training fingerprints.
+ */
+export function programFields(solver: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(solver).filter(([, v]) => ['number', 'string', 'boolean'].includes(typeof v)));
+}
+
 /** RUNTIME error ({@link derivativesMessage}) when `solver` asks for more time derivatives than the compiler builds. */
 export function checkDerivatives(solver: Pick<SolverLike, 'name' | 'derivatives'> | undefined): void {
   const d = solver?.derivatives;

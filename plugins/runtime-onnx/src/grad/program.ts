@@ -159,6 +159,7 @@ class OnnxGradientProgram implements GradientProgram {
     private readonly graph: GradientGraph,
     private readonly session: InferenceSession,
     trainablePaths: string[],
+    fedPaths: string[] = [],
   ) {
     this.paths = trainablePaths;
     const tensors = new Map(listTensors(model).map((t) => [t.path, t.tensor]));
@@ -167,7 +168,8 @@ class OnnxGradientProgram implements GradientProgram {
       this.sizes.set(path, t.data.length);
       this.defaults.set(path, toGraphLayout(p.layout, t.data));
     }
-    for (const path of trainablePaths) if (!this.sizes.has(path)) this.sizes.set(path, tensors.get(path)!.data.length);
+    // trainable and fed tensors the graph never reads (the midpoint network under a Runge–Kutta tableau) are accepted too
+    for (const path of [...trainablePaths, ...fedPaths]) if (!this.sizes.has(path)) this.sizes.set(path, tensors.get(path)!.data.length);
   }
 
   async run(params: ReadonlyMap<string, Float32Array>, x: Float32Array, y: Int32Array | Float32Array, batch: number, inputs?: GradientInputs): Promise<GradientResult> {
@@ -249,11 +251,11 @@ class OnnxGradientProgram implements GradientProgram {
  */
 export async function compileGradientProgram(model: ModelIR, options: GradientProgramOptions): Promise<GradientProgram> {
   const graph = buildGradientGraph(model, options);
-  const paths = listTensors(model)
-    .map((t) => t.path)
-    .filter((p) => options.trainable(p));
+  const all = listTensors(model).map((t) => t.path);
+  const paths = all.filter((p) => options.trainable(p));
+  const fed = options.fed ? all.filter((p) => !options.trainable(p) && options.fed!(p)) : [];
   const session = await createSession(graph.bytes, options.threads ?? defaultThreads());
-  return new OnnxGradientProgram(model, graph, session, paths);
+  return new OnnxGradientProgram(model, graph, session, paths, fed);
 }
 
 /** Options of {@link lossAndGradients}: those of {@link compileGradientProgram}, `trainable` defaulting to every tensor. */
