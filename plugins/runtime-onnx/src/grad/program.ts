@@ -274,7 +274,8 @@ export async function lossAndGradients(
   options: LossAndGradientsOptions,
   inputs?: GradientInputs,
 ): Promise<GradientResult> {
-  const batch = (options.loss ?? 'softmax-cross-entropy') === 'softmax-cross-entropy' ? y.length : y.length / model.outputs;
+  const loss = options.loss ?? 'softmax-cross-entropy';
+  const batch = loss === 'mse' || loss === 'l1' ? y.length / model.outputs : y.length;
   if (!Number.isInteger(batch) || batch < 1) {
     throw new OdemorError('SHAPE', `lossAndGradients: y has ${y.length} values, which is no whole positive batch of ${model.outputs} outputs`);
   }
