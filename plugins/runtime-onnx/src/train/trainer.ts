@@ -89,6 +89,11 @@ interface FeatureCache {
  * `@odemor/dataset-dynamics`) the loss is the mean squared error between the model's outputs (a trajectory
  * model's states at the readout times) and `batch.targets`, the mean over batch, times and states; the input signal
  * `batch.u` is fed to models that read one. The history then reports the training loss only (`accuracy` NaN).
+ *
+ * Taylor-Lagrange (a fixed-step step program): the step is unrolled with the block's exact derivatives and the
+ * midpoint network; `remainderWeight` λ adds λ · mean|R|; the midpoint network is frozen in the task loss unless a
+ * params list names it; the option `midpoint` runs the alternating midpoint schedule (every K iterations Adam steps
+ * on φ alone against an adaptive Dormand–Prince solve of the current dynamics; README "The midpoint schedule").
  */
 export class OnnxBackpropTrainer implements Trainer {
   readonly name = 'backprop-onnx';
