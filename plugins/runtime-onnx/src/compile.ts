@@ -448,7 +448,7 @@ export class Compiler {
   private readonly tableau: ButcherTableau;
   /** the fixed-step step program unrolled instead of the tableau's Runge–Kutta step (Taylor-Lagrange) */
   private readonly program: StepProgram | undefined;
-  /** what the block hands every step of a step program: its exact derivatives and the midpoint Γ (see `stepContext`) */
+  /** what the block hands every step of a step program: its exact derivatives and the midpoint Γ (see `prepareStep`) */
   private stepExtras: { derivatives: (t: number, y: string, order: number) => string[]; midpoint?: (t: number, y: string) => string } | undefined;
   /** the remainder terms R [B, ...stateDims] the step program returned, one per unrolled step */
   private readonly remainderValues: string[] = [];
@@ -516,11 +516,6 @@ export class Compiler {
   /** Per-sample values of one remainder term (the solver state's size; after {@link Compiler.build}). */
   get remainderSize(): number {
     return solverStateSize(this.model.block);
-  }
-
-  /** Whether the solver is a step program (no tableau) the compiler unrolls with its `step`. */
-  get isProgram(): boolean {
-    return this.program !== undefined;
   }
 
   /** The remainder terms flattened per sample and concatenated, [B, steps · size], then |·| (after build). */
