@@ -1,6 +1,7 @@
 /**
  * Compile a model IR into one ONNX graph: pre layers, the ODE block with its fixed-step explicit
- * Runge–Kutta solver unrolled from the Butcher tableau, post layers.
+ * Runge–Kutta solver unrolled from the Butcher tableau (or a fixed-step step program such as Taylor-Lagrange,
+ * with the block's exact time derivatives and the model's midpoint network as graph nodes), post layers.
  */
 import {
   blockInputSize,
@@ -13,11 +14,13 @@ import {
   RK_DEFAULTS,
   rkStep,
   sequenceIndex as coreSequenceIndex,
+  solverStateSize,
   type SolverAlgebra,
   type Activation,
   type ButcherTableau,
   type Layer,
   type LinearMap,
+  type MidpointNet,
   type MlpBlock,
   type ModelIR,
   type OdeBlock,
@@ -25,12 +28,27 @@ import {
   type Tensor32,
 } from '@odemor/core';
 import { GraphBuilder, type ValueSpec } from './graph.js';
-import { adaptiveMessage, validateTableau } from './tableau.js';
+import { MAX_DERIVATIVE_ORDER, adaptiveMessage, checkDerivatives, resolveProgram, validateTableau, type SolverLike, type StepProgram } from './tableau.js';
 
 /** Options of {@link compileModel}. */
 export interface CompileOptions {
-  /** Butcher tableau of the explicit fixed-step method to unroll. Required. */
-  tableau: ButcherTableau;
+  /**
+   * Butcher tableau of the explicit fixed-step method to unroll; or give `solver`: its tableau, or its step program
+   * when it has none. One of the two is required; `tableau` wins over the solver's.
+   */
+  tableau?: ButcherTableau;
+  /**
+   * The solver: a tableau solver is unrolled from its tableau; a fixed-step step program without a tableau
+   * (`Solver.step`, e.g. Taylor-Lagrange) is unrolled with core's `integrate` (`step:`) over the graph algebra, with
+   * the block's exact time derivatives (`StepContext.derivatives`, orders 1–3) and the model's midpoint network
+   * (`StepContext.midpoint`) as graph nodes. Adaptive step programs are refused (RUNTIME).
+   */
+  solver?: SolverLike;
+  /**
+   * Add the output `remainderAbsMean` (a scalar): mean over steps, batch and state of |R| for the remainder terms
+   * R the step program returns (Taylor-Lagrange). MODEL error when the solver returns none.
+   */
+  remainderOutput?: boolean;
   /**
    * Add the snapshot outputs (full blocks only): `final` [batch, n] always; with `gram`, `stateGram` and
    * `nonlinearGram` [n, n] (Σ over the sampled rows of x xᵀ, one Gemm over the concatenated samples); the raw
@@ -64,6 +82,8 @@ export const GRAPH_NAMES = {
   final: 'final',
   stateGram: 'stateGram',
   nonlinearGram: 'nonlinearGram',
+  /** mean |R| of a step program's remainder terms ({@link CompileOptions.remainderOutput}) */
+  remainderAbsMean: 'remainderAbsMean',
 } as const;
 
 /** Default ONNX opset of compiled graphs. */
@@ -127,7 +147,7 @@ export interface AdaptiveGraphs {
  * `Σ (e / (atol + rtol · max(|y|, |y1|)))²` per sample, so only `[batch]` numbers come back per attempt.
  * Errors: RUNTIME (no `bHat`), MODEL and ARGUMENT as {@link compileModel}.
  */
-export function compileAdaptive(model: ModelIR, options: Omit<CompileOptions, 'snapshot'>): AdaptiveGraphs {
+export function compileAdaptive(model: ModelIR, options: Omit<CompileOptions, 'snapshot' | 'solver' | 'remainderOutput'>): AdaptiveGraphs {
   const tableau = options?.tableau;
   if (tableau && !tableau.bHat) {
     throw new OdemorError('RUNTIME', 'compileAdaptive needs a tableau with embedded weights (bHat) for the error estimate');
@@ -148,7 +168,7 @@ export function compileAdaptive(model: ModelIR, options: Omit<CompileOptions, 's
 }
 
 /** The sample graph of an adaptive snapshot pass (full blocks): `y` → `states`, `nonlinear` [batch, n]. */
-export function compileAdaptiveSample(model: ModelIR, options: Omit<CompileOptions, 'snapshot'>): Uint8Array {
+export function compileAdaptiveSample(model: ModelIR, options: Omit<CompileOptions, 'snapshot' | 'solver' | 'remainderOutput'>): Uint8Array {
   if (model.block.kind !== 'ode') throw new OdemorError('MODEL', `snapshot passes need a full ODE block; this model has a '${model.block.kind}' block`);
   return new Compiler(model, { ...options }).adaptivePart('sample', null).bytes;
 }
@@ -287,7 +307,10 @@ function mlpAsReduced(block: MlpBlock): ReducedBlock {
  * state after every `every`-th step and σ(A x + b) there; omitted when S = 0), with `snapshot.gram` the Gram
  * matrices `stateGram`/`nonlinearGram` [n, n] of those rows (also omitted when S = 0), and `final` [batch, n].
  * Adaptive methods cannot be expressed: resolve the tableau with `resolveTableau` first, which refuses them.
- * Errors: RUNTIME (no tableau), MODEL (unknown layer, shape mismatch), ARGUMENT (bad options).
+ * With `options.solver` a fixed-step step program (no tableau: Taylor-Lagrange) is unrolled instead, see
+ * {@link CompileOptions.solver}; `remainderOutput` adds `remainderAbsMean`.
+ * Errors: RUNTIME (no tableau nor step program, an adaptive step program, more than 3 time derivatives), MODEL
+ * (unknown layer, shape mismatch), ARGUMENT (bad options).
  */
 export function compileModel(model: ModelIR, options: CompileOptions): Uint8Array {
   return new Compiler(model, options).compile();
@@ -345,9 +368,35 @@ interface BlockParts {
   nonlinear?: () => (x: string) => string;
   /** full blocks: the state NHWC-flattened [B, n] */
   flat?: (x: string) => string;
+  /** a conv block: an NHWC-flattened [B, n] value back in the state layout [B, c, h, w]; absent: the same layout */
+  unflat?: (x: string) => string;
   /** the block's output from the state at t1; `entryShape`: the logical shape of the pre layers' output */
   out(xEnd: string, entryShape: number[] | null): Val;
+  /** the block as f = N σ(a) + outer terms, for its exact time derivatives (see {@link GraphField}) */
+  field(): GraphField;
 }
+
+/**
+ * A block's right-hand side in the unified form f(t, z) = N σ(a) + Zr u(t) + bias with a = M z + c + Zin u(t) (a
+ * full block: N = I, M = A, Zr = Z; an mlp block as it is; a reduced block with its optional pieces), as node
+ * builders in the block's state layout, for {@link Compiler.derivativesOf}.
+ */
+interface GraphField {
+  /** the cache key of (t, z): z, and the input element when the field reads the input signal */
+  key(t: number, z: string): string;
+  /** a = M z + c (+ Zin u(t)) */
+  pre(t: number, z: string): string;
+  /** M v, the linear part alone (no c, no input) */
+  lin(v: string): string;
+  /** N s; absent: N = I */
+  out?: (s: string) => string;
+  /** x⁽¹⁾ = N σ(a) plus the terms outside σ (Zr u(t) or Z u(t), bias) */
+  outer(t: number, nSigma: string): string;
+  activation: Activation;
+}
+
+/** The placeholder tableau core's `solveWith` hands the driver for a step program (one stage, never used by the step). */
+const programTableau = (order: number | undefined): ButcherTableau => ({ a: [[0]], b: [1], c: [0], order: order ?? 1 });
 
 /** Transpose a row-major [rows, cols] matrix. */
 function transpose(data: ArrayLike<number>, rows: number, cols: number): Float64Array {
@@ -397,6 +446,12 @@ function expectShape(t: Tensor32 | undefined, shape: number[], what: string): Te
 export class Compiler {
   private readonly g = new GraphBuilder();
   private readonly tableau: ButcherTableau;
+  /** the fixed-step step program unrolled instead of the tableau's Runge–Kutta step (Taylor-Lagrange) */
+  private readonly program: StepProgram | undefined;
+  /** what the block hands every step of a step program: its exact derivatives and the midpoint Γ (see `prepareStep`) */
+  private stepExtras: { derivatives: (t: number, y: string, order: number) => string[]; midpoint?: (t: number, y: string) => string } | undefined;
+  /** the remainder terms R [B, ...stateDims] the step program returned, one per unrolled step */
+  private readonly remainderValues: string[] = [];
   private readonly opset: number;
   private readonly every: number | undefined;
   private readonly gram: boolean = false;
@@ -412,15 +467,25 @@ export class Compiler {
     private readonly options: CompileOptions,
     private readonly weights?: WeightHook,
   ) {
-    if (!options?.tableau) throw new OdemorError('RUNTIME', 'compileModel needs the Butcher tableau of a fixed-step solver (options.tableau)');
-    validateTableau(options.tableau);
-    this.tableau = options.tableau;
+    this.program = resolveProgram({ ...(options?.tableau ? { tableau: options.tableau } : {}), ...(options?.solver ? { solver: options.solver } : {}) });
+    if (this.program) this.tableau = programTableau(this.program.order);
+    else {
+      const tableau = options?.tableau ?? options?.solver?.tableau;
+      if (!tableau) {
+        throw new OdemorError(
+          'RUNTIME',
+          options?.solver
+            ? `compileModel needs the Butcher tableau of a fixed-step solver or a step program: solver '${options.solver.name}' has neither`
+            : 'compileModel needs the Butcher tableau of a fixed-step solver (options.tableau) or a fixed-step step program (options.solver)',
+        );
+      }
+      validateTableau(tableau);
+      checkDerivatives(options.solver);
+      this.tableau = tableau;
+    }
     this.opset = options.opset ?? DEFAULT_OPSET;
     if (!Number.isInteger(this.opset) || this.opset < 13 || this.opset > 21) {
       throw new OdemorError('ARGUMENT', `opset must be an integer from 13 to 21; got ${options.opset}`);
-    }
-    if (model.midpoint) {
-      throw new OdemorError('MODEL', 'the onnx runtime does not compile midpoint networks (model.midpoint, a Taylor-Lagrange solver); use a runtime that runs Taylor methods');
     }
     if (options.snapshot) {
       const e = options.snapshot.every;
@@ -440,6 +505,37 @@ export class Compiler {
     return this.g;
   }
 
+  /**
+   * The remainder terms R [B, ...stateDims] of the unrolled steps of a step program (one per step, in step order;
+   * empty for a tableau, or a program that returns none), after {@link Compiler.build}.
+   */
+  get remainders(): readonly string[] {
+    return this.remainderValues;
+  }
+
+  /** Per-sample values of one remainder term (the solver state's size; after {@link Compiler.build}). */
+  get remainderSize(): number {
+    return solverStateSize(this.model.block);
+  }
+
+  /** The remainder terms flattened per sample and concatenated, [B, steps · size], then |·| (after build). */
+  absRemainders(): string {
+    const R = this.remainderValues;
+    if (!R.length) {
+      const name = this.program?.name ?? this.options.solver?.name ?? this.model.solver.use;
+      throw new OdemorError('MODEL', `remainderAbsMean was asked for, but solver '${name}' returns no remainder terms (a Taylor-Lagrange solver with remainder: true does)`);
+    }
+    const size = this.remainderSize;
+    const flat = this.stateIsImage() ? R.map((r) => this.reshape(r, [size])) : R;
+    return this.g.node('Abs', [flat.length === 1 ? flat[0]! : this.g.node('Concat', flat, { axis: 1 })]);
+  }
+
+  /** Whether the block state is held as an image [B, c, h, w] (a conv block without convAsDense). */
+  private stateIsImage(): boolean {
+    const b = this.model.block;
+    return b.kind === 'ode' && b.A.type === 'conv' && !this.options.convAsDense;
+  }
+
   compile(): Uint8Array {
     const outputs = this.build();
     return this.encode(graphInputs(this.model), outputs);
@@ -453,7 +549,7 @@ export class Compiler {
       outputs,
       opset: this.opset,
       name: m.name ?? 'odemor-model',
-      doc: `odemor model${m.name ? ` '${m.name}'` : ''}: ${m.block.kind} block, ${unrolledSteps(m)} unrolled ${this.tableau.b.length}-stage steps${m.readout ? `, states at ${m.readout.times.length} readout times` : ''}`,
+      doc: `odemor model${m.name ? ` '${m.name}'` : ''}: ${m.block.kind} block, ${unrolledSteps(m)} unrolled ${this.program ? `'${this.program.name}'` : `${this.tableau.b.length}-stage`} steps${m.readout ? `, states at ${m.readout.times.length} readout times` : ''}`,
     });
   }
 
@@ -486,6 +582,11 @@ export class Compiler {
     }
     this.g.node('Identity', [logits.name], {}, GRAPH_NAMES.logits);
     const outputs: ValueSpec[] = [{ name: GRAPH_NAMES.logits, dims: ['batch', m.outputs] }];
+    if (this.options.remainderOutput) {
+      // the mean over steps, batch and state of |R| (ReduceMean without axes: over everything)
+      this.g.node('ReduceMean', [this.absRemainders()], { keepdims: 0 }, GRAPH_NAMES.remainderAbsMean);
+      outputs.push({ name: GRAPH_NAMES.remainderAbsMean, dims: [] });
+    }
     if (this.snapshot) {
       const { states, nonlinear, final, n } = this.snapshot;
       const S = states.length;
@@ -775,6 +876,8 @@ export class Compiler {
     const { dt } = this.model.solver;
     solverSteps(t0, t1, dt); // MODEL errors for a bad dt or span, naming the model's solver keys
     const every = sample ? this.every : undefined;
+    const program = this.program;
+    const extras = this.stepExtras;
     const res = integrate(this.algebra(), this.tableau, x0, {
       t0,
       t1,
@@ -782,12 +885,136 @@ export class Compiler {
       adaptive: false,
       rtol: RK_DEFAULTS.rtol,
       atol: RK_DEFAULTS.atol,
-      maxSteps: RK_DEFAULTS.maxSteps,
+      maxSteps: program?.maxSteps ?? RK_DEFAULTS.maxSteps,
       f,
       ...(every ? { onStep: (_t: number, _h: number, index: number, x: string) => void ((index + 1) % every === 0 && sample!(x)) } : {}),
-      name: this.model.solver.use,
+      // a step program (Taylor-Lagrange) replaces the tableau's step; it gets the block's derivatives and Γ
+      ...(program ? { step: program.step.bind(program) } : {}),
+      ...(extras ? { derivatives: extras.derivatives, ...(extras.midpoint ? { midpoint: extras.midpoint } : {}) } : {}),
+      onRemainder: (r: string) => void this.remainderValues.push(r),
+      name: program?.name ?? this.model.solver.use,
     });
     return res.y;
+  }
+
+  /**
+   * What a step program gets besides f (only when the solver is one, or declares `derivatives`): the block's exact
+   * time derivatives ({@link Compiler.derivativesOf}, built on the first request) and the model's midpoint
+   * network Γ ({@link Compiler.midpointOf}), both memoised per graph value.
+   */
+  private prepareStep(parts: BlockParts): void {
+    if (!this.program && !this.options.solver?.derivatives) return;
+    let derive: ((t: number, y: string, order: number) => string[]) | undefined;
+    const derivatives = (t: number, y: string, order: number): string[] => (derive ??= this.derivativesOf(parts.field()))(t, y, order);
+    const mp = this.model.midpoint;
+    this.stepExtras = { derivatives, ...(mp ? { midpoint: this.midpointOf(mp, parts) } : {}) };
+  }
+
+  /**
+   * σ'(a) and σ''(a) as graph values from the pre-activation `a` and s = σ(a); undefined stands for the constant 1
+   * (σ') or 0 (σ''), as runtime-tfjs's `activationDerivatives`: tanh σ' = 1 − s², σ'' = −2 s (1 − s²); relu
+   * σ' = [a > 0] = sign(s) (no gradient flows through it: relu'' = 0 a.e.), σ'' = 0; softplus σ' = sigmoid(a),
+   * σ'' = sigmoid(a)(1 − sigmoid(a)); identity σ' = 1, σ'' = 0.
+   */
+  private activationDerivatives(activation: Activation, a: string, s: string): { d1?: string; d2?: string } {
+    const g = this.g;
+    switch (activation) {
+      case 'tanh': {
+        const d1 = g.node('Sub', [g.scalar(1), g.node('Mul', [s, s])]);
+        return { d1, d2: g.node('Mul', [g.node('Mul', [s, d1]), g.scalar(-2)]) };
+      }
+      case 'relu':
+        return { d1: g.node('Sign', [s]) };
+      case 'softplus': {
+        const sg = g.node('Sigmoid', [a]);
+        return { d1: sg, d2: g.node('Mul', [sg, g.node('Sub', [g.scalar(1), sg])]) };
+      }
+      case 'identity':
+        return {};
+      default:
+        throw new OdemorError('MODEL', `unknown activation '${String(activation)}'; expected tanh, relu, softplus or identity`);
+    }
+  }
+
+  /**
+   * The exact time derivatives of the solution through (t, z) of a block f = N σ(a) + Zr u + bias, a = M z + c + Zin u
+   * (u piecewise constant: ∂u/∂t = 0 inside a step), in closed form as graph nodes:
+   *
+   *   x⁽¹⁾ = f,   x⁽²⁾ = N(σ'(a) ⊙ M x⁽¹⁾),   x⁽³⁾ = N(σ''(a) ⊙ (M x⁽¹⁾)² + σ'(a) ⊙ M x⁽²⁾)
+   *
+   * `(t, z, order) → [x⁽¹⁾, …, x⁽ᵒʳᵈᵉʳ⁾]`, order 1 to {@link MAX_DERIVATIVE_ORDER}; memoised per (z, input element),
+   * a higher order extends the cached lower ones. Standard ops only, so the training lowering differentiates them.
+   */
+  private derivativesOf(F: GraphField): (t: number, z: string, order: number) => string[] {
+    const g = this.g;
+    const N = (v: string): string => (F.out ? F.out(v) : v);
+    interface Entry {
+      a: string;
+      s: string;
+      xs: string[];
+      d1?: string;
+      d2?: string;
+      v1?: string;
+    }
+    const cache = new Map<string, Entry>();
+    return (t, z, order) => {
+      if (!(Number.isInteger(order) && order >= 1 && order <= MAX_DERIVATIVE_ORDER)) {
+        throw new OdemorError('ARGUMENT', `derivatives: order must be an integer from 1 to ${MAX_DERIVATIVE_ORDER} (the onnx compiler's closed forms), got ${String(order)}`);
+      }
+      const key = F.key(t, z);
+      let e = cache.get(key);
+      if (!e) {
+        const a = F.pre(t, z);
+        const s = this.act(a, F.activation);
+        e = { a, s, xs: [F.outer(t, N(s))] };
+        cache.set(key, e);
+      }
+      if (order >= 2 && e.xs.length < 2) {
+        const { d1, d2 } = this.activationDerivatives(F.activation, e.a, e.s);
+        if (d1) e.d1 = d1;
+        if (d2) e.d2 = d2;
+        const v1 = (e.v1 = F.lin(e.xs[0]!));
+        e.xs.push(N(d1 ? g.node('Mul', [d1, v1]) : v1));
+      }
+      if (order >= 3 && e.xs.length < 3) {
+        const v1 = e.v1!;
+        const v2 = F.lin(e.xs[1]!);
+        let w = e.d1 ? g.node('Mul', [e.d1, v2]) : v2;
+        if (e.d2) w = g.node('Add', [w, g.node('Mul', [e.d2, g.node('Mul', [v1, v1])])]);
+        e.xs.push(N(w));
+      }
+      return e.xs.slice(0, order);
+    };
+  }
+
+  /**
+   * The model's midpoint network Γ(y) as a node builder (memoised per value): its layers (`midpoint.layers.i`, dense,
+   * relu, tanh) on the solver state [B, s]; a conv block's state is NHWC-flattened for the layers and laid out
+   * back as [B, c, h, w] (the IR's midpoint maps the flattened state, as runtime-tfjs applies it). No layers: Γ(y) = y
+   * (as runtime-tfjs).
+   */
+  private midpointOf(mp: MidpointNet, parts: BlockParts): (t: number, y: string) => string {
+    const size = prod(parts.stateDims);
+    const cache = new Map<string, string>();
+    return (_t, y) => {
+      let hit = cache.get(y);
+      if (hit) return hit;
+      if (!mp.layers.length) hit = y;
+      else {
+        let v: Val = { name: parts.flat ? parts.flat(y) : y, shape: [size], layout: 'flat' };
+        mp.layers.forEach((layer, i) => {
+          if (layer.type !== 'dense' && layer.type !== 'relu' && layer.type !== 'tanh') {
+            throw new OdemorError('MODEL', `midpoint layer ${i}: a midpoint network has dense, relu and tanh layers, got '${layer.type}'`);
+          }
+          v = this.layer(v, layer, `midpoint layer ${i}`, `midpoint.layers.${i}`);
+        });
+        const out = this.toFlat(v);
+        if (out.shape[0] !== size) throw new OdemorError('MODEL', `the midpoint layers map the state of ${size} values to ${out.shape[0]}; they must give the state size`);
+        hit = parts.unflat ? parts.unflat(out.name) : out.name;
+      }
+      cache.set(y, hit);
+      return hit;
+    };
   }
 
   /**
@@ -796,6 +1023,7 @@ export class Compiler {
    * graph returns it; the post graph needs it to lay out the block's output for its layers).
    */
   adaptivePart(part: AdaptivePart, entryShape: number[] | null): { bytes: Uint8Array; entryShape: number[] | null; stateDims: number[] } {
+    if (this.program) throw new OdemorError('RUNTIME', adaptiveMessage(this.program.name));
     const m = this.model;
     const N = ADAPTIVE_GRAPH_NAMES;
     const block = m.block;
@@ -933,6 +1161,7 @@ export class Compiler {
     // (weights first, then the entry: the order of the graph inputs the training lowering makes)
     const { f, sigma } = parts.rhs();
     const x0 = parts.x0(entry);
+    this.prepareStep(parts);
     if (this.model.readout) return this.readout(parts, x0, f);
     const states: string[] = [];
     const nonlinear: string[] = [];
@@ -951,8 +1180,10 @@ export class Compiler {
     if (img && img.h * img.w * img.c !== n) throw new OdemorError('MODEL', `conv block ${img.h}×${img.w}×${img.c} does not match n = ${n}`);
     const stateDims = conv ? [img!.c, img!.h, img!.w] : [n];
 
-    /** σ(A x + b) as a node builder, memoised per value; the weights A and b are made on the first call */
-    const nonlinear = (): ((x: string) => string) => {
+    /** A x (a node builder) and b, made on the first call */
+    let affineMade: { linear: (x: string) => string; bias: string } | undefined;
+    const affine = (): { linear: (x: string) => string; bias: string } => {
+      if (affineMade) return affineMade;
       // A x as a node builder
       let linear: (x: string) => string;
       if (conv) {
@@ -990,6 +1221,12 @@ export class Compiler {
         () => (conv ? toChannelsFirst(bData, img!.h, img!.w, img!.c) : bData),
         stateDims,
       );
+      return (affineMade = { linear, bias });
+    };
+
+    /** σ(A x + b) as a node builder, memoised per value; the weights A and b are made on the first call */
+    const nonlinear = (): ((x: string) => string) => {
+      const { linear, bias } = affine();
       const sigmaCache = new Map<string, string>();
       return (x: string): string => {
         let hit = sigmaCache.get(x);
@@ -998,29 +1235,53 @@ export class Compiler {
       };
     };
 
+    /** Zᵀ [p, n] (channels-first rows for a conv block), made on the first call; undefined without Z */
+    let inputMade: { ZW?: string } | undefined;
+    const inputMatrix = (): string | undefined => {
+      if (inputMade) return inputMade.ZW;
+      if (!block.Z) {
+        inputMade = {};
+        return undefined;
+      }
+      const p = this.signalFor('the ODE block input matrix Z').channels;
+      const Z = expectShape(block.Z, [n, p], 'block input matrix Z');
+      let ZT = transpose(Z.data, n, p); // [p, n]
+      if (conv) {
+        const perm = new Float64Array(p * n);
+        for (let r = 0; r < p; r++) perm.set(toChannelsFirst(ZT.subarray(r * n, (r + 1) * n), img!.h, img!.w, img!.c), r * n);
+        ZT = perm;
+      }
+      const ZW = this.weight(
+        'block.Z',
+        conv ? { kind: 'transpose-channels-first', rows: p, ...img! } : { kind: 'transpose', rows: n, cols: p },
+        'block_ZT',
+        () => ZT,
+        [p, n],
+      );
+      return (inputMade = { ZW }).ZW;
+    };
+    /** Z u(t) per input element (shared by f and the derivatives) */
+    const inputCache = new Map<number, string>();
+
     const rhs = () => {
       const sigma = nonlinear();
       let f = (_t: number, x: string): string => sigma(x);
-      if (block.Z) {
-        const p = this.signalFor('the ODE block input matrix Z').channels;
-        const Z = expectShape(block.Z, [n, p], 'block input matrix Z');
-        let ZT = transpose(Z.data, n, p); // [p, n]
-        if (conv) {
-          const perm = new Float64Array(p * n);
-          for (let r = 0; r < p; r++) perm.set(toChannelsFirst(ZT.subarray(r * n, (r + 1) * n), img!.h, img!.w, img!.c), r * n);
-          ZT = perm;
-        }
-        const ZW = this.weight(
-          'block.Z',
-          conv ? { kind: 'transpose-channels-first', rows: p, ...img! } : { kind: 'transpose', rows: n, cols: p },
-          'block_ZT',
-          () => ZT,
-          [p, n],
-        );
-        const cache = new Map<number, string>();
-        f = (t, x) => this.g.node('Add', [sigma(x), this.inputTerm(cache, t, ZW, conv ? stateDims : undefined)]);
-      }
+      const ZW = inputMatrix();
+      if (ZW) f = (t, x) => this.g.node('Add', [sigma(x), this.inputTerm(inputCache, t, ZW, conv ? stateDims : undefined)]);
       return { f, sigma };
+    };
+
+    /** f = σ(A x + b) + Z u(t): M = A, N = I, the input outside σ */
+    const field = (): GraphField => {
+      const { linear, bias } = affine();
+      const ZW = inputMatrix();
+      return {
+        key: (t, x) => (ZW ? `${x}@${this.inputAt(t).key}` : x),
+        pre: (_t, x) => this.g.node('Add', [linear(x), bias]),
+        lin: linear,
+        outer: (t, s) => (ZW ? this.g.node('Add', [s, this.inputTerm(inputCache, t, ZW, conv ? stateDims : undefined)]) : s),
+        activation: block.activation,
+      };
     };
 
     return {
@@ -1028,8 +1289,10 @@ export class Compiler {
       x0: (entry) => (entry ? this.blockEntry(entry, n, conv ? img : undefined).name : this.zeros(stateDims)),
       rhs,
       nonlinear,
+      field,
       // state as NHWC-flattened [B, n]
       flat: (x) => (conv ? this.reshape(this.g.node('Transpose', [x], { perm: [0, 2, 3, 1] }), [n]) : x),
+      ...(conv ? { unflat: (x: string) => this.g.node('Transpose', [this.reshape(x, [img!.h, img!.w, img!.c])], { perm: [0, 3, 1, 2] }) } : {}),
       out: (xEnd, entryShape) => {
         if (conv) return { name: xEnd, shape: [img!.h, img!.w, img!.c], layout: 'nchw' };
         return { name: xEnd, shape: entryShape && prod(entryShape) === n ? [...entryShape] : [n], layout: 'flat' };
@@ -1065,6 +1328,7 @@ export class Compiler {
     // (E first, then the rhs weights, then D: the order of the graph inputs the training lowering makes)
     const z0 = parts.x0(entry);
     const { f } = parts.rhs();
+    this.prepareStep(parts);
     if (this.model.readout) return this.readout(parts, z0, f);
     const zEnd = this.unroll(z0, f);
     return parts.out(zEnd, entry ? entry.shape : null);
@@ -1090,7 +1354,18 @@ export class Compiler {
     const x0 = (entry: Val | null) =>
       entry ? this.linearMap(this.blockEntry(entry, eIn).name, block.E, k, eIn, `${label} E`, 'block.E.weight') : this.zeros([k]);
 
-    const rhs = () => {
+    /** The block's weights as graph values (node builders for M z), made on the first call. */
+    interface ReducedWeights {
+      inner: (z: string) => string;
+      c: string;
+      NT?: string;
+      ZinT?: string;
+      ZrW?: string;
+      bias?: string;
+    }
+    let made: ReducedWeights | undefined;
+    const weights = (): ReducedWeights => {
+      if (made) return made;
       let inner: (z: string) => string;
       if (block.M.type === 'dense') {
         const W = expectShape(block.M.weight, [m, k], `${label} M`);
@@ -1121,43 +1396,71 @@ export class Compiler {
         const Zin = expectShape(block.Zin, [m, p], `${label} Zin`);
         ZinT = this.weight('block.Zin', { kind: 'transpose', rows: m, cols: p }, 'Zin_T', () => transpose(Zin.data, m, p), [p, m]);
       }
-      const zinCache = new Map<number, string>();
+      let ZrW: string | undefined;
+      if (block.Zr) {
+        const p = this.signalFor(`the ${label}'s input matrix Zr`).channels;
+        const Zr = expectShape(block.Zr, [k, p], `${label} Zr`);
+        ZrW = this.weight('block.Zr', { kind: 'transpose', rows: k, cols: p }, 'Zr_T', () => transpose(Zr.data, k, p), [p, k]);
+      }
+      let bias: string | undefined;
+      if (block.bias) {
+        const bData = expectShape(block.bias, [k], `${label} bias`).data;
+        bias = this.weight('block.bias', { kind: 'identity' }, 'bias', () => bData, [k]);
+      }
+      return (made = { inner, c, ...(NT ? { NT } : {}), ...(ZinT ? { ZinT } : {}), ...(ZrW ? { ZrW } : {}), ...(bias ? { bias } : {}) });
+    };
+    // Zin u(t) and Zr u(t) per input element (shared by f and the derivatives)
+    const zinCache = new Map<number, string>();
+    const zrCache = new Map<number, string>();
+    /** a = M z + c (+ Zin u(t)) */
+    const preActivation = (w: ReducedWeights, t: number, z: string): string => {
+      let pre = this.g.node('Add', [w.inner(z), w.c]);
+      if (w.ZinT) pre = this.g.node('Add', [pre, this.inputTerm(zinCache, t, w.ZinT)]);
+      return pre;
+    };
+    /** N σ(a) + (Zr u(t)) + (bias) from N σ(a) */
+    const outerTerms = (w: ReducedWeights, t: number, nSigma: string): string => {
+      let f = nSigma;
+      if (w.ZrW) f = this.g.node('Add', [f, this.inputTerm(zrCache, t, w.ZrW)]);
+      if (w.bias) f = this.g.node('Add', [f, w.bias]);
+      return f;
+    };
 
+    const rhs = () => {
+      const w = weights();
       const rhsCache = new Map<string, string>();
       const sigmaN = (t: number, z: string): string => {
-        const key = ZinT ? `${z}@${this.inputAt(t).key}` : z;
+        const key = w.ZinT ? `${z}@${this.inputAt(t).key}` : z;
         let hit = rhsCache.get(key);
         if (!hit) {
-          let pre = this.g.node('Add', [inner(z), c]);
-          if (ZinT) pre = this.g.node('Add', [pre, this.inputTerm(zinCache, t, ZinT)]);
-          hit = this.act(pre, block.activation);
-          if (NT) hit = this.g.node('MatMul', [hit, NT]);
+          hit = this.act(preActivation(w, t, z), block.activation);
+          if (w.NT) hit = this.g.node('MatMul', [hit, w.NT]);
           rhsCache.set(key, hit);
         }
         return hit;
       };
-      let f = (t: number, z: string): string => sigmaN(t, z);
-      if (block.Zr) {
-        const p = this.signalFor(`the ${label}'s input matrix Zr`).channels;
-        const Zr = expectShape(block.Zr, [k, p], `${label} Zr`);
-        const ZW = this.weight('block.Zr', { kind: 'transpose', rows: k, cols: p }, 'Zr_T', () => transpose(Zr.data, k, p), [p, k]);
-        const cache = new Map<number, string>();
-        const nonlinear = f;
-        f = (t, z) => this.g.node('Add', [nonlinear(t, z), this.inputTerm(cache, t, ZW)]);
-      }
-      if (block.bias) {
-        const bData = expectShape(block.bias, [k], `${label} bias`).data;
-        const bias = this.weight('block.bias', { kind: 'identity' }, 'bias', () => bData, [k]);
-        const withoutBias = f;
-        f = (t, z) => this.g.node('Add', [withoutBias(t, z), bias]);
-      }
+      const f = (t: number, z: string): string => outerTerms(w, t, sigmaN(t, z));
       return { f };
+    };
+
+    const field = (): GraphField => {
+      const w = weights();
+      const NT = w.NT;
+      return {
+        key: (t, z) => (w.ZinT || w.ZrW ? `${z}@${this.inputAt(t).key}` : z),
+        pre: (t, z) => preActivation(w, t, z),
+        lin: w.inner,
+        ...(NT ? { out: (s: string) => this.g.node('MatMul', [s, NT]) } : {}),
+        outer: (t, nSigma) => outerTerms(w, t, nSigma),
+        activation: block.activation,
+      };
     };
 
     return {
       stateDims: [k],
       x0,
       rhs,
+      field,
       out: (zEnd, entryShape) => {
         // D = identity hands z itself on (size k), e.g. to a following 'scatter' layer
         const n = block.n;

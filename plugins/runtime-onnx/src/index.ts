@@ -1,6 +1,7 @@
 /**
  * @odemor/runtime-onnx — compile odemor models into ONNX graphs and run them with onnxruntime-node: a
- * fixed-step solver unrolled into one graph, an adaptive one as a step graph driven by core's controller.
+ * fixed-step solver unrolled into one graph (a tableau, or a step program such as Taylor-Lagrange with the block's
+ * exact time derivatives), an adaptive one as a step graph driven by core's controller.
  */
 import type { OdemorPlugin } from '@odemor/core';
 import type { TrainerFactory } from '@odemor/core';
@@ -41,7 +42,23 @@ export { fromGraphLayout, lower, toGraphLayout, type LowerOptions, type Lowered,
 export { backward, BATCH, ShapeTable, type BackwardOptions, type GradContext, type Shape, type VjpRule } from './grad/engine.js';
 export { reduceTo, RULES } from './grad/rules.js';
 export { emitConvFilterGrad, emitConvInputGrad, emitMaxPoolGrad, type ConvAttrs, type ConvShapes, type PoolAttrs, type PoolShapes } from './grad/conv-basic.js';
-export { adaptiveMessage, derivativesMessage, isAdaptiveName, noEmbeddedMessage, resolveSolver, resolveTableau, validateTableau, type ResolvedSolver, type TableauSource } from './tableau.js';
+export {
+  MAX_DERIVATIVE_ORDER,
+  adaptiveMessage,
+  checkDerivatives,
+  derivativesMessage,
+  isAdaptiveName,
+  noEmbeddedMessage,
+  programFields,
+  resolveProgram,
+  resolveSolver,
+  resolveTableau,
+  validateTableau,
+  type ResolvedSolver,
+  type SolverLike,
+  type StepProgram,
+  type TableauSource,
+} from './tableau.js';
 export * from './train/index.js';
 
 /** The plugin: provides Runtime 'onnx' and Trainer 'backprop-onnx' (the default trainer of `train: { use: backprop }`). */

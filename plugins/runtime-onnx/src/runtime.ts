@@ -13,7 +13,7 @@ import { Tensor } from 'onnxruntime-node';
 import { compileAdaptive, compileAdaptiveSample, compileGram, compileModel, ADAPTIVE_GRAPH_NAMES, GRAPH_NAMES, inputShapeOf, solverSteps } from './compile.js';
 import { checkInput, createSession, defaultThreads, runSession, signalTensor } from './session.js';
 import { saveOnnx } from './io.js';
-import { adaptiveMessage, derivativesMessage, noEmbeddedMessage, resolveSolver, type ResolvedSolver, type TableauSource } from './tableau.js';
+import { MAX_DERIVATIVE_ORDER, adaptiveMessage, derivativesMessage, noEmbeddedMessage, programFields, resolveProgram, resolveSolver, type ResolvedSolver, type TableauSource } from './tableau.js';
 import {
   adaptiveSettings,
   buildAdaptive,
@@ -87,9 +87,9 @@ interface AdaptiveSnapshotSessions {
 
 /**
  * Runtime 'onnx': compiles the model IR into ONNX graphs and runs them with onnxruntime-node on the CPU (symbolic
- * batch). A fixed-step solver is unrolled from its Butcher tableau into one graph; an adaptive one (a tableau with
- * `bHat`, e.g. Dopri5) runs as a step graph driven by core's step-size controller from JavaScript
- * (docs/algorithms.md#onnx-adaptive).
+ * batch). A fixed-step solver is unrolled from its Butcher tableau into one graph, a fixed-step step program
+ * (Taylor-Lagrange) with its step; an adaptive one (a tableau with `bHat`, e.g. Dopri5) runs as a step graph driven
+ * by core's step-size controller from JavaScript (docs/algorithms.md#onnx-adaptive).
  */
 export class OnnxRuntime implements Runtime {
   readonly name = 'onnx';
@@ -106,16 +106,16 @@ export class OnnxRuntime implements Runtime {
   }
 
   /**
-   * Runs fixed-step explicit Runge–Kutta solvers (unrolled) and adaptive ones with a Butcher tableau that has
-   * embedded weights `bHat` (the step loop), e.g. a model whose solver is dopri5. Refuses an adaptive solver
-   * object without a tableau (an adaptive step program) with the message of {@link adaptiveMessage}, an adaptive
-   * solver whose tableau has no `bHat`, a step program without a tableau, a solver that needs time derivatives
-   * (`Solver.derivatives`, Taylor methods), midpoint networks (`model.midpoint`), and unknown layer or block kinds.
-   * Full, reduced (with `Zin` and `bias`) and mlp blocks, tensor, sequence and state inputs (with or without a
-   * signal) and trajectory readouts compile. With `purpose: 'snapshots'`: only full ODE blocks of tensor or
-   * sequence models (the snapshot graph's scope). The
-   * runtime keeps no tableau table: `build` needs `tableau` or `solver` in the constructor's defaults or in its
-   * options.
+   * Runs fixed-step explicit Runge–Kutta solvers (unrolled), fixed-step step programs without a tableau (unrolled
+   * with their `step`: Taylor-Lagrange, with the block's exact time derivatives up to order 3 and the model's
+   * midpoint network as graph nodes) and adaptive solvers with a Butcher tableau that has embedded weights `bHat`
+   * (the step loop), e.g. a model whose solver is dopri5. Refuses an adaptive solver object without a tableau (an
+   * adaptive step program) with the message of {@link adaptiveMessage}, an adaptive solver whose tableau has no
+   * `bHat`, a solver object with neither a tableau nor a step program, a solver that needs more than 3 time
+   * derivatives ({@link derivativesMessage}), midpoint layers other than dense, relu and tanh, and unknown layer or
+   * block kinds. Full (dense, antisymmetric, conv), reduced (with `Zin` and `bias`) and mlp blocks, tensor, sequence
+   * and state inputs (with or without a signal), trajectory readouts and midpoint networks compile. With `purpose: 'snapshots'`: only full ODE blocks
+   * of tensor or sequence models (the snapshot graph's scope). The runtime keeps no tableau table: `build` needs `tableau` or `solver` in the constructor's defaults or in its options.
    */
   supports(model: ModelIR, purpose: 'run' | 'snapshots' = 'run'): { ok: true } | { ok: false; reason: string } {
     if (purpose === 'snapshots' && (model.block.kind !== 'ode' || model.input.kind === 'state' || model.readout)) {
@@ -125,8 +125,11 @@ export class OnnxRuntime implements Runtime {
     const tableau = this.defaults.tableau ?? solver?.tableau;
     if (solver?.adaptive && !tableau) return { ok: false, reason: adaptiveMessage(solver.name) };
     if (solver?.adaptive && !tableau!.bHat) return { ok: false, reason: noEmbeddedMessage(solver.name) };
-    if (solver && !solver.tableau && !this.defaults.tableau) {
-      return { ok: false, reason: `solver '${solver.name}' is a step program without a Butcher tableau, which the onnx runtime cannot unroll` };
+    if (solver && !tableau && typeof solver.step !== 'function') {
+      return { ok: false, reason: `solver '${solver.name}' has neither a Butcher tableau nor a step program, which the onnx runtime could unroll` };
+    }
+    if (solver?.derivatives !== undefined && solver.derivatives > MAX_DERIVATIVE_ORDER) {
+      return { ok: false, reason: derivativesMessage(solver.name, solver.derivatives) };
     }
     const known = new Set(['dense', 'conv2d', 'relu', 'tanh', 'maxpool2d', 'flatten', 'scatter']);
     for (const [where, layers] of [['pre', model.pre], ['post', model.post]] as const) {
@@ -136,12 +139,8 @@ export class OnnxRuntime implements Runtime {
     if (model.block.kind !== 'ode' && model.block.kind !== 'reduced' && model.block.kind !== 'mlp') {
       return { ok: false, reason: `unknown block kind '${(model.block as { kind?: unknown }).kind}'` };
     }
-    if (model.midpoint) {
-      return { ok: false, reason: 'the onnx runtime does not compile midpoint networks (model.midpoint, a Taylor-Lagrange solver)' };
-    }
-    if (solver?.derivatives) {
-      return { ok: false, reason: derivativesMessage(solver.name, solver.derivatives) };
-    }
+    const mi = model.midpoint?.layers.findIndex((l) => l.type !== 'dense' && l.type !== 'relu' && l.type !== 'tanh') ?? -1;
+    if (mi >= 0) return { ok: false, reason: `midpoint layer ${mi} has type '${model.midpoint!.layers[mi]!.type}'; a midpoint network has dense, relu and tanh layers` };
     return { ok: true };
   }
 
@@ -154,10 +153,16 @@ export class OnnxRuntime implements Runtime {
    * Compile and load `model`. Options: `tableau` or `solver`, `threads`, `convAsDense`, `opset`. A fixed-step
    * solver gives an {@link OnnxExecutable} (one unrolled graph); an adaptive solver with a tableau an
    * {@link OnnxAdaptiveExecutable} (pre, rhs, step and post graphs; `lastStats` after each predict), with
-   * `rtol` / `atol` from the model's solver spec, else the solver's, and the solver's `maxSteps`.
+   * `rtol` / `atol` from the model's solver spec, else the solver's, and the solver's `maxSteps`. A fixed-step step
+   * program without a tableau (a Taylor-Lagrange `solver`) gives an {@link OnnxExecutable} of its unrolled steps.
    */
   async build(model: ModelIR, options: OnnxRuntimeOptions = {}): Promise<OnnxExecutable | OnnxAdaptiveExecutable> {
     const o = this.settings(options);
+    const program = resolveProgram(o);
+    if (program) {
+      const bytes = compileModel(model, { solver: program, convAsDense: o.convAsDense, ...(o.opset ? { opset: o.opset } : {}) });
+      return new OnnxExecutable(await createSession(bytes, o.threads), model, o.threads, bytes);
+    }
     const resolved = resolveSolver(model, o);
     if (resolved.adaptive) return buildAdaptive(model, adaptiveSettings(model, resolved.tableau, o.solver), o);
     const bytes = compileModel(model, { tableau: resolved.tableau, convAsDense: o.convAsDense, ...(o.opset ? { opset: o.opset } : {}) });
@@ -180,23 +185,26 @@ export class OnnxRuntime implements Runtime {
     options: SnapshotPassOptions & OnnxRuntimeOptions,
   ): Promise<SnapshotBatch> {
     const o = this.settings(options);
-    const resolved = resolveSolver(model, o);
+    // a fixed-step step program (Taylor-Lagrange) samples its unrolled steps as a tableau's
+    const program = resolveProgram(o);
+    const resolved = program ? undefined : resolveSolver(model, o);
     if (model.block.kind !== 'ode') throw new OdemorError('MODEL', `snapshot passes need a full ODE block; this model has a '${model.block.kind}' block`);
     if (model.readout) throw new OdemorError('MODEL', 'snapshot passes are not supported for a model with a trajectory readout (model.readout)');
-    if (resolved.adaptive) return this.adaptiveSnapshot(model, x, batch, options, o, resolved);
-    const tableau = resolved.tableau;
+    if (resolved?.adaptive) return this.adaptiveSnapshot(model, x, batch, options, o, resolved);
+    const integrator = program ? { solver: program } : { tableau: resolved!.tableau };
+    const solverKey = program ? [program.name, program.order ?? null, program.derivatives ?? null, programFields(program)] : [resolved!.tableau.a, resolved!.tableau.b, resolved!.tableau.c];
     const n = model.block.n;
     const sampleShape = inputShapeOf(model);
     checkInput(x, batch, sampleShape);
     const gram = options.gram === true;
     const raw = options.raw ?? !gram;
     const snapshot = { every: options.every, gram, raw };
-    const key = JSON.stringify([options.every, gram, raw, tableau.a, tableau.b, tableau.c, o.threads, o.convAsDense, o.opset ?? null]);
+    const key = JSON.stringify([options.every, gram, raw, ...solverKey, o.threads, o.convAsDense, o.opset ?? null]);
     let perModel = this.snapshotSessions.get(model);
     if (!perModel) this.snapshotSessions.set(model, (perModel = new Map()));
     let pending = perModel.get(key);
     if (!pending) {
-      const bytes = compileModel(model, { tableau, convAsDense: o.convAsDense, snapshot, ...(o.opset ? { opset: o.opset } : {}) });
+      const bytes = compileModel(model, { ...integrator, convAsDense: o.convAsDense, snapshot, ...(o.opset ? { opset: o.opset } : {}) });
       pending = createSession(bytes, o.threads);
       perModel.set(key, pending);
       this.open.add(pending);

@@ -13,16 +13,71 @@ export function adaptiveMessage(name: string): string {
 /** Solver names known to be adaptive (refused by `supports` from the model alone). */
 const ADAPTIVE_NAMES = new Set(['dopri5', 'dopri', 'rk45', 'dormand-prince', 'adaptive']);
 
+/**
+ * What the compiler, the runtime and the trainer read of a `Solver`: its name, whether it is adaptive, its tableau
+ * or its step program (`step`, e.g. Taylor-Lagrange), the time derivatives the step asks for, and its defaults.
+ */
+export type SolverLike = Pick<Solver, 'name' | 'adaptive' | 'tableau'> & Partial<Pick<Solver, 'rtol' | 'atol' | 'maxSteps' | 'derivatives' | 'step' | 'order'>>;
+
 /** Where the compiler can get its tableau from: an explicit tableau, a solver object, or the model's solver name. */
 export interface TableauSource {
   tableau?: ButcherTableau;
-  /** the solver (its tolerances and step limit are the adaptive loop's defaults) */
-  solver?: Pick<Solver, 'name' | 'adaptive' | 'tableau'> & Partial<Pick<Solver, 'rtol' | 'atol' | 'maxSteps' | 'derivatives'>>;
+  /** the solver (its tolerances and step limit are the adaptive loop's defaults; a step program without a tableau is unrolled with its step) */
+  solver?: SolverLike;
 }
 
-/** The refusal of a solver that needs time derivatives of the solution (`Solver.derivatives`, Taylor methods). */
+/**
+ * The highest time derivative of the solution the onnx compiler builds for a step program
+ * (`StepContext.derivatives`): the closed forms x⁽¹⁾, x⁽²⁾, x⁽³⁾ of the block (docs in the README).
+ */
+export const MAX_DERIVATIVE_ORDER = 3;
+
+/** The order of a time derivative as a superscript: 4 → ⁽⁴⁾. */
+function sup(n: number): string {
+  const digits = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+  return `⁽${String(n)
+    .split('')
+    .map((d) => digits[Number(d)] ?? d)
+    .join('')}⁾`;
+}
+
+/**
+ * The refusal of a solver that needs more time derivatives of the solution (`Solver.derivatives`, Taylor methods)
+ * than the onnx runtime computes ({@link MAX_DERIVATIVE_ORDER}).
+ */
 export function derivativesMessage(name: string, order: number): string {
-  return `solver '${name}' needs time derivatives of the solution up to order ${order} (Taylor methods), which the onnx runtime does not compute`;
+  return `solver '${name}' needs time derivatives of the solution up to order ${order} (x${sup(order)}), but the onnx runtime computes them up to order ${MAX_DERIVATIVE_ORDER} only (the closed forms x⁽¹⁾ … x⁽³⁾ of the block); use a lower Taylor order (taylor-lagrange: order ≤ ${MAX_DERIVATIVE_ORDER - 1} with the remainder, taylor: order ≤ ${MAX_DERIVATIVE_ORDER})`;
+}
+
+/** A fixed-step step program the compiler unrolls (see {@link resolveProgram}). */
+export type StepProgram = SolverLike & Required<Pick<Solver, 'step'>>;
+
+/**
+ * The step program to unroll, when the solver is one: `source.solver` with a `step` and no tableau (neither its own
+ * nor `source.tableau`, which win as everywhere in this runtime), e.g. Taylor-Lagrange; undefined for tableau
+ * solvers. Refused (RUNTIME): an adaptive step program ({@link adaptiveMessage}: a static graph has fixed steps),
+ * and a program that asks for more than {@link MAX_DERIVATIVE_ORDER} time derivatives ({@link derivativesMessage}).
+ */
+export function resolveProgram(source: TableauSource = {}): StepProgram | undefined {
+  const s = source.solver;
+  if (!s || source.tableau || s.tableau || typeof s.step !== 'function') return undefined;
+  if (s.adaptive) throw new OdemorError('RUNTIME', adaptiveMessage(s.name));
+  checkDerivatives(s);
+  return s as StepProgram;
+}
+
+/**
+ * The own scalar fields of a step-program solver (its name, order, derivatives, and e.g. Taylor-Lagrange's
+ * `taylorOrder` and `remainder`), for cache keys and training fingerprints.
+ */
+export function programFields(solver: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(solver).filter(([, v]) => ['number', 'string', 'boolean'].includes(typeof v)));
+}
+
+/** RUNTIME error ({@link derivativesMessage}) when `solver` asks for more time derivatives than the compiler builds. */
+export function checkDerivatives(solver: Pick<SolverLike, 'name' | 'derivatives'> | undefined): void {
+  const d = solver?.derivatives;
+  if (d !== undefined && d > MAX_DERIVATIVE_ORDER) throw new OdemorError('RUNTIME', derivativesMessage(solver!.name, d));
 }
 
 /** True when the model's solver name is a known adaptive method. */
@@ -40,10 +95,11 @@ export function isAdaptiveName(name: string): boolean {
  */
 export function resolveTableau(model: ModelIR, source: TableauSource = {}): ButcherTableau {
   const name = source.solver?.name ?? model.solver.use;
-  if (source.solver?.derivatives) throw new OdemorError('RUNTIME', derivativesMessage(name, source.solver.derivatives));
+  checkDerivatives(source.solver);
   if (source.solver?.adaptive) throw new OdemorError('RUNTIME', adaptiveMessage(name));
   if (source.solver && !source.solver.tableau && !source.tableau) {
-    throw new OdemorError('RUNTIME', `solver '${name}' is a step program without a Butcher tableau; the onnx runtime unrolls explicit Runge–Kutta tableaux only (use the tfjs runtime)`);
+    const what = typeof source.solver.step === 'function' ? 'a step program without a Butcher tableau (compile it with { solver }: resolveProgram)' : 'neither a Butcher tableau nor a step program';
+    throw new OdemorError('RUNTIME', `solver '${name}' has ${what}; a tableau is needed here`);
   }
   const tableau = source.tableau ?? source.solver?.tableau;
   if (!tableau) {
@@ -74,7 +130,7 @@ export interface ResolvedSolver {
 export function resolveSolver(model: ModelIR, source: TableauSource = {}): ResolvedSolver {
   const solver = source.solver;
   const name = solver?.name ?? model.solver.use;
-  if (solver?.derivatives) throw new OdemorError('RUNTIME', derivativesMessage(name, solver.derivatives));
+  checkDerivatives(solver);
   const tableau = source.tableau ?? solver?.tableau;
   const adaptive = solver ? solver.adaptive : isAdaptiveName(model.solver.use) && !!tableau?.bHat;
   if (adaptive) {

@@ -132,7 +132,7 @@ describe('gradient programs', () => {
     await program.dispose();
     await fails(program.run(new Map(), x, y, 2), 'RUNTIME', /disposed/);
     await fails(lossAndGradients(model, x, new Float32Array(5), { tableau: rk4, loss: 'mse' }), 'SHAPE', /no whole positive batch of 3 outputs/);
-    await fails(lossAndGradients(model, x, y, { tableau: rk4, loss: 'hinge' as 'mse' }), 'ARGUMENT', /loss must be one of softmax-cross-entropy, mse; got 'hinge'/);
+    await fails(lossAndGradients(model, x, y, { tableau: rk4, loss: 'hinge' as 'mse' }), 'ARGUMENT', /loss must be one of softmax-cross-entropy, mse, l1; got 'hinge'/);
     await fails(lossAndGradients(model, x, y, { tableau: { a: [[0, 1], [0, 0]], b: [0.5, 0.5], c: [0, 1], order: 2 } }), 'ARGUMENT', /implicit/);
   });
 });

@@ -102,7 +102,7 @@ describe('bad input and refusals', () => {
     await expect(onnx().train(m, { ...base, params: 'after-block' }, ctx)).rejects.toThrow(/nothing to train/);
   });
 
-  it('refuses adaptive solvers and solvers without a tableau (supports, and train: RUNTIME)', async () => {
+  it('refuses adaptive solvers and solvers with neither a tableau nor a step program (supports, and train: RUNTIME)', async () => {
     const dopri = new ExplicitRungeKuttaSolver('dopri5', { a: [[0]], b: [1], c: [0], order: 1, bHat: [1], embeddedOrder: 1 }, true);
     const t = onnx();
     const m = tinyModel();
@@ -110,8 +110,11 @@ describe('bad input and refusals', () => {
     const r = t.supports(m, dopri);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.reason).toMatch(/dopri5 is adaptive/);
+    // a fixed-step step program is unrolled with its step (Taylor-Lagrange); a solver with neither is refused
     const program: Solver = { name: 'custom', order: 2, adaptive: false, step: () => ({ y1: undefined as never }) };
-    expect(t.supports(m, program)).toMatchObject({ ok: false, reason: expect.stringMatching(/no Butcher tableau/) });
+    expect(t.supports(m, program)).toEqual({ ok: true });
+    const neither = { name: 'custom', order: 2, adaptive: false } as Solver;
+    expect(t.supports(m, neither)).toMatchObject({ ok: false, reason: expect.stringMatching(/neither a Butcher tableau nor a step program/) });
     const err = await t.train(m, base, { ...ctx, solver: dopri }).catch((e: unknown) => e);
     expect(code(err)).toBe('RUNTIME');
     expect((err as Error).message).toMatch(/backprop-onnx.*dopri5 is adaptive/);

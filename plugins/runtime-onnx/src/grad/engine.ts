@@ -99,6 +99,7 @@ export class ShapeTable {
       case 'Sigmoid':
       case 'Neg':
       case 'Exp':
+      case 'Abs':
       case 'Sign':
       case 'Cast':
         set([...s(0)]);

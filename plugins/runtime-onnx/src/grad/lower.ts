@@ -9,15 +9,20 @@
  */
 import { OdemorError, listTensors, type ButcherTableau, type ModelIR } from '@odemor/core';
 import { Compiler, graphInputs, type WeightLayout } from '../compile.js';
+import type { SolverLike } from '../tableau.js';
 import type { GraphBuilder, ValueSpec } from '../graph.js';
 import { BATCH, type Shape } from './engine.js';
 
 /** Options of {@link lower}. */
 export interface LowerOptions {
-  /** Butcher tableau of the explicit fixed-step method to unroll */
-  tableau: ButcherTableau;
+  /** Butcher tableau of the explicit fixed-step method to unroll; or `solver` */
+  tableau?: ButcherTableau;
+  /** the solver: its tableau, or its fixed-step step program (Taylor-Lagrange) when it has none */
+  solver?: SolverLike;
   /** which IR paths become graph inputs; default none (every tensor an initializer) */
   trainable?: (path: string) => boolean;
+  /** more IR paths that become graph inputs (fed on every run; whether they get a gradient is the caller's choice) */
+  fed?: (path: string) => boolean;
   /** ONNX opset, 13 to 21; default 17 */
   opset?: number;
 }
@@ -44,21 +49,29 @@ export interface Lowered {
   logits: string;
   /** static shapes of the graph inputs (x, u for a state input with a signal, and the parameters; batch = −1) */
   inputShapes: Map<string, Shape>;
+  /** the remainder terms R [batch, ...stateDims] of a step program's unrolled steps (empty for a tableau) */
+  remainders: readonly string[];
+  /** values per sample of one remainder term (the solver state's size) */
+  remainderSize: number;
+  /** |R| of every remainder term, flattened and concatenated, [batch, steps · size] (MODEL error when there are none) */
+  absRemainders(): string;
   /** serialize with the data input, the parameter inputs, `extraInputs` and `outputs` */
   encode(outputs: ValueSpec[], extraInputs?: ValueSpec[]): Uint8Array;
 }
 
 /**
- * Lower `model` with the solver `tableau` unrolled: the forward graph (input `x` [batch, ...inputShape], and `u`
+ * Lower `model` with the solver `tableau` (or the step program `solver`) unrolled: the forward graph (input `x` [batch, ...inputShape], and `u`
  * [batch, steps, channels] for a state input with a signal; output `logits`), the trainable tensors as graph inputs named `p_<i>` (i their index in listTensors order).
  * Errors: those of `compileModel` (RUNTIME without a tableau, MODEL for a bad model).
  */
 export function lower(model: ModelIR, options: LowerOptions): Lowered {
   const trainable = options.trainable ?? (() => false);
+  const fed = options.fed ?? (() => false);
   const index = new Map(listTensors(model).map((t, i) => [t.path, { i, shape: t.tensor.shape }]));
   const params = new Map<string, ParamInput>();
-  const compiler = new Compiler(model, { tableau: options.tableau, ...(options.opset !== undefined ? { opset: options.opset } : {}) }, (path, layout, dims) => {
-    if (!trainable(path)) return undefined;
+  const integrator = { ...(options.tableau ? { tableau: options.tableau } : {}), ...(options.solver ? { solver: options.solver } : {}) };
+  const compiler = new Compiler(model, { ...integrator, ...(options.opset !== undefined ? { opset: options.opset } : {}) }, (path, layout, dims) => {
+    if (!trainable(path) && !fed(path)) return undefined;
     const entry = index.get(path);
     if (!entry) throw new OdemorError('MODEL', `the compiler asked for the tensor '${path}', which listTensors does not list`);
     const hit = params.get(path);
@@ -79,6 +92,9 @@ export function lower(model: ModelIR, options: LowerOptions): Lowered {
     params: ordered,
     logits: forwardOutputs[0]!.name,
     inputShapes,
+    remainders: compiler.remainders,
+    remainderSize: compiler.remainderSize,
+    absRemainders: () => compiler.absRemainders(),
     encode(outputs, extraInputs = []) {
       return compiler.encode(
         [

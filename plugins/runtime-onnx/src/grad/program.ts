@@ -17,19 +17,24 @@ import type { GradientInputs, GradientProgram, GradientProgramOptions, GradientR
 export const GRADIENT_GRAPH_NAMES = {
   /** targets [batch, outputs]: one-hot labels (cross-entropy) or regression targets (mse) */
   target: 'target',
-  /** scalar 1/batch (cross-entropy) or 1/(batch·outputs) (mse) */
+  /** scalar 1/batch (cross-entropy, l1) or 1/(batch·outputs) (mse) */
   scale: 'scale',
+  /** scalar 1/(batch · steps · state size): the mean over the remainder terms (a step program that returns them) */
+  remainderScale: 'remainderScale',
   loss: 'loss',
   logits: 'logits',
+  /** mean |R| over steps, batch and state (a step program that returns remainders) */
+  remainderAbsMean: 'remainderAbsMean',
 } as const;
 
-const LOSSES: readonly LossKind[] = ['softmax-cross-entropy', 'mse'];
+const LOSSES: readonly LossKind[] = ['softmax-cross-entropy', 'mse', 'l1'];
 
 /**
  * Append the loss to the lowered graph: returns the loss value (a scalar) and d(loss)/d(logits).
  * Cross-entropy: `loss = −scale · Σ onehot ⊙ logsoftmax(logits)` (stable LogSoftmax), `dlogits = scale ·
  * (softmax − onehot)` with scale = 1/B. MSE: `loss = scale · Σ (logits − t)²`, `dlogits = 2 scale (logits − t)`,
- * scale = 1/(B · outputs) (the mean over every element, as tf.losses.meanSquaredError).
+ * scale = 1/(B · outputs) (the mean over every element, as tf.losses.meanSquaredError). ℓ1: `loss = scale · Σ |logits − t|`,
+ * `dlogits = scale · sign(logits − t)`, scale = 1/B (the mean over the batch of each sample's ℓ1 norm).
  */
 function emitLoss(g: GraphBuilder, logits: string, kind: LossKind): { loss: string; dlogits: string } {
   const { target, scale } = GRADIENT_GRAPH_NAMES;
@@ -41,6 +46,10 @@ function emitLoss(g: GraphBuilder, logits: string, kind: LossKind): { loss: stri
     return { loss, dlogits };
   }
   const d = g.node('Sub', [logits, target]);
+  if (kind === 'l1') {
+    const loss = g.node('Mul', [g.node('ReduceSum', [g.node('Abs', [d])], { keepdims: 0 }), scale]);
+    return { loss, dlogits: g.node('Mul', [g.node('Sign', [d]), scale]) };
+  }
   const loss = g.node('Mul', [g.node('ReduceSum', [g.node('Mul', [d, d])], { keepdims: 0 }), scale]);
   const dlogits = g.node('Mul', [d, g.node('Mul', [scale, g.scalar(2)])]);
   return { loss, dlogits };
@@ -54,31 +63,66 @@ export interface GradientGraph {
   /** trainable IR path → the graph output holding its gradient (graph layout) */
   gradOutputs: Map<string, string>;
   loss: LossKind;
+  /**
+   * Values per sample of all remainder terms together (steps · state size), when the step program returns
+   * remainders (the graph then has the input `remainderScale` and the output `remainderAbsMean`); 0 otherwise.
+   */
+  remainderValues: number;
 }
 
 /**
- * Build the gradient graph: inputs `x`, `target`, `scale` and one per trainable tensor; outputs `loss`,
- * `logits` and `grad_<i>` per trainable path (zeros when the loss does not depend on it).
+ * Build the gradient graph: inputs `x`, `target`, `scale` and one per trainable or fed tensor; outputs `loss`,
+ * `logits` and `grad_<i>` per trainable path (zeros when the loss does not depend on it). A step program that
+ * returns remainder terms R (Taylor-Lagrange) adds the input `remainderScale` (1/(batch · steps · state size)) and
+ * the output `remainderAbsMean` = mean|R|; with `remainderWeight` λ > 0 the loss is task loss + λ · mean|R| and the
+ * backward pass is seeded at every R with d(λ · mean|R|)/dR = λ · remainderScale · sign(R), besides the logits.
  */
 export function buildGradientGraph(model: ModelIR, options: Omit<GradientProgramOptions, 'threads'>): GradientGraph {
   const loss = options.loss ?? 'softmax-cross-entropy';
   if (!LOSSES.includes(loss)) throw new OdemorError('ARGUMENT', `loss must be one of ${LOSSES.join(', ')}; got '${String(loss)}'`);
   if (typeof options.trainable !== 'function') throw new OdemorError('ARGUMENT', 'options.trainable must be a function of the IR path');
-  const lowered = lower(model, { tableau: options.tableau, trainable: options.trainable });
+  if (options.fed !== undefined && typeof options.fed !== 'function') throw new OdemorError('ARGUMENT', 'options.fed must be a function of the IR path');
+  const lambda = options.remainderWeight ?? 0;
+  if (!(Number.isFinite(lambda) && lambda >= 0)) throw new OdemorError('ARGUMENT', `remainderWeight must be a finite number >= 0, got ${String(options.remainderWeight)}`);
+  const lowered = lower(model, {
+    ...(options.tableau ? { tableau: options.tableau } : {}),
+    ...(options.solver ? { solver: options.solver } : {}),
+    trainable: options.trainable,
+    ...(options.fed ? { fed: options.fed } : {}),
+  });
   const g = lowered.graph;
-  const { loss: lossName, dlogits } = emitLoss(g, lowered.logits, loss);
-  const wrt = [...lowered.params.values()].map((p) => p.input);
-  const inputShapes = new Map(lowered.inputShapes).set(GRADIENT_GRAPH_NAMES.target, [BATCH, model.outputs]).set(GRADIENT_GRAPH_NAMES.scale, []);
-  const grads = backward(g, { inputShapes, seeds: new Map([[lowered.logits, dlogits]]), wrt });
   const names = GRADIENT_GRAPH_NAMES;
+  const { loss: taskLoss, dlogits } = emitLoss(g, lowered.logits, loss);
+  let lossName = taskLoss;
+  const seeds = new Map([[lowered.logits, dlogits]]);
+  const remainderValues = lowered.remainders.length * lowered.remainderSize;
+  let absMean: string | undefined;
+  if (remainderValues) {
+    absMean = g.node('Mul', [g.node('ReduceSum', [lowered.absRemainders()], { keepdims: 0 }), names.remainderScale]);
+    if (lambda > 0) {
+      lossName = g.node('Add', [taskLoss, g.node('Mul', [absMean, g.scalar(lambda)])]);
+      // d(λ · mean|R|)/dR = λ · remainderScale · sign(R) at every remainder term (R also feeds the next state: the
+      // engine adds what flows back from the logits)
+      const w = g.node('Mul', [names.remainderScale, g.scalar(lambda)]);
+      for (const r of lowered.remainders) seeds.set(r, g.node('Mul', [g.node('Sign', [r]), w]));
+    }
+  }
+  const trainable = [...lowered.params].filter(([path]) => options.trainable(path));
+  const wrt = trainable.map(([, p]) => p.input);
+  const inputShapes = new Map(lowered.inputShapes).set(names.target, [BATCH, model.outputs]).set(names.scale, []).set(names.remainderScale, []);
+  const grads = backward(g, { inputShapes, seeds, wrt });
   g.node('Identity', [lossName], {}, names.loss);
   const gradOutputs = new Map<string, string>();
   const outputs: ValueSpec[] = [
     { name: names.loss, dims: [] },
     { name: names.logits, dims: ['batch', model.outputs] },
   ];
+  if (absMean) {
+    g.node('Identity', [absMean], {}, names.remainderAbsMean);
+    outputs.push({ name: names.remainderAbsMean, dims: [] });
+  }
   let i = 0;
-  for (const [path, p] of lowered.params) {
+  for (const [path, p] of trainable) {
     const out = `grad_${i++}`;
     const grad = grads.get(p.input) ?? g.float('zero_grad', new Float32Array(p.dims.reduce((a, b) => a * b, 1)), p.dims);
     g.node('Identity', [grad], {}, out);
@@ -88,8 +132,9 @@ export function buildGradientGraph(model: ModelIR, options: Omit<GradientProgram
   const bytes = lowered.encode(outputs, [
     { name: names.target, dims: ['batch', model.outputs] },
     { name: names.scale, dims: [] },
+    ...(remainderValues ? [{ name: names.remainderScale, dims: [] }] : []),
   ]);
-  return { bytes, params: lowered.params, gradOutputs, loss };
+  return { bytes, params: lowered.params, gradOutputs, loss, remainderValues };
 }
 
 /** Index of the largest value of each row (first on ties), as tfjs argMax. */
@@ -114,6 +159,7 @@ class OnnxGradientProgram implements GradientProgram {
     private readonly graph: GradientGraph,
     private readonly session: InferenceSession,
     trainablePaths: string[],
+    fedPaths: string[] = [],
   ) {
     this.paths = trainablePaths;
     const tensors = new Map(listTensors(model).map((t) => [t.path, t.tensor]));
@@ -122,7 +168,8 @@ class OnnxGradientProgram implements GradientProgram {
       this.sizes.set(path, t.data.length);
       this.defaults.set(path, toGraphLayout(p.layout, t.data));
     }
-    for (const path of trainablePaths) if (!this.sizes.has(path)) this.sizes.set(path, tensors.get(path)!.data.length);
+    // trainable and fed tensors the graph never reads (the midpoint network under a Runge–Kutta tableau) are accepted too
+    for (const path of [...trainablePaths, ...fedPaths]) if (!this.sizes.has(path)) this.sizes.set(path, tensors.get(path)!.data.length);
   }
 
   async run(params: ReadonlyMap<string, Float32Array>, x: Float32Array, y: Int32Array | Float32Array, batch: number, inputs?: GradientInputs): Promise<GradientResult> {
@@ -144,7 +191,7 @@ class OnnxGradientProgram implements GradientProgram {
       }
     } else {
       if (!(y instanceof Float32Array) || y.length !== batch * C) {
-        throw new OdemorError('SHAPE', `gradient program targets y (mse) must be a Float32Array of batch ${batch} × ${C} outputs = ${batch * C} values; got ${y?.length}`);
+        throw new OdemorError('SHAPE', `gradient program targets y (${this.graph.loss}) must be a Float32Array of batch ${batch} × ${C} outputs = ${batch * C} values; got ${y?.length}`);
       }
       target.set(y);
     }
@@ -153,6 +200,7 @@ class OnnxGradientProgram implements GradientProgram {
       target: new Tensor('float32', target, [batch, C]),
       scale: new Tensor('float32', Float32Array.of(this.graph.loss === 'mse' ? 1 / (batch * C) : 1 / batch), []),
     };
+    if (this.graph.remainderValues) feeds[GRADIENT_GRAPH_NAMES.remainderScale] = new Tensor('float32', Float32Array.of(1 / (batch * this.graph.remainderValues)), []);
     if (u) feeds[GRAPH_NAMES.u] = u;
     for (const [path, values] of params) {
       const size = this.sizes.get(path);
@@ -183,7 +231,8 @@ class OnnxGradientProgram implements GradientProgram {
       // a trainable tensor the graph never reads (none today) has a zero gradient
       grads.set(path, p ? fromGraphLayout(p.layout, out[this.graph.gradOutputs.get(path)!]!.data as Float32Array) : new Float32Array(this.sizes.get(path)!));
     }
-    return { loss: (out.loss!.data as Float32Array)[0]!, correct, grads };
+    const r = out[GRADIENT_GRAPH_NAMES.remainderAbsMean];
+    return { loss: (out.loss!.data as Float32Array)[0]!, correct, grads, ...(r ? { remainderAbsMean: (r.data as Float32Array)[0]! } : {}) };
   }
 
   async dispose(): Promise<void> {
@@ -194,18 +243,19 @@ class OnnxGradientProgram implements GradientProgram {
 }
 
 /**
- * Compile the gradient program of `model`: the solver `options.tableau` unrolled, the tensors selected by
- * `options.trainable` fed as inputs, loss `options.loss` (default softmax cross-entropy), one onnxruntime
+ * Compile the gradient program of `model`: the solver `options.tableau` (or the step program `options.solver`)
+ * unrolled, the tensors selected by `options.trainable` (and `options.fed`) fed as inputs, loss `options.loss`
+ * (default softmax cross-entropy; plus λ · mean|R| with `options.remainderWeight`), one onnxruntime
  * session with `options.threads` intra-op threads (default: all cores). Dispose it when done.
  * Errors: RUNTIME (no or adaptive tableau), MODEL (a model the compiler refuses), ARGUMENT (bad options).
  */
 export async function compileGradientProgram(model: ModelIR, options: GradientProgramOptions): Promise<GradientProgram> {
   const graph = buildGradientGraph(model, options);
-  const paths = listTensors(model)
-    .map((t) => t.path)
-    .filter((p) => options.trainable(p));
+  const all = listTensors(model).map((t) => t.path);
+  const paths = all.filter((p) => options.trainable(p));
+  const fed = options.fed ? all.filter((p) => !options.trainable(p) && options.fed!(p)) : [];
   const session = await createSession(graph.bytes, options.threads ?? defaultThreads());
-  return new OnnxGradientProgram(model, graph, session, paths);
+  return new OnnxGradientProgram(model, graph, session, paths, fed);
 }
 
 /** Options of {@link lossAndGradients}: those of {@link compileGradientProgram}, `trainable` defaulting to every tensor. */
@@ -224,7 +274,8 @@ export async function lossAndGradients(
   options: LossAndGradientsOptions,
   inputs?: GradientInputs,
 ): Promise<GradientResult> {
-  const batch = (options.loss ?? 'softmax-cross-entropy') === 'mse' ? y.length / model.outputs : y.length;
+  const loss = options.loss ?? 'softmax-cross-entropy';
+  const batch = loss === 'mse' || loss === 'l1' ? y.length / model.outputs : y.length;
   if (!Number.isInteger(batch) || batch < 1) {
     throw new OdemorError('SHAPE', `lossAndGradients: y has ${y.length} values, which is no whole positive batch of ${model.outputs} outputs`);
   }

@@ -113,6 +113,8 @@ export const RULES: Readonly<Record<string, VjpRule>> = {
     return node.inputs.map((x, i) => (need[i] ? reduceTo(ctx.g, dy, out, ctx.shape(x)) : undefined));
   },
   Neg: (ctx, _node, dy) => [ctx.g.node('Neg', [dy])],
+  // d|x| = sign(x) (0 at x = 0, as tfjs)
+  Abs: (ctx, node, dy) => [ctx.g.node('Mul', [dy, ctx.g.node('Sign', [node.inputs[0]!])])],
   Tanh: (ctx, node, dy) => {
     const g = ctx.g;
     const y = node.output;

@@ -1,11 +1,30 @@
 // plugins/runtime-onnx/src/grad/types.ts
 import type { ButcherTableau, ModelIR } from '@odemor/core';
-export type LossKind = 'softmax-cross-entropy' | 'mse';
+import type { SolverLike } from '../tableau.js';
+/**
+ * The task loss of a gradient program: softmax cross-entropy on one-hot labels, the mean squared error over every
+ * output entry, or `l1` — the mean over the batch of the ℓ1 norm of each sample's output error, (1/B) Σ_b ‖y_b − t_b‖₁
+ * (the Taylor-Lagrange midpoint loss).
+ */
+export type LossKind = 'softmax-cross-entropy' | 'mse' | 'l1';
 export interface GradientProgramOptions {
-  tableau: ButcherTableau;
-  /** which IR paths train (core's paramSelector(model, selection)) */
+  /** Butcher tableau of the fixed-step method to unroll; or `solver` (its tableau, or its step program when it has none) */
+  tableau?: ButcherTableau;
+  /** the solver: a fixed-step step program without a tableau (Taylor-Lagrange) is unrolled with its `step` */
+  solver?: SolverLike;
+  /** which IR paths train (core's paramSelector(model, selection)): graph inputs with a gradient output */
   trainable: (path: string) => boolean;
+  /**
+   * tensors fed as graph inputs on every run without a gradient (values that change between runs but do not train
+   * in this program, e.g. the midpoint network in the task loss); default none: frozen tensors are initializers
+   */
+  fed?: (path: string) => boolean;
   loss?: LossKind;          // default softmax-cross-entropy
+  /**
+   * λ of the remainder penalty: the loss is task loss + λ · mean|R| over the remainder terms R of every unrolled step
+   * (mean over steps, batch and state) when the solver's steps return them (Taylor-Lagrange); default 0
+   */
+  remainderWeight?: number;
   threads?: number;
 }
 export interface GradientResult {
@@ -15,6 +34,8 @@ export interface GradientResult {
   correct: number;
   /** d(mean loss)/d(tensor) for every trainable IR path, in the IR's own layout (same length as the IR tensor) */
   grads: Map<string, Float32Array>;
+  /** mean over steps, batch and state of |R| of the step program's remainder terms, when it returns them */
+  remainderAbsMean?: number;
 }
 /** Inputs of a gradient program run besides `x` and the targets. */
 export interface GradientInputs {

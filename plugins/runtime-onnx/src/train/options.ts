@@ -16,7 +16,53 @@ export interface OnnxBackpropTrainerOptions {
   beta2?: number;
   /** Adam's ε (default 1e-7, tfjs's on float32 backends) */
   epsilon?: number;
+  /**
+   * λ of the Taylor-Lagrange remainder penalty (default 0): the loss is task loss + λ · mean|R| over the remainder
+   * terms R of every unrolled step (mean over steps, batch and state), when the solver's steps return them
+   */
+  remainderWeight?: number;
+  /**
+   * The alternating midpoint schedule of Taylor-Lagrange training (a `taylor-lagrange` solver with the remainder):
+   * every `every` iterations `steps` Adam steps on the midpoint network φ alone, on mean_b ‖x_TL − x_ref‖₁ against an
+   * adaptive Dormand–Prince solve of the current dynamics (see {@link MidpointSchedule}). Off when absent.
+   */
+  midpoint?: MidpointScheduleOptions;
 }
+
+/** The trainer option `midpoint` (every key optional; defaults in {@link MIDPOINT_DEFAULTS}). */
+export interface MidpointScheduleOptions {
+  /** iterations (batches) between two midpoint updates, default 10 */
+  every?: number;
+  /** Adam steps on φ per update, default 1 */
+  steps?: number;
+  /** Adam's learning rate for φ, default 1e-3 */
+  lr?: number;
+  /** tolerances of the Dormand–Prince reference solve, default 1e-7 and 1e-9 */
+  rtol?: number;
+  atol?: number;
+  /** hidden units of the network the trainer adds when the model has none (dense s→hidden, relu, dense hidden→s), default 16 */
+  hidden?: number;
+  /** that network's weights are uniform in ±init (biases zero), default 1e-2 */
+  init?: number;
+}
+
+/** The midpoint schedule with every default filled in. */
+export type MidpointSchedule = Required<MidpointScheduleOptions>;
+
+/** Defaults of {@link MidpointScheduleOptions}. */
+export const MIDPOINT_DEFAULTS: Readonly<MidpointSchedule> = Object.freeze({ every: 10, steps: 1, lr: 1e-3, rtol: 1e-7, atol: 1e-9, hidden: 16, init: 1e-2 });
+
+const finitePositive = () => z.number().positive().refine(Number.isFinite, 'must be finite');
+
+const midpointSchema = z.strictObject({
+  every: z.number().int().positive().optional(),
+  steps: z.number().int().positive().optional(),
+  lr: finitePositive().optional(),
+  rtol: finitePositive().optional(),
+  atol: finitePositive().optional(),
+  hidden: z.number().int().positive().optional(),
+  init: finitePositive().optional(),
+});
 
 const scheduleSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -41,10 +87,19 @@ export const backpropOnnxOptionsSchema = z.strictObject({
   beta1: z.number().gt(0).lt(1).optional(),
   beta2: z.number().gt(0).lt(1).optional(),
   epsilon: z.number().positive().optional(),
+  remainderWeight: z.number().min(0).refine(Number.isFinite, 'must be finite').optional(),
+  midpoint: midpointSchema.optional(),
 });
 
 /** The keys of {@link OnnxBackpropTrainerOptions}. */
-export const OWN_KEYS = ['schedule', 'threads', 'cacheFeatures', 'beta1', 'beta2', 'epsilon'] as const;
+export const OWN_KEYS = ['schedule', 'threads', 'cacheFeatures', 'beta1', 'beta2', 'epsilon', 'remainderWeight', 'midpoint'] as const;
+
+/** The midpoint schedule of the trainer option `midpoint` with its defaults, or undefined when the option is absent. */
+export function midpointSchedule(options: MidpointScheduleOptions | undefined): MidpointSchedule | undefined {
+  if (options === undefined) return undefined;
+  const o = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return { ...MIDPOINT_DEFAULTS, ...o };
+}
 
 /** Validate the trainer's own options; an ARGUMENT error naming the key and the value otherwise. */
 export function parseOwnOptions(options: Record<string, unknown>): OnnxBackpropTrainerOptions {

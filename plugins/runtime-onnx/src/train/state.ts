@@ -7,7 +7,9 @@
  * from the state alone is still exact).
  *
  * Layout (little-endian): the 4 bytes `ODTS`, u32 header length, UTF-8 JSON header, zero padding to a
- * multiple of 4, then the float32 payload (tensor table in the header: name, offset, length).
+ * multiple of 4, then the float32 payload (tensor table in the header: name, offset, length). A Taylor-Lagrange
+ * run with the midpoint schedule also keeps the midpoint network's optimizer (`midpointOptimizer` in the header,
+ * its slot buffers as `mslot:` tensors); the network's values are among the `param:` tensors.
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -32,8 +34,10 @@ export interface TrainState {
   /** the randomness of the run: shuffling and augmentation are seeded per epoch with seed + epoch, so no generator state is carried */
   rng: { scheme: 'seed+epoch'; seed: number };
   optimizer: OptimizerState;
-  /** the trained tensors (IR path → IR-layout values) */
+  /** the trained tensors (IR path → IR-layout values; with the midpoint schedule also the midpoint network's) */
   params: Map<string, Float32Array>;
+  /** the Adam state of the midpoint network φ (a Taylor-Lagrange run with the midpoint schedule) */
+  midpointOptimizer?: OptimizerState;
 }
 
 interface Header {
@@ -46,6 +50,7 @@ interface Header {
   history: EpochInfo[];
   rng: TrainState['rng'];
   optimizer: { kind: OptimizerKind; iterations: number; accBeta1: number; accBeta2: number };
+  midpointOptimizer?: { kind: OptimizerKind; iterations: number; accBeta1: number; accBeta2: number };
   tensors: { name: string; offset: number; length: number }[];
   payloadBytes: number;
   payloadSha256: string;
@@ -63,6 +68,7 @@ export function encodeTrainState(s: TrainState): Uint8Array {
   const entries: [string, Float32Array][] = [
     ...[...s.params].map(([p, v]) => [`param:${p}`, v] as [string, Float32Array]),
     ...[...s.optimizer.slots].map(([k, v]) => [`slot:${k}`, v] as [string, Float32Array]),
+    ...[...(s.midpointOptimizer?.slots ?? [])].map(([k, v]) => [`mslot:${k}`, v] as [string, Float32Array]),
   ];
   let offset = 0;
   const tensors = entries.map(([name, v]) => {
@@ -84,6 +90,9 @@ export function encodeTrainState(s: TrainState): Uint8Array {
     history: s.history,
     rng: s.rng,
     optimizer: { kind: s.optimizer.kind, iterations: s.optimizer.iterations, accBeta1: s.optimizer.accBeta1, accBeta2: s.optimizer.accBeta2 },
+    ...(s.midpointOptimizer
+      ? { midpointOptimizer: { kind: s.midpointOptimizer.kind, iterations: s.midpointOptimizer.iterations, accBeta1: s.midpointOptimizer.accBeta1, accBeta2: s.midpointOptimizer.accBeta2 } }
+      : {}),
     tensors,
     payloadBytes: payload.length,
     payloadSha256: createHash('sha256').update(payload).digest('hex'),
@@ -121,12 +130,14 @@ export function decodeTrainState(bytes: Uint8Array, file = '<bytes>'): TrainStat
   if (createHash('sha256').update(payload).digest('hex') !== header.payloadSha256) fail('payload checksum does not match');
   const params = new Map<string, Float32Array>();
   const slots = new Map<string, Float32Array>();
+  const mslots = new Map<string, Float32Array>();
   for (const t of header.tensors) {
     if (!Number.isInteger(t.offset) || !Number.isInteger(t.length) || t.offset < 0 || t.offset + t.length * 4 > payload.length) fail(`tensor '${t.name}' lies outside the payload`);
     const v = new Float32Array(t.length);
     new Uint8Array(v.buffer).set(payload.subarray(t.offset, t.offset + t.length * 4));
     if (t.name.startsWith('param:')) params.set(t.name.slice(6), v);
     else if (t.name.startsWith('slot:')) slots.set(t.name.slice(5), v);
+    else if (t.name.startsWith('mslot:') && header.midpointOptimizer) mslots.set(t.name.slice(6), v);
     else fail(`unknown tensor '${t.name}'`);
   }
   return {
@@ -138,6 +149,7 @@ export function decodeTrainState(bytes: Uint8Array, file = '<bytes>'): TrainStat
     rng: header.rng,
     optimizer: { ...header.optimizer, slots },
     params,
+    ...(header.midpointOptimizer ? { midpointOptimizer: { ...header.midpointOptimizer, slots: mslots } } : {}),
   };
 }
 

@@ -3,14 +3,18 @@ import { cachedBatches } from '@odemor/core';
 import { EpochMeter } from '@odemor/core';
 import {
   OdemorError,
+  RK_DEFAULTS,
   blockFeatureModel,
   blockOutputShape,
+  createRng,
   isSolver,
   listTensors,
   paramSelector,
   saveModel,
+  solverStateSize,
   validateModel,
   withTensors,
+  type Batch,
   type ButcherTableau,
   type Dataset,
   type EpochInfo,
@@ -24,11 +28,14 @@ import {
   type TrainSummary,
   type Trainer,
 } from '@odemor/core';
+import { adaptiveSettings, buildAdaptive } from '../adaptive.js';
+import { DOPRI5 } from '../dopri5.js';
 import type { CompileGradientProgram, GradientProgram } from '../grad/types.js';
 import { OnnxRuntime } from '../runtime.js';
-import { adaptiveMessage, isAdaptiveName, resolveTableau } from '../tableau.js';
+import { defaultThreads } from '../session.js';
+import { adaptiveMessage, isAdaptiveName, programFields, resolveProgram, resolveTableau, type SolverLike, type StepProgram } from '../tableau.js';
 import { defaultCompileGradientProgram } from './default-compile.js';
-import { OWN_KEYS, parseOwnOptions, type OnnxBackpropTrainerOptions } from './options.js';
+import { OWN_KEYS, midpointSchedule, parseOwnOptions, type MidpointSchedule, type OnnxBackpropTrainerOptions } from './options.js';
 import { ParamOptimizer, applyWeightDecay, clipByGlobalNorm, globalNorm } from './optimizer.js';
 import { checkSchedule, learningRate } from './schedule.js';
 import { fingerprint, fingerprintChanges, modelFingerprint, readTrainState, statePath, writeTrainState, type TrainState } from './state.js';
@@ -46,6 +53,20 @@ export type Support = { ok: true } | { ok: false; reason: string };
 
 /** Explicit Euler: the post-only program integrates a zero right-hand side, one step is enough. */
 const EULER: ButcherTableau = { a: [[0]], b: [1], c: [0], order: 1 };
+
+/**
+ * One epoch's record in the history of Trainer 'backprop-onnx': core's `EpochInfo`, and for Taylor-Lagrange runs
+ * `remainderAbsMean` (mean|R| over the epoch's batches, weighted by their sizes), and with the midpoint schedule
+ * `midpointLoss` (the mean, over the epoch's midpoint updates, of mean_b ‖x_TL − x_ref‖₁ at the start of each
+ * update), `midpointUpdates` and `referenceSeconds` (the wall time of the Dormand–Prince reference solves, which
+ * `seconds` leaves out).
+ */
+export type OnnxEpochInfo = EpochInfo & {
+  remainderAbsMean?: number;
+  midpointLoss?: number;
+  midpointUpdates?: number;
+  referenceSeconds?: number;
+};
 
 /** Block outputs of the (first `limit`) training samples, computed once, with their labels. */
 interface FeatureCache {
@@ -68,6 +89,11 @@ interface FeatureCache {
  * `@odemor/dataset-dynamics`) the loss is the mean squared error between the model's outputs (a trajectory
  * model's states at the readout times) and `batch.targets`, the mean over batch, times and states; the input signal
  * `batch.u` is fed to models that read one. The history then reports the training loss only (`accuracy` NaN).
+ *
+ * Taylor-Lagrange (a fixed-step step program): the step is unrolled with the block's exact derivatives and the
+ * midpoint network; `remainderWeight` λ adds λ · mean|R|; the midpoint network is frozen in the task loss unless a
+ * params list names it; the option `midpoint` runs the alternating midpoint schedule (every K iterations Adam steps
+ * on φ alone against an adaptive Dormand–Prince solve of the current dynamics; README "The midpoint schedule").
  */
 export class OnnxBackpropTrainer implements Trainer {
   readonly name = 'backprop-onnx';
@@ -82,13 +108,14 @@ export class OnnxBackpropTrainer implements Trainer {
   }
 
   /**
-   * Whether this trainer can train `model` with `solver`: explicit Runge–Kutta solvers only (their tableau
-   * is unrolled into the graph; no adaptive solvers, no solvers that need time derivatives), and the models the
-   * onnx compiler knows (full, reduced and mlp blocks, state inputs, trajectory readouts; no midpoint networks).
+   * Whether this trainer can train `model` with `solver`: explicit Runge–Kutta solvers (their tableau is unrolled
+   * into the graph) and fixed-step step programs (unrolled with their step: Taylor-Lagrange, with up to 3 time
+   * derivatives); no adaptive solvers; and the models the onnx compiler knows (full, reduced and mlp blocks, state
+   * inputs, trajectory readouts, midpoint networks).
    */
-  supports(model: ModelIR, solver?: Pick<Solver, 'name' | 'adaptive' | 'tableau'> & Partial<Pick<Solver, 'derivatives'>>): Support {
-    if (solver && !solver.adaptive && !solver.tableau) {
-      return { ok: false, reason: `solver '${solver.name}' has no Butcher tableau; the onnx trainer unrolls explicit Runge–Kutta methods only (use train.runtime: tfjs)` };
+  supports(model: ModelIR, solver?: SolverLike): Support {
+    if (solver && !solver.adaptive && !solver.tableau && typeof solver.step !== 'function') {
+      return { ok: false, reason: `solver '${solver.name}' has neither a Butcher tableau nor a step program; the onnx trainer unrolls one of them (use train.runtime: tfjs)` };
     }
     // the runtime runs adaptive solvers (a step loop); the training graph unrolls fixed steps only
     if (solver ? solver.adaptive : isAdaptiveName(model.solver.use)) return { ok: false, reason: adaptiveMessage(solver?.name ?? model.solver.use) };
@@ -111,8 +138,19 @@ export class OnnxBackpropTrainer implements Trainer {
     validateModel(model);
     const support = this.supports(model, context.solver);
     if (!support.ok) throw new OdemorError('RUNTIME', `trainer 'backprop-onnx': ${support.reason}`);
-    const tableau = resolveTableau(model, { solver: context.solver });
+    // a fixed-step step program (Taylor-Lagrange) is unrolled with its step, any other solver from its tableau
+    const stepProgram = resolveProgram({ solver: context.solver });
+    const tableau = stepProgram ? undefined : resolveTableau(model, { solver: context.solver });
+    const integrator: { tableau: ButcherTableau } | { solver: StepProgram } = stepProgram ? { solver: stepProgram } : { tableau: tableau! };
     if (context.resume && !context.checkpoint) throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': resume needs a checkpoint (context.checkpoint is not set)`);
+    const lambda = own.remainderWeight ?? 0;
+    const mp = midpointSchedule(own.midpoint);
+    if (mp) {
+      const why = notTaylorLagrange(context.solver);
+      if (why) throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': option midpoint (the Taylor-Lagrange midpoint schedule) needs a taylor-lagrange solver with the remainder; solver '${context.solver.name}' ${why}`);
+    }
+    // the schedule trains a midpoint network: the model's, or one the trainer adds (seeded from the train seed)
+    const work = mp && !model.midpoint ? withMidpointNetwork(model, mp, o.seed) : model;
 
     const dataset = context.dataset;
     // a regression dataset (a trajectory dataset): mean squared error against batch.targets, no accuracy
@@ -120,21 +158,34 @@ export class OnnxBackpropTrainer implements Trainer {
     checkTask(model, dataset);
     // a reduced model fine-tunes its post layers; a trajectory model has none, so its reduced block's tensors
     const selection = o.params ?? (model.block.kind === 'reduced' ? (model.readout ? 'block' : 'after-block') : 'all');
-    const trainable = paramSelector(model, selection);
-    const tensors = listTensors(model).filter((t) => trainable(t.path));
+    // the midpoint network (midpoint.…) trains in the task loss only when a list names it (as on tfjs)
+    const pick = paramSelector(work, selection);
+    const trainable = (path: string): boolean => (path.startsWith('midpoint.') ? Array.isArray(selection) && pick(path) : pick(path));
+    const tensors = listTensors(work).filter((t) => trainable(t.path));
     if (!tensors.length) throw new OdemorError('ARGUMENT', `train: nothing to train (params = ${JSON.stringify(selection)} selects no trainable tensor)`);
     const paths = tensors.map((t) => t.path);
+    // the midpoint network's tensors under the schedule: fed to the task program, trained by their own Adam
+    const mpTensors = mp ? listTensors(work).filter((t) => t.path.startsWith('midpoint.')) : [];
+    const mpPaths = mpTensors.map((t) => t.path);
     const postOnly = paths.every((p) => p.startsWith('post.'));
-    const useCache = postOnly && !regression && !o.augment && own.cacheFeatures !== false;
+    const useCache = postOnly && !regression && !o.augment && own.cacheFeatures !== false && !mp;
     const phase = context.phase;
     const schedule = { lr: o.lr, epochs: o.epochs, ...(o.lrDecay !== undefined ? { lrDecay: o.lrDecay } : {}), ...(own.schedule ? { schedule: own.schedule } : {}) };
 
-    const fpOf = { ...this.fingerprintSource(model, o, own, context, tableau, trainable, selection, useCache), ...(regression ? { loss: 'mse' } : {}) };
+    const updated = (path: string): boolean => trainable(path) || mpPaths.includes(path);
+    const fpOf = {
+      ...this.fingerprintSource(model, o, own, context, tableau, updated, selection, useCache),
+      ...(regression ? { loss: 'mse' } : {}),
+      ...(stepProgram ? { tableau: null, solver: programFields(stepProgram) } : {}),
+      ...(lambda > 0 ? { remainderWeight: lambda } : {}),
+      ...(mp ? { midpoint: { ...mp, added: !model.midpoint } } : {}),
+    };
     const fp = fingerprint(fpOf);
     const stateFile = context.checkpoint ? statePath(context.checkpoint) : undefined;
 
     // parameter buffers and optimizer, from the state file when resuming
-    const params = new Map<string, Float32Array>(tensors.map((t) => [t.path, new Float32Array(t.tensor.data)]));
+    const params = new Map<string, Float32Array>([...tensors, ...mpTensors].map((t) => [t.path, new Float32Array(t.tensor.data)]));
+    const mpOptimizer = mp ? new ParamOptimizer({ kind: 'adam' }, new Map(mpTensors.map((t) => [t.path, t.tensor.data.length]))) : undefined;
     const optimizer = new ParamOptimizer(
       {
         kind: o.optimizer,
@@ -157,6 +208,10 @@ export class OnnxBackpropTrainer implements Trainer {
           buf.set(v);
         }
         optimizer.restore(saved.optimizer);
+        if (mpOptimizer) {
+          if (!saved.midpointOptimizer) throw new OdemorError('ARGUMENT', `${stateFile}: the state has no midpoint optimizer (option midpoint)`);
+          mpOptimizer.restore(saved.midpointOptimizer);
+        }
         // (a regression run's NaN accuracy is stored as null)
         history.push(...saved.history.map((h) => ({ ...h, accuracy: typeof h.accuracy === 'number' ? h.accuracy : NaN, epochs: o.epochs })));
         startEpoch = saved.epoch;
@@ -175,10 +230,20 @@ export class OnnxBackpropTrainer implements Trainer {
       if (context.onProgress) context.onProgress(e.done, e.total, e.detail);
       else context.hooks?.progress?.call(e);
     };
-    const current = () => withTensors(model, params);
+    const current = () => withTensors(work, params);
     const start = performance.now();
     const meter = new EpochMeter(phase, o.epochs, total, startEpoch * perEpoch);
     let program: GradientProgram | undefined;
+    let mpProgram: GradientProgram | undefined;
+    // iterations (batches) done: the midpoint schedule counts on across epochs (and a resumed run)
+    let iteration = startEpoch * perEpoch;
+    let referenceSeconds = 0;
+    const threads = own.threads;
+    // the midpoint loss compares the block's outputs: the trajectory of a readout model, else the post layers' input
+    const mpModel = work.readout ? work : blockFeatureModel(work);
+    const mpFeeds = mp ? listTensors(mpModel).map((t) => t.path).filter((p) => mpPaths.includes(p) || paths.includes(p)) : [];
+    const view = (keys: readonly string[]) => new Map(keys.map((k) => [k, params.get(k)!]));
+    const taskFeeds = [...paths, ...mpPaths.filter((p) => !paths.includes(p))];
     await context.hooks?.beforeTrain?.promise(model, phase);
     try {
       let cache: FeatureCache | undefined;
@@ -189,15 +254,33 @@ export class OnnxBackpropTrainer implements Trainer {
           const post = (path: string) => path.startsWith('post.') && trainable(path);
           program = await this.compile(postOnlyModel(model), { tableau: EULER, trainable: post, ...(own.threads ? { threads: own.threads } : {}) });
         } else {
-          program = await this.compile(model, { tableau, trainable, ...(regression ? { loss: 'mse' as const } : {}), ...(own.threads ? { threads: own.threads } : {}) });
+          program = await this.compile(work, {
+            ...integrator,
+            trainable,
+            ...(mp ? { fed: (p: string) => mpPaths.includes(p) } : {}),
+            ...(regression ? { loss: 'mse' as const } : {}),
+            ...(lambda > 0 ? { remainderWeight: lambda } : {}),
+            ...(threads ? { threads } : {}),
+          });
         }
         const missing = paths.filter((p) => !program!.paths.includes(p));
         if (missing.length) throw new OdemorError('RUNTIME', `trainer 'backprop-onnx': the gradient program gives no gradient for ${missing.join(', ')}`);
+        if (mp) {
+          // φ alone against the reference: the ℓ1 loss, the trained tensors fed (they change every iteration)
+          mpProgram = await this.compile(mpModel, {
+            ...integrator,
+            trainable: (p) => mpPaths.includes(p),
+            fed: (p) => paths.includes(p),
+            loss: 'l1',
+            ...(threads ? { threads } : {}),
+          });
+        }
       }
       for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
         const lr = learningRate(epoch, schedule);
         meter.begin(epoch, lr);
         let batchIndex = 0;
+        const epochMp = { losses: [] as number[], seconds: 0, remainder: 0, seen: 0 };
         const batchOpts: { shuffle: boolean; seed: number; augment?: boolean; limit?: number } = { shuffle: true, seed: o.seed + epoch };
         if (o.augment !== undefined) batchOpts.augment = o.augment;
         if (o.limit !== undefined) batchOpts.limit = o.limit;
@@ -208,9 +291,9 @@ export class OnnxBackpropTrainer implements Trainer {
           let r: Awaited<ReturnType<GradientProgram['run']>>;
           if (regression) {
             if (!b.targets) throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': the regression dataset '${dataset.name}' gives no targets in ${where} (batch.targets)`);
-            r = await program!.run(params, b.x, b.targets, b.size, b.u ? { u: b.u } : undefined);
+            r = await program!.run(view(taskFeeds), b.x, b.targets, b.size, b.u ? { u: b.u } : undefined);
           } else {
-            r = await program!.run(params, b.x, b.y, b.size, b.u ? { u: b.u } : undefined);
+            r = await program!.run(view(taskFeeds), b.x, b.y, b.size, b.u ? { u: b.u } : undefined);
           }
           const kept = stateFile ? (epoch > 0 ? `; the checkpoint of epoch ${epoch} is kept` : '; no checkpoint was written') : '';
           if (!Number.isFinite(r.loss)) {
@@ -229,18 +312,40 @@ export class OnnxBackpropTrainer implements Trainer {
             throw new OdemorError('NUMERIC', `${phase}: the gradient of '${bad ?? '?'}' is not finite in ${where} (try a smaller lr or clipNorm)${kept}`);
           }
           optimizer.step(params, grads, lr);
-          applyWeightDecay(params.values(), lr, o.weightDecay ?? 0);
+          applyWeightDecay(paths.map((p) => params.get(p)!), lr, o.weightDecay ?? 0);
+          if (r.remainderAbsMean !== undefined) (epochMp.remainder += r.remainderAbsMean * b.size), (epochMp.seen += b.size);
+          iteration++;
+          if (mp && iteration % mp.every === 0) {
+            const update = await this.midpointUpdate(mpProgram!, mpModel, mp, mpOptimizer!, params, mpFeeds, b, threads, `${where} (iteration ${iteration})${kept}`);
+            epochMp.losses.push(update.loss);
+            epochMp.seconds += update.referenceSeconds;
+          }
           const detail = meter.batch(r.loss, r.correct, b.size);
           // regression: the loss alone (no accuracy in the progress line)
           emit({ task: phase, label, done: meter.done, total, detail: regression ? detail.replace(/ acc [^ ]*%/, '') : detail });
         }
         // regression has no accuracy: NaN (null in JSON), never a made-up number
-        const info: EpochInfo = regression ? { ...meter.end(), accuracy: NaN } : meter.end();
+        const ended = meter.end();
+        referenceSeconds += epochMp.seconds;
+        const info: OnnxEpochInfo = {
+          ...ended,
+          ...(regression ? { accuracy: NaN } : {}),
+          ...(epochMp.seen ? { remainderAbsMean: epochMp.remainder / epochMp.seen } : {}),
+          ...(mp
+            ? {
+                // the reference solves are counted apart from the training time
+                seconds: Math.max(0, ended.seconds - epochMp.seconds),
+                referenceSeconds: epochMp.seconds,
+                midpointUpdates: epochMp.losses.length,
+                ...(epochMp.losses.length ? { midpointLoss: epochMp.losses.reduce((a, v) => a + v, 0) / epochMp.losses.length } : {}),
+              }
+            : {}),
+        };
         history.push(info);
         await context.hooks?.epoch?.promise(info);
         if (context.checkpoint && stateFile) {
           // the state first: it holds the trained tensors itself, so a kill before the model is written loses nothing
-          await writeTrainState(stateFile, this.stateOf(epoch + 1, fp, fpOf, lr, history, o.seed, optimizer, params));
+          await writeTrainState(stateFile, this.stateOf(epoch + 1, fp, fpOf, lr, history, o.seed, optimizer, params, mpOptimizer));
           await saveModel(context.checkpoint, current());
         }
       }
@@ -250,16 +355,19 @@ export class OnnxBackpropTrainer implements Trainer {
       }
     } finally {
       await program?.dispose();
+      await mpProgram?.dispose();
     }
     const result = current();
     const last = history[history.length - 1];
-    const summary: TrainSummary = {
+    const summary: TrainSummary & { referenceSeconds?: number } = {
       epochs: o.epochs,
       finalLoss: last?.loss ?? NaN,
       finalAccuracy: last?.accuracy ?? NaN,
-      seconds: (performance.now() - start) / 1000,
+      // the midpoint schedule's reference solves are counted apart (referenceSeconds)
+      seconds: (performance.now() - start) / 1000 - referenceSeconds,
       phase,
       backend: this.backend,
+      ...(mp ? { referenceSeconds } : {}),
     };
     await context.hooks?.afterTrain?.promise(result, summary);
     return { model: result, summary, history };
@@ -274,8 +382,49 @@ export class OnnxBackpropTrainer implements Trainer {
     seed: number,
     optimizer: ParamOptimizer,
     params: Map<string, Float32Array>,
+    mpOptimizer?: ParamOptimizer,
   ): TrainState {
-    return { epoch, fingerprint: fp, fingerprintOf: fpOf, lr, history: [...history], rng: { scheme: 'seed+epoch', seed }, optimizer: optimizer.state(), params };
+    return {
+      epoch,
+      fingerprint: fp,
+      fingerprintOf: fpOf,
+      lr,
+      history: [...history],
+      rng: { scheme: 'seed+epoch', seed },
+      optimizer: optimizer.state(),
+      params,
+      ...(mpOptimizer ? { midpointOptimizer: mpOptimizer.state() } : {}),
+    };
+  }
+
+  /**
+   * One update of the midpoint schedule on batch `b`: the reference x_ref of the current dynamics (an adaptive
+   * Dormand–Prince solve at the schedule's rtol / atol on the onnx step loop, no gradient), then `mp.steps` Adam
+   * steps on φ for mean_b ‖x_TL − x_ref‖₁ over the block's outputs. Returns the loss before the first step and the
+   * reference's wall time.
+   */
+  private async midpointUpdate(
+    mpProgram: GradientProgram,
+    mpModel: ModelIR,
+    mp: MidpointSchedule,
+    mpOptimizer: ParamOptimizer,
+    params: Map<string, Float32Array>,
+    feeds: readonly string[],
+    b: Batch,
+    threads: number | undefined,
+    where: string,
+  ): Promise<{ loss: number; referenceSeconds: number }> {
+    const t0 = performance.now();
+    const target = await referenceOutputs(withTensors(mpModel, params), mp, b, threads ?? defaultThreads());
+    const referenceSeconds = (performance.now() - t0) / 1000;
+    let first = NaN;
+    for (let s = 0; s < mp.steps; s++) {
+      const r = await mpProgram.run(new Map(feeds.map((k) => [k, params.get(k)!])), b.x, target, b.size, b.u ? { u: b.u } : undefined);
+      if (!Number.isFinite(r.loss)) throw new OdemorError('NUMERIC', `the midpoint loss became ${r.loss} in ${where} (try a smaller midpoint.lr)`);
+      if (s === 0) first = r.loss;
+      mpOptimizer.step(params, r.grads, mp.lr);
+    }
+    return { loss: first, referenceSeconds };
   }
 
   private checkResumable(saved: TrainState, fp: string, fpOf: Record<string, unknown>, file: string, epochs: number): void {
@@ -301,7 +450,7 @@ export class OnnxBackpropTrainer implements Trainer {
     o: TrainOptions,
     own: OnnxBackpropTrainerOptions,
     context: TrainContext,
-    tableau: ButcherTableau,
+    tableau: ButcherTableau | undefined,
     trainable: (path: string) => boolean,
     selection: unknown,
     useCache: boolean,
@@ -325,10 +474,60 @@ export class OnnxBackpropTrainer implements Trainer {
       schedule: own.schedule ?? null,
       epochs: own.schedule?.kind === 'cosine' ? o.epochs : null,
       cachedFeatures: useCache,
-      tableau: { a: tableau.a, b: tableau.b, c: tableau.c },
+      tableau: tableau ? { a: tableau.a, b: tableau.b, c: tableau.c } : null,
       dataset: { name: context.dataset.name, trainSize: context.dataset.info.trainSize, inputShape: context.dataset.info.inputShape },
       model: modelFingerprint(model, trainable),
     };
+  }
+}
+
+/**
+ * Why `solver` cannot run the midpoint schedule (undefined: it can): it must be a step program that returns the
+ * Lagrange remainder at ξ = x + Γ ⊙ f — a solver named 'taylor-lagrange', or one with `remainder: true`, not the
+ * truncated series (`remainder: false`).
+ */
+function notTaylorLagrange(solver: SolverLike): string | undefined {
+  if (solver.tableau || typeof solver.step !== 'function') return 'is a Runge–Kutta tableau, which has no midpoint';
+  const remainder = (solver as { remainder?: unknown }).remainder;
+  if (remainder === false) return 'is the truncated Taylor series (remainder: false), which has no midpoint';
+  if (remainder !== true && solver.name !== 'taylor-lagrange') return 'is no Taylor-Lagrange step program';
+  return undefined;
+}
+
+/**
+ * `model` with the midpoint network the schedule trains when the model has none: dense s → hidden, relu, dense
+ * hidden → s (s the solver state's size), weights uniform in ±`init` from core's `createRng(seed)` (the train seed;
+ * first layer, then second), biases zero.
+ */
+export function withMidpointNetwork(model: ModelIR, mp: Pick<MidpointSchedule, 'hidden' | 'init'>, seed: number): ModelIR {
+  const s = solverStateSize(model.block);
+  const rng = createRng(seed);
+  const uniform = (rows: number, cols: number) => ({ shape: [rows, cols], data: Float32Array.from({ length: rows * cols }, () => (2 * rng.next() - 1) * mp.init) });
+  const zeros = (n: number) => ({ shape: [n], data: new Float32Array(n) });
+  return {
+    ...model,
+    midpoint: {
+      layers: [
+        { type: 'dense', weight: uniform(mp.hidden, s), bias: zeros(mp.hidden) },
+        { type: 'relu' },
+        { type: 'dense', weight: uniform(s, mp.hidden), bias: zeros(s) },
+      ],
+    },
+  };
+}
+
+/**
+ * The reference outputs of the current dynamics on a batch: `model` (its logits: the block's outputs) solved by an
+ * adaptive Dormand–Prince loop at `mp.rtol` / `mp.atol` (the onnx runtime's step loop; a fresh compile, since the
+ * weights changed), [batch, outputs].
+ */
+async function referenceOutputs(model: ModelIR, mp: MidpointSchedule, b: Batch, threads: number): Promise<Float32Array> {
+  const ref: ModelIR = { ...model, solver: { ...model.solver, use: 'dopri5', rtol: mp.rtol, atol: mp.atol } };
+  const exe = await buildAdaptive(ref, adaptiveSettings(ref, DOPRI5, { name: 'dopri5', maxSteps: RK_DEFAULTS.maxSteps }), { threads, convAsDense: false });
+  try {
+    return await exe.predict(b.x, b.size, b.u ? { u: b.u } : undefined);
+  } finally {
+    await exe.dispose();
   }
 }
 
