@@ -6,12 +6,11 @@ import {
   RK_DEFAULTS,
   blockFeatureModel,
   blockOutputShape,
-  createRng,
+  withMidpointNetwork as coreWithMidpointNetwork,
   isSolver,
   listTensors,
   paramSelector,
   saveModel,
-  solverStateSize,
   validateModel,
   withTensors,
   type Batch,
@@ -495,25 +494,11 @@ function notTaylorLagrange(solver: SolverLike): string | undefined {
 }
 
 /**
- * `model` with the midpoint network the schedule trains when the model has none: dense s → hidden, relu, dense
- * hidden → s (s the solver state's size), weights uniform in ±`init` from core's `createRng(seed)` (the train seed;
- * first layer, then second), biases zero.
+ * `model` with the midpoint network the schedule trains when the model has none: core's
+ * `withMidpointNetwork` (the same network the tfjs trainer adds for the same seed).
  */
 export function withMidpointNetwork(model: ModelIR, mp: Pick<MidpointSchedule, 'hidden' | 'init'>, seed: number): ModelIR {
-  const s = solverStateSize(model.block);
-  const rng = createRng(seed);
-  const uniform = (rows: number, cols: number) => ({ shape: [rows, cols], data: Float32Array.from({ length: rows * cols }, () => (2 * rng.next() - 1) * mp.init) });
-  const zeros = (n: number) => ({ shape: [n], data: new Float32Array(n) });
-  return {
-    ...model,
-    midpoint: {
-      layers: [
-        { type: 'dense', weight: uniform(mp.hidden, s), bias: zeros(mp.hidden) },
-        { type: 'relu' },
-        { type: 'dense', weight: uniform(s, mp.hidden), bias: zeros(s) },
-      ],
-    },
-  };
+  return coreWithMidpointNetwork(model, { hidden: mp.hidden, init: mp.init, seed });
 }
 
 /**
