@@ -174,6 +174,42 @@ describe('a solver comparison', () => {
     await expect(runExperiment(cfg, { outDir: tmpDir(), log: () => {}, setup: boom('rk4') })).rejects.toThrow(/compare\.solvers\[0\] \(rk4\), the reference entry of the comparison, failed: boom in rk4/);
   }, 120_000);
 
+  it('classification, runtimes not pinned: one trainer for all (onnx cannot train dopri5: tfjs, logged), onnx evaluates all; NFE from the solver where onnx does not count', async () => {
+    const cfg = writeConfig(`name: spirals-solvers
+dataset: { use: spirals, classes: 2, train: 120, test: 60 }
+model: { use: dense-node, hidden: 8, solver: { use: euler, dt: 0.25 } }
+train: { epochs: 1, batch: 60 }
+evaluate: { repeats: 1, topk: [1] }
+compare:
+  solvers:
+    - { use: rk4, dt: 0.25 }
+    - { use: euler, dt: 0.25, label: euler-coarse, train: { epochs: 0 } }
+    - { use: dopri5, rtol: 1e-3 }
+`);
+    const log: string[] = [];
+    const { results } = await runExperiment(cfg, { outDir: tmpDir(), log: (l) => log.push(l) });
+    expect(log.join('\n')).toMatch(/compare: every entry trains with trainer 'backprop-tfjs' \(trainer 'backprop-onnx' cannot train compare\.solvers\[2\] \(dopri5\): .*adaptive/);
+    const [rk4, coarse, dopri5] = results.rows as [ResultRow, ResultRow, ResultRow];
+    expect(results.rows.map((r) => r.method)).toEqual(['rk4', 'euler-coarse', 'dopri5']);
+    for (const r of results.rows) {
+      expect(r.runtime).toBe('onnx');
+      expect(r.top1!).toBeGreaterThanOrEqual(0);
+      expect(r.relativeTop1).toBeCloseTo(r.top1! / rk4.top1!, 12);
+      expect(r).not.toHaveProperty('timeToTarget'); // no compare.target
+    }
+    // 4 steps of 0.25: rk4 4 stages each, euler 1; counted from the solver (onnx's unrolled graph does not count)
+    expect(rk4).toMatchObject({ nfePerSample: 16, nfeSource: 'solver' });
+    expect(coarse).toMatchObject({ nfePerSample: 4, nfeSource: 'solver', trainSeconds: 0 });
+    expect(coarse).not.toHaveProperty('training');
+    // onnx's adaptive step loop counts
+    expect(dopri5.nfeSource).toBe('runtime');
+    expect(dopri5.nfePerSample!).toBeGreaterThan(0);
+    expect(rk4.training!.trainer).toBe('backprop-tfjs');
+    expect(rk4.training!.history[0]!.accuracy).toBeGreaterThanOrEqual(0);
+    // what trained and what evaluated
+    expect(Object.keys(results.environment.runtimes!).sort()).toEqual(['onnx', 'tfjs']);
+  }, 120_000);
+
   it('odemor validate lists the entries with the trainer and runtime they will use', async () => {
     const cfg = writeConfig(comparison());
     const r = await cli(['validate', cfg, '--out', path.join(tmpDir(), 'r')]);
