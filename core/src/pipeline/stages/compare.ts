@@ -188,7 +188,7 @@ export function solverNfePerSample(solver: Solver, model: ModelIR): number | und
  * options of each entry are checked against its option schema. Nothing trains. Sets `state.compare`.
  */
 export async function prepareCompare(state: ExperimentState): Promise<CompareJob[]> {
-  const { exp, config, loaded } = state;
+  const { exp, config } = state;
   const cmp = config.compare!;
   const names = state.resolved.compare!;
   const labels = compareLabels(config, names);
