@@ -134,7 +134,7 @@ export function formatPlan(p: RunPlan): string {
     const lines = [`  model: n = ${p.n}, one initial model; each solver trains a copy of it`];
     lines.push(`  compare: ${p.compare.length} solvers, trained with ${p.compareTrainer ?? 'no trainer (no entry trains)'}, evaluated on ${p.compareRuntime}:`);
     for (const e of p.compare) {
-      lines.push(`    ${e.label}: ${solverCell(e.spec)}, ${e.epochs ? `${e.epochs} epochs` : 'not trained'}, ${e.adaptive ? `adaptive (${e.stepsPerSample} steps per sample at the initial dt)` : `${e.stepsPerSample} steps per sample`}`);
+      lines.push(`    ${e.label}: ${solverCell(e.spec)}, ${e.epochs ? `${e.epochs} epoch${e.epochs === 1 ? '' : 's'}` : 'not trained'}, ${e.adaptive ? `adaptive (${e.stepsPerSample} steps per sample at the initial dt)` : `${e.stepsPerSample} steps per sample`}`);
     }
     lines.push(`  evaluate: ${p.evaluations} models; about ${p.rhsEvaluations.toExponential(1)} block evaluations`);
     lines.push(`  results: ${p.outDir}`);

@@ -209,7 +209,7 @@ export function solverCell(spec: ResultRow['solver']): string {
   return parts.length ? `${spec.use} (${parts.join(', ')})` : spec.use;
 }
 
-const secondsCell = (v: number | null | undefined) => (v === null ? 'not reached' : v === undefined || !Number.isFinite(v) ? '–' : v >= 100 ? v.toFixed(0) : v.toPrecision(3));
+const secondsCell = (v: number | null | undefined) => (v === null ? 'not reached' : v === undefined || !Number.isFinite(v) ? '–' : v === 0 ? '0' : v >= 100 ? v.toFixed(0) : v.toPrecision(3));
 
 /**
  * The table of a solver comparison (rows with `stage: 'compared'`), one row per entry in the config's order: method
