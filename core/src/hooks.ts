@@ -21,7 +21,7 @@ export interface EpochInfo {
   accuracy: number;
   lr: number;
   seconds: number;
-  /** 'train' or 'finetune' */
+  /** 'train' or 'finetune'; `compare:<label>` while an entry of a solver comparison trains */
   phase: string;
 }
 
@@ -46,8 +46,11 @@ export interface ResultRow {
   dim: number;
   /** interpolation points m when they differ from k */
   points?: number;
-  /** 'original', 'reduced', or a fine-tuning stage: 'finetuned', 'finetuned-block', 'retrained' */
-  stage: 'original' | 'reduced' | FinetuneStage;
+  /**
+   * 'original', 'reduced', a fine-tuning stage ('finetuned', 'finetuned-block', 'retrained'), or 'compared': one
+   * entry of a solver comparison (`compare`), trained and evaluated with its solver
+   */
+  stage: 'original' | 'reduced' | FinetuneStage | 'compared';
   /** classification: top-1 accuracy in [0, 1] (absent on a regression row) */
   top1?: number;
   /** classification: top-3 accuracy, null when not evaluated (absent on a regression row) */
@@ -103,6 +106,53 @@ export interface ResultRow {
   samples: number;
   /** the test samples each timed pass covered, when `evaluate.timingLimit` made them fewer than `samples` */
   timedSamples?: number;
+  /** a solver comparison (`stage: 'compared'`): the solver the entry's model trained and was evaluated with */
+  solver?: CompareSolver;
+  /**
+   * a solver comparison: where `nfePerSample` comes from — 'runtime' (the executable counted its evaluations,
+   * `lastStats`), 'solver' (a fixed-step solver's count: steps × stages of its tableau, or steps × the time
+   * derivatives a derivative solver declares)
+   */
+  nfeSource?: 'runtime' | 'solver';
+  /** a solver comparison: the wall seconds of the entry's training (the trainer's whole `train` call; 0 without training) */
+  trainSeconds?: number;
+  /**
+   * a solver comparison with `compare.target`: the wall seconds of training until the end of the first epoch whose
+   * loss was below the target; null when no epoch reached it
+   */
+  timeToTarget?: number | null;
+  /** a solver comparison: the entry's training (absent when it did not train) */
+  training?: CompareTraining;
+}
+
+/** The solver of a row of a solver comparison: the model's solver spec with the entry's own solver keys. */
+export interface CompareSolver {
+  use: string;
+  dt: number;
+  t0: number;
+  t1: number;
+  rtol?: number;
+  atol?: number;
+  maxSteps?: number;
+  /** the solver's own keys (taylor-lagrange's `order`, `remainder`) */
+  [key: string]: unknown;
+}
+
+/** One entry's training in a solver comparison (its row's `training`). */
+export interface CompareTraining {
+  /** the trainer and where it ran: 'backprop-tfjs', 'tfjs/wasm' */
+  trainer: string;
+  backend?: string;
+  epochs: number;
+  finalLoss: number;
+  /** the trainer's own measure of its run (`TrainSummary.seconds`) */
+  seconds: number;
+  /**
+   * per epoch: the mean training loss, the training accuracy (classification), the epoch's own seconds and
+   * `elapsed`, the wall seconds since the entry's training started at the end of the epoch (report.html plots
+   * loss against it)
+   */
+  history: { epoch: number; loss: number; accuracy?: number; seconds: number; elapsed: number }[];
 }
 
 export interface ExperimentResults {
@@ -173,7 +223,7 @@ export interface TimingSummary {
 export interface RowFailure {
   method: string;
   dim: number;
-  stage: 'reduced' | FinetuneStage;
+  stage: 'reduced' | FinetuneStage | 'compared';
   error: string;
 }
 

@@ -8,7 +8,7 @@ import { discoverInstalled, isPackageSpec, isPathSpec, loadPlugin, resolveUse, t
 import { checkExperiment, runExperiment } from '../pipeline/run.js';
 import { STAGING_DIR, releaseAllLocks } from '../pipeline/persist.js';
 import { formatPlan, planExperiment } from '../pipeline/plan.js';
-import { resultsTable } from '../pipeline/results.js';
+import { compareTable, resultsTable } from '../pipeline/results.js';
 import { loadModel } from '../ir/io.js';
 import { validateModel } from '../ir/validate.js';
 import { coreModelsPlugin } from '../model/plugin.js';
@@ -129,7 +129,8 @@ async function cmdRun(rest: string[], io: { out: NodeJS.WriteStream; err: NodeJS
   const { results } = run;
   outDir = run.outDir;
   io.out.write(`\n${results.name}: ${results.rows.length} models evaluated in ${((performance.now() - t0) / 1000).toFixed(1)} s (${Object.entries(results.environment.runtimes ?? {}).map(([r, b]) => `${r}: ${b}`).join(", ")})\n\n`);
-  io.out.write(resultsTable(results.rows) + '\n\n');
+  // a solver comparison: its table (method, solver, error, NFE, training and inference time)
+  io.out.write((compareTable(results.rows, results.task) || resultsTable(results.rows)) + '\n\n');
   const written = writtenFiles(run, started);
   io.out.write(`results written to ${path.relative(process.cwd(), outDir) || '.'}/ (${formatWritten(written, outDir)})\n`);
   return 0;

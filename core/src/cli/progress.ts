@@ -22,7 +22,7 @@ export class ProgressReporter {
     hooks.evaluated.tap(ProgressReporter.PLUGIN_NAME, async (row) => {
       // a regression row reports its test MSE, a classification row its top-1 accuracy
       const metric = row.testMse !== undefined ? `test MSE ${row.testMse.toPrecision(4)}` : `top-1 ${((row.top1 ?? Number.NaN) * 100).toFixed(2)}%`;
-      this.log(`evaluated ${row.method}${row.stage === 'original' ? '' : `@${row.dim}`} (${row.stage}): ${metric}, ${row.wallSeconds.toFixed(3)} s, speedup ${row.speedup.toFixed(2)}×`);
+      this.log(`evaluated ${row.method}${row.stage === 'original' || row.stage === 'compared' ? '' : `@${row.dim}`} (${row.stage}): ${metric}, ${row.wallSeconds.toFixed(3)} s, speedup ${row.speedup.toFixed(2)}×`);
     });
   }
 

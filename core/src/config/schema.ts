@@ -1,3 +1,4 @@
+import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
@@ -19,6 +20,8 @@ export const LIST_LIMITS = Object.freeze({
   reducers: 256,
   /** `train.params`, `finetune.params`: IR paths or prefixes */
   params: 1024,
+  /** `compare.solvers`: the solvers of a comparison (each trains a model of its own) */
+  compare: 32,
 });
 
 /** A list of at most `max` entries, with a message naming the limit (the count is added by the config's error formatting). */
@@ -145,6 +148,102 @@ export const reducerSchema = z.looseObject({
   energy: z.number().gt(0).max(1).default(0.9999),
 });
 
+/** A label of `compare.solvers` (also a file name, `models/<label>.odemor`): letters, digits, dot, dash, underscore. */
+const labelSchema = z
+  .string()
+  .max(64, 'at most 64 characters')
+  .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash and underscore only (it names the file models/<label>.odemor)')
+  .refine((n) => n !== '.' && n !== '..', "must be a plain name, not '.' or '..'");
+
+/**
+ * `train` keys of one `compare.solvers` entry, over the experiment's `train`: core's keys (all optional) except
+ * `use` and `runtime` — every entry trains with the one trainer `train` names, on one runtime — and `checkpoint`
+ * (an entry's training is timed in one piece); other keys go to the trainer's option schema (`remainderWeight`).
+ */
+export const compareTrainSchema = z
+  .looseObject({
+    epochs: z.number().int().min(0).optional(),
+    batch: positiveInt.optional(),
+    optimizer: z.enum(['sgd', 'momentum', 'adam']).optional(),
+    lr: z.number().positive().optional(),
+    lrDecay: z.number().positive().max(1).optional(),
+    momentum: z.number().min(0).max(1).optional(),
+    limit: positiveInt.optional(),
+    augment: z.boolean().optional(),
+    params: paramsSchema.optional(),
+    weightDecay: z.number().min(0).optional(),
+    clipNorm: z.number().positive().optional(),
+  })
+  .superRefine((t, ctx) => {
+    for (const k of ['use', 'runtime', 'checkpoint'] as const) {
+      if (k in t) {
+        const why =
+          k === 'checkpoint'
+            ? 'an entry is not checkpointed: its training is timed in one piece (a killed entry trains again on --resume)'
+            : `every entry trains with train.${k}: one trainer on one runtime, so that the training times compare`;
+        ctx.addIssue({ code: 'custom', path: [k], message: `cannot be set per entry: ${why}` });
+      }
+    }
+    // a near miss of one of core's keys (`epochz`) is a typo, not an option of the trainer
+    const own: readonly string[] = TRAIN_CORE_KEYS;
+    for (const k of Object.keys(t)) {
+      if (own.includes(k)) continue;
+      const near = own.find((c) => distance(k.toLowerCase(), c.toLowerCase()) <= 2);
+      if (near) ctx.addIssue({ code: 'custom', path: [k], message: `unknown key '${k}'; did you mean '${near}'?` });
+    }
+  });
+
+/**
+ * One solver of `compare.solvers`: `use`, the solver's keys (`dt`, `rtol`, `atol`, `maxSteps` and its own, e.g.
+ * `order`, `remainder`: checked by the solver's option schema), an optional `label` (default: the solver's name)
+ * and `train` overrides. The time span is the model's: `t0` and `t1` cannot be set per entry.
+ */
+export const compareEntrySchema = z
+  .looseObject({
+    label: labelSchema.optional(),
+    use: z.string().min(1),
+    dt: finite.refine((v) => v > 0, 'must be > 0').optional(),
+    rtol: z.number().positive().optional(),
+    atol: z.number().positive().optional(),
+    maxSteps: positiveInt.optional(),
+    train: compareTrainSchema.optional(),
+  })
+  .superRefine((e, ctx) => {
+    for (const k of ['t0', 't1'] as const) {
+      if (k in e) ctx.addIssue({ code: 'custom', path: [k], message: `cannot be set per entry: every solver of a comparison integrates the model's span (model.solver.${k})` });
+    }
+  });
+
+/** The keys of an entry of `compare.solvers` that are not the solver's: `label`, `use`, `train`. */
+export const COMPARE_ENTRY_KEYS = ['label', 'use', 'train'] as const;
+
+/**
+ * `compare`: a solver comparison instead of a reduction sweep. One initial model is built; for each entry of
+ * `solvers`, in order, a copy of it trains with that solver and is evaluated with it (docs/architecture.md#compare).
+ * `target`: a training-loss target; each row's `timeToTarget` is the training time until the epoch loss first went
+ * below it (null when it never did).
+ */
+export const compareSchema = z
+  .strictObject({
+    solvers: limited(compareEntrySchema, LIST_LIMITS.compare, 'solvers').min(1),
+    target: z.number().positive().optional(),
+  })
+  .superRefine((c, ctx) => {
+    // the label defaults to the solver's name; checked again once the names are resolved
+    const seen = new Map<string, number>();
+    c.solvers.forEach((e, i) => {
+      const label = e.label ?? e.use;
+      const first = seen.get(label);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['solvers', i],
+          message: `label '${label}' is also the label of compare.solvers[${first}]: labels must be unique (give ${e.label !== undefined ? 'one of them another' : 'each entry of the same solver a'} label)`,
+        });
+      } else seen.set(label, i);
+    });
+  });
+
 export const configSchema = z.strictObject({
   /** a plain folder name (the default results folder is `results/<name>`): not `.` or `..`, no separators */
   name: z
@@ -205,8 +304,24 @@ export const configSchema = z.strictObject({
     .prefault({}),
   report: pluginRef.optional(),
   output: z.strictObject({ dir: z.string().min(1).optional(), saveModels: z.boolean().default(false) }).prefault({}),
+  /** a solver comparison (instead of snapshots, reducers and fine-tuning) */
+  compare: compareSchema.optional(),
+}).superRefine((c, ctx) => {
+  if (!c.compare) return;
+  if (c.reducers.length) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['compare'],
+      message: 'compare and reducers cannot be combined: a solver comparison trains and evaluates one model per solver and reduces none (run the reduction sweep as an experiment of its own)',
+    });
+  }
+  if (c.finetune) {
+    ctx.addIssue({ code: 'custom', path: ['compare'], message: 'compare and finetune cannot be combined: fine-tuning applies to reduced models, and a solver comparison reduces none' });
+  }
 });
 
 export type ExperimentConfig = z.output<typeof configSchema>;
 export type ExperimentConfigInput = z.input<typeof configSchema>;
 export type ReducerConfig = z.output<typeof reducerSchema>;
+export type CompareConfig = z.output<typeof compareSchema>;
+export type CompareEntryConfig = z.output<typeof compareEntrySchema>;

@@ -4,7 +4,7 @@
  * results row. A row is returned, not published: the caller fires `evaluated` once the row is final.
  */
 import { OdemorError } from '../errors.js';
-import type { EvaluationResult, Evaluator, Executable, ReducedDiagnostics, Runtime } from '../extension-points.js';
+import type { EvaluationResult, Evaluator, Executable, ReducedDiagnostics, Runtime, SolveStats, Solver } from '../extension-points.js';
 import type { ResultRow, TimingSummary } from '../hooks.js';
 import type { ModelIR } from '../ir/types.js';
 import { resolveUse } from '../plugins/resolve.js';
@@ -54,10 +54,24 @@ export function fallbackNotice(state: ExperimentState, reason: string): void {
   }
 }
 
-/** Build `m` on `rt` (default: the runtime that can run it). The caller disposes the executable. */
-export async function buildFor(state: ExperimentState, m: ModelIR, rt?: Runtime): Promise<Executable> {
+/**
+ * Build `m` on `rt` (default: the runtime that can run it) with `solver` (default: the experiment's). The caller
+ * disposes the executable.
+ */
+export async function buildFor(state: ExperimentState, m: ModelIR, rt?: Runtime, solver: Solver = state.solver): Promise<Executable> {
   const runtime = rt ?? (await runtimeFor(state, m));
-  return runtime.build(m, { solver: state.solver, tableau: state.solver.tableau, hooks: state.exp.hooks, threads: state.config.evaluate.threads });
+  return runtime.build(m, { solver, tableau: solver.tableau, hooks: state.exp.hooks, threads: state.config.evaluate.threads });
+}
+
+/**
+ * Where {@link evaluateModel} builds a model other than on the evaluation runtime with the experiment's solver
+ * (a solver comparison: each entry's runtime and solver), and a callback told the executable's `lastStats` after
+ * the evaluation (the solver statistics of its last `predict`).
+ */
+export interface EvaluateTarget {
+  runtime: Runtime;
+  solver: Solver;
+  onStats?: (stats: SolveStats | undefined) => void;
 }
 
 /** Report progress of a long task through the experiment's `progress` hook. */
@@ -78,6 +92,9 @@ export function progress(state: ExperimentState, task: string, label: string, do
  * `baselineSeconds` the median of the baseline's passes beside this model. A baseline time that drifts by
  * more than {@link DRIFT_THRESHOLD} from the baseline row's own is logged once and recorded. Single timing:
  * `speedup` = the baseline's median time / this model's.
+ *
+ * `target` (a solver comparison): build `m` on that runtime with that solver instead of the evaluation runtime
+ * (or its tfjs fallback) with the experiment's solver, and tell `target.onStats` the executable's `lastStats`.
  */
 export async function evaluateModel(
   state: ExperimentState,
@@ -87,12 +104,13 @@ export async function evaluateModel(
   method: string,
   dim: number,
   diag?: ReducedDiagnostics,
+  target?: EvaluateTarget,
 ): Promise<ResultRow> {
   const { config } = state;
   const paired = config.evaluate.timing !== 'single';
   const isBaseline = !state.baseline;
   const reference = paired && !isBaseline ? state.reference : undefined;
-  const exec = await buildFor(state, m);
+  const exec = target ? await buildFor(state, m, target.runtime, target.solver) : await buildFor(state, m);
   let evaluator = evaluators.get(state);
   if (!evaluator) evaluators.set(state, (evaluator = state.exp.factory('Evaluator', state.resolved.evaluator)({})));
   let ev: EvaluationResult;
@@ -108,6 +126,7 @@ export async function evaluateModel(
       ...(reference ? { reference } : {}),
       onProgress: (done, total) => progress(state, `evaluate:${label}`, `eval ${label}`, done, total),
     });
+    target?.onStats?.(exec.lastStats);
     // paired timing: the baseline's executable is the reference of every later model
     keep = paired && isBaseline;
   } finally {
@@ -126,7 +145,9 @@ export async function evaluateModel(
   if (paired && isBaseline) timing = { speedup: 1, speedupRange: [1, 1], baselineSeconds: ev.wallSeconds };
   else if (reference && ev.referenceTimings?.length === ev.timings.length && ev.timings.length > 0) {
     timing = pairedSpeedup(ev.timings, ev.referenceTimings);
-    const warning = driftWarning(baseline.seconds, timing.baselineSeconds!);
+    let warning = driftWarning(baseline.seconds, timing.baselineSeconds!);
+    // a solver comparison's baseline is its first entry
+    if (warning && config.compare) warning = warning.replace("the original's time", "the first entry's time");
     if (warning && !state.timingWarnings.length) {
       state.timingWarnings.push(warning);
       state.log(`odemor: warning: ${warning}`);

@@ -13,7 +13,10 @@ import { prepare } from './run.js';
 import { modelStage } from './stages/model.js';
 import { setupStage } from './stages/setup.js';
 import { finetuneJobs, jobApplies } from './stages/finetune.js';
+import { prepareCompare, solverNfePerSample, stepsPerSample } from './stages/compare.js';
 import type { ExperimentState, Resolved } from './state.js';
+import type { CompareSolver } from '../hooks.js';
+import { solverCell } from './results.js';
 
 /** What a run of a config will do. */
 export interface RunPlan {
@@ -31,6 +34,14 @@ export interface RunPlan {
   finetunes: number;
   /** right-hand-side evaluations of the block (training counts forward only), a rough measure of the work */
   rhsEvaluations: number;
+  /**
+   * a solver comparison: each entry with its solver, the epochs it trains (0: none), its steps per sample (an
+   * adaptive solver: the first-step estimate), the trainer every entry trains with and the runtime every entry is
+   * evaluated on (chosen as `run` chooses them)
+   */
+  compare?: { label: string; solver: string; spec: CompareSolver; epochs: number; stepsPerSample: number; adaptive: boolean }[];
+  compareTrainer?: string;
+  compareRuntime?: string;
 }
 
 /** Plan a run of `source` without running it; throws what `run` would throw before any work. */
@@ -48,6 +59,7 @@ export async function planExperiment(source: string | LoadedConfig): Promise<Run
     const steps = fixedStepCount(state.solverSpec.t0, state.solverSpec.t1, state.solverSpec.dt);
     const stages = (solver.tableau?.b.length ?? 1) * steps;
     const plan: RunPlan = { resolved: state.resolved, outDir: state.outDir, n, stepsPerSample: steps, reducers: [], evaluations: 0, finetunes: 0, rhsEvaluations: 0 };
+    if (config.compare) return planCompare(state, plan);
     const t = state.train;
     if (t !== false && t.epochs > 0) {
       plan.train = { epochs: t.epochs, samples: Math.min(t.limit ?? Infinity, dataset.info.trainSize) };
@@ -90,8 +102,44 @@ export async function planExperiment(source: string | LoadedConfig): Promise<Run
   }
 }
 
+/** The plan of a solver comparison: each entry's training and evaluation (the runtimes and trainer chosen as `run` does). */
+async function planCompare(state: ExperimentState, plan: RunPlan): Promise<RunPlan> {
+  const jobs = await prepareCompare(state);
+  const { config, dataset } = state;
+  const testSamples = Math.min(config.evaluate.limit ?? Infinity, dataset.info.testSize);
+  plan.compare = jobs.map((j) => ({
+    label: j.label,
+    solver: j.name,
+    spec: { ...j.spec },
+    epochs: j.train === false ? 0 : j.train.epochs,
+    stepsPerSample: stepsPerSample(j.model),
+    adaptive: j.solver.adaptive,
+  }));
+  const trainer = jobs.find((j) => j.trainer)?.trainer;
+  if (trainer) plan.compareTrainer = trainer.name;
+  plan.compareRuntime = jobs[0]!.runtime.name;
+  plan.evaluations = jobs.length;
+  for (const j of jobs) {
+    // per sample: the solver's count for a fixed step, else the steps at the initial dt with the tableau's stages
+    const perSample = solverNfePerSample(j.solver, j.model) ?? stepsPerSample(j.model) * (j.solver.tableau?.b.length ?? j.solver.derivatives ?? 1);
+    const samples = j.train === false ? 0 : j.train.epochs * Math.min(j.train.limit ?? Infinity, dataset.info.trainSize);
+    plan.rhsEvaluations += perSample * (samples + testSamples * (config.evaluate.repeats + 1));
+  }
+  return plan;
+}
+
 /** The plan in a few lines, as `odemor validate` prints it. */
 export function formatPlan(p: RunPlan): string {
+  if (p.compare) {
+    const lines = [`  model: n = ${p.n}, one initial model; each solver trains a copy of it`];
+    lines.push(`  compare: ${p.compare.length} solvers, trained with ${p.compareTrainer ?? 'no trainer (no entry trains)'}, evaluated on ${p.compareRuntime}:`);
+    for (const e of p.compare) {
+      lines.push(`    ${e.label}: ${solverCell(e.spec)}, ${e.epochs ? `${e.epochs} epoch${e.epochs === 1 ? '' : 's'}` : 'not trained'}, ${e.adaptive ? `adaptive (${e.stepsPerSample} steps per sample at the initial dt)` : `${e.stepsPerSample} steps per sample`}`);
+    }
+    lines.push(`  evaluate: ${p.evaluations} models; about ${p.rhsEvaluations.toExponential(1)} block evaluations`);
+    lines.push(`  results: ${p.outDir}`);
+    return lines.join('\n');
+  }
   const lines = [`  model: n = ${p.n}, ${p.stepsPerSample} solver steps per sample (${p.resolved.solver})`];
   if (p.train) lines.push(`  train: ${p.train.epochs} epochs × ${p.train.samples} samples (${p.resolved.trainer})`);
   if (p.snapshots) lines.push(`  snapshots: ${p.snapshots.samples} samples → ${p.snapshots.columns} columns`);

@@ -107,8 +107,10 @@ const EXTRA_STAGES: [ResultRow['stage'], string][] = [
  * accuracy and speedup directly after reduction and after fine-tuning (3 epochs of the layers after the block;
  * then, when the run has them, with the block's own tensors fine-tuned too, and after 30 epochs: `retrained`).
  */
-export function paperTables(rows: ResultRow[], task?: ExperimentResults['task']): string {
-  if (isRegression(rows, task)) return regressionPaperTables(rows);
+export function paperTables(all: ResultRow[], task?: ExperimentResults['task']): string {
+  // a solver comparison's rows have a table of their own (compareTable)
+  const rows = all.filter((r) => r.stage !== 'compared');
+  if (isRegression(all, task)) return regressionPaperTables(rows);
   const originals = rows.filter((r) => r.stage === 'original');
   const methods = [...new Set(rows.filter((r) => r.stage !== 'original').map((r) => r.method))];
   const out: string[] = [];
@@ -196,6 +198,66 @@ function regressionPaperTables(rows: ResultRow[]): string {
   return out.join('\n');
 }
 
+/** A solver spec for a table: `rk4 (dt 0.1)`, `taylor (order 2, dt 0.1)`, `dopri5 (dt 0.1, rtol 0.001)`; the span is left out. */
+export function solverCell(spec: ResultRow['solver']): string {
+  if (!spec) return '–';
+  const keys = Object.entries(spec).filter(([k, v]) => k !== 'use' && k !== 't0' && k !== 't1' && v !== undefined);
+  // the solver's own keys first, then the step and the tolerances
+  const core = ['dt', 'rtol', 'atol', 'maxSteps'];
+  keys.sort(([a], [b]) => Number(core.includes(a)) - Number(core.includes(b)) || core.indexOf(a) - core.indexOf(b));
+  const parts = keys.map(([k, v]) => `${k} ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
+  return parts.length ? `${spec.use} (${parts.join(', ')})` : spec.use;
+}
+
+const secondsCell = (v: number | null | undefined) => (v === null ? 'not reached' : v === undefined || !Number.isFinite(v) ? '–' : v === 0 ? '0' : v >= 100 ? v.toFixed(0) : v.toPrecision(3));
+
+/**
+ * The table of a solver comparison (rows with `stage: 'compared'`), one row per entry in the config's order: method
+ * (the label), solver, test MSE (regression) or top-1, NFE per sample (`*`: counted from the solver, not by the
+ * runtime), training seconds, time to the loss target (when `compare.target` was given), wall seconds and speedup
+ * against the first entry. Empty when there are no such rows.
+ */
+export function compareTable(rows: readonly ResultRow[], task?: ExperimentResults['task']): string {
+  const cmp = rows.filter((r) => r.stage === 'compared');
+  if (!cmp.length) return '';
+  const regression = isRegression(rows, task);
+  const target = cmp.some((r) => r.timeToTarget !== undefined);
+  const head = ['method', 'solver', regression ? 'test MSE' : 'top-1', 'NFE/sample', 'train s', ...(target ? ['time to target s'] : []), 'wall s', 'speedup'];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const r of cmp) {
+    const nfe = nfeCell(r.nfePerSample);
+    out.push(
+      `| ${[
+        r.method,
+        solverCell(r.solver),
+        regression ? errorCell(r.testMse) : pct(r.top1),
+        r.nfeSource === 'solver' && nfe !== '–' ? `${nfe}*` : nfe,
+        secondsCell(r.trainSeconds),
+        ...(target ? [secondsCell(r.timeToTarget)] : []),
+        fmt(r.wallSeconds, 4),
+        speedupCell(r),
+      ].join(' | ')} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** The text around the comparison table in results.md. */
+function compareSection(res: ExperimentResults): string[] {
+  const table = compareTable(res.rows, res.task);
+  if (!table) return [];
+  const cmp = res.rows.filter((r) => r.stage === 'compared');
+  const target = (res.config as { compare?: { target?: number } } | undefined)?.compare?.target;
+  const regression = isRegression(res.rows, res.task);
+  const notes = [
+    `Each entry trained a copy of the same initial model (seed ${res.seed}) with its solver and was evaluated with it; speedup${regression ? ', MSE ratio' : ', relative top-1'} are against the first entry (${cmp[0]!.method}).`,
+    'Train s: the wall time of the entry’s training.',
+    ...(target !== undefined ? [`Time to target: the training time until the first epoch whose mean loss was below ${target}.`] : []),
+    ...(cmp.some((r) => r.nfeSource === 'solver') ? ['NFE marked * is counted from the solver (steps × stages or derivatives per step), the runtime did not count it.'] : []),
+  ];
+  return ['## Solver comparison', '', notes.join(' '), '', table, ''];
+}
+
 /** The fine-tuning stages with the column titles of their test MSE in the regression tables. */
 const FINETUNE_TITLES: [ResultRow['stage'], string][] = [
   ['finetuned', 'MSE fine-tuned'],
@@ -222,15 +284,19 @@ export function resultsMarkdown(res: ExperimentResults): string {
     lines.push(`Snapshots: ${res.snapshots.snapshots.toLocaleString('en-US')} state snapshots from ${res.snapshots.samples.toLocaleString('en-US')} samples, n = ${res.snapshots.n}.`, '');
   }
   const relative = regression ? 'the MSE ratio (test MSE / the original’s)' : 'relative top-1';
+  const timingLine = `${passesLine(res.rows, regression)}${
+    res.timing?.mode === 'paired'
+      ? ` Speedup is against the original model, timed pass by pass beside each model: the median over pairs of passes of the original's time / the model's, with the range of those ratios in parentheses; ${relative} is against the original model.`
+      : regression
+        ? ' Speedup and the MSE ratio (test MSE / the original’s) are against the original model.'
+        : ' Speedup and relative top-1 are against the original model.'
+  }${regression ? ' Test MSE: the mean over test trajectories, observation times and states of the squared error of the predicted states; rel. error: ‖pred − true‖ / ‖true‖.' : ''}`;
+  // a solver comparison has no original: its baseline is the first entry
+  const first = res.rows.find((r) => r.stage === 'compared');
   lines.push(
-    `${passesLine(res.rows, regression)}${
-      res.timing?.mode === 'paired'
-        ? ` Speedup is against the original model, timed pass by pass beside each model: the median over pairs of passes of the original's time / the model's, with the range of those ratios in parentheses; ${relative} is against the original model.`
-        : regression
-          ? ' Speedup and the MSE ratio (test MSE / the original’s) are against the original model.'
-          : ' Speedup and relative top-1 are against the original model.'
-    }${regression ? ' Test MSE: the mean over test trajectories, observation times and states of the squared error of the predicted states; rel. error: ‖pred − true‖ / ‖true‖.' : ''}`,
+    first ? timingLine.replace(/the original model/g, `the first entry (${first.method})`).replace(/the original(’s|'s)/g, 'the first entry$1') : timingLine,
     '',
+    ...compareSection(res),
     paperTables(res.rows, res.task),
     '## All rows',
     '',

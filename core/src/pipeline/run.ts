@@ -17,6 +17,7 @@ import { coreModelsPlugin } from '../model/plugin.js';
 import { unwritableFolderReason } from '../util/index.js';
 import { resolveUse, importPlugin } from '../plugins/resolve.js';
 import { STAGING_DIR, acquireLock, configFingerprint, readPartial, type RunLock } from './persist.js';
+import { DEFAULT_TRAIN_RUNTIMES, resolveTrainer } from './trainers.js';
 import type { ExperimentState, Resolved, RunOptions, Stage } from './state.js';
 import { DEFAULT_EVALUATORS, setupStage } from './stages/setup.js';
 import { modelStage, trainStage } from './stages/model.js';
@@ -25,11 +26,13 @@ import { snapshotsStage } from './stages/snapshots.js';
 import { reduceStage } from './stages/reduce.js';
 import { reportStage } from './stages/report.js';
 import { finetuneJobs } from './stages/finetune.js';
+import { checkCompare, compareStage, resolveCompare } from './stages/compare.js';
 
 export type { Resolved, RunOptions } from './state.js';
+export { DEFAULT_TRAIN_RUNTIMES };
 
-/** The stages of an experiment, in order. */
-export const STAGES: readonly Stage[] = Object.freeze([setupStage, modelStage, trainStage, originalsStage, snapshotsStage, reduceStage, reportStage]);
+/** The stages of an experiment, in order (`compare` does its work only for a solver comparison, when `train` and `originals` do none). */
+export const STAGES: readonly Stage[] = Object.freeze([setupStage, modelStage, trainStage, originalsStage, snapshotsStage, reduceStage, compareStage, reportStage]);
 
 export interface RunResult {
   results: ExperimentResults;
@@ -134,6 +137,7 @@ export async function prepare(state: ExperimentState): Promise<void> {
   await prepareModelConfig(state, config, loaded);
   state.resolved = await resolveAll(exp, config, loaded, state.solverConfig.use, trains(state));
   validatePluginOptions(exp, config, loaded, state.resolved, state.solverConfig); // validate every plugin's options before any work
+  checkCompare(exp, config, loaded, state.resolved, state.solverConfig as unknown as Record<string, unknown>);
   state.solverSpec = solverSpecOf(state.solverConfig, state.resolved.solver);
   state.startedAt = new Date().toISOString();
 }
@@ -159,37 +163,6 @@ async function prepareModelConfig(state: ExperimentState, config: ExperimentConf
   state.solverConfig = { ...DEFAULT_SOLVER, ...(checkpoint?.solver ?? {}), ...(config.model.solver ?? {}) } as ExperimentState['solverConfig'];
   // no `train` key: train with the schema's defaults, unless a checkpoint is given
   state.train = config.train ?? (config.model.checkpoint ? false : trainSchema.parse({}));
-}
-
-/**
- * A trainer that several runtimes implement is named `<use>-<runtime>` ('backprop-tfjs'): that name is tried
- * first, then `use` itself (a runtime-independent trainer such as a plugin's 'adjoint').
- */
-async function resolveTrainer(exp: Experiment, use: string, runtime: string | undefined, base: string): Promise<string> {
-  if (runtime === undefined) {
-    // the compiled trainer when installed, else the eager one
-    for (const rt of DEFAULT_TRAIN_RUNTIMES) {
-      try {
-        return await resolveUse(exp, 'Trainer', `${use}-${rt}`, base);
-      } catch (e) {
-        if (!(OdemorError.is(e) && e.code === 'PLUGIN')) throw e;
-      }
-    }
-    return resolveUse(exp, 'Trainer', use, base);
-  }
-  try {
-    return await resolveUse(exp, 'Trainer', `${use}-${runtime}`, base);
-  } catch (e) {
-    if (!(OdemorError.is(e) && e.code === 'PLUGIN')) throw e;
-    try {
-      return await resolveUse(exp, 'Trainer', use, base);
-    } catch (e2) {
-      if (OdemorError.is(e2) && e2.code === 'PLUGIN') {
-        throw new OdemorError('PLUGIN', `no trainer '${use}-${runtime}' (runtime ${runtime}) nor '${use}': ${e2.message}`, { cause: e2 });
-      }
-      throw e2;
-    }
-  }
 }
 
 /**
@@ -221,9 +194,6 @@ export function fingerprintedConfig(config: ExperimentConfig): ExperimentConfig 
   return { ...config, evaluate: { use: DEFAULT_EVALUATORS.classification, ...rest } };
 }
 
-/** The runtimes a runtime-specific trainer is looked up on when `train.runtime` is not given, in order. */
-export const DEFAULT_TRAIN_RUNTIMES = ['onnx', 'tfjs'] as const;
-
 /** Whether the experiment trains (a trainer is resolved only then). */
 function trains(state: ExperimentState): boolean {
   return state.train !== false && state.train.epochs > 0;
@@ -253,6 +223,7 @@ export async function checkExperiment(source: string | LoadedConfig): Promise<Re
   await prepareModelConfig(state, loaded.config, loaded);
   const resolved = await resolveAll(exp, loaded.config, loaded, state.solverConfig.use, trains(state));
   validatePluginOptions(exp, loaded.config, loaded, resolved, state.solverConfig); // validate every plugin's options before any work
+  checkCompare(exp, loaded.config, loaded, resolved, state.solverConfig as unknown as Record<string, unknown>);
   return resolved;
 }
 
@@ -300,6 +271,7 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
     }
   }
   const report = config.report ? await at('report.use', () => resolveUse(exp, 'Report', config.report!.use, base)) : undefined;
+  const compare = await resolveCompare(exp, config, loaded);
   return {
     dataset,
     model,
@@ -311,5 +283,6 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
     ...(report ? { report } : {}),
     ...(trainer ? { trainer } : {}),
     ...(finetuner ? { finetuner, finetuners } : {}),
+    ...(compare ? { compare } : {}),
   };
 }

@@ -46,6 +46,8 @@ export interface Resolved {
   finetuner?: string;
   /** the Trainer of each entry of `finetune`, by index (a sparse array: 0-epoch entries have none) */
   finetuners?: string[];
+  /** the Solver of each entry of `compare.solvers`, by index */
+  compare?: string[];
 }
 
 /** One reducer of the config, instantiated before any work (so its options fail early). */
@@ -114,6 +116,8 @@ export interface ExperimentState {
   /** the convolutional original's time, for `speedupVsConv` */
   convSeconds?: number;
   rows: ResultRow[];
+  /** a solver comparison (`compare`): its entries, prepared before any of them trains (`prepareCompare`) */
+  compare?: import('./stages/compare.js').CompareJob[];
   snapshots?: SnapshotSet;
   analysis: NonNullable<ExperimentResults['analysis']>;
   /** every file the run wrote, absolute paths, in order */

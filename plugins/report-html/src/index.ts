@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { OdemorError, resultsTable, runtimesLine, z, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
-import { apozSpec, errorByTimeSpec, isRegressionResults, renderSvg, singularValueSpec, tradeoffSpec, trainingSpec, trajectorySpec } from './plots.js';
+import { OdemorError, compareTable, resultsTable, runtimesLine, z, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
+import { apozSpec, compareErrorNfeSpec, compareLossSpec, comparedRows, errorByTimeSpec, isRegressionResults, renderSvg, singularValueSpec, tradeoffSpec, trainingSpec, trajectorySpec } from './plots.js';
 
 export {
   renderSvg,
@@ -13,6 +13,9 @@ export {
   bestRegressionRows,
   rowLabel,
   isRegressionResults,
+  comparedRows,
+  compareLossSpec,
+  compareErrorNfeSpec,
 } from './plots.js';
 
 export interface HtmlReportOptions {
@@ -39,6 +42,12 @@ export async function writeReport(res: ExperimentResults, options: HtmlReportOpt
   const plotDir = path.join(dir, 'plots');
   const regression = isRegressionResults(res);
   const specs: [string, string, ReturnType<typeof singularValueSpec>][] = [
+    ['compare-loss-time', 'A solver comparison’s training: the mean training loss of each epoch against the training time so far, one line per solver (dashed: compare.target).', compareLossSpec(res)],
+    [
+      'compare-error-nfe',
+      `A solver comparison’s cost and accuracy: each solver’s ${regression ? 'test MSE' : 'test error (1 − top-1)'} against its right-hand-side evaluations per test sample.`,
+      compareErrorNfeSpec(res),
+    ],
     ['training', regression ? 'The training curve: loss per epoch.' : 'The training curve: loss and training accuracy per epoch.', trainingSpec(res)],
     ...(regression
       ? ([
@@ -80,6 +89,14 @@ export async function writeReport(res: ExperimentResults, options: HtmlReportOpt
 function page(res: ExperimentResults, figures: string[]): string {
   const regression = isRegressionResults(res);
   const table = markdownTableToHtml(resultsTable(res.rows, res.task));
+  const compared = comparedRows(res);
+  const comparison = compared.length
+    ? `<h2>Solver comparison</h2>
+<p>Each solver trained a copy of the same initial model and was evaluated with it; speedup and ${regression ? 'MSE ratio' : 'relative top-1'} are against the first entry (${escape(compared[0]!.method)}). NFE marked * is counted from the solver, not by the runtime.</p>
+${markdownTableToHtml(compareTable(res.rows, res.task))}
+`
+    : '';
+  const against = compared.length ? `the first entry (${escape(compared[0]!.method)})` : 'the original model';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>odemor — ${escape(res.name)}</title>
 <style>
@@ -93,11 +110,11 @@ figcaption{font-size:.85rem;max-width:460px;color:#555}code{background:#f4f4f4;p
 ${res.training ? `Training: ${res.training.epochs} epochs, final loss ${res.training.finalLoss.toFixed(4)}.` : ''}
 ${res.snapshots ? `Snapshots: ${res.snapshots.snapshots} from ${res.snapshots.samples} samples, n = ${res.snapshots.n}.` : ''}</p>
 ${figures.join('\n')}
-<h2>Results</h2>
+${comparison}<h2>Results</h2>
 <p>Wall time: median of the timed full passes over the test set. ${
     regression
-      ? 'Test MSE: the mean over test trajectories, observation times and states of the squared error of the predicted states. Speedup and MSE ratio (test MSE / the original’s) against the original model, measured in the same run.'
-      : 'Speedup and relative top-1 against the original model, measured in the same run.'
+      ? `Test MSE: the mean over test trajectories, observation times and states of the squared error of the predicted states. Speedup and MSE ratio (test MSE / ${compared.length ? 'the first entry’s' : 'the original’s'}) against ${against}, measured in the same run.`
+      : `Speedup and relative top-1 against ${against}, measured in the same run.`
   }</p>
 ${table}
 </body></html>

@@ -116,7 +116,7 @@ const TRADEOFF_TITLES = {
  * Relative top-1 accuracy against speedup, one line per method, for one stage; for regression results the MSE
  * ratio (test MSE / the original's, log scale) against speedup.
  */
-export function tradeoffSpec(res: ExperimentResults, stage: Exclude<ExperimentResults['rows'][number]['stage'], 'original'>): vl.TopLevelSpec | undefined {
+export function tradeoffSpec(res: ExperimentResults, stage: Exclude<ExperimentResults['rows'][number]['stage'], 'original' | 'compared'>): vl.TopLevelSpec | undefined {
   if (isRegressionResults(res)) return mseTradeoffSpec(res, stage);
   const values = res.rows
     .filter((r) => r.stage === stage)
@@ -152,7 +152,7 @@ export function isRegressionResults(res: ExperimentResults): boolean {
   return res.task === 'regression' || res.rows.some((r) => r.testMse !== undefined);
 }
 
-function mseTradeoffSpec(res: ExperimentResults, stage: Exclude<ResultRow['stage'], 'original'>): vl.TopLevelSpec | undefined {
+function mseTradeoffSpec(res: ExperimentResults, stage: Exclude<ResultRow['stage'], 'original' | 'compared'>): vl.TopLevelSpec | undefined {
   const values = res.rows
     .filter((r) => r.stage === stage && typeof r.mseRatio === 'number' && r.mseRatio > 0 && Number.isFinite(r.mseRatio))
     .map((r) => ({ method: r.method, dim: r.dim, speedup: r.speedup, mseRatio: r.mseRatio!, testMse: r.testMse }));
@@ -179,9 +179,10 @@ function mseTradeoffSpec(res: ExperimentResults, stage: Exclude<ResultRow['stage
   };
 }
 
-/** A row's name in the regression plots: `original`, or `deim@4` with its stage when it is not `reduced`. */
+/** A row's name in the regression plots: `original`, a solver comparison's label, or `deim@4` with its stage when it is not `reduced`. */
 export function rowLabel(r: ResultRow): string {
-  if (r.stage === 'original') return r.method;
+  // an original, or an entry of a solver comparison (its label)
+  if (r.stage === 'original' || r.stage === 'compared') return r.method;
   return `${r.method}@${r.dim}${r.stage === 'reduced' ? '' : ` (${r.stage})`}`;
 }
 
@@ -291,5 +292,86 @@ export function errorByTimeSpec(res: ExperimentResults): vl.TopLevelSpec | undef
       color: { field: 'series', type: 'nominal', title: 'model', sort: shown.map(rowLabel) },
       tooltip: [{ field: 'series' }, { field: 't' }, { field: 'rmse', format: '.3e' }],
     },
+  };
+}
+
+/** The rows of a solver comparison (`stage: 'compared'`), in the config's order. */
+export function comparedRows(res: ExperimentResults): ResultRow[] {
+  return res.rows.filter((r) => r.stage === 'compared');
+}
+
+/**
+ * A solver comparison's training: the mean training loss at the end of each epoch against the wall seconds of
+ * training so far (the rows' `training.history[].elapsed`), one line per entry (log loss when every value is positive).
+ */
+export function compareLossSpec(res: ExperimentResults): vl.TopLevelSpec | undefined {
+  const rows = comparedRows(res).filter((r) => r.training?.history.length);
+  const values = rows.flatMap((r) =>
+    r.training!.history.flatMap((h) => (Number.isFinite(h.loss) && Number.isFinite(h.elapsed) ? [{ method: r.method, epoch: h.epoch, seconds: h.elapsed, loss: h.loss }] : [])),
+  );
+  if (values.length === 0) return undefined;
+  const log = values.every((v) => v.loss > 0);
+  const target = (res.config as { compare?: { target?: number } } | undefined)?.compare?.target;
+  const x = { field: 'seconds', type: 'quantitative' as const, title: 'training time (s)' };
+  const lines = {
+    mark: { type: 'line' as const, point: true },
+    encoding: {
+      x,
+      y: { field: 'loss', type: 'quantitative' as const, title: 'training loss (epoch mean)', scale: log ? { type: 'log' as const } : { zero: false } },
+      color: { field: 'method', type: 'nominal' as const, title: 'solver', sort: rows.map((r) => r.method) },
+      order: { field: 'epoch', type: 'quantitative' as const },
+      tooltip: [{ field: 'method' }, { field: 'epoch' }, { field: 'seconds', format: '.3f' }, { field: 'loss', format: '.4g' }],
+    },
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Training loss against training time',
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    layer: [
+      ...(target !== undefined && (!log || target > 0) ? [{ mark: { type: 'rule' as const, strokeDash: [4, 4], color: '#999' }, encoding: { y: { datum: target } } }] : []),
+      lines,
+    ],
+  };
+}
+
+/**
+ * A solver comparison's accuracy against cost: each entry's test error — the test MSE (regression, log scale when
+ * positive) or 1 − top-1 — against its NFE per sample, one labelled point per entry (entries without an NFE count
+ * are left out).
+ */
+export function compareErrorNfeSpec(res: ExperimentResults): vl.TopLevelSpec | undefined {
+  const regression = isRegressionResults(res);
+  const rows = comparedRows(res);
+  const values = rows.flatMap((r) => {
+    const error = regression ? r.testMse : r.top1 === undefined ? undefined : 1 - r.top1;
+    if (error === undefined || !Number.isFinite(error) || r.nfePerSample === undefined || !Number.isFinite(r.nfePerSample)) return [];
+    return [{ method: r.method, nfe: r.nfePerSample, error, source: r.nfeSource ?? 'runtime', speedup: r.speedup }];
+  });
+  if (values.length === 0) return undefined;
+  const log = values.every((v) => v.error > 0);
+  const title = regression ? 'test MSE' : 'test error (1 − top-1)';
+  const x = { field: 'nfe', type: 'quantitative' as const, title: 'NFE per sample', scale: { zero: true } };
+  const y = { field: 'error', type: 'quantitative' as const, title, scale: log ? { type: 'log' as const } : { zero: true } };
+  const color = { field: 'method', type: 'nominal' as const, title: 'solver', sort: rows.map((r) => r.method) };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `${regression ? 'Test MSE' : 'Test error'} against NFE per sample`,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'point', filled: true, size: 80 },
+        encoding: {
+          x,
+          y,
+          color,
+          tooltip: [{ field: 'method' }, { field: 'nfe' }, { field: 'source', title: 'NFE from' }, { field: 'error', format: '.4g' }, { field: 'speedup', format: '.2f' }],
+        },
+      },
+      { mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 11 }, encoding: { x, y, text: { field: 'method' }, color } },
+    ],
   };
 }

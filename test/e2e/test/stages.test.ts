@@ -44,7 +44,7 @@ describe('the pipeline as stages', () => {
       },
     });
     expect(seen).toEqual(STAGES.flatMap((s) => [`+${s.name}`, `-${s.name}`]));
-    expect(STAGES.map((s) => s.name)).toEqual(['setup', 'model', 'train', 'originals', 'snapshots', 'reduce', 'report']);
+    expect(STAGES.map((s) => s.name)).toEqual(['setup', 'model', 'train', 'originals', 'snapshots', 'reduce', 'compare', 'report']);
     expect(run.written.map((f) => path.relative(out, f)).sort()).toEqual(['model.odemor', 'results.json', 'results.md']);
     for (const f of run.written) expect(fs.existsSync(f)).toBe(true);
     expect(run.results.training).toMatchObject({ trainer: 'backprop-onnx' });

@@ -53,7 +53,8 @@ export const trainStage: Stage = {
   name: 'train',
   async run(state) {
     const t = state.train;
-    if (t === false || t.epochs <= 0 || state.training) return;
+    // a solver comparison trains a copy of the model per solver (stage 'compare')
+    if (t === false || t.epochs <= 0 || state.training || state.config.compare) return;
     const write = state.options.write !== false;
     const file = path.join(state.workDir, 'model.odemor');
     const trainer = await trainerFor(state, state.resolved.trainer!, t.use, t.runtime, trainerOwnOptions(t), state.model);

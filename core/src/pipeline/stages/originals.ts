@@ -13,6 +13,8 @@ import type { Stage } from '../state.js';
 export const originalsStage: Stage = {
   name: 'originals',
   async run(state) {
+    // a solver comparison evaluates each entry's trained model (stage 'compare'); its first entry is the baseline
+    if (state.config.compare) return;
     const model = state.model;
     const n = model.block.n;
     const isConv = model.block.kind === 'ode' && model.block.A.type === 'conv';

@@ -63,7 +63,8 @@ export const reportStage: Stage = {
   name: 'report',
   async run(state) {
     const { model, analysis, config } = state;
-    if (!analysis.weightSingularValues && model.block.kind === 'ode' && model.block.n <= 256) analysis.weightSingularValues = blockSvd(model.block).singularValues;
+    // (a solver comparison's state.model is the untrained initial model: no singular values of it)
+    if (!config.compare && !analysis.weightSingularValues && model.block.kind === 'ode' && model.block.n <= 256) analysis.weightSingularValues = blockSvd(model.block).singularValues;
     const results = buildResults(state, 'complete');
     state.results = results;
     const write = state.options.write !== false;
@@ -108,7 +109,8 @@ function listFiles(dir: string): string[] {
  */
 function environment(state: ExperimentState): ExperimentResults['environment'] {
   const runtimes: Record<string, string> = {};
-  if (state.training?.backend) runtimes[state.training.backend.split('/')[0]!] = state.training.backend.split('/')[1] ?? '';
+  // the run's training, and each entry's of a solver comparison
+  for (const backend of [state.training?.backend, ...state.rows.map((r) => r.training?.backend)]) if (backend) runtimes[backend.split('/')[0]!] ??= backend.split('/')[1] ?? '';
   for (const r of state.rows) runtimes[r.runtime] ??= r.backend;
   const runtimeVersions: Record<string, string> = {};
   for (const rt of [...(state.runtime ? [state.runtime] : []), ...state.runtimes.values()]) if (rt.version) runtimeVersions[rt.name] ??= rt.version;
