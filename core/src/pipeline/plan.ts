@@ -8,10 +8,10 @@ import { Experiment } from '../container.js';
 import { OdemorError } from '../errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { coreModelsPlugin } from '../model/plugin.js';
-import { fixedStepCount } from '../solvers/driver.js';
 import { prepare } from './run.js';
 import { modelStage } from './stages/model.js';
 import { setupStage } from './stages/setup.js';
+import { reducibleSize } from './stages/reduce.js';
 import { finetuneJobs, jobApplies } from './stages/finetune.js';
 import { prepareCompare, solverNfePerSample, stepsPerSample } from './stages/compare.js';
 import type { ExperimentState, Resolved } from './state.js';
@@ -56,7 +56,7 @@ export async function planExperiment(source: string | LoadedConfig): Promise<Run
     await modelStage.run(state);
     const { config, dataset, model, solver } = state;
     const n = model.block.n;
-    const steps = fixedStepCount(state.solverSpec.t0, state.solverSpec.t1, state.solverSpec.dt);
+    const steps = stepsPerSample(model); // the model's span (an mlp-node takes the dataset's), segment by segment for a readout
     const stages = (solver.tableau?.b.length ?? 1) * steps;
     const plan: RunPlan = { resolved: state.resolved, outDir: state.outDir, n, stepsPerSample: steps, reducers: [], evaluations: 0, finetunes: 0, rhsEvaluations: 0 };
     if (config.compare) return planCompare(state, plan);
@@ -78,9 +78,11 @@ export async function planExperiment(source: string | LoadedConfig): Promise<Run
       plan.rhsEvaluations += samples * stages;
       for (const job of state.reducers) {
         if (job.config.dims === 'auto' || !job.reducer.needsSnapshots) continue;
-        const over = job.config.dims.find((k) => k > Math.min(n, columns));
+        const over = job.config.dims.find((k) => k > Math.min(reducibleSize(model.block), columns));
         if (over !== undefined) {
-          throw new OdemorError('CONFIG', `reducer '${job.config.use}': dimension ${over} exceeds the ${columns} snapshot columns (the POD basis has at most that many columns); take more snapshots or a smaller k`);
+          throw new OdemorError('CONFIG', over > reducibleSize(model.block)
+            ? `reducer '${job.config.use}': dimension ${over} exceeds the model's reducible dimension ${reducibleSize(model.block)}`
+            : `reducer '${job.config.use}': dimension ${over} exceeds the ${columns} snapshot columns (the POD basis has at most that many columns); take more snapshots or a smaller k`);
         }
       }
     }

@@ -171,12 +171,13 @@ export function stepsPerSample(model: ModelIR): number {
 /**
  * A fixed-step solver's right-hand-side evaluations per sample, from the solver itself: steps × the stages of its
  * Butcher tableau, or steps × the time derivatives a derivative solver declares (one evaluation per order, as the
- * runtimes count them). Undefined for an adaptive solver (only a run knows), for a model with a midpoint network
- * (its step evaluates more) and for a step program that declares neither.
+ * runtimes count them; with a midpoint network a Taylor-Lagrange step of order p takes the p orders at x and the
+ * p + 1 at ξ: 2p + 1 = 2·derivatives − 1, docs/algorithms.md#taylor-lagrange). Undefined for an adaptive solver
+ * (only a run knows) and for a step program that declares neither.
  */
 export function solverNfePerSample(solver: Solver, model: ModelIR): number | undefined {
-  if (solver.adaptive || model.midpoint) return undefined;
-  const perStep = solver.derivatives ?? solver.tableau?.b.length;
+  if (solver.adaptive) return undefined;
+  const perStep = solver.derivatives ? (model.midpoint ? 2 * solver.derivatives - 1 : solver.derivatives) : solver.tableau?.b.length;
   return perStep ? stepsPerSample(model) * perStep : undefined;
 }
 
