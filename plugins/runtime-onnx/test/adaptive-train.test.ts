@@ -1,0 +1,229 @@
+/**
+ * Backprop through adaptive solvers on onnxruntime (docs/algorithms.md#onnx-adaptive-training): the gradient of
+ * the loss through the accepted steps of the Dopri5 step loop against tfjs autodiff through its eager adaptive
+ * solve, against central finite differences of a float64 forward pass over the same (frozen) steps, and the
+ * trainer on adaptive solvers (a van-der-pol mlp-node, resume, refusals).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ExplicitRungeKuttaSolver, cloneModel, float64Algebra, listTensors, rkStep, type ModelIR, type OdeBlock, type SolveStats, type Solver } from '@odemor/core';
+import { createParams, disposeParams, forward, initTfjs, inputTensor } from '@odemor/runtime-tfjs';
+import { REFERENCE_TABLEAUX, inputSize, referenceForward, referenceNonlinear, runtimeModels, signalInput, uniformInput } from '@odemor/conformance';
+import { AdaptiveGradientProgram, compileGradientProgram, type LossKind } from '../src/index.js';
+
+const DOPRI5 = REFERENCE_TABLEAUX.dopri5;
+const dopri5 = (rtol: number, atol: number): Solver => new ExplicitRungeKuttaSolver('dopri5', DOPRI5, true, { rtol, atol });
+
+beforeAll(async () => {
+  expect(await initTfjs('cpu')).toBe('cpu');
+});
+
+/** `model` with the dopri5 solver spec and tolerances. */
+function adaptive(model: ModelIR, rtol: number, atol: number, dt = 0.1): ModelIR {
+  return { ...model, solver: { ...model.solver, use: 'dopri5', dt, rtol, atol } };
+}
+
+/** Loss, gradients and solver stats by tfjs autodiff through the eager adaptive solve (cpu backend). */
+function tfjsGradients(model: ModelIR, x: Float32Array, y: Int32Array | Float32Array, batch: number, solver: Solver, loss: LossKind, u?: Float32Array) {
+  const params = createParams(model, () => true);
+  const sig = model.input.kind === 'state' ? model.input.signal : undefined;
+  const ut = u && sig ? tf.tensor3d(u, [batch, sig.steps, sig.channels]) : undefined;
+  try {
+    const vars = [...params];
+    let stats: SolveStats | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = forward(model, params, inputTensor(model, x, batch), solver, { onStats: (s) => void (stats = s), ...(ut ? { u: ut } : {}) });
+      return loss === 'mse'
+        ? tf.losses.meanSquaredError(tf.tensor2d(y as Float32Array, [batch, model.outputs]), logits)
+        : tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(y as Int32Array, 'int32'), model.outputs), logits);
+    }, vars.map(([, v]) => v as tf.Variable)) as { value: tf.Scalar; grads: Record<string, tf.Tensor> };
+    const out = new Map<string, Float32Array>();
+    for (const [path, v] of vars) {
+      const g = grads[(v as tf.Variable).name];
+      out.set(path, g ? (g.dataSync() as Float32Array) : new Float32Array(v.size));
+    }
+    const l = value.dataSync()[0]!;
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+    return { loss: l, grads: out, stats: stats! };
+  } finally {
+    ut?.dispose();
+    disposeParams(params);
+  }
+}
+
+/** max |a − b| / max |b| (0 when both vanish). */
+function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return m === 0 ? d : d / m;
+}
+
+const labels = (batch: number, classes: number): Int32Array => Int32Array.from({ length: batch }, (_, i) => (i * 7 + 1) % classes);
+
+async function onnxGradients(model: ModelIR, x: Float32Array, y: Int32Array | Float32Array, batch: number, solver: Solver, loss: LossKind, u?: Float32Array) {
+  const program = await compileGradientProgram(model, { solver, trainable: () => true, loss, threads: 1 });
+  expect(program).toBeInstanceOf(AdaptiveGradientProgram);
+  try {
+    const res = await program.run(new Map(), x, y, batch, u ? { u } : undefined);
+    return { ...res, steps: (program as AdaptiveGradientProgram).lastSteps! };
+  } finally {
+    await program.dispose();
+  }
+}
+
+describe('gradients through dopri5: parity with tfjs autodiff through its eager adaptive solve', () => {
+  const cases: { name: string; model: () => ModelIR; rtol: number; atol: number; loss: LossKind; sameSteps: boolean; u?: boolean }[] = [
+    // the same accepted (and rejected) steps on both runtimes
+    { name: 'dense ode block (classification), the same steps', model: () => runtimeModels.denseNode(), rtol: 1e-5, atol: 1e-7, loss: 'softmax-cross-entropy', sameSteps: true },
+    // dt = 1 ≥ every segment: each segment's first trial lands on its end on both runtimes
+    { name: 'mlp block with a trajectory readout (mse), the same steps', model: () => ({ ...runtimeModels.mlpTrajectory(), solver: { ...runtimeModels.mlpTrajectory().solver, dt: 1 } }), rtol: 1e-4, atol: 1e-6, loss: 'mse', sameSteps: true },
+    // tfjs starts every readout segment with dt, onnx with the controller's proposal: other steps, a tight tolerance
+    { name: 'mlp block with a trajectory readout (mse), other steps at rtol 1e-6', model: () => runtimeModels.mlpTrajectory(), rtol: 1e-6, atol: 1e-8, loss: 'mse', sameSteps: false },
+    // u(t) jumps at every element: the counts differ by rounding at ratios near 1 (adaptive.test.ts); a tight tolerance
+    { name: 'sequence ode-rnn (dense block, relu, u(t) per element) at rtol 1e-8', model: () => runtimeModels.denseSeq(), rtol: 1e-8, atol: 1e-10, loss: 'softmax-cross-entropy', sameSteps: false },
+    { name: 'mlp block with an input signal u through Zin, readout, at rtol 1e-8', model: () => runtimeModels.mlpSignal(), rtol: 1e-8, atol: 1e-10, loss: 'mse', sameSteps: false, u: true },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const model = adaptive(c.model(), c.rtol, c.atol, c.model().solver.dt);
+      const batch = 3;
+      const x = uniformInput(17, batch * inputSize(model));
+      const y = c.loss === 'mse' ? uniformInput(5, batch * model.outputs) : labels(batch, model.outputs);
+      const u = c.u ? signalInput(model, batch, 19) : undefined;
+      const solver = dopri5(c.rtol, c.atol);
+      const onnx = await onnxGradients(model, x, y, batch, solver, c.loss, u);
+      const ref = tfjsGradients(model, x, y, batch, solver, c.loss, u);
+      const counts = `onnx ${JSON.stringify(onnx.stats)}, tfjs ${JSON.stringify(ref.stats)}`;
+      expect(onnx.stats!.accepted, counts).toBe(onnx.steps.steps.length);
+      expect(onnx.stats!.nfe, counts).toBe(6 * (onnx.stats!.accepted + onnx.stats!.rejected) + (model.readout ? model.readout.times.length : 1));
+      // the step counts first: with the same steps both differentiate the same discrete solution
+      if (c.sameSteps) expect({ accepted: onnx.stats!.accepted, rejected: onnx.stats!.rejected }, counts).toEqual({ accepted: ref.stats.accepted, rejected: ref.stats.rejected });
+      expect(Math.abs(onnx.loss - ref.loss), counts).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref.loss)));
+      for (const { path } of listTensors(model)) {
+        const e = relErr(onnx.grads.get(path)!, ref.grads.get(path)!);
+        expect(e, `${path}: relative error ${e} (${counts})`).toBeLessThanOrEqual(c.sameSteps ? 1e-4 : 1e-3);
+      }
+    });
+  }
+});
+
+// ───────────── the discrete gradient: central finite differences over the frozen steps ─────────────
+
+/** The dense layer y = W x + b of the IR (weight [out, in]) in float64. */
+function dense64(l: { weight: { shape: number[]; data: Float32Array }; bias?: { data: Float32Array } }, x: Float64Array): Float64Array {
+  const [o, i] = l.weight.shape as [number, number];
+  const y = new Float64Array(o);
+  for (let r = 0; r < o; r++) {
+    let s = l.bias ? l.bias.data[r]! : 0;
+    for (let c = 0; c < i; c++) s += l.weight.data[r * i + c]! * x[c]!;
+    y[r] = s;
+  }
+  return y;
+}
+
+/**
+ * The mean softmax cross-entropy of a dense node (dense pre layer, dense ODE block, dense post layer) in float64,
+ * its block integrated by Dopri5 steps of the given starts and sizes (core's rkStep over the float64 algebra).
+ */
+function frozenDenseLoss(model: ModelIR, x: Float32Array, y: Int32Array, batch: number, steps: { t: number; h: number }[]): number {
+  const per = x.length / batch;
+  const block = model.block as OdeBlock;
+  let loss = 0;
+  for (let b = 0; b < batch; b++) {
+    let v = dense64(model.pre[0] as never, Float64Array.from(x.subarray(b * per, (b + 1) * per)));
+    for (const { t, h } of steps) v = rkStep(float64Algebra, DOPRI5, (_t, s) => referenceNonlinear(block, s), t, v, h, { fsal: false }).y1;
+    const z = dense64(model.post[0] as never, v);
+    const m = Math.max(...z);
+    const lse = m + Math.log(z.reduce((a, zi) => a + Math.exp(zi - m), 0));
+    loss += lse - z[y[b]!]!;
+  }
+  return loss / batch;
+}
+
+/**
+ * The mean squared error of a trajectory model in float64 over the frozen steps: the conformance kit's reference
+ * with a readout at every step's end and `dt` above every step (one step per segment), the original readout times
+ * picked out.
+ */
+function frozenReadoutLoss(model: ModelIR, x: Float32Array, target: Float32Array, batch: number, rec: { steps: { t: number; h: number }[]; readoutSteps: number[] }): number {
+  const ends = rec.steps.map((s, k) => (k + 1 < rec.steps.length ? rec.steps[k + 1]!.t : model.readout!.times.at(-1)!));
+  // a readout step's end is the readout time itself
+  rec.readoutSteps.forEach((k, i) => (ends[k - 1] = model.readout!.times[i]!));
+  const frozen: ModelIR = { ...model, solver: { ...model.solver, use: 'frozen', dt: 2 * Math.max(...rec.steps.map((s) => s.h)) }, readout: { kind: 'trajectory', times: ends }, outputs: ends.length * model.block.n };
+  const all = referenceForward(frozen, x, batch, DOPRI5).logits;
+  const n = model.block.n;
+  const T = model.readout!.times.length;
+  let sum = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < T; i++) {
+      const k = rec.readoutSteps[i]! - 1;
+      for (let j = 0; j < n; j++) sum += (all[(b * ends.length + k) * n + j]! - target[(b * T + i) * n + j]!) ** 2;
+    }
+  }
+  return sum / (batch * T * n);
+}
+
+/** Central difference of `loss(model)` in entry `i` of the tensor at `path` (float32-rounded steps, h = 1e-3). */
+function centralDifference(model: ModelIR, path: string, i: number, loss: (m: ModelIR) => number, h = 1e-3): number {
+  const copy = cloneModel(model);
+  const t = listTensors(copy).find((e) => e.path === path)!.tensor;
+  const w = t.data[i]!;
+  const up = Math.fround(w + h);
+  const down = Math.fround(w - h);
+  t.data[i] = up;
+  const lu = loss(copy);
+  t.data[i] = down;
+  const ld = loss(copy);
+  return (lu - ld) / (up - down);
+}
+
+describe('the discrete gradient: central differences of a float64 forward pass over the same accepted steps', () => {
+  it('dense node (pre, block, post; cross-entropy): every tensor within 1e-5 of its largest entry', async () => {
+    const model = adaptive(runtimeModels.denseNode(), 1e-4, 1e-6);
+    const batch = 2;
+    const x = uniformInput(31, batch * inputSize(model));
+    const y = labels(batch, model.outputs);
+    const res = await onnxGradients(model, x, y, batch, dopri5(1e-4, 1e-6), 'softmax-cross-entropy');
+    const steps = res.steps.steps;
+    expect(steps.length).toBeGreaterThan(1);
+    expect(res.loss).toBeCloseTo(frozenDenseLoss(model, x, y, batch, steps), 5);
+    for (const { path } of listTensors(model)) {
+      const g = res.grads.get(path)!;
+      const scale = Math.max(...g.map(Math.abs));
+      expect(scale, path).toBeGreaterThan(1e-6);
+      for (const i of [0, g.length >> 1, g.length - 1]) {
+        const fd = centralDifference(model, path, i, (m) => frozenDenseLoss(m, x, y, batch, steps));
+        expect(Math.abs(g[i]! - fd), `${path}[${i}]: ${g[i]} vs ${fd}`).toBeLessThanOrEqual(1e-5 * scale);
+      }
+    }
+  });
+
+  it('mlp-node with a trajectory readout (mse): the readout seeds join the adjoint at their steps', async () => {
+    const model = adaptive(runtimeModels.mlpTrajectory(), 1e-5, 1e-7);
+    const batch = 2;
+    const x = uniformInput(32, batch * inputSize(model));
+    const target = uniformInput(33, batch * model.outputs);
+    const res = await onnxGradients(model, x, target, batch, dopri5(1e-5, 1e-7), 'mse');
+    const rec = res.steps;
+    // several steps per readout segment
+    expect(rec.readoutSteps.length).toBe(3);
+    expect(rec.readoutSteps.at(-1)).toBe(rec.steps.length);
+    expect(rec.readoutSteps[0]!).toBeGreaterThan(1);
+    expect(res.loss).toBeCloseTo(frozenReadoutLoss(model, x, target, batch, rec), 5);
+    for (const { path } of listTensors(model)) {
+      const g = res.grads.get(path)!;
+      const scale = Math.max(...g.map(Math.abs));
+      expect(scale, path).toBeGreaterThan(1e-6);
+      for (const i of [0, g.length >> 1, g.length - 1]) {
+        const fd = centralDifference(model, path, i, (m) => frozenReadoutLoss(m, x, target, batch, rec));
+        expect(Math.abs(g[i]! - fd), `${path}[${i}]: ${g[i]} vs ${fd}`).toBeLessThanOrEqual(1e-5 * scale);
+      }
+    }
+  });
+});
