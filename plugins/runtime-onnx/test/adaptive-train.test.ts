@@ -6,10 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ExplicitRungeKuttaSolver, cloneModel, float64Algebra, listTensors, rkStep, type ModelIR, type OdeBlock, type SolveStats, type Solver } from '@odemor/core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ExplicitRungeKuttaSolver, OdemorError, cloneModel, float64Algebra, listTensors, mlpNode, rkStep, type Batch, type ModelIR, type OdeBlock, type SolveStats, type Solver } from '@odemor/core';
+import { createDynamicsDataset, type DynamicsDataset } from '@odemor/dataset-dynamics';
 import { createParams, disposeParams, forward, initTfjs, inputTensor } from '@odemor/runtime-tfjs';
 import { REFERENCE_TABLEAUX, inputSize, referenceForward, referenceNonlinear, runtimeModels, signalInput, uniformInput } from '@odemor/conformance';
-import { AdaptiveGradientProgram, compileGradientProgram, type LossKind } from '../src/index.js';
+import { AdaptiveGradientProgram, OnnxBackpropTrainer, OnnxRuntime, compileGradientProgram, type LossKind, type OnnxEpochInfo } from '../src/index.js';
 
 const DOPRI5 = REFERENCE_TABLEAUX.dopri5;
 const dopri5 = (rtol: number, atol: number): Solver => new ExplicitRungeKuttaSolver('dopri5', DOPRI5, true, { rtol, atol });
@@ -225,5 +229,100 @@ describe('the discrete gradient: central differences of a float64 forward pass o
         expect(Math.abs(g[i]! - fd), `${path}[${i}]: ${g[i]} vs ${fd}`).toBeLessThanOrEqual(1e-5 * scale);
       }
     }
+  });
+});
+
+// ───────────── the trainer ─────────────
+
+/** A tiny van-der-pol dataset: trajectories observed at 15 times over [0, 3]. */
+const vdp = (trajectories: number) => createDynamicsDataset({ system: 'van-der-pol', trajectories, test: 4, horizon: 3, samples: 15, seed: 3 });
+
+function mse(pred: ArrayLike<number>, target: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < pred.length; i++) s += (pred[i]! - target[i]!) ** 2;
+  return s / pred.length;
+}
+
+async function firstBatch(ds: DynamicsDataset, size: number): Promise<Batch> {
+  for await (const b of ds.batches('train', size)) return b;
+  throw new Error('empty dataset');
+}
+
+const vdpModel = (ds: DynamicsDataset, hidden: number, seed: number): ModelIR =>
+  mlpNode({ hidden }, { dataset: ds.info, seed, solver: { use: 'dopri5', dt: 0.1, t0: 0, t1: 1, rtol: 1e-4, atol: 1e-6 } });
+
+describe("Trainer 'backprop-onnx' with dopri5", () => {
+  const solver = dopri5(1e-4, 1e-6);
+
+  it('trains an mlp-node on 12 van-der-pol trajectories at rtol 1e-4: the MSE falls; the history counts the solves', async () => {
+    const ds = vdp(12);
+    const model = vdpModel(ds, 12, 1);
+    const trainer = new OnnxBackpropTrainer({ threads: 1 });
+    expect(trainer.supports(model, solver)).toEqual({ ok: true });
+    const res = await trainer.train(model, { epochs: 6, batch: 6, optimizer: 'adam', lr: 0.02, seed: 5 }, { dataset: ds, solver, phase: 'train' });
+    const history = res.history as OnnxEpochInfo[];
+    const losses = history.map((h) => h.loss);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses.at(-1)!, `epoch losses ${losses.map((l) => l.toFixed(4)).join(' ')}`).toBeLessThan(0.5 * losses[0]!);
+    for (const h of history) {
+      expect(Number.isNaN(h.accuracy)).toBe(true);
+      // two batches an epoch, 15 readout segments each: at least one step per segment, FSAL counts
+      expect(h.accepted!).toBeGreaterThanOrEqual(2 * 15);
+      expect(h.rejected!).toBeGreaterThanOrEqual(0);
+      expect(h.nfe).toBe(6 * (h.accepted! + h.rejected!) + 2 * 15);
+    }
+    // the trained model solves closer to the data on the adaptive executable
+    const runtime = new OnnxRuntime({ threads: 1 });
+    const trained = await runtime.build(res.model, { solver });
+    const initial = await runtime.build(model, { solver });
+    try {
+      const b = await firstBatch(ds, 12);
+      const after = mse(await trained.predict(b.x, b.size), b.targets!);
+      const before = mse(await initial.predict(b.x, b.size), b.targets!);
+      expect(after, `training-set MSE ${before} → ${after}`).toBeLessThan(0.5 * before);
+    } finally {
+      await Promise.all([trained.dispose(), initial.dispose(), runtime.dispose()]);
+    }
+  });
+
+  it('resumes from its checkpoint to the weights of the uninterrupted run, bit for bit; the tolerances are part of the fingerprint', async () => {
+    const ds = vdp(8);
+    const model = vdpModel(ds, 6, 3);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'odemor-onnx-adaptive-'));
+    try {
+      const checkpoint = path.join(dir, 'model.odemor');
+      const o = { batch: 4, optimizer: 'adam' as const, lr: 0.01, seed: 2 };
+      const trainer = new OnnxBackpropTrainer({ threads: 1 });
+      const full = await trainer.train(model, { ...o, epochs: 2 }, { dataset: ds, solver, phase: 'train' });
+      await trainer.train(model, { ...o, epochs: 1 }, { dataset: ds, solver, phase: 'train', checkpoint });
+      const resumed = await trainer.train(model, { ...o, epochs: 2 }, { dataset: ds, solver, phase: 'train', checkpoint, resume: true });
+      expect(resumed.history.map((h) => h.loss)).toEqual(full.history.map((h) => h.loss));
+      expect((resumed.history as OnnxEpochInfo[]).map((h) => h.accepted)).toEqual((full.history as OnnxEpochInfo[]).map((h) => h.accepted));
+      for (const { path: p, tensor } of listTensors(full.model)) {
+        expect(Array.from(listTensors(resumed.model).find((t) => t.path === p)!.tensor.data), p).toEqual(Array.from(tensor.data));
+      }
+      // other tolerances: another discrete problem, the resume is refused
+      const looser: ModelIR = { ...model, solver: { ...model.solver, rtol: 1e-3 } };
+      await expect(trainer.train(looser, { ...o, epochs: 2 }, { dataset: ds, solver, phase: 'train', checkpoint, resume: true })).rejects.toThrow(/cannot resume.*adaptive/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses adaptive step programs (no tableau) and adaptive tableaux without embedded weights', async () => {
+    const ds = vdp(4);
+    const model = vdpModel(ds, 4, 1);
+    const trainer = new OnnxBackpropTrainer({ threads: 1 });
+    const program: Solver = { name: 'adaptive-program', order: 2, adaptive: true, step: () => ({ y1: undefined as never }) };
+    const expected = 'adaptive-program is adaptive and cannot be unrolled into a static ONNX graph; use the tfjs runtime or a fixed-step solver';
+    expect(trainer.supports(model, program)).toEqual({ ok: false, reason: expected });
+    const options = { epochs: 1, batch: 2, optimizer: 'sgd' as const, lr: 0.01, seed: 1 };
+    const err = await trainer.train(model, options, { dataset: ds, solver: program, phase: 'train' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OdemorError);
+    expect((err as OdemorError).code).toBe('RUNTIME');
+    expect((err as Error).message).toBe(`trainer 'backprop-onnx': ${expected}`);
+    const noHat = { name: 'rk4-adaptive', order: 4, adaptive: true, tableau: REFERENCE_TABLEAUX.rk4 } as Solver;
+    expect(trainer.supports(model, noHat)).toEqual({ ok: false, reason: "solver 'rk4-adaptive' is adaptive but its Butcher tableau has no embedded weights (bHat) for the error estimate" });
+    await expect(trainer.train(model, options, { dataset: ds, solver: noHat, phase: 'train' })).rejects.toThrow(/no embedded weights/);
   });
 });
