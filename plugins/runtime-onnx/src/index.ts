@@ -88,7 +88,7 @@ const plugin: OdemorPlugin = {
   register(ctx) {
     ctx.provide('Runtime', 'onnx', (opts) => new OnnxRuntime(opts as OnnxRuntimeOptions | undefined), 'onnxruntime-node, unrolled fixed-step solver or adaptive step graph');
     const backprop: TrainerFactory = (options) => new OnnxBackpropTrainer((options ?? {}) as OnnxBackpropTrainerOptions);
-    ctx.provide('Trainer', 'backprop-onnx', backprop, { description: 'backprop through the unrolled fixed-step solver on onnxruntime-node (compiled gradient graph)', options: backpropOnnxOptionsSchema });
+    ctx.provide('Trainer', 'backprop-onnx', backprop, { description: 'backprop through the unrolled fixed-step solver or the accepted steps of an adaptive one on onnxruntime-node (compiled gradient graphs)', options: backpropOnnxOptionsSchema });
   },
 };
 

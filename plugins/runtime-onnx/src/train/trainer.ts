@@ -89,7 +89,10 @@ interface FeatureCache {
  * clipping, decoupled weight decay and the learning-rate schedule run in JS (docs/algorithms.md#training).
  * Deterministic for a seed: epoch e shuffles (and augments) with seed + e. With `context.checkpoint` it
  * writes, after every epoch, the training state (`<checkpoint>.train`) and then the model, each atomically;
- * `context.resume` continues from that state. Adaptive solvers are refused (use 'backprop-tfjs').
+ * `context.resume` continues from that state. An adaptive solver with a tableau that has `bHat` (Dopri5) trains
+ * by backprop through the accepted steps of the onnx step loop at the model's tolerances, the step sizes held
+ * constant (docs/algorithms.md#onnx-adaptive-training); each epoch's record adds the summed `nfe`, `accepted` and
+ * `rejected` of its forward solves. Adaptive step programs (no tableau) are refused (use 'backprop-tfjs').
  *
  * On a regression dataset (`dataset.info.task === 'regression'`, e.g. a trajectory dataset of
  * `@odemor/dataset-dynamics`) the loss is the mean squared error between the model's outputs (a trajectory
