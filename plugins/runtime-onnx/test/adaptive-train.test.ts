@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ExplicitRungeKuttaSolver, OdemorError, cloneModel, float64Algebra, listTensors, mlpNode, rkStep, type Batch, type ModelIR, type OdeBlock, type SolveStats, type Solver } from '@odemor/core';
 import { createDynamicsDataset, type DynamicsDataset } from '@odemor/dataset-dynamics';
-import { createParams, disposeParams, forward, initTfjs, inputTensor } from '@odemor/runtime-tfjs';
+import { BackpropTrainer, createParams, disposeParams, forward, initTfjs, inputTensor } from '@odemor/runtime-tfjs';
+import { dataset, maxDiff, tinyModel } from './train-fixtures.js';
 import { REFERENCE_TABLEAUX, inputSize, referenceForward, referenceNonlinear, runtimeModels, signalInput, uniformInput } from '@odemor/conformance';
 import { AdaptiveGradientProgram, OnnxAdaptiveExecutable, OnnxBackpropTrainer, OnnxRuntime, compileGradientProgram, type LossKind, type OnnxEpochInfo } from '../src/index.js';
 
@@ -362,6 +363,27 @@ describe("Trainer 'backprop-onnx' with dopri5", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('classification: close to backprop-tfjs with the same dopri5 (same steps, SGD); fine-tuning the post layers on cached block features', async () => {
+    const model: ModelIR = { ...tinyModel(), solver: { use: 'dopri5', dt: 0.25, t0: 0, t1: 1, rtol: 1e-5, atol: 1e-7 } };
+    const solver = dopri5(1e-5, 1e-7);
+    const ctx = { dataset, solver, phase: 'train' as const };
+    const o = { epochs: 2, batch: 16, optimizer: 'sgd' as const, lr: 0.1, seed: 3 };
+    const a = await new BackpropTrainer().train(model, o, ctx);
+    const b = await new OnnxBackpropTrainer({ threads: 1 }).train(model, o, ctx);
+    expect(maxDiff(a.model, b.model)).toBeLessThan(1e-5);
+    for (const [i, h] of b.history.entries()) {
+      expect(h.loss).toBeCloseTo(a.history[i]!.loss, 5);
+      expect(h.accuracy).toBe(a.history[i]!.accuracy);
+    }
+    // post layers only: the block's outputs come from the adaptive executable once, then a post-only program
+    const f = await new OnnxBackpropTrainer({ threads: 1 }).train(model, { ...o, params: 'after-block' }, { ...ctx, phase: 'finetune' });
+    for (const { path: p, tensor } of listTensors(f.model)) {
+      const before = listTensors(model).find((t) => t.path === p)!.tensor.data;
+      expect(tensor.data.some((v, i) => v !== before[i]), p).toBe(p.startsWith('post.'));
+    }
+    expect((f.history as OnnxEpochInfo[])[0]!.accepted).toBeUndefined();
   });
 
   it('refuses adaptive step programs (no tableau) and adaptive tableaux without embedded weights', async () => {
