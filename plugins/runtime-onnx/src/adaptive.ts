@@ -170,6 +170,11 @@ export interface AdaptiveSolveResult extends DriverResult<Tensor> {
  * landing exactly on its end: core's controller per segment, the first trial step of a segment the step size the
  * controller would have tried next (the larger of its proposal before the landing step was shortened and its
  * proposal after it), `maxSteps` counted over all segments, `stats` summed.
+ *
+ * Training (docs/algorithms.md#onnx-adaptive-training): `feeds` adds inputs to every run of the pre, rhs and step
+ * graphs (the weights of graphs compiled with a weight hook); `record` keeps every accepted step's start, size and
+ * starting state (`steps`) and the accepted count before each readout time (`readoutSteps`), which the backward
+ * sweep walks in reverse.
  */
 export async function solveAdaptive(
   model: ModelIR,
