@@ -386,6 +386,16 @@ describe("Trainer 'backprop-onnx' with dopri5", () => {
     expect((f.history as OnnxEpochInfo[])[0]!.accepted).toBeUndefined();
   });
 
+  it('a solve that fails in training (here: maxSteps) stops with a NUMERIC error naming the epoch and batch', async () => {
+    const ds = vdp(4);
+    const model = vdpModel(ds, 4, 1);
+    const tight = new ExplicitRungeKuttaSolver('dopri5', DOPRI5, true, { rtol: 1e-4, atol: 1e-6, maxSteps: 3 });
+    const err = await new OnnxBackpropTrainer({ threads: 1 }).train(model, { epochs: 1, batch: 2, optimizer: 'sgd', lr: 0.01, seed: 1 }, { dataset: ds, solver: tight, phase: 'train' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OdemorError);
+    expect((err as OdemorError).code).toBe('NUMERIC');
+    expect((err as Error).message).toMatch(/^train: the adaptive solve failed in epoch 1, batch 1 .*maxSteps \(3\) reached/);
+  });
+
   it('refuses adaptive step programs (no tableau) and adaptive tableaux without embedded weights', async () => {
     const ds = vdp(4);
     const model = vdpModel(ds, 4, 1);
