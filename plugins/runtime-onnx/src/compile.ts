@@ -563,11 +563,6 @@ export class Compiler {
     return this.hooked;
   }
 
-  /** The ONNX opset of the graph. */
-  get opsetVersion(): number {
-    return this.opset;
-  }
-
   /**
    * The remainder terms R [B, ...stateDims] of the unrolled steps of a step program (one per step, in step order;
    * empty for a tableau, or a program that returns none), after {@link Compiler.build}.
