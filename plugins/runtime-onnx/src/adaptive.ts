@@ -117,8 +117,29 @@ export async function releaseAdaptiveSessions(s: AdaptiveSessions): Promise<void
   await Promise.all([s.pre, s.rhs, s.step, s.post].map((x) => x?.release()));
 }
 
+/** The sessions the step loop itself runs (pre, rhs, step): {@link AdaptiveSessions} without post. */
+export type AdaptiveLoopSessions = Omit<AdaptiveSessions, 'post'>;
+
+/** Extra feeds of each graph of the loop, on every run (training: the weights the graphs take as inputs). */
+export interface AdaptiveFeeds {
+  pre?: Record<string, Tensor>;
+  rhs?: Record<string, Tensor>;
+  step?: Record<string, Tensor>;
+}
+
+/** One accepted step of a recorded solve: from `t` with size `h`, starting from the state `y` [batch, ...stateDims]. */
+export interface AcceptedStep {
+  t: number;
+  h: number;
+  y: Tensor;
+}
+
 /** Options of one {@link solveAdaptive}. */
 export interface AdaptiveSolveOptions {
+  /** extra feeds of the pre, rhs and step graphs on every run (graphs compiled with a weight hook) */
+  feeds?: AdaptiveFeeds;
+  /** keep every accepted step (its start, size and starting state) in `steps`: what training backprops through */
+  record?: boolean;
   /** keep the state after every `saveEvery`-th accepted step (not with `times`) */
   saveEvery?: number;
   /** the input signal of a model with input kind 'state' and a signal, [batch, steps, channels] (required there) */
@@ -134,6 +155,10 @@ export interface AdaptiveSolveOptions {
 export interface AdaptiveSolveResult extends DriverResult<Tensor> {
   /** with `times`: the state [batch, ...stateDims] at each time */
   readout?: Tensor[];
+  /** with `record`: the accepted steps in order (rejected attempts are not kept) */
+  steps?: AcceptedStep[];
+  /** with `record`: the number of accepted steps before each readout time (or before t1: `[steps.length]`) */
+  readoutSteps?: number[];
 }
 
 /**
@@ -145,10 +170,15 @@ export interface AdaptiveSolveResult extends DriverResult<Tensor> {
  * landing exactly on its end: core's controller per segment, the first trial step of a segment the step size the
  * controller would have tried next (the larger of its proposal before the landing step was shortened and its
  * proposal after it), `maxSteps` counted over all segments, `stats` summed.
+ *
+ * Training (docs/algorithms.md#onnx-adaptive-training): `feeds` adds inputs to every run of the pre, rhs and step
+ * graphs (the weights of graphs compiled with a weight hook); `record` keeps every accepted step's start, size and
+ * starting state (`steps`) and the accepted count before each readout time (`readoutSteps`), which the backward
+ * sweep walks in reverse.
  */
 export async function solveAdaptive(
   model: ModelIR,
-  sessions: AdaptiveSessions,
+  sessions: AdaptiveLoopSessions,
   stateDims: readonly number[],
   settings: AdaptiveSettings,
   x: Float32Array,
@@ -167,7 +197,7 @@ export async function solveAdaptive(
     u = new Tensor('float32', x, [batch, model.input.steps, model.input.features]);
     x0 = new Tensor('float32', new Float32Array(batch * prod(stateDims)), dims);
   } else {
-    const res = await run(sessions.pre!, { [N.input]: new Tensor('float32', x, [batch, ...inputShapeOf(model)]) }, 'pre');
+    const res = await run(sessions.pre!, { ...options.feeds?.pre, [N.input]: new Tensor('float32', x, [batch, ...inputShapeOf(model)]) }, 'pre');
     x0 = outputOf(res, N.x0, 'pre');
   }
   const count = batch * prod(stateDims);
@@ -176,7 +206,7 @@ export async function solveAdaptive(
   const index = (times: number[]) => new Tensor('int64', BigInt64Array.from(times, (t) => BigInt(sequenceIndex(t, t0, sig!.stepDuration, sig!.steps))), [times.length]);
 
   const f = async (t: number, y: Tensor): Promise<Tensor> => {
-    const feeds: Record<string, Tensor> = { [N.state]: y };
+    const feeds: Record<string, Tensor> = { ...options.feeds?.rhs, [N.state]: y };
     if (u) (feeds[N.u] = u), (feeds[N.uIndex] = index([t]));
     return outputOf(await run(sessions.rhs, feeds, 'rhs'), N.k, 'rhs');
   };
@@ -185,7 +215,7 @@ export async function solveAdaptive(
   const trial = { next: dt, beforeLast: dt };
   const step = async (t: number, y: Tensor, h: number, context: StepContext<Tensor>): Promise<StepOutput<Tensor>> => {
     if (context.k1 === undefined) throw new OdemorError('RUNTIME', 'the onnx step graph needs the first stage k1 (core gives it in adaptive mode)');
-    const feeds: Record<string, Tensor> = { [N.state]: y, [N.k1]: context.k1, [N.h]: new Tensor('float32', Float32Array.of(h), []), [N.rtol]: rtol, [N.atol]: atol };
+    const feeds: Record<string, Tensor> = { ...options.feeds?.step, [N.state]: y, [N.k1]: context.k1, [N.h]: new Tensor('float32', Float32Array.of(h), []), [N.rtol]: rtol, [N.atol]: atol };
     // the stage times as core's rkStep computes them: t + c_i h
     if (u) (feeds[N.u] = u), (feeds[N.uIndex] = index(tableau.c.map((c) => t + c * h)));
     const res = await run(sessions.step, feeds, 'step');
@@ -201,6 +231,16 @@ export async function solveAdaptive(
     if (Number.isFinite(out.ratio!)) trial.next = h * stepFactor(out.ratio!, exponent);
     return out;
   };
+  // the accepted steps (record): each starts from the state the previous one ended in
+  const steps: AcceptedStep[] | undefined = options.record ? [] : undefined;
+  let before = x0;
+  const onStep = steps
+    ? (t: number, h: number, _index: number, state: Tensor) => {
+        steps.push({ t, h, y: before });
+        before = state;
+      }
+    : undefined;
+  const recorded = (res: AdaptiveSolveResult, ends: number[]): AdaptiveSolveResult => (steps ? { ...res, steps, readoutSteps: ends } : res);
   const segment = (y0: Tensor, from: number, to: number, firstStep: number, maxSteps: number) =>
     integrateAsync(tensorAlgebra, tableau, y0, {
       t0: from,
@@ -211,15 +251,20 @@ export async function solveAdaptive(
       atol: settings.atol,
       maxSteps,
       ...(options.saveEvery !== undefined ? { saveEvery: options.saveEvery } : {}),
+      ...(onStep ? { onStep } : {}),
       f,
       step,
       name: settings.name,
     });
-  if (!options.times) return segment(x0, t0, t1, dt, settings.maxSteps);
+  if (!options.times) {
+    const res = await segment(x0, t0, t1, dt, settings.maxSteps);
+    return recorded(res, [steps?.length ?? 0]);
+  }
 
   if (options.saveEvery !== undefined) throw new OdemorError('ARGUMENT', 'solveAdaptive: saveEvery cannot be combined with readout times');
   const stats: SolveStats = { nfe: 0, accepted: 0, rejected: 0 };
   const readout: Tensor[] = [];
+  const ends: number[] = [];
   let y = x0;
   let from = t0;
   let first = dt;
@@ -239,10 +284,11 @@ export async function solveAdaptive(
     stats.rejected += res.stats.rejected;
     y = res.y;
     readout.push(y);
+    ends.push(steps?.length ?? 0);
     first = Math.max(trial.beforeLast, trial.next);
     from = to;
   }
-  return { y, readout, stats };
+  return recorded({ y, readout, stats }, ends);
 }
 
 /**

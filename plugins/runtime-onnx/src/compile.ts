@@ -119,8 +119,29 @@ export const ADAPTIVE_GRAPH_NAMES = {
   nonlinear: 'nonlinear',
 } as const;
 
-/** The graph of an adaptive loop that {@link Compiler.adaptivePart} emits. */
-export type AdaptivePart = 'pre' | 'rhs' | 'step' | 'post' | 'sample';
+/**
+ * The graph of an adaptive loop that {@link Compiler.adaptivePart} emits; `stepmap` is the step map of training
+ * (docs/algorithms.md#onnx-adaptive-training): `y`, `h` (and `u`, `uIndex` [s']) → `y1 = y + h Σ b_j k_j` with every
+ * stage computed in the graph (k1 = f(t, y) too: no FSAL input) and no error estimate, over the stages
+ * {@link stepMapTableau} keeps.
+ */
+export type AdaptivePart = 'pre' | 'rhs' | 'step' | 'post' | 'sample' | 'stepmap';
+
+/**
+ * The tableau of the training step map: `tableau` without its trailing stages of weight `b_j = 0` (Dopri5's
+ * seventh, FSAL stage only feeds the error estimate and the next step's k1) and without `bHat`, so that the map
+ * `y1 = y + h Σ_j b_j k_j` evaluates only the stages it combines.
+ */
+export function stepMapTableau(tableau: ButcherTableau): ButcherTableau {
+  let s = tableau.b.length;
+  while (s > 1 && tableau.b[s - 1] === 0) s--;
+  return {
+    a: tableau.a.slice(0, s).map((row) => row.slice(0, s)),
+    b: tableau.b.slice(0, s),
+    c: tableau.c.slice(0, s),
+    order: tableau.order,
+  };
+}
 
 /** The serialized graphs of an adaptive solve ({@link compileAdaptive}). */
 export interface AdaptiveGraphs {
@@ -136,6 +157,17 @@ export interface AdaptiveGraphs {
   stateDims: number[];
   /** whether the step graph outputs `kLast` (first same as last) */
   fsal: boolean;
+  /** the logical shape of the pre layers' output (what the post graph lays the block's output out as); null for sequence models */
+  entryShape?: number[] | null;
+  /** with a weight hook: each graph's inputs the hook named (input → IR path, layout, dims), after its own inputs */
+  hooked?: Partial<Record<'pre' | 'rhs' | 'step' | 'post', ReadonlyMap<string, HookedInput>>>;
+}
+
+/** A graph input the weight hook named: the IR path it feeds, the layout the graph wants and the graph dims. */
+export interface HookedInput {
+  path: string;
+  layout: WeightLayout;
+  dims: number[];
 }
 
 /**
@@ -145,14 +177,17 @@ export interface AdaptiveGraphs {
  * inputs, so one compile serves every step; it computes the stages as `rkStep` does (with `h` a graph value) and
  * reduces the embedded error estimate `h Σ (b_j − bHat_j) k_j` in-graph to one sum of squared scaled errors
  * `Σ (e / (atol + rtol · max(|y|, |y1|)))²` per sample, so only `[batch]` numbers come back per attempt.
+ * With `weights` (a {@link WeightHook}, the trainer's), the tensors it names are graph inputs of each graph that
+ * reads them (after the graph's own inputs), so new values can be fed without recompiling.
  * Errors: RUNTIME (no `bHat`), MODEL and ARGUMENT as {@link compileModel}.
  */
-export function compileAdaptive(model: ModelIR, options: Omit<CompileOptions, 'snapshot' | 'solver' | 'remainderOutput'>): AdaptiveGraphs {
+export function compileAdaptive(model: ModelIR, options: Omit<CompileOptions, 'snapshot' | 'solver' | 'remainderOutput'>, weights?: WeightHook): AdaptiveGraphs {
   const tableau = options?.tableau;
   if (tableau && !tableau.bHat) {
     throw new OdemorError('RUNTIME', 'compileAdaptive needs a tableau with embedded weights (bHat) for the error estimate');
   }
-  const make = () => new Compiler(model, { ...options });
+  // `weights` (training): tensors the hook names become graph inputs of every graph that reads them
+  const make = () => new Compiler(model, { ...options }, weights);
   const { t0, t1, dt } = model.solver;
   solverSteps(t0, t1, dt); // MODEL errors for a bad dt or span
   if (model.input.kind === 'sequence' && model.pre.length > 0) {
@@ -160,11 +195,27 @@ export function compileAdaptive(model: ModelIR, options: Omit<CompileOptions, 's
   }
   let entryShape: number[] | null = null;
   let pre: Uint8Array | undefined;
-  if (model.input.kind !== 'sequence') ({ bytes: pre, entryShape } = make().adaptivePart('pre', null));
-  const rhs = make().adaptivePart('rhs', entryShape);
-  const step = make().adaptivePart('step', entryShape);
-  const post = make().adaptivePart('post', entryShape);
-  return { ...(pre ? { pre } : {}), rhs: rhs.bytes, step: step.bytes, post: post.bytes, stateDims: step.stateDims, fsal: isFsal(tableau!) };
+  const hooked: NonNullable<AdaptiveGraphs['hooked']> = {};
+  const part = (name: 'pre' | 'rhs' | 'step' | 'post') => {
+    const c = make();
+    const r = c.adaptivePart(name, entryShape);
+    if (weights) hooked[name] = new Map(c.hookedInputs);
+    return r;
+  };
+  if (model.input.kind !== 'sequence') ({ bytes: pre, entryShape } = part('pre'));
+  const rhs = part('rhs');
+  const step = part('step');
+  const post = part('post');
+  return {
+    ...(pre ? { pre } : {}),
+    rhs: rhs.bytes,
+    step: step.bytes,
+    post: post.bytes,
+    stateDims: step.stateDims,
+    fsal: isFsal(tableau!),
+    entryShape,
+    ...(weights ? { hooked } : {}),
+  };
 }
 
 /** The sample graph of an adaptive snapshot pass (full blocks): `y` → `states`, `nonlinear` [batch, n]. */
@@ -461,6 +512,8 @@ export class Compiler {
   private readonly made = new Map<string, string>();
   /** u [B, p] gathered per input key (see `inputTerm`) */
   private readonly gathered = new Map<number, string>();
+  /** the graph inputs the weight hook named, in the order they were made: input → IR path, layout, graph dims */
+  private readonly hooked = new Map<string, HookedInput>();
 
   constructor(
     private readonly model: ModelIR,
@@ -503,6 +556,11 @@ export class Compiler {
   /** The graph builder (the training lowering appends the loss and the backward nodes to it). */
   get graph(): GraphBuilder {
     return this.g;
+  }
+
+  /** The graph inputs the weight hook named so far (input → IR path, layout, graph dims), in the order made. */
+  get hookedInputs(): ReadonlyMap<string, HookedInput> {
+    return this.hooked;
   }
 
   /**
@@ -621,7 +679,11 @@ export class Compiler {
     // one graph value per tensor, however often a piece asks for it (D at every readout time)
     const key = `${path}|${layout.kind}`;
     let hit = this.made.get(key);
-    if (!hit) this.made.set(key, (hit = this.weights?.(path, layout, dims) ?? this.g.float(prefix, data(), dims)));
+    if (!hit) {
+      const input = this.weights?.(path, layout, dims);
+      if (input !== undefined && !this.hooked.has(input)) this.hooked.set(input, { path, layout, dims: [...dims] });
+      this.made.set(key, (hit = input ?? this.g.float(prefix, data(), dims)));
+    }
     return hit;
   }
 
@@ -1018,11 +1080,73 @@ export class Compiler {
   }
 
   /**
+   * The graph algebra of the adaptive step graphs: the step size is the graph input `h`, so `axpy(y, w, k)` emits
+   * `y + h · Σ w_j k_j` (rkStep runs with h = 1; zero weights skipped, a weight of 1 without Mul).
+   */
+  private stepAlgebra(): SolverAlgebra<string> {
+    const g = this.g;
+    const h = ADAPTIVE_GRAPH_NAMES.h;
+    const sum = (w: readonly number[], k: readonly string[]): string | undefined => {
+      let acc: string | undefined;
+      for (let j = 0; j < w.length; j++) {
+        if (w[j] === 0) continue;
+        const term = w[j] === 1 ? k[j]! : g.node('Mul', [k[j]!, g.scalar(w[j]!)]);
+        acc = acc === undefined ? term : g.node('Add', [acc, term]);
+      }
+      return acc;
+    };
+    return {
+      scope: (fn) => fn(),
+      axpy: (y, w, k) => {
+        const acc = sum(w, k);
+        return acc === undefined ? y : g.node('Add', [y, g.node('Mul', [acc, h])]);
+      },
+      combine: (w, k) => {
+        const acc = sum(w, k);
+        return acc === undefined ? g.node('Mul', [k[0]!, g.scalar(0)]) : g.node('Mul', [acc, h]);
+      },
+      errorRatio() {
+        throw new OdemorError('RUNTIME', 'the step graph reduces the error in-graph (unreachable)');
+      },
+      allFinite: () => undefined,
+      clone: (y) => y,
+      dispose: () => {},
+    };
+  }
+
+  /**
    * Emit and serialize one graph of the adaptive step loop (internal: {@link compileAdaptive} assembles them;
    * names in {@link ADAPTIVE_GRAPH_NAMES}). `entryShape` is the logical shape of the pre layers' output (the pre
    * graph returns it; the post graph needs it to lay out the block's output for its layers).
    */
   adaptivePart(part: AdaptivePart, entryShape: number[] | null): { bytes: Uint8Array; entryShape: number[] | null; stateDims: number[] } {
+    const r = this.adaptiveGraph(part, entryShape);
+    return { bytes: this.encodePart(part, [...r.inputs, ...this.hookInputSpecs()], r.outputs), entryShape: r.entryShape, stateDims: r.stateDims };
+  }
+
+  /** The weight hook's graph inputs as value specs (after {@link Compiler.adaptiveGraph}). */
+  hookInputSpecs(): ValueSpec[] {
+    return [...this.hooked].map(([name, h]) => ({ name, dims: h.dims }));
+  }
+
+  /** Serialize one graph of the adaptive loop (or of its training) with these inputs and outputs. */
+  encodePart(part: string, inputs: ValueSpec[], outputs: ValueSpec[]): Uint8Array {
+    const m = this.model;
+    return this.g.encode({
+      inputs,
+      outputs,
+      opset: this.opset,
+      name: `${m.name ?? 'odemor-model'}-${part}`,
+      doc: `odemor model${m.name ? ` '${m.name}'` : ''}: the '${part}' graph of an adaptive ${this.tableau.b.length}-stage solve (${m.block.kind} block)`,
+    });
+  }
+
+  /**
+   * Emit one graph of the adaptive step loop into this compiler's builder without serializing it: its data inputs
+   * and outputs (the weight hook's inputs are in {@link Compiler.hookedInputs}); the training program appends its
+   * backward nodes before encoding ({@link Compiler.encodePart}).
+   */
+  adaptiveGraph(part: AdaptivePart, entryShape: number[] | null): { inputs: ValueSpec[]; outputs: ValueSpec[]; entryShape: number[] | null; stateDims: number[] } {
     if (this.program) throw new OdemorError('RUNTIME', adaptiveMessage(this.program.name));
     const m = this.model;
     const N = ADAPTIVE_GRAPH_NAMES;
@@ -1075,33 +1199,7 @@ export class Compiler {
           return { key: i, u: stageInput(i) };
         };
         const { f } = parts.rhs();
-        const sum = (w: readonly number[], k: readonly string[]): string | undefined => {
-          let acc: string | undefined;
-          for (let j = 0; j < w.length; j++) {
-            if (w[j] === 0) continue;
-            const term = w[j] === 1 ? k[j]! : g.node('Mul', [k[j]!, g.scalar(w[j]!)]);
-            acc = acc === undefined ? term : g.node('Add', [acc, term]);
-          }
-          return acc;
-        };
-        // the graph algebra with the step size as a graph value: y + h·Σ w_j k_j
-        const alg: SolverAlgebra<string> = {
-          scope: (fn) => fn(),
-          axpy: (y, w, k) => {
-            const acc = sum(w, k);
-            return acc === undefined ? y : g.node('Add', [y, g.node('Mul', [acc, N.h])]);
-          },
-          combine: (w, k) => {
-            const acc = sum(w, k);
-            return acc === undefined ? g.node('Mul', [k[0]!, g.scalar(0)]) : g.node('Mul', [acc, N.h]);
-          },
-          errorRatio() {
-            throw new OdemorError('RUNTIME', 'the step graph reduces the error in-graph (unreachable)');
-          },
-          allFinite: () => undefined,
-          clone: (y) => y,
-          dispose: () => {},
-        };
+        const alg = this.stepAlgebra();
         const ks: string[] = [N.k1];
         const out = rkStep(alg, tableau, (t, x) => {
           const k = f(t, x);
@@ -1118,6 +1216,20 @@ export class Compiler {
         output(out.y1, N.y1, dims);
         if (fsal) output(out.kLast!, N.kLast, dims);
         output(errSq, N.errSq, ['batch']);
+        break;
+      }
+      case 'stepmap': {
+        // training: y1 = Φ(y, h) = y + h Σ b_j k_j, all stages in the graph (k1 too: a pure function of y), no error
+        const tableau = stepMapTableau(this.tableau);
+        inputs.push({ name: N.state, dims }, { name: N.h, dims: [] });
+        sequenceInputs(tableau.b.length);
+        this.inputAt = (t) => {
+          const i = tableau.c.indexOf(t);
+          return { key: i, u: stageInput(i) };
+        };
+        const { f } = parts.rhs();
+        const out = rkStep(this.stepAlgebra(), tableau, f, 0, N.state, 1, { fsal: false });
+        output(out.y1, N.y1, dims);
         break;
       }
       case 'post': {
@@ -1146,14 +1258,7 @@ export class Compiler {
         break;
       }
     }
-    const bytes = this.g.encode({
-      inputs,
-      outputs,
-      opset: this.opset,
-      name: `${m.name ?? 'odemor-model'}-${part}`,
-      doc: `odemor model${m.name ? ` '${m.name}'` : ''}: the '${part}' graph of an adaptive ${this.tableau.b.length}-stage solve (${block.kind} block)`,
-    });
-    return { bytes, entryShape, stateDims: parts.stateDims };
+    return { inputs, outputs, entryShape, stateDims: parts.stateDims };
   }
 
   private fullBlock(block: OdeBlock, entry: Val | null): Val {

@@ -23,9 +23,11 @@ export {
   segmentEnds,
   sequenceIndex,
   solverSteps,
+  stepMapTableau,
   stepTime,
   unrolledSteps,
   type AdaptiveGraphs,
+  type HookedInput,
   type InputSignal,
   type AdaptivePart,
   type CompileOptions,
@@ -33,11 +35,30 @@ export {
   type WeightLayout,
 } from './compile.js';
 export { OnnxExecutable, OnnxRuntime, type OnnxRuntimeOptions } from './runtime.js';
-export { OnnxAdaptiveExecutable, adaptiveSettings, solveAdaptive, type AdaptiveSessions, type AdaptiveSettings, type AdaptiveSolveOptions, type AdaptiveSolveResult } from './adaptive.js';
+export {
+  OnnxAdaptiveExecutable,
+  adaptiveSettings,
+  solveAdaptive,
+  type AcceptedStep,
+  type AdaptiveFeeds,
+  type AdaptiveLoopSessions,
+  type AdaptiveSessions,
+  type AdaptiveSettings,
+  type AdaptiveSolveOptions,
+  type AdaptiveSolveResult,
+} from './adaptive.js';
 export { loadOnnxFile, runOnnxFile, saveOnnx, type OnnxFile } from './io.js';
 export { createSession, defaultThreads, signalTensor } from './session.js';
 export type { CompileGradientProgram, GradientInputs, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './grad/types.js';
 export { buildGradientGraph, compileGradientProgram, GRADIENT_GRAPH_NAMES, lossAndGradients, type GradientGraph, type LossAndGradientsOptions } from './grad/program.js';
+export {
+  ADAPTIVE_GRADIENT_NAMES,
+  AdaptiveGradientProgram,
+  buildAdaptiveGradientGraphs,
+  compileAdaptiveGradientProgram,
+  type AdaptiveGradientGraphs,
+  type AdaptiveStepRecord,
+} from './grad/adaptive.js';
 export { fromGraphLayout, lower, toGraphLayout, type LowerOptions, type Lowered, type ParamInput } from './grad/lower.js';
 export { backward, BATCH, ShapeTable, type BackwardOptions, type GradContext, type Shape, type VjpRule } from './grad/engine.js';
 export { reduceTo, RULES } from './grad/rules.js';
@@ -67,7 +88,7 @@ const plugin: OdemorPlugin = {
   register(ctx) {
     ctx.provide('Runtime', 'onnx', (opts) => new OnnxRuntime(opts as OnnxRuntimeOptions | undefined), 'onnxruntime-node, unrolled fixed-step solver or adaptive step graph');
     const backprop: TrainerFactory = (options) => new OnnxBackpropTrainer((options ?? {}) as OnnxBackpropTrainerOptions);
-    ctx.provide('Trainer', 'backprop-onnx', backprop, { description: 'backprop through the unrolled fixed-step solver on onnxruntime-node (compiled gradient graph)', options: backpropOnnxOptionsSchema });
+    ctx.provide('Trainer', 'backprop-onnx', backprop, { description: 'backprop through the unrolled fixed-step solver or the accepted steps of an adaptive one on onnxruntime-node (compiled gradient graphs)', options: backpropOnnxOptionsSchema });
   },
 };
 

@@ -299,12 +299,15 @@ describe('supports(), refusals and the graphs', () => {
     expect(() => compileAdaptive(runtimeModels.denseNode(), { tableau: REFERENCE_TABLEAUX.rk4 })).toThrow(/bHat/);
   });
 
-  it('training with an adaptive solver stays refused (backprop-onnx), with the adaptive message', () => {
+  it('backprop-onnx trains with an adaptive tableau solver (adaptive-train.test.ts) and refuses an adaptive step program, with the adaptive message', () => {
     const model = adaptive(runtimeModels.denseNode(), 1e-5, 1e-7);
-    const reason = 'dopri5 is adaptive and cannot be unrolled into a static ONNX graph; use the tfjs runtime or a fixed-step solver';
-    expect(new OnnxBackpropTrainer().supports(model, dopri5())).toEqual({ ok: false, reason });
-    expect(new OnnxBackpropTrainer().supports(model)).toEqual({ ok: false, reason });
+    expect(new OnnxBackpropTrainer().supports(model, dopri5())).toEqual({ ok: true });
+    // by name alone: the solver's tableau comes with the training context
+    expect(new OnnxBackpropTrainer().supports(model)).toEqual({ ok: true });
     expect(new OnnxBackpropTrainer().supports(runtimeModels.denseNode())).toEqual({ ok: true });
+    const reason = 'dopri5 is adaptive and cannot be unrolled into a static ONNX graph; use the tfjs runtime or a fixed-step solver';
+    const program = { name: 'dopri5', adaptive: true, order: 5, step: () => ({ y1: undefined as never }) } as unknown as Solver;
+    expect(new OnnxBackpropTrainer().supports(model, program)).toEqual({ ok: false, reason });
   });
 
   it('a dopri5 model with only { tableau } runs the step loop (the name says adaptive, the tableau has bHat)', async () => {

@@ -102,11 +102,14 @@ describe('bad input and refusals', () => {
     await expect(onnx().train(m, { ...base, params: 'after-block' }, ctx)).rejects.toThrow(/nothing to train/);
   });
 
-  it('refuses adaptive solvers and solvers with neither a tableau nor a step program (supports, and train: RUNTIME)', async () => {
-    const dopri = new ExplicitRungeKuttaSolver('dopri5', { a: [[0]], b: [1], c: [0], order: 1, bHat: [1], embeddedOrder: 1 }, true);
+  it('refuses adaptive step programs and solvers with neither a tableau nor a step program (supports, and train: RUNTIME); takes adaptive tableaux', async () => {
+    // an adaptive tableau with embedded weights trains through the accepted steps (adaptive-train.test.ts)
+    const adaptiveEuler = new ExplicitRungeKuttaSolver('adaptive-euler', { a: [[0]], b: [1], c: [0], order: 1, bHat: [1], embeddedOrder: 1 }, true);
+    const dopri = { name: 'dopri5', order: 5, adaptive: true, step: () => ({ y1: undefined as never }) } as Solver;
     const t = onnx();
     const m = tinyModel();
     expect(t.supports(m, euler)).toEqual({ ok: true });
+    expect(t.supports(m, adaptiveEuler)).toEqual({ ok: true });
     const r = t.supports(m, dopri);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.reason).toMatch(/dopri5 is adaptive/);

@@ -7,53 +7,17 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { listTensors, OdemorError, type ModelIR } from '@odemor/core';
 import { GRAPH_NAMES, inputShapeOf } from '../compile.js';
-import type { GraphBuilder, ValueSpec } from '../graph.js';
+import type { ValueSpec } from '../graph.js';
 import { checkInput, createSession, defaultThreads, signalTensor } from '../session.js';
 import { BATCH, backward } from './engine.js';
 import { fromGraphLayout, lower, toGraphLayout, type ParamInput } from './lower.js';
 import type { GradientInputs, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './types.js';
+import { GRADIENT_GRAPH_NAMES } from './names.js';
+import { LOSSES, argmaxRows, checkParamValues, emitLoss, lossTargets } from './loss.js';
+import { compileAdaptiveGradientProgram } from './adaptive.js';
+import { adaptiveMessage, noEmbeddedMessage } from '../tableau.js';
 
-/** Names of the gradient graph's extra inputs and outputs. */
-export const GRADIENT_GRAPH_NAMES = {
-  /** targets [batch, outputs]: one-hot labels (cross-entropy) or regression targets (mse) */
-  target: 'target',
-  /** scalar 1/batch (cross-entropy, l1) or 1/(batch·outputs) (mse) */
-  scale: 'scale',
-  /** scalar 1/(batch · steps · state size): the mean over the remainder terms (a step program that returns them) */
-  remainderScale: 'remainderScale',
-  loss: 'loss',
-  logits: 'logits',
-  /** mean |R| over steps, batch and state (a step program that returns remainders) */
-  remainderAbsMean: 'remainderAbsMean',
-} as const;
-
-const LOSSES: readonly LossKind[] = ['softmax-cross-entropy', 'mse', 'l1'];
-
-/**
- * Append the loss to the lowered graph: returns the loss value (a scalar) and d(loss)/d(logits).
- * Cross-entropy: `loss = −scale · Σ onehot ⊙ logsoftmax(logits)` (stable LogSoftmax), `dlogits = scale ·
- * (softmax − onehot)` with scale = 1/B. MSE: `loss = scale · Σ (logits − t)²`, `dlogits = 2 scale (logits − t)`,
- * scale = 1/(B · outputs) (the mean over every element, as tf.losses.meanSquaredError). ℓ1: `loss = scale · Σ |logits − t|`,
- * `dlogits = scale · sign(logits − t)`, scale = 1/B (the mean over the batch of each sample's ℓ1 norm).
- */
-function emitLoss(g: GraphBuilder, logits: string, kind: LossKind): { loss: string; dlogits: string } {
-  const { target, scale } = GRADIENT_GRAPH_NAMES;
-  if (kind === 'softmax-cross-entropy') {
-    const logp = g.node('LogSoftmax', [logits], { axis: -1 });
-    const sum = g.node('ReduceSum', [g.node('Mul', [target, logp])], { keepdims: 0 });
-    const loss = g.node('Neg', [g.node('Mul', [sum, scale])]);
-    const dlogits = g.node('Mul', [g.node('Sub', [g.node('Exp', [logp]), target]), scale]);
-    return { loss, dlogits };
-  }
-  const d = g.node('Sub', [logits, target]);
-  if (kind === 'l1') {
-    const loss = g.node('Mul', [g.node('ReduceSum', [g.node('Abs', [d])], { keepdims: 0 }), scale]);
-    return { loss, dlogits: g.node('Mul', [g.node('Sign', [d]), scale]) };
-  }
-  const loss = g.node('Mul', [g.node('ReduceSum', [g.node('Mul', [d, d])], { keepdims: 0 }), scale]);
-  const dlogits = g.node('Mul', [d, g.node('Mul', [scale, g.scalar(2)])]);
-  return { loss, dlogits };
-}
+export { GRADIENT_GRAPH_NAMES } from './names.js';
 
 /** The serialized gradient graph of {@link compileGradientProgram} and how to feed it (for tests and tools). */
 export interface GradientGraph {
@@ -137,17 +101,6 @@ export function buildGradientGraph(model: ModelIR, options: Omit<GradientProgram
   return { bytes, params: lowered.params, gradOutputs, loss, remainderValues };
 }
 
-/** Index of the largest value of each row (first on ties), as tfjs argMax. */
-function argmaxRows(logits: Float32Array, rows: number, cols: number): Int32Array {
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (logits[r * cols + c]! > logits[r * cols + best]!) best = c;
-    out[r] = best;
-  }
-  return out;
-}
-
 class OnnxGradientProgram implements GradientProgram {
   readonly paths: readonly string[];
   private readonly defaults = new Map<string, Float32Array>();
@@ -179,22 +132,7 @@ class OnnxGradientProgram implements GradientProgram {
     checkInput(x, batch, inShape, 'gradient program input x');
     const u = signalTensor(m, batch, inputs);
     const C = m.outputs;
-    const target = new Float32Array(batch * C);
-    if (this.graph.loss === 'softmax-cross-entropy') {
-      if (!(y instanceof Int32Array) || y.length !== batch) {
-        throw new OdemorError('SHAPE', `gradient program labels y must be an Int32Array of ${batch} labels; got ${y instanceof Int32Array ? y.length : y?.constructor?.name} values`);
-      }
-      for (let i = 0; i < batch; i++) {
-        const label = y[i]!;
-        if (!(label >= 0 && label < C)) throw new OdemorError('ARGUMENT', `gradient program label y[${i}] = ${label} is outside [0, ${C})`);
-        target[i * C + label] = 1;
-      }
-    } else {
-      if (!(y instanceof Float32Array) || y.length !== batch * C) {
-        throw new OdemorError('SHAPE', `gradient program targets y (${this.graph.loss}) must be a Float32Array of batch ${batch} × ${C} outputs = ${batch * C} values; got ${y?.length}`);
-      }
-      target.set(y);
-    }
+    const target = lossTargets(this.graph.loss, y, batch, C);
     const feeds: Record<string, Tensor> = {
       x: new Tensor('float32', x, [batch, ...inShape]),
       target: new Tensor('float32', target, [batch, C]),
@@ -202,15 +140,7 @@ class OnnxGradientProgram implements GradientProgram {
     };
     if (this.graph.remainderValues) feeds[GRADIENT_GRAPH_NAMES.remainderScale] = new Tensor('float32', Float32Array.of(1 / (batch * this.graph.remainderValues)), []);
     if (u) feeds[GRAPH_NAMES.u] = u;
-    for (const [path, values] of params) {
-      const size = this.sizes.get(path);
-      if (size === undefined) {
-        throw new OdemorError('ARGUMENT', `gradient program params: '${path}' is not a trainable tensor of the model (trainable: ${this.paths.join(', ') || 'none'})`);
-      }
-      if (!(values instanceof Float32Array) || values.length !== size) {
-        throw new OdemorError('SHAPE', `gradient program params: '${path}' has ${values?.length} values; the tensor has ${size}`);
-      }
-    }
+    checkParamValues(params, this.sizes, this.paths);
     for (const [path, p] of this.graph.params) {
       const v = params.get(path);
       feeds[p.input] = new Tensor('float32', v ? toGraphLayout(p.layout, v) : this.defaults.get(path)!, p.dims);
@@ -246,10 +176,20 @@ class OnnxGradientProgram implements GradientProgram {
  * Compile the gradient program of `model`: the solver `options.tableau` (or the step program `options.solver`)
  * unrolled, the tensors selected by `options.trainable` (and `options.fed`) fed as inputs, loss `options.loss`
  * (default softmax cross-entropy; plus λ · mean|R| with `options.remainderWeight`), one onnxruntime
- * session with `options.threads` intra-op threads (default: all cores). Dispose it when done.
- * Errors: RUNTIME (no or adaptive tableau), MODEL (a model the compiler refuses), ARGUMENT (bad options).
+ * session with `options.threads` intra-op threads (default: all cores). Dispose it when done. An adaptive
+ * `options.solver` with a tableau that has `bHat` (Dopri5) gives the adaptive program instead
+ * ({@link compileAdaptiveGradientProgram}: backprop through the accepted steps of the step loop, whose runs also
+ * return `stats`). Errors: RUNTIME (no tableau, an adaptive solver without a tableau or without `bHat`), MODEL (a
+ * model the compiler refuses), ARGUMENT (bad options).
  */
 export async function compileGradientProgram(model: ModelIR, options: GradientProgramOptions): Promise<GradientProgram> {
+  if (options.solver?.adaptive) {
+    // an adaptive solver: backprop through the accepted steps of the step loop (its tableau needs bHat)
+    const tableau = options.tableau ?? options.solver.tableau;
+    if (!tableau) throw new OdemorError('RUNTIME', adaptiveMessage(options.solver.name));
+    if (!tableau.bHat) throw new OdemorError('RUNTIME', noEmbeddedMessage(options.solver.name));
+    return compileAdaptiveGradientProgram(model, { ...options, tableau });
+  }
   const graph = buildGradientGraph(model, options);
   const all = listTensors(model).map((t) => t.path);
   const paths = all.filter((p) => options.trainable(p));

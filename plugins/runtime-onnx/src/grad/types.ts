@@ -1,5 +1,5 @@
 // plugins/runtime-onnx/src/grad/types.ts
-import type { ButcherTableau, ModelIR } from '@odemor/core';
+import type { ButcherTableau, ModelIR, SolveStats } from '@odemor/core';
 import type { SolverLike } from '../tableau.js';
 /**
  * The task loss of a gradient program: softmax cross-entropy on one-hot labels, the mean squared error over every
@@ -10,7 +10,12 @@ export type LossKind = 'softmax-cross-entropy' | 'mse' | 'l1';
 export interface GradientProgramOptions {
   /** Butcher tableau of the fixed-step method to unroll; or `solver` (its tableau, or its step program when it has none) */
   tableau?: ButcherTableau;
-  /** the solver: a fixed-step step program without a tableau (Taylor-Lagrange) is unrolled with its `step` */
+  /**
+   * the solver: a fixed-step step program without a tableau (Taylor-Lagrange) is unrolled with its `step`; an
+   * adaptive solver with a tableau that has `bHat` (Dopri5) gives the adaptive program (backprop through the accepted
+   * steps of the step loop, docs/algorithms.md#onnx-adaptive-training) with the model's `rtol` / `atol`, else the
+   * solver's, and the solver's `maxSteps`
+   */
   solver?: SolverLike;
   /** which IR paths train (core's paramSelector(model, selection)): graph inputs with a gradient output */
   trainable: (path: string) => boolean;
@@ -36,6 +41,8 @@ export interface GradientResult {
   grads: Map<string, Float32Array>;
   /** mean over steps, batch and state of |R| of the step program's remainder terms, when it returns them */
   remainderAbsMean?: number;
+  /** an adaptive solver: core's counts of the batch's forward solve (`nfe`, `accepted`, `rejected`) */
+  stats?: SolveStats;
 }
 /** Inputs of a gradient program run besides `x` and the targets. */
 export interface GradientInputs {

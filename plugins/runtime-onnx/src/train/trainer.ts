@@ -32,7 +32,7 @@ import { DOPRI5 } from '../dopri5.js';
 import type { CompileGradientProgram, GradientProgram } from '../grad/types.js';
 import { OnnxRuntime } from '../runtime.js';
 import { defaultThreads } from '../session.js';
-import { adaptiveMessage, isAdaptiveName, programFields, resolveProgram, resolveTableau, type SolverLike, type StepProgram } from '../tableau.js';
+import { adaptiveMessage, noEmbeddedMessage, programFields, resolveProgram, resolveSolver, resolveTableau, type SolverLike, type StepProgram } from '../tableau.js';
 import { defaultCompileGradientProgram } from './default-compile.js';
 import { OWN_KEYS, midpointSchedule, parseOwnOptions, type MidpointSchedule, type OnnxBackpropTrainerOptions } from './options.js';
 import { ParamOptimizer, applyWeightDecay, clipByGlobalNorm, globalNorm } from './optimizer.js';
@@ -54,13 +54,20 @@ export type Support = { ok: true } | { ok: false; reason: string };
 const EULER: ButcherTableau = { a: [[0]], b: [1], c: [0], order: 1 };
 
 /**
- * One epoch's record in the history of Trainer 'backprop-onnx': core's `EpochInfo`, and for Taylor-Lagrange runs
+ * One epoch's record in the history of Trainer 'backprop-onnx': core's `EpochInfo`; with an adaptive solver the
+ * epoch's `nfe`, `accepted` and `rejected` (core's counts of the forward solves, summed over the batches); for Taylor-Lagrange runs
  * `remainderAbsMean` (mean|R| over the epoch's batches, weighted by their sizes), and with the midpoint schedule
  * `midpointLoss` (the mean, over the epoch's midpoint updates, of mean_b ‖x_TL − x_ref‖₁ at the start of each
  * update), `midpointUpdates` and `referenceSeconds` (the wall time of the Dormand–Prince reference solves, which
  * `seconds` leaves out).
  */
 export type OnnxEpochInfo = EpochInfo & {
+  /** adaptive solvers: core's function evaluations of the epoch's forward solves, summed over its batches */
+  nfe?: number;
+  /** adaptive solvers: accepted steps of the epoch's forward solves (summed over its batches) */
+  accepted?: number;
+  /** adaptive solvers: rejected step attempts of the epoch's forward solves (summed over its batches) */
+  rejected?: number;
   remainderAbsMean?: number;
   midpointLoss?: number;
   midpointUpdates?: number;
@@ -82,7 +89,10 @@ interface FeatureCache {
  * clipping, decoupled weight decay and the learning-rate schedule run in JS (docs/algorithms.md#training).
  * Deterministic for a seed: epoch e shuffles (and augments) with seed + e. With `context.checkpoint` it
  * writes, after every epoch, the training state (`<checkpoint>.train`) and then the model, each atomically;
- * `context.resume` continues from that state. Adaptive solvers are refused (use 'backprop-tfjs').
+ * `context.resume` continues from that state. An adaptive solver with a tableau that has `bHat` (Dopri5) trains
+ * by backprop through the accepted steps of the onnx step loop at the model's tolerances, the step sizes held
+ * constant (docs/algorithms.md#onnx-adaptive-training); each epoch's record adds the summed `nfe`, `accepted` and
+ * `rejected` of its forward solves. Adaptive step programs (no tableau) are refused (use 'backprop-tfjs').
  *
  * On a regression dataset (`dataset.info.task === 'regression'`, e.g. a trajectory dataset of
  * `@odemor/dataset-dynamics`) the loss is the mean squared error between the model's outputs (a trajectory
@@ -108,16 +118,18 @@ export class OnnxBackpropTrainer implements Trainer {
 
   /**
    * Whether this trainer can train `model` with `solver`: explicit Runge–Kutta solvers (their tableau is unrolled
-   * into the graph) and fixed-step step programs (unrolled with their step: Taylor-Lagrange, with up to 3 time
-   * derivatives); no adaptive solvers; and the models the onnx compiler knows (full, reduced and mlp blocks, state
-   * inputs, trajectory readouts, midpoint networks).
+   * into the graph), fixed-step step programs (unrolled with their step: Taylor-Lagrange, with up to 3 time
+   * derivatives) and adaptive solvers with a tableau that has embedded weights `bHat` (Dopri5: backprop through the
+   * accepted steps of the step loop); not adaptive step programs (no tableau); and the models the onnx compiler
+   * knows (full, reduced and mlp blocks, state inputs, trajectory readouts, midpoint networks).
    */
   supports(model: ModelIR, solver?: SolverLike): Support {
     if (solver && !solver.adaptive && !solver.tableau && typeof solver.step !== 'function') {
       return { ok: false, reason: `solver '${solver.name}' has neither a Butcher tableau nor a step program; the onnx trainer unrolls one of them (use train.runtime: tfjs)` };
     }
-    // the runtime runs adaptive solvers (a step loop); the training graph unrolls fixed steps only
-    if (solver ? solver.adaptive : isAdaptiveName(model.solver.use)) return { ok: false, reason: adaptiveMessage(solver?.name ?? model.solver.use) };
+    // adaptive: backprop through the accepted steps of the step loop, which needs a tableau with embedded weights
+    if (solver?.adaptive && !solver.tableau) return { ok: false, reason: adaptiveMessage(solver.name) };
+    if (solver?.adaptive && !solver.tableau!.bHat) return { ok: false, reason: noEmbeddedMessage(solver.name) };
     return new OnnxRuntime(solver ? { solver } : {}).supports(model);
   }
 
@@ -139,8 +151,14 @@ export class OnnxBackpropTrainer implements Trainer {
     if (!support.ok) throw new OdemorError('RUNTIME', `trainer 'backprop-onnx': ${support.reason}`);
     // a fixed-step step program (Taylor-Lagrange) is unrolled with its step, any other solver from its tableau
     const stepProgram = resolveProgram({ solver: context.solver });
-    const tableau = stepProgram ? undefined : resolveTableau(model, { solver: context.solver });
-    const integrator: { tableau: ButcherTableau } | { solver: StepProgram } = stepProgram ? { solver: stepProgram } : { tableau: tableau! };
+    // an adaptive solver (its tableau has bHat, checked by supports): the adaptive gradient program, the model's tolerances
+    const adaptive = context.solver.adaptive ? adaptiveSettings(model, resolveSolver(model, { solver: context.solver }).tableau, context.solver) : undefined;
+    const tableau = stepProgram ? undefined : adaptive ? adaptive.tableau : resolveTableau(model, { solver: context.solver });
+    const integrator: { tableau: ButcherTableau; solver?: Solver } | { solver: StepProgram } = stepProgram
+      ? { solver: stepProgram }
+      : adaptive
+        ? { tableau: tableau!, solver: context.solver }
+        : { tableau: tableau! };
     if (context.resume && !context.checkpoint) throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': resume needs a checkpoint (context.checkpoint is not set)`);
     const lambda = own.remainderWeight ?? 0;
     const mp = midpointSchedule(own.midpoint);
@@ -178,6 +196,7 @@ export class OnnxBackpropTrainer implements Trainer {
       ...(stepProgram ? { tableau: null, solver: programFields(stepProgram) } : {}),
       ...(lambda > 0 ? { remainderWeight: lambda } : {}),
       ...(mp ? { midpoint: { ...mp, added: !model.midpoint } } : {}),
+      ...(adaptive ? { tableau: { a: adaptive.tableau.a, b: adaptive.tableau.b, c: adaptive.tableau.c, bHat: adaptive.tableau.bHat }, adaptive: { rtol: adaptive.rtol, atol: adaptive.atol, maxSteps: adaptive.maxSteps } } : {}),
     };
     const fp = fingerprint(fpOf);
     const stateFile = context.checkpoint ? statePath(context.checkpoint) : undefined;
@@ -280,6 +299,7 @@ export class OnnxBackpropTrainer implements Trainer {
         meter.begin(epoch, lr);
         let batchIndex = 0;
         const epochMp = { losses: [] as number[], seconds: 0, remainder: 0, seen: 0 };
+        const solves = { nfe: 0, accepted: 0, rejected: 0, batches: 0 };
         const batchOpts: { shuffle: boolean; seed: number; augment?: boolean; limit?: number } = { shuffle: true, seed: o.seed + epoch };
         if (o.augment !== undefined) batchOpts.augment = o.augment;
         if (o.limit !== undefined) batchOpts.limit = o.limit;
@@ -288,13 +308,18 @@ export class OnnxBackpropTrainer implements Trainer {
           batchIndex++;
           const where = `epoch ${epoch + 1}, batch ${batchIndex}`;
           let r: Awaited<ReturnType<GradientProgram['run']>>;
-          if (regression) {
-            if (!b.targets) throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': the regression dataset '${dataset.name}' gives no targets in ${where} (batch.targets)`);
-            r = await program!.run(view(taskFeeds), b.x, b.targets, b.size, b.u ? { u: b.u } : undefined);
-          } else {
-            r = await program!.run(view(taskFeeds), b.x, b.y, b.size, b.u ? { u: b.u } : undefined);
-          }
           const kept = stateFile ? (epoch > 0 ? `; the checkpoint of epoch ${epoch} is kept` : '; no checkpoint was written') : '';
+          if (regression && !b.targets) throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': the regression dataset '${dataset.name}' gives no targets in ${where} (batch.targets)`);
+          try {
+            r = await program!.run(view(taskFeeds), b.x, regression ? b.targets! : b.y, b.size, b.u ? { u: b.u } : undefined);
+          } catch (e) {
+            // an adaptive solve that diverged (non-finite state, step size underflow, maxSteps): as a NaN loss
+            if (adaptive && !cache && e instanceof OdemorError && (e.code === 'NUMERIC' || e.code === 'ARGUMENT') && /solver '/.test(e.message)) {
+              throw new OdemorError('NUMERIC', `${phase}: the adaptive solve failed in ${where} (try a smaller lr, or other tolerances): ${e.message}${kept}`, { cause: e });
+            }
+            throw e;
+          }
+          if (r.stats) (solves.nfe += r.stats.nfe), (solves.accepted += r.stats.accepted), (solves.rejected += r.stats.rejected), solves.batches++;
           if (!Number.isFinite(r.loss)) {
             throw new OdemorError('NUMERIC', `${phase}: the loss became ${r.loss} in ${where} (try a smaller lr)${kept}`);
           }
@@ -329,6 +354,7 @@ export class OnnxBackpropTrainer implements Trainer {
         const info: OnnxEpochInfo = {
           ...ended,
           ...(regression ? { accuracy: NaN } : {}),
+          ...(solves.batches ? { nfe: solves.nfe, accepted: solves.accepted, rejected: solves.rejected } : {}),
           ...(epochMp.seen ? { remainderAbsMean: epochMp.remainder / epochMp.seen } : {}),
           ...(mp
             ? {

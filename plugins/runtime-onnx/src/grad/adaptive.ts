@@ -1,0 +1,461 @@
+/**
+ * Gradients through an adaptive solve on onnxruntime (docs/algorithms.md#onnx-adaptive-training): the forward
+ * pass is the step loop of the adaptive executable (pre, rhs and step graphs driven by core's controller) with the
+ * weights fed as graph inputs and every accepted step kept; the backward pass runs the vector–Jacobian products of
+ * the post graph with the loss, of the step map y_{k+1} = Φ(y_k, h_k; θ) once per accepted step in reverse, and of
+ * the pre graph, each a graph compiled once by the reverse-mode lowering. The step sizes are constants.
+ */
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { OdemorError, listTensors, sequenceIndex, type ButcherTableau, type ModelIR, type SolveStats } from '@odemor/core';
+import { adaptiveSettings, solveAdaptive, type AdaptiveLoopSessions, type AdaptiveSettings } from '../adaptive.js';
+import {
+  ADAPTIVE_GRAPH_NAMES as N,
+  Compiler,
+  compileAdaptive,
+  inputShapeOf,
+  inputSignalOf,
+  segmentEnds,
+  stepMapTableau,
+  type AdaptivePart,
+  type HookedInput,
+  type WeightHook,
+  type WeightLayout,
+} from '../compile.js';
+import type { ValueSpec } from '../graph.js';
+import { checkInput, createSession, defaultThreads, signalTensor } from '../session.js';
+import { noEmbeddedMessage, validateTableau } from '../tableau.js';
+import { BATCH, backward, type Shape } from './engine.js';
+import { fromGraphLayout, toGraphLayout } from './lower.js';
+import { LOSSES, checkParamValues, correctCount, emitLoss, lossTargets } from './loss.js';
+import { GRADIENT_GRAPH_NAMES } from './names.js';
+import type { GradientInputs, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './types.js';
+
+/** Names of the inputs and outputs of the backward graphs of an adaptive solve (besides {@link ADAPTIVE_GRAPH_NAMES}). */
+export const ADAPTIVE_GRADIENT_NAMES = {
+  /** the adjoint of the step map's output, dL/dy_{k+1} [batch, ...stateDims] (step graph input) */
+  y1bar: 'y1bar',
+  /** the adjoint of the state the graph reads, dL/dy [batch, ...stateDims] (step map and post graph output) */
+  ybar: 'ybar',
+  /** the adjoint of the block's initial state, dL/dx0 (pre graph input) */
+  x0bar: 'x0bar',
+} as const;
+
+const G = ADAPTIVE_GRADIENT_NAMES;
+
+/** One compiled backward graph: its bytes, the weight inputs it reads and the gradient output of each trained one. */
+interface BackwardGraph {
+  bytes: Uint8Array;
+  /** the weight hook's inputs of the graph: input → IR path, layout, dims */
+  params: ReadonlyMap<string, HookedInput>;
+  /** trained weight input → the output holding its gradient (graph layout) */
+  grads: Map<string, string>;
+}
+
+/** The serialized graphs of {@link compileAdaptiveGradientProgram}, for tests and tools. */
+export interface AdaptiveGradientGraphs {
+  /** the forward loop's graphs with the weights as inputs (`compileAdaptive` with a weight hook) */
+  forward: ReturnType<typeof compileAdaptive>;
+  /** pre VJP: `x`, `x0bar`, weights → the pre graph's weight gradients (absent: nothing trained there, or a sequence model) */
+  preBackward?: BackwardGraph;
+  /** step-map VJP: `y`, `h`, `y1bar` (`u`, `uIndex` [s']), weights → `ybar`, weight gradients */
+  stepBackward: BackwardGraph;
+  /** post graph with the loss and its VJP: `y`, `target`, `scale`, weights → `loss`, `logits`, `ybar`, weight gradients */
+  postBackward: BackwardGraph;
+  /** stages of the step map ({@link stepMapTableau}), the length of its `uIndex` */
+  stepStages: number;
+  loss: LossKind;
+}
+
+const shapeOf = (dims: readonly (number | string)[]): Shape => dims.map((d) => (typeof d === 'number' ? d : BATCH));
+
+/**
+ * Emit the graph `part` (with the weights the hook names as inputs), then `extend` appends the loss (if any) and
+ * returns the seeds; the engine appends the backward pass for d/d(each trained weight) and d/d(`wrt` data inputs);
+ * the graph outputs the data gradients under `dataGrads` names, the weight gradients as `grad_<input>`, and `keep`.
+ */
+function backwardGraph(
+  model: ModelIR,
+  tableau: ButcherTableau,
+  opset: number | undefined,
+  hook: WeightHook,
+  trained: (path: string) => boolean,
+  part: AdaptivePart,
+  entryShape: number[] | null,
+  spec: {
+    /** extra data inputs (seeds, targets) */
+    extraInputs: ValueSpec[];
+    /** forward output name → its seed: the name of d(loss)/d(it) (an input, or a node `extend` made) */
+    seeds: (c: Compiler) => Map<string, string>;
+    /** data inputs to differentiate with respect to → the output name of their gradient */
+    dataGrads: Map<string, string>;
+    /** more outputs, by name (with their dims) */
+    keep?: (c: Compiler) => ValueSpec[];
+  },
+): BackwardGraph & { entryShape: number[] | null; stateDims: number[] } {
+  const c = new Compiler(model, { tableau, ...(opset !== undefined ? { opset } : {}) }, hook);
+  const r = c.adaptiveGraph(part, entryShape);
+  const g = c.graph;
+  const params = new Map(c.hookedInputs);
+  const seeds = spec.seeds(c);
+  const keep = spec.keep?.(c) ?? [];
+  const inputShapes = new Map<string, Shape>();
+  for (const i of [...r.inputs, ...spec.extraInputs]) inputShapes.set(i.name, shapeOf(i.dims));
+  for (const [name, h] of params) inputShapes.set(name, h.dims);
+  const trainedInputs = [...params].filter(([, h]) => trained(h.path)).map(([name]) => name);
+  const wrt = [...spec.dataGrads.keys(), ...trainedInputs];
+  const result = backward(g, { inputShapes, seeds, wrt });
+  const outputs: ValueSpec[] = [...keep];
+  for (const [input, out] of spec.dataGrads) {
+    const grad = result.get(input);
+    if (grad === undefined) throw new OdemorError('RUNTIME', `the '${part}' backward graph has no gradient for its input '${input}' (unreachable)`);
+    g.node('Identity', [grad], {}, out);
+    outputs.push({ name: out, dims: r.inputs.find((i) => i.name === input)!.dims });
+  }
+  const grads = new Map<string, string>();
+  for (const input of trainedInputs) {
+    const grad = result.get(input);
+    // a weight the seeds do not depend on has a zero gradient: no output
+    if (grad === undefined) continue;
+    const out = `grad_${input}`;
+    g.node('Identity', [grad], {}, out);
+    grads.set(input, out);
+    outputs.push({ name: out, dims: params.get(input)!.dims });
+  }
+  const bytes = c.encodePart(`${part}-backward`, [...r.inputs, ...spec.extraInputs, ...c.hookInputSpecs()], outputs);
+  return { bytes, params, grads, entryShape: r.entryShape, stateDims: r.stateDims };
+}
+
+/**
+ * Build the graphs of an adaptive gradient program (see {@link compileAdaptiveGradientProgram}): the forward loop's
+ * pre / rhs / step graphs with the trained and fed tensors as inputs, and three backward graphs — the pre graph's VJP
+ * (seeded with dL/dx0), the step map's VJP (seeded with dL/dy_{k+1}; the step map recomputes every stage from y_k,
+ * so it is a pure function of (y_k, h_k; θ)) and the post graph with the loss and its VJP. `trainable` selects the
+ * tensors with a gradient; `fed` more tensors fed as inputs without one.
+ */
+export function buildAdaptiveGradientGraphs(
+  model: ModelIR,
+  options: { tableau: ButcherTableau; trainable: (path: string) => boolean; fed?: (path: string) => boolean; loss?: LossKind; opset?: number },
+): AdaptiveGradientGraphs {
+  const loss = options.loss ?? 'softmax-cross-entropy';
+  if (!LOSSES.includes(loss)) throw new OdemorError('ARGUMENT', `loss must be one of ${LOSSES.join(', ')}; got '${String(loss)}'`);
+  if (typeof options.trainable !== 'function') throw new OdemorError('ARGUMENT', 'options.trainable must be a function of the IR path');
+  if (options.fed !== undefined && typeof options.fed !== 'function') throw new OdemorError('ARGUMENT', 'options.fed must be a function of the IR path');
+  if (model.readout && loss === 'softmax-cross-entropy') {
+    throw new OdemorError('ARGUMENT', `a trajectory readout outputs the block's states; its loss is 'mse' or 'l1', not '${loss}'`);
+  }
+  const { tableau, trainable, opset } = options;
+  validateTableau(tableau);
+  if (!tableau.bHat) throw new OdemorError('RUNTIME', noEmbeddedMessage(model.solver.use));
+  const fed = options.fed ?? (() => false);
+  const index = new Map(listTensors(model).map((t, i) => [t.path, i]));
+  const hook: WeightHook = (path, layout) => {
+    if (!trainable(path) && !fed(path)) return undefined;
+    const i = index.get(path);
+    if (i === undefined) throw new OdemorError('MODEL', `the compiler asked for the tensor '${path}', which listTensors does not list`);
+    // one input per tensor and layout (a graph that wanted a tensor in two layouts gets two inputs)
+    return layout.kind === 'identity' ? `p_${i}` : `p_${i}_${layout.kind}`;
+  };
+  const forward = compileAdaptive(model, { tableau, ...(opset !== undefined ? { opset } : {}) }, hook);
+  const entryShape = forward.entryShape ?? null;
+  const stateDims = ['batch', ...forward.stateDims];
+  const mapTableau = stepMapTableau(tableau);
+
+  let preBackward: BackwardGraph | undefined;
+  if (model.input.kind !== 'sequence') {
+    const pre = backwardGraph(model, tableau, opset, hook, trainable, 'pre', null, {
+      extraInputs: [{ name: G.x0bar, dims: stateDims }],
+      seeds: () => new Map([[N.x0, G.x0bar]]),
+      dataGrads: new Map(),
+    });
+    if (pre.grads.size) preBackward = pre;
+  }
+  const stepBackward = backwardGraph(model, tableau, opset, hook, trainable, 'stepmap', entryShape, {
+    extraInputs: [{ name: G.y1bar, dims: stateDims }],
+    seeds: () => new Map([[N.y1, G.y1bar]]),
+    dataGrads: new Map([[N.state, G.ybar]]),
+  });
+  const names = GRADIENT_GRAPH_NAMES;
+  const size = model.readout ? model.outputs / segmentEnds(model).length : model.outputs;
+  let lossName = '';
+  const postBackward = backwardGraph(model, tableau, opset, hook, trainable, 'post', entryShape, {
+    extraInputs: [
+      { name: names.target, dims: ['batch', size] },
+      { name: names.scale, dims: [] },
+    ],
+    seeds: (c) => {
+      const { loss: l, dlogits } = emitLoss(c.graph, N.logits, loss);
+      lossName = l;
+      return new Map([[N.logits, dlogits]]);
+    },
+    dataGrads: new Map([[N.state, G.ybar]]),
+    keep: (c) => {
+      c.graph.node('Identity', [lossName], {}, names.loss);
+      return [
+        { name: names.loss, dims: [] },
+        { name: N.logits, dims: ['batch', size] },
+      ];
+    },
+  });
+  return { forward, ...(preBackward ? { preBackward } : {}), stepBackward, postBackward, stepStages: mapTableau.b.length, loss };
+}
+
+/** A run's values of every weight input of a graph (graph layout), made once per IR path and layout. */
+class WeightFeeds {
+  private readonly made = new Map<string, Tensor>();
+
+  constructor(
+    private readonly values: (path: string) => Float32Array,
+  ) {}
+
+  feeds(params: ReadonlyMap<string, HookedInput> | undefined): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, h] of params ?? []) out[name] = this.tensor(name, h);
+    return out;
+  }
+
+  private tensor(name: string, h: HookedInput): Tensor {
+    let t = this.made.get(name);
+    if (!t) this.made.set(name, (t = new Tensor('float32', toGraphLayout(h.layout, this.values(h.path)), h.dims)));
+    return t;
+  }
+}
+
+/** Float64 sums of the weight gradients, per graph input (graph layout), mapped to IR paths at the end. */
+class GradientSums {
+  private readonly sums = new Map<string, { path: string; layout: WeightLayout; sum: Float64Array }>();
+
+  add(graph: BackwardGraph, out: InferenceSession.OnnxValueMapType): void {
+    for (const [input, name] of graph.grads) {
+      const g = out[name] as Tensor | undefined;
+      if (!g) throw new OdemorError('RUNTIME', `onnxruntime returned no output '${name}' from a backward graph`);
+      const data = g.data as Float32Array;
+      const h = graph.params.get(input)!;
+      let entry = this.sums.get(input);
+      if (!entry) this.sums.set(input, (entry = { path: h.path, layout: h.layout, sum: new Float64Array(data.length) }));
+      const s = entry.sum;
+      for (let i = 0; i < data.length; i++) s[i] += data[i]!;
+    }
+  }
+
+  /** d(loss)/d(tensor) per IR path (IR layout; float64 sums over the graphs and layouts, rounded once). */
+  byPath(paths: readonly string[], sizes: ReadonlyMap<string, number>): Map<string, Float32Array> {
+    const total = new Map<string, Float64Array>(paths.map((p) => [p, new Float64Array(sizes.get(p)!)]));
+    for (const { path, layout, sum } of this.sums.values()) {
+      const acc = total.get(path);
+      if (!acc) continue;
+      const ir = fromGraphLayout(layout, Float32Array.from(sum));
+      for (let i = 0; i < ir.length; i++) acc[i] += ir[i]!;
+    }
+    return new Map([...total].map(([p, v]) => [p, Float32Array.from(v)]));
+  }
+}
+
+async function runGraph(session: InferenceSession, feeds: Record<string, Tensor>, what: string): Promise<InferenceSession.OnnxValueMapType> {
+  try {
+    return await session.run(feeds);
+  } catch (err) {
+    throw new OdemorError('RUNTIME', `onnxruntime failed to run the ${what} graph: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function output(res: InferenceSession.OnnxValueMapType, name: string, what: string): Tensor {
+  const t = res[name] as Tensor | undefined;
+  if (!t) throw new OdemorError('RUNTIME', `onnxruntime returned no output '${name}' from the ${what} graph`);
+  return t;
+}
+
+/** The accepted steps of an adaptive gradient program's last run: start, size (what the backward pass used). */
+export interface AdaptiveStepRecord {
+  /** start time and size of each accepted step, in order */
+  steps: { t: number; h: number }[];
+  /** accepted steps before each readout time (or t1) */
+  readoutSteps: number[];
+}
+
+/** The gradient program of an adaptive solver: a {@link GradientProgram} whose runs also report `stats`. */
+export class AdaptiveGradientProgram implements GradientProgram {
+  readonly paths: readonly string[];
+  private readonly sizes = new Map<string, number>();
+  private readonly defaults = new Map<string, Float32Array>();
+  private disposed = false;
+  private record: AdaptiveStepRecord | undefined;
+
+  constructor(
+    private readonly model: ModelIR,
+    readonly graphs: AdaptiveGradientGraphs,
+    readonly settings: AdaptiveSettings,
+    private readonly sessions: {
+      loop: AdaptiveLoopSessions;
+      preBackward?: InferenceSession;
+      stepBackward: InferenceSession;
+      postBackward: InferenceSession;
+    },
+    trainablePaths: string[],
+    fedPaths: string[],
+  ) {
+    this.paths = trainablePaths;
+    for (const { path, tensor } of listTensors(model)) {
+      this.defaults.set(path, tensor.data);
+      if (trainablePaths.includes(path) || fedPaths.includes(path)) this.sizes.set(path, tensor.data.length);
+    }
+  }
+
+  /** The accepted steps of the last completed run (undefined before the first). */
+  get lastSteps(): AdaptiveStepRecord | undefined {
+    return this.record;
+  }
+
+  /**
+   * Loss and gradients on one batch (see {@link GradientProgram.run}), and `stats`, core's counts of the forward
+   * solve. One step sequence for the whole batch, as in inference.
+   */
+  async run(params: ReadonlyMap<string, Float32Array>, x: Float32Array, y: Int32Array | Float32Array, batch: number, inputs?: GradientInputs): Promise<GradientResult> {
+    if (this.disposed) throw new OdemorError('RUNTIME', 'the gradient program was disposed');
+    const m = this.model;
+    const graphs = this.graphs;
+    checkInput(x, batch, inputShapeOf(m), 'gradient program input x');
+    const C = m.outputs;
+    const target = lossTargets(graphs.loss, y, batch, C);
+    checkParamValues(params, this.sizes, this.paths);
+    const weights = new WeightFeeds((path) => params.get(path) ?? this.defaults.get(path)!);
+    const hooked = graphs.forward.hooked ?? {};
+    const times = m.readout ? segmentEnds(m) : undefined;
+
+    // forward: the step loop, every accepted step kept
+    const res = await solveAdaptive(m, this.sessions.loop, graphs.forward.stateDims, this.settings, x, batch, {
+      ...(inputs?.u !== undefined ? { u: inputs.u } : {}),
+      ...(times ? { times } : {}),
+      record: true,
+      feeds: { pre: weights.feeds(hooked.pre), rhs: weights.feeds(hooked.rhs), step: weights.feeds(hooked.step) },
+    });
+    const steps = res.steps!;
+    const ends = res.readoutSteps!;
+    const states = res.readout ?? [res.y];
+    this.record = { steps: steps.map(({ t, h }) => ({ t, h })), readoutSteps: [...ends] };
+
+    // the post graph with the loss at each readout time (or at t1): loss, logits and dL/dy there
+    const sums = new GradientSums();
+    const T = states.length;
+    const size = C / T;
+    const scale = new Tensor('float32', Float32Array.of(graphs.loss === 'mse' ? 1 / (batch * C) : 1 / batch), []);
+    const postWeights = weights.feeds(graphs.postBackward.params);
+    const logits = new Float32Array(batch * C);
+    const seeds: Float32Array[] = [];
+    let loss = 0;
+    for (let i = 0; i < T; i++) {
+      const part = new Float32Array(batch * size);
+      for (let b = 0; b < batch; b++) part.set(target.subarray((b * T + i) * size, (b * T + i + 1) * size), b * size);
+      const out = await runGraph(
+        this.sessions.postBackward,
+        { ...postWeights, [N.state]: states[i]!, [GRADIENT_GRAPH_NAMES.target]: new Tensor('float32', part, [batch, size]), [GRADIENT_GRAPH_NAMES.scale]: scale },
+        'post backward',
+      );
+      loss += (output(out, GRADIENT_GRAPH_NAMES.loss, 'post backward').data as Float32Array)[0]!;
+      const li = output(out, N.logits, 'post backward').data as Float32Array;
+      for (let b = 0; b < batch; b++) logits.set(li.subarray(b * size, (b + 1) * size), (b * T + i) * size);
+      seeds.push(output(out, G.ybar, 'post backward').data as Float32Array);
+      sums.add(graphs.postBackward, out);
+    }
+
+    // reverse sweep over the accepted steps: ȳ_k = (∂Φ/∂y_k)ᵀ ȳ_{k+1}, θ̄ += (∂Φ/∂θ)ᵀ ȳ_{k+1}; the loss's gradient at a
+    // readout time joins the adjoint when the sweep passes it
+    const stateCount = batch * graphs.forward.stateDims.reduce((p, d) => p * d, 1);
+    const dims = [batch, ...graphs.forward.stateDims];
+    let adjoint = new Float32Array(stateCount);
+    const join = (k: number) => {
+      for (let i = 0; i < T; i++) {
+        if (ends[i] !== k) continue;
+        const s = seeds[i]!;
+        for (let j = 0; j < stateCount; j++) adjoint[j] += s[j]!;
+      }
+    };
+    join(steps.length);
+    const stepWeights = weights.feeds(graphs.stepBackward.params);
+    const sig = inputSignalOf(m);
+    const u = m.input.kind === 'sequence' ? new Tensor('float32', x, [batch, m.input.steps, m.input.features]) : signalTensor(m, batch, inputs);
+    const c = stepMapTableau(this.settings.tableau).c;
+    for (let k = steps.length - 1; k >= 0; k--) {
+      const { t, h, y: yk } = steps[k]!;
+      const feeds: Record<string, Tensor> = {
+        ...stepWeights,
+        [N.state]: yk,
+        [N.h]: new Tensor('float32', Float32Array.of(h), []),
+        [G.y1bar]: new Tensor('float32', adjoint, dims),
+      };
+      if (u && sig) {
+        feeds[N.u] = u;
+        feeds[N.uIndex] = new Tensor('int64', BigInt64Array.from(c, (ci) => BigInt(sequenceIndex(t + ci * h, m.solver.t0, sig.stepDuration, sig.steps))), [c.length]);
+      }
+      const out = await runGraph(this.sessions.stepBackward, feeds, 'step backward');
+      sums.add(graphs.stepBackward, out);
+      // a fresh copy: readout seeds are added in place
+      adjoint = Float32Array.from(output(out, G.ybar, 'step backward').data as Float32Array);
+      join(k);
+    }
+
+    // the pre graph's VJP at dL/dx0
+    if (graphs.preBackward && this.sessions.preBackward) {
+      const out = await runGraph(
+        this.sessions.preBackward,
+        { ...weights.feeds(graphs.preBackward.params), [N.input]: new Tensor('float32', x, [batch, ...inputShapeOf(m)]), [G.x0bar]: new Tensor('float32', adjoint, dims) },
+        'pre backward',
+      );
+      sums.add(graphs.preBackward, out);
+    }
+    const grads = sums.byPath(this.paths, new Map(this.paths.map((p) => [p, this.defaults.get(p)!.length])));
+    const correct = graphs.loss === 'softmax-cross-entropy' ? correctCount(logits, y as Int32Array, batch, C) : 0;
+    const stats: SolveStats = { ...res.stats };
+    return { loss, correct, grads, stats };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const s = this.sessions;
+    await Promise.all([s.loop.pre?.release(), s.loop.rhs.release(), s.loop.step.release(), s.preBackward?.release(), s.stepBackward.release(), s.postBackward.release()]);
+  }
+}
+
+/**
+ * Compile the gradient program of `model` under an adaptive solver (a tableau with `bHat`, e.g. Dopri5;
+ * docs/algorithms.md#onnx-adaptive-training): per run, the forward step loop at the model's tolerances (the
+ * controller's decisions as in inference; the state and step size of every accepted step kept, rejected attempts
+ * dropped), the loss, and the reverse sweep over the accepted steps with the step sizes as constants — the exact
+ * gradient of the discrete solution the forward pass computed. Options as {@link GradientProgramOptions}
+ * (`remainderWeight` adds nothing: Runge–Kutta steps have no remainder terms); `settings` the tolerances and
+ * `maxSteps` ({@link adaptiveSettings}). Dispose it when done.
+ */
+export async function compileAdaptiveGradientProgram(
+  model: ModelIR,
+  options: GradientProgramOptions & { tableau: ButcherTableau; settings?: AdaptiveSettings },
+): Promise<AdaptiveGradientProgram> {
+  const graphs = buildAdaptiveGradientGraphs(model, {
+    tableau: options.tableau,
+    trainable: options.trainable,
+    ...(options.fed ? { fed: options.fed } : {}),
+    ...(options.loss ? { loss: options.loss } : {}),
+  });
+  const settings = options.settings ?? adaptiveSettings(model, options.tableau, options.solver);
+  const threads = options.threads ?? defaultThreads();
+  const all = listTensors(model).map((t) => t.path);
+  const paths = all.filter((p) => options.trainable(p));
+  const fedPaths = options.fed ? all.filter((p) => !options.trainable(p) && options.fed!(p)) : [];
+  const made: InferenceSession[] = [];
+  const make = async (bytes: Uint8Array) => {
+    const s = await createSession(bytes, threads);
+    made.push(s);
+    return s;
+  };
+  try {
+    const f = graphs.forward;
+    // (no post session: the post backward graph computes the logits and the loss)
+    const loop: AdaptiveLoopSessions = { ...(f.pre ? { pre: await make(f.pre) } : {}), rhs: await make(f.rhs), step: await make(f.step) };
+    const preBackward = graphs.preBackward ? await make(graphs.preBackward.bytes) : undefined;
+    const stepBackward = await make(graphs.stepBackward.bytes);
+    const postBackward = await make(graphs.postBackward.bytes);
+    return new AdaptiveGradientProgram(model, graphs, settings, { loop, ...(preBackward ? { preBackward } : {}), stepBackward, postBackward }, paths, fedPaths);
+  } catch (e) {
+    await Promise.all(made.map((s) => s.release().catch(() => undefined)));
+    throw e;
+  }
+}
