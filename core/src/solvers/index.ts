@@ -41,3 +41,4 @@ export {
   type DriverResult,
 } from './driver.js';
 export { tableauProblems, checkTableau, freezeTableau, isFsal, stageCount } from './tableau.js';
+export { DOPRI5_TABLEAU } from './dopri5.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cachedBatches, describeIssues, listTensors, z } from '@odemor/core';
 import { EpochMeter } from '@odemor/core';
-import { OdemorError, isSolver } from '@odemor/core';
+import { DOPRI5_TABLEAU, ExplicitRungeKuttaSolver, OdemorError, isSolver } from '@odemor/core';
 import type { Dataset, Solver, TrainResult } from '@odemor/core';
 import type { EpochInfo, OdemorHooks, ProgressEvent, TrainSummary } from '@odemor/core';
 import { saveModel } from '@odemor/core';
@@ -87,18 +87,9 @@ export function isTaylorLagrangeRemainder(solver: Solver): boolean {
   return solver.name === 'taylor-lagrange' && s.remainder !== false && typeof solver.step === 'function' && (solver.derivatives ?? 0) >= 1;
 }
 
-/** The Dormand–Prince 5(4) solver of `@odemor/solver-dopri5`, loaded when a midpoint schedule first needs it. */
-async function dormandPrince(): Promise<Solver> {
-  // not a dependency of this package (solver-dopri5 tests against runtime-tfjs): imported by name, so it must be installed
-  const specifier = '@odemor/solver-dopri5';
-  let mod: { Dopri5Solver?: new (options?: Record<string, unknown>) => Solver };
-  try {
-    mod = (await import(specifier)) as typeof mod;
-  } catch (e) {
-    throw new OdemorError('CONFIG', `train: the midpoint schedule's reference solves use the Dormand–Prince solver of ${specifier}, which could not be loaded (install it next to @odemor/runtime-tfjs): ${(e as Error).message}`);
-  }
-  if (typeof mod.Dopri5Solver !== 'function') throw new OdemorError('CONFIG', `train: ${specifier} does not export Dopri5Solver`);
-  return new mod.Dopri5Solver();
+/** The Dormand–Prince 5(4) solver of the midpoint schedule's reference solves: core's `DOPRI5_TABLEAU`, adaptive. */
+function dormandPrince(): Solver {
+  return new ExplicitRungeKuttaSolver('dopri5', DOPRI5_TABLEAU, true);
 }
 
 /**
@@ -148,7 +139,7 @@ export interface TfjsTrainOptions {
    * list may not name it), the dynamics only in theirs; the history's epochs carry `midpointLoss` and `referenceSeconds`
    */
   midpoint?: MidpointScheduleOptions;
-  /** the reference solver of the midpoint schedule (default: `@odemor/solver-dopri5`'s Dormand–Prince at the schedule's tolerances) */
+  /** the reference solver of the midpoint schedule (default: Dormand–Prince, core's `DOPRI5_TABLEAU`, at the schedule's tolerances) */
   midpointReference?: Solver;
   /** decoupled weight decay: after each step w ← w − lr · weightDecay · w (default 0) */
   weightDecay?: number;
@@ -401,7 +392,7 @@ export async function train(input: ModelIR, dataset: Dataset, options: TfjsTrain
   let current = model;
   let cache: FeatureCache | undefined;
   try {
-    const reference = schedule && o.epochs > 0 ? (o.midpointReference ?? (await dormandPrince())) : undefined;
+    const reference = schedule && o.epochs > 0 ? (o.midpointReference ?? dormandPrince()) : undefined;
     // the reference solve: the same model (and parameters) integrated by the adaptive solver at the schedule's tolerances
     const refModel: ModelIR | undefined = schedule && reference ? { ...model, solver: { ...model.solver, use: reference.name, rtol: schedule.rtol, atol: schedule.atol } } : undefined;
     /**

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { ExplicitRungeKuttaSolver, OdemorError, createRng, sequenceIndex, simulateBlock, validateModel, type Rng, type Solver, type SolverAlgebra, type StepContext, type StepOutput } from '@odemor/core';
+import { DOPRI5_TABLEAU, ExplicitRungeKuttaSolver, OdemorError, createRng, sequenceIndex, simulateBlock, validateModel, type Rng, type Solver, type SolverAlgebra, type StepContext, type StepOutput } from '@odemor/core';
 import type { Activation, Block, MlpBlock, ModelIR, OdeBlock, ReducedBlock, Tensor32 } from '@odemor/core';
 import { blockOutputSize } from '@odemor/core';
 import { initTfjs } from '../src/backend.js';
@@ -16,27 +16,7 @@ const rk4: Solver = new ExplicitRungeKuttaSolver(
   { a: [[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1, 0]], b: [1 / 6, 1 / 3, 1 / 3, 1 / 6], c: [0, 0.5, 0.5, 1], order: 4 },
   false,
 );
-const dopri5: Solver = new ExplicitRungeKuttaSolver(
-  'dopri5-test',
-  {
-    a: [
-      [0, 0, 0, 0, 0, 0, 0],
-      [1 / 5, 0, 0, 0, 0, 0, 0],
-      [3 / 40, 9 / 40, 0, 0, 0, 0, 0],
-      [44 / 45, -56 / 15, 32 / 9, 0, 0, 0, 0],
-      [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0, 0, 0],
-      [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656, 0, 0],
-      [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0],
-    ],
-    b: [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0],
-    bHat: [5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40],
-    c: [0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1],
-    order: 5,
-    embeddedOrder: 4,
-  },
-  true,
-  { rtol: 1e-7, atol: 1e-9 },
-);
+const dopri5: Solver = new ExplicitRungeKuttaSolver('dopri5-test', DOPRI5_TABLEAU, true, { rtol: 1e-7, atol: 1e-9 });
 
 const tensor = (rng: Rng, shape: number[], scale: number): Tensor32 => ({
   shape,

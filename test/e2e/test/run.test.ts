@@ -97,7 +97,7 @@ evaluate: { runtime: tfjs, repeats: 1, topk: [1] }
 });
 
 describe('adaptive solvers', () => {
-  it('evaluation and snapshots run dopri5 on onnx (the step loop); training with it falls back to tfjs, saying so once', async () => {
+  it('training, evaluation and snapshots run dopri5 on onnx (the step loop; training backprops through the accepted steps)', async () => {
     const file = writeConfig(`name: adaptive
 dataset: { use: spirals, classes: 2, train: 100, test: 40 }
 model: { use: dense-node, hidden: 6, solver: { use: dopri5, dt: 0.1, rtol: 0.0001, atol: 0.000001 } }
@@ -107,11 +107,9 @@ evaluate: { repeats: 1, topk: [1] }
 `);
     const log: string[] = [];
     const { results } = await runExperiment(file, { outDir: tmpDir(), log: (l) => log.push(l) });
-    // the trainer (backprop-onnx) unrolls fixed steps only; evaluation and snapshots do not fall back
-    // (other lines: timing-drift warnings of these tiny models)
-    expect(log.filter((l) => l.includes('falling back'))).toEqual([
-      expect.stringMatching(/dopri5 is adaptive and cannot be unrolled into a static ONNX graph.*falling back to the tfjs runtime/),
-    ]);
+    // nothing falls back (other lines: timing-drift warnings of these tiny models)
+    expect(log.filter((l) => l.includes('falling back'))).toEqual([]);
+    expect(results.training!.trainer).toBe('backprop-onnx');
     expect(results.rows.map((r) => `${r.method}@${r.dim}:${r.runtime}`)).toEqual(['original@6:onnx', 'deim@3:onnx', 'deim@6:onnx']);
     expect(results.snapshots!.n).toBe(6);
     // DEIM at full dimension reproduces the original model
