@@ -264,7 +264,7 @@ function sweep(maxRank: number): number[] {
 export function mlpReducerChecks(
   it: It,
   factory: () => Reducer,
-  options: { needsSnapshots: boolean; maxRank: (m: number, n: number) => number; validation: boolean },
+  options: { needsSnapshots: boolean; maxRank: (m: number, n: number) => number; validation: boolean; convergence?: boolean },
 ): void {
   const maxRank = options.maxRank(MLP_M, MLP_N);
 
@@ -333,7 +333,8 @@ export function mlpReducerChecks(
     }
   });
 
-  it('mlp block: on a decaying hidden spectrum the error falls as r grows', async ({ expect }) => {
+  // like the full-block convergence checks, only for a reducer that claims it (`supports.lowRankConvergence`)
+  if (options.convergence !== false) it('mlp block: on a decaying hidden spectrum the error falls as r grows', async ({ expect }) => {
     const f = fixture('decaying', true);
     const r = await fitted(factory, f.context);
     const rs = sweep(maxRank);

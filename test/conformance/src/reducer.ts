@@ -583,7 +583,7 @@ export function reducerConformance(it: ReducerConformanceIt, factory: () => Redu
       }
     }
 
-    if (sup.mlp) mlpReducerChecks(it, factory, { needsSnapshots, maxRank: options.mlpMaxRank ?? ((m) => m), validation: sup.validation });
+    if (sup.mlp) mlpReducerChecks(it, factory, { needsSnapshots, maxRank: options.mlpMaxRank ?? ((m) => m), validation: sup.validation, convergence: sup.lowRankConvergence });
   });
 }
 

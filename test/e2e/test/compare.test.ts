@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STAGING_DIR, listTensors, loadModel, runExperiment, type Experiment, type ExperimentResults, type ModelIR, type ResultRow } from '@odemor/core';
+import { STAGING_DIR, listTensors, loadModel, runExperiment, type Experiment, type ExperimentResults, type ModelIR, type OdemorPlugin, type ResultRow, type Solver, type TrainContext, type TrainOptions } from '@odemor/core';
+import { OnnxBackpropTrainer } from '@odemor/runtime-onnx';
+import { BackpropTrainer } from '@odemor/runtime-tfjs';
 import { cli, repoRoot, tmpDir, writeConfig } from './helpers.js';
 
 const comparison = (extra = '', solvers = `    - { use: rk4, dt: 0.1 }
@@ -26,6 +28,25 @@ ${extra}compare:
   target: 100
   solvers:
 ${solvers}`;
+
+/**
+ * Trainers 'picky-onnx' (backprop-onnx that refuses adaptive solvers, as it did before it trained through the
+ * accepted steps) and 'picky-tfjs' (backprop-tfjs): a trainer that cannot take every entry, for the runtime choice.
+ */
+const pickyTrainers: OdemorPlugin = {
+  name: 'picky-trainers',
+  register(ctx) {
+    ctx.provide('Trainer', 'picky-onnx', () => {
+      const t = new OnnxBackpropTrainer();
+      return {
+        name: 'picky-onnx',
+        supports: (m: ModelIR, solver?: Solver) => (solver?.adaptive ? { ok: false as const, reason: 'picky: no adaptive solvers' } : t.supports(m, solver)),
+        train: (m: ModelIR, o: TrainOptions, c: TrainContext) => t.train(m, o, c),
+      };
+    });
+    ctx.provide('Trainer', 'picky-tfjs', () => new BackpropTrainer());
+  },
+};
 
 const read = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as ExperimentResults;
 const LABELS = ['rk4', 'euler', 'dopri5', 'taylor'];
@@ -174,7 +195,7 @@ describe('a solver comparison', () => {
     await expect(runExperiment(cfg, { outDir: tmpDir(), log: () => {}, setup: boom('rk4') })).rejects.toThrow(/compare\.solvers\[0\] \(rk4\), the reference entry of the comparison, failed: boom in rk4/);
   }, 120_000);
 
-  it('classification, runtimes not pinned: one trainer for all (onnx cannot train dopri5: tfjs, logged), onnx evaluates all; NFE from the solver where onnx does not count', async () => {
+  it('classification, runtimes not pinned: one trainer for all (onnx trains dopri5 too), onnx evaluates all; NFE from the solver where onnx does not count', async () => {
     const cfg = writeConfig(`name: spirals-solvers
 dataset: { use: spirals, classes: 2, train: 120, test: 60 }
 model: { use: dense-node, hidden: 8, solver: { use: euler, dt: 0.25 } }
@@ -188,7 +209,7 @@ compare:
 `);
     const log: string[] = [];
     const { results } = await runExperiment(cfg, { outDir: tmpDir(), log: (l) => log.push(l) });
-    expect(log.join('\n')).toMatch(/compare: every entry trains with trainer 'backprop-tfjs' \(trainer 'backprop-onnx' cannot train compare\.solvers\[2\] \(dopri5\): .*adaptive/);
+    expect(log.join('\n')).toMatch(/compare: every entry trains with trainer 'backprop-onnx'/);
     const [rk4, coarse, dopri5] = results.rows as [ResultRow, ResultRow, ResultRow];
     expect(results.rows.map((r) => r.method)).toEqual(['rk4', 'euler-coarse', 'dopri5']);
     for (const r of results.rows) {
@@ -204,10 +225,21 @@ compare:
     // onnx's adaptive step loop counts
     expect(dopri5.nfeSource).toBe('runtime');
     expect(dopri5.nfePerSample!).toBeGreaterThan(0);
-    expect(rk4.training!.trainer).toBe('backprop-tfjs');
+    expect(rk4.training!.trainer).toBe('backprop-onnx');
+    expect(dopri5.training!.trainer).toBe('backprop-onnx');
     expect(rk4.training!.history[0]!.accuracy).toBeGreaterThanOrEqual(0);
-    // what trained and what evaluated
-    expect(Object.keys(results.environment.runtimes!).sort()).toEqual(['onnx', 'tfjs']);
+    expect(Object.keys(results.environment.runtimes!)).toEqual(['onnx']);
+  }, 120_000);
+
+  it('runtimes not pinned, one trainer cannot train an entry: the runtime whose trainer takes all is chosen, and logged', async () => {
+    const log: string[] = [];
+    const { results } = await runExperiment(writeConfig(comparison().replace('runtime: tfjs }\nevaluate', 'use: picky }\nevaluate')), {
+      outDir: tmpDir(),
+      log: (l) => log.push(l),
+      plugins: [pickyTrainers],
+    });
+    expect(log.join('\n')).toMatch(/compare: every entry trains with trainer 'picky-tfjs' \(trainer 'picky-onnx' cannot train compare\.solvers\[2\] \(dopri5\): picky: no adaptive solvers/);
+    for (const r of results.rows) expect(r.training!.trainer).toBe('backprop-tfjs');
   }, 120_000);
 
   it('odemor validate lists the entries with the trainer and runtime they will use', async () => {
@@ -258,9 +290,9 @@ describe('solver comparison config errors, before any work', () => {
   });
 
   it('a pinned train.runtime whose trainer cannot train an entry fails naming it; runtimes are never mixed', async () => {
-    await fails(
-      comparison().replace('runtime: tfjs }\nevaluate', 'runtime: onnx }\nevaluate'),
-      /compare\.solvers\[2\] \(dopri5\): train\.runtime is 'onnx', and its trainer 'backprop-onnx' cannot train this solver: .*adaptive/,
+    const yaml = comparison().replace('runtime: tfjs }\nevaluate', 'use: picky, runtime: onnx }\nevaluate');
+    await expect(runExperiment(writeConfig(yaml), { outDir: tmpDir(), log: () => {}, plugins: [pickyTrainers] })).rejects.toThrow(
+      /compare\.solvers\[2\] \(dopri5\): train\.runtime is 'onnx', and its trainer 'picky-onnx' cannot train this solver: picky: no adaptive solvers/,
     );
   });
 });
