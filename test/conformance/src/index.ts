@@ -8,3 +8,4 @@ export * from './runtime-models.js';
 export * from './snapshotter.js';
 export * from './check.js';
 export * from './dataset.js';
+export * from './evaluator.js';
