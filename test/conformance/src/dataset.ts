@@ -247,7 +247,7 @@ export function datasetConformance(it: ConformanceIt, factory: DatasetConformanc
     });
 
     for (const split of SPLITS) {
-      test(`${split}: batches cover the split exactly, with well-formed x, ${'labels or targets'} and signal`, async (expect, ds) => {
+      test(`${split}: batches cover the split exactly, with well-formed x, labels or targets and signal`, async (expect, ds) => {
         const info = ds.info;
         const L = layoutOf(info);
         const n = countOf(info, split);
