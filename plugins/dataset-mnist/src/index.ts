@@ -119,6 +119,7 @@ export class MnistDataset implements Dataset {
   }
 
   async *batches(split: Split, batchSize: number, options: BatchOptions = {}): AsyncIterable<Batch> {
+    if (split !== 'train' && split !== 'test') throw new OdemorError('ARGUMENT', `split must be 'train' or 'test', got ${JSON.stringify(split)}`);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new OdemorError('ARGUMENT', `batch size must be a positive integer, got ${batchSize}`);
     const data = this.load(split);
     const count = Math.min(options.limit ?? data.count, data.count);

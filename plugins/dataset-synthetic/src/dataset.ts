@@ -61,8 +61,8 @@ export class SyntheticDataset implements Dataset {
    * - `shuffle` (default false, for both splits): visit the samples in a seeded random order; the same
    *   `seed` (default: the dataset's seed) gives the same order. Pass e.g. `seed + epoch` for a new order
    *   per epoch.
-   * - `augment` (default false): add Gaussian jitter of standard deviation `jitter` to every coordinate,
-   *   seeded by `seed` (vector kinds only; a no-op for sequences).
+   * - `augment` (default false): add Gaussian jitter of standard deviation `jitter` to every coordinate of
+   *   the training split, seeded by `seed` (vector kinds only; a no-op for sequences and for the test split).
    *
    * @throws OdemorError `ARGUMENT` for a bad split, batch size, limit or seed
    */
@@ -81,7 +81,7 @@ export class SyntheticDataset implements Dataset {
     const n = Math.min(data.count, limit ?? data.count);
     const s = this.sampleSize;
     const order = shuffle ? permutation(n, new Rng(deriveSeed(seed, `shuffle:${split}`))) : undefined;
-    const jitter = augment && this.info.kind === 'vector' && this.options.jitter > 0 ? this.options.jitter : 0;
+    const jitter = augment && split === 'train' && this.info.kind === 'vector' && this.options.jitter > 0 ? this.options.jitter : 0;
     const jrng = jitter > 0 ? new Rng(deriveSeed(seed, `augment:${split}`)) : undefined;
 
     for (let start = 0; start < n; start += batchSize) {

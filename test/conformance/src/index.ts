@@ -7,3 +7,5 @@ export * from './reference.js';
 export * from './runtime-models.js';
 export * from './snapshotter.js';
 export * from './check.js';
+export * from './dataset.js';
+export * from './evaluator.js';
