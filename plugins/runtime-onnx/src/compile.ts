@@ -15,6 +15,7 @@ import {
   rkStep,
   sequenceIndex as coreSequenceIndex,
   solverStateSize,
+  type SolveStats,
   type SolverAlgebra,
   type Activation,
   type ButcherTableau,
@@ -368,6 +369,17 @@ export function compileModel(model: ModelIR, options: CompileOptions): Uint8Arra
 }
 
 /**
+ * {@link compileModel}, with the solver statistics of the unrolled solve: the right-hand-side evaluations (a
+ * derivative order of a Taylor step counts as one) and steps one run of the graph makes per batch, summed over the
+ * readout segments — what an executable reports as `lastStats`.
+ */
+export function compileModelWithStats(model: ModelIR, options: CompileOptions): { bytes: Uint8Array; stats: SolveStats } {
+  const c = new Compiler(model, options);
+  const bytes = c.compile();
+  return { bytes, stats: { ...c.stats } };
+}
+
+/**
  * How a model tensor is laid out in the graph, relative to its IR layout (internal: the training lowering in
  * `grad/lower.ts` feeds trainable tensors as graph inputs in this layout and maps gradients back).
  * - `identity`: as in the IR;
@@ -508,6 +520,8 @@ export class Compiler {
   private readonly gram: boolean = false;
   private readonly raw: boolean = true;
   private snapshot: { states: string[]; nonlinear: string[]; final: string; n: number } | undefined;
+  /** the statistics of every solve unrolled into the graph (summed over readout segments) */
+  readonly stats: SolveStats = { nfe: 0, accepted: 0, rejected: 0 };
   /** the graph value of each model tensor made so far, by IR path and layout (see `weight`) */
   private readonly made = new Map<string, string>();
   /** u [B, p] gathered per input key (see `inputTerm`) */
@@ -956,6 +970,9 @@ export class Compiler {
       onRemainder: (r: string) => void this.remainderValues.push(r),
       name: program?.name ?? this.model.solver.use,
     });
+    this.stats.nfe += res.stats.nfe;
+    this.stats.accepted += res.stats.accepted;
+    this.stats.rejected += res.stats.rejected;
     return res.y;
   }
 

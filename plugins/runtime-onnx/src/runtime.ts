@@ -7,10 +7,11 @@ import {
   type Runtime,
   type RuntimeCapabilities,
   type SnapshotBatch,
+  type SolveStats,
   type SnapshotPassOptions,
 } from '@odemor/core';
 import { Tensor } from 'onnxruntime-node';
-import { compileAdaptive, compileAdaptiveSample, compileGram, compileModel, ADAPTIVE_GRAPH_NAMES, GRAPH_NAMES, inputShapeOf, solverSteps } from './compile.js';
+import { compileAdaptive, compileAdaptiveSample, compileGram, compileModel, compileModelWithStats, ADAPTIVE_GRAPH_NAMES, GRAPH_NAMES, inputShapeOf, solverSteps } from './compile.js';
 import { checkInput, createSession, defaultThreads, runSession, signalTensor } from './session.js';
 import { saveOnnx } from './io.js';
 import { MAX_DERIVATIVE_ORDER, adaptiveMessage, derivativesMessage, noEmbeddedMessage, programFields, resolveProgram, resolveSolver, type ResolvedSolver, type TableauSource } from './tableau.js';
@@ -39,15 +40,29 @@ export class OnnxExecutable implements Executable {
   readonly info: ExecutableInfo;
   private readonly sampleShape: number[];
 
-  /** @param onnx the compiled, serialized ModelProto the session was created from */
+  private ran = false;
+
+  /**
+   * @param onnx the compiled, serialized ModelProto the session was created from
+   * @param stats what one run of the graph evaluates (the unrolled solve's statistics, `compileModelWithStats`)
+   */
   constructor(
     private readonly session: InferenceSession,
     private readonly model: ModelIR,
     threads: number,
     readonly onnx: Uint8Array,
+    private readonly stats?: SolveStats,
   ) {
     this.info = { runtime: 'onnx', backend: 'cpu', threads };
     this.sampleShape = inputShapeOf(model);
+  }
+
+  /**
+   * The solver statistics of the last `predict`: fixed by the unrolled graph (the same for every batch: one batched
+   * solve), so known from the compile; undefined before the first predict or when built without them.
+   */
+  get lastStats(): SolveStats | undefined {
+    return this.ran && this.stats ? { ...this.stats } : undefined;
   }
 
   /**
@@ -59,6 +74,7 @@ export class OnnxExecutable implements Executable {
     checkInput(x, batch, this.sampleShape);
     const u = signalTensor(this.model, batch, inputs);
     const out = await runSession(this.session, GRAPH_NAMES.input, x, batch, this.sampleShape, [GRAPH_NAMES.logits], u ? { [GRAPH_NAMES.u]: u } : {});
+    this.ran = true;
     return out[GRAPH_NAMES.logits]!;
   }
 
@@ -160,14 +176,14 @@ export class OnnxRuntime implements Runtime {
     const o = this.settings(options);
     const program = resolveProgram(o);
     if (program) {
-      const bytes = compileModel(model, { solver: program, convAsDense: o.convAsDense, ...(o.opset ? { opset: o.opset } : {}) });
-      return new OnnxExecutable(await createSession(bytes, o.threads), model, o.threads, bytes);
+      const { bytes, stats } = compileModelWithStats(model, { solver: program, convAsDense: o.convAsDense, ...(o.opset ? { opset: o.opset } : {}) });
+      return new OnnxExecutable(await createSession(bytes, o.threads), model, o.threads, bytes, stats);
     }
     const resolved = resolveSolver(model, o);
     if (resolved.adaptive) return buildAdaptive(model, adaptiveSettings(model, resolved.tableau, o.solver), o);
-    const bytes = compileModel(model, { tableau: resolved.tableau, convAsDense: o.convAsDense, ...(o.opset ? { opset: o.opset } : {}) });
+    const { bytes, stats } = compileModelWithStats(model, { tableau: resolved.tableau, convAsDense: o.convAsDense, ...(o.opset ? { opset: o.opset } : {}) });
     const session = await createSession(bytes, o.threads);
-    return new OnnxExecutable(session, model, o.threads, bytes);
+    return new OnnxExecutable(session, model, o.threads, bytes, stats);
   }
 
   /**

@@ -426,3 +426,24 @@ describe('errors', () => {
     expect(new OnnxBackpropTrainer().supports(trajectory, taylor).ok).toBe(false);
   });
 });
+
+describe('lastStats of an unrolled graph', () => {
+  it('reports the evaluations and steps of one run, known from the compile (summed over readout segments)', async () => {
+    const { OnnxRuntime: Rt } = await import('../src/runtime.js');
+    const { Rk4Solver } = await import('@odemor/solver-rk4');
+    const { mlpNode } = await import('@odemor/core');
+    const info = { inputShape: [2], kind: 'trajectory' as const, numClasses: 0, task: 'regression' as const, targetShape: [3, 2], times: [0.25, 0.5, 1], t0: 0, trainSize: 1, testSize: 1 };
+    const model = mlpNode({ hidden: 4 }, { dataset: info, seed: 1, solver: { use: 'rk4', dt: 0.25, t0: 0, t1: 1 } });
+    const rt = new Rt({ solver: new Rk4Solver() });
+    const exe = await rt.build(model);
+    try {
+      expect(exe.lastStats).toBeUndefined();
+      await exe.predict(new Float32Array([0.1, 0.2, 0.3, 0.4]), 2);
+      // segments [0, 0.25], [0.25, 0.5], [0.5, 1]: 1 + 1 + 2 steps of 4 stages
+      expect(exe.lastStats).toEqual({ nfe: 16, accepted: 4, rejected: 0 });
+    } finally {
+      await exe.dispose();
+      await rt.dispose?.();
+    }
+  });
+});
