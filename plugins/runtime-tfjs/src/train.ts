@@ -231,6 +231,8 @@ export function isTrainable(model: ModelIR, path: string, freeze: FreezeMode): b
   return part === 'post';
 }
 
+const OPTIMIZERS: readonly TfjsTrainOptions['optimizer'][] = ['sgd', 'momentum', 'adam'];
+
 function makeOptimizer(o: TfjsTrainOptions): { opt: tf.Optimizer; setLr(lr: number): void } {
   switch (o.optimizer) {
     case 'sgd':
@@ -317,6 +319,8 @@ export async function train(input: ModelIR, dataset: Dataset, options: TfjsTrain
   if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new OdemorError('ARGUMENT', `train: epochs must be a non-negative integer, got ${o.epochs}`);
   if (!(Number.isInteger(o.batch) && o.batch >= 1)) throw new OdemorError('ARGUMENT', `train: batch must be a positive integer, got ${o.batch}`);
   if (!(o.lr > 0)) throw new OdemorError('ARGUMENT', `train: lr must be > 0, got ${o.lr}`);
+  // before the parameters become tf variables (an unknown optimizer found later would leak them)
+  if (!OPTIMIZERS.includes(o.optimizer)) throw new OdemorError('ARGUMENT', `train: unknown optimizer '${String(o.optimizer)}' (${OPTIMIZERS.join(', ')})`);
   if (!isSolver(o.solver)) throw new OdemorError('ARGUMENT', 'train: options.solver must be a Solver instance');
   const lambda = o.remainderWeight ?? 0;
   if (!(Number.isFinite(lambda) && lambda >= 0)) throw new OdemorError('ARGUMENT', `train: remainderWeight must be a finite number >= 0, got ${String(o.remainderWeight)}`);

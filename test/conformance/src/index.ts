@@ -9,3 +9,4 @@ export * from './snapshotter.js';
 export * from './check.js';
 export * from './dataset.js';
 export * from './evaluator.js';
+export * from './trainer.js';
