@@ -1,9 +1,9 @@
 /**
  * Trainer 'spectral': SNODE (Quaglino, Gallieri, Masci & Koutník, ICLR 2020; docs/algorithms.md#snode) for an
  * mlp block on a trajectory dataset. Every training trajectory is a spectral-element series (its node values,
- * `elements.ts`); coordinate descent alternates (a) the series of all trajectories with θ fixed, on
- * J = data + λ · residual, and (b) θ with the series fixed, minibatch steps on the collocation residual — no ODE
- * solve anywhere while training.
+ * `elements.ts`); coordinate descent alternates (b) θ with the series fixed, minibatch steps on the collocation
+ * residual, and (a) the series of all trajectories with θ fixed, on J = data + λ · residual — no ODE solve anywhere
+ * while training.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -39,9 +39,9 @@ export interface SpectralOptions {
   /** λ, the weight of the collocation residual in J (default 1) */
   lambda: number;
   /**
-   * per outer iteration (epoch): `coefficients` optimizer steps of (a) on all trajectories at once (default 10;
-   * 0 keeps the least-squares fit), then `weights` passes of (b) over the training trajectories in minibatches
-   * of `batch`, one θ step each (default 1)
+   * per outer iteration (epoch): `weights` passes of (b) over the training trajectories in minibatches of `batch`,
+   * one θ step each (default 1), then `coefficients` optimizer steps of (a) on all trajectories at once (default 10;
+   * 0 keeps the least-squares fit: plain two-stage collocation)
    */
   innerSteps: { coefficients: number; weights: number };
   /** optimizer of the node values in (a) (default 'adam'); θ's is core's `optimizer` */
@@ -251,10 +251,11 @@ export function mlpField(model: ModelIR, params: TfParams): (x: tf.Tensor2D, u?:
 /**
  * Trainer 'spectral' (docs/algorithms.md#snode). Per training trajectory the node values Z [S = E·p + 1, d] of
  * E continuous elements of degree p ({@link spectralGrid}); initialised by least squares on x(t0) and the targets;
- * then per epoch (a) `innerSteps.coefficients` steps of the coefficient optimizer on
- * J(Z, θ) = data(Z) + λ · residual(Z, θ) for all trajectories at once, θ fixed; (b) `innerSteps.weights` passes over
- * the trajectories (shuffled with seed + epoch) in minibatches of `batch`, each one step of core's optimizer on the
- * minibatch's residual, Z fixed, the field evaluated at [batch · E·(p+1), d] collocation states in one call. Gradients
+ * then per epoch first (b) `innerSteps.weights` passes over the trajectories (shuffled by `createRng(seed + epoch ·
+ * weights + pass)`) in minibatches of `batch`, each one step of core's optimizer on the minibatch's residual, Z fixed,
+ * the field evaluated at [batch · E·(p+1), d] collocation states in one call; then (a) `innerSteps.coefficients` steps
+ * of the coefficient optimizer on J(Z, θ) = data(Z) + λ · residual(Z, θ) for all trajectories at once, θ fixed
+ * (θ first: the first series step then sees a field fitted to the data's series, not the random initial one). Gradients
  * by tfjs autodiff. The solver plays no part in training (the returned ordinary mlp-node model is integrated by any
  * solver at evaluation). Keeps its state (Z, the optimizers) in memory only: `context.resume` is ignored, the
  * per-epoch checkpoint holds the model.
@@ -342,7 +343,11 @@ export class SpectralTrainer implements Trainer {
     const thetaVars = [...params.entries()].filter(([p]) => trainable(p)).map(([, t]) => t as tf.Variable);
     const phiT = tensorOf(phi);
     const derivT = tensorOf(grid.derivative);
-    const colIdx = tf.tensor1d(grid.collocationNodes, 'int32');
+    // the states at the collocation points as a 0/1 matrix [Q × S] (a matMul: its gradient exists on every backend,
+    // unlike gather's UnsortedSegmentSum on wasm)
+    const select = new Float32Array(Q * S);
+    grid.collocationNodes.forEach((node, r) => (select[r * S + node] = 1));
+    const selectT = tf.tensor2d(select, [Q, S], 'float32');
     const weightsT = tf.tensor1d(Float32Array.from(grid.pointWeights), 'float32');
     const Yt = tf.tensor3d(Float32Array.from(Y), [P, N, d], 'float32');
     const Z = tf.variable(tf.tensor3d(Z0, [S, N, d], 'float32'), true, undefined, 'float32');
@@ -361,8 +366,9 @@ export class SpectralTrainer implements Trainer {
     };
     const residualLoss = (Zs: tf.Tensor3D, Us: tf.Tensor3D | undefined): tf.Scalar => {
       const n = Zs.shape[1];
-      const X = tf.reshape(tf.gather(Zs, colIdx, 0), [Q * n, d]) as tf.Tensor2D;
-      const Xdot = tf.reshape(tf.matMul(derivT, tf.reshape(Zs, [S, n * d]) as tf.Tensor2D), [Q * n, d]);
+      const flat = tf.reshape(Zs, [S, n * d]) as tf.Tensor2D;
+      const X = tf.reshape(tf.matMul(selectT, flat), [Q * n, d]) as tf.Tensor2D;
+      const Xdot = tf.reshape(tf.matMul(derivT, flat), [Q * n, d]);
       const F = field(X, Us ? (tf.reshape(Us, [Q * n, ch]) as tf.Tensor2D) : undefined);
       const perPoint = tf.mean(tf.reshape(tf.squaredDifference(Xdot, F), [Q, n * d]), 1);
       return tf.sum(tf.mul(perPoint, weightsT));
@@ -453,7 +459,7 @@ export class SpectralTrainer implements Trainer {
       current = snapshot();
     } finally {
       disposeParams(params);
-      for (const t of [phiT, derivT, colIdx, weightsT, Yt, Z, ...(Ucol ? [Ucol] : [])]) t.dispose();
+      for (const t of [phiT, derivT, selectT, weightsT, Yt, Z, ...(Ucol ? [Ucol] : [])]) t.dispose();
       opt.dispose();
       coef.dispose();
     }
