@@ -2,9 +2,12 @@
  * Trainer 'spectral' (SNODE): losses fall on a tiny van der Pol set and the trained model (integrated by rk4 on the
  * tfjs runtime) beats the initial one; a linear system's field is recovered; determinism; options and refusals.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { ExplicitRungeKuttaSolver, denseNode, listTensors, mlpNode, type Batch, type Dataset, type DatasetInfo, type ModelIR, type Solver } from '@odemor/core';
+import { ExplicitRungeKuttaSolver, denseNode, listTensors, loadModel, mlpNode, type Batch, type Dataset, type DatasetInfo, type ModelIR, type Solver } from '@odemor/core';
 import { createDynamicsDataset } from '@odemor/dataset-dynamics';
 import { TfjsRuntime, blockDerivatives, createParams, disposeParams, initTfjs } from '@odemor/runtime-tfjs';
 import plugin, { SpectralTrainer, mlpField, resolveSpectralOptions, type SpectralEpochInfo } from '../src/index.js';
@@ -171,6 +174,30 @@ describe("trainer 'spectral'", () => {
     // one epoch on the vehicle: inputs at the collocation points, finite losses
     const out = await new SpectralTrainer({ order: 4, innerSteps: { coefficients: 1, weights: 1 } }).train(model, { ...base, batch: 2 }, { dataset: car, solver: rk4, phase: 'train' });
     expect(Number.isFinite(out.history[0]!.loss)).toBe(true);
+  });
+
+  it('fires the hooks and writes the model after every epoch with a checkpoint', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snode-'));
+    const file = path.join(dir, 'model.odemor');
+    const seen: string[] = [];
+    const hooks = {
+      beforeTrain: { promise: async (_m: ModelIR, phase: string) => void seen.push(`before ${phase}`) },
+      epoch: { promise: async (e: SpectralEpochInfo) => void seen.push(`epoch ${e.epoch} ${Number.isFinite(e.dataLoss) && Number.isFinite(e.residualLoss)}`) },
+      afterTrain: { promise: async (_m: ModelIR, s: { trainer?: string }) => void seen.push(`after ${s.trainer}`) },
+    };
+    try {
+      const out = await new SpectralTrainer({ order: 4, innerSteps: { coefficients: 1, weights: 1 } }).train(fresh(9, 4), { ...base, epochs: 2 }, {
+        dataset: vdp,
+        solver: rk4,
+        phase: 'train',
+        checkpoint: file,
+        hooks: hooks as never,
+      });
+      expect(seen).toEqual(['before train', 'epoch 1 true', 'epoch 2 true', 'after spectral']);
+      expect(values(await loadModel(file))).toEqual(values(out.model));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad options, other models and other datasets with clear reasons', async () => {
