@@ -5,22 +5,37 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ModelIR } from '@odemor/core';
-import { REFERENCE_TABLEAUX, inputSize, runtimeModels, uniformInput } from '@odemor/conformance';
+import { mulberry32, type ButcherTableau, type ModelIR, type Tensor32 } from '@odemor/core';
 import { compileGradientProgram } from '@odemor/runtime-onnx';
 import { compileAdjointProgram } from '../src/index.js';
 
 const self = fileURLToPath(import.meta.url);
+const EULER: ButcherTableau = { a: [[0]], b: [1], c: [0], order: 1 };
+const rand = mulberry32(1);
+const uniform = (shape: number[], scale: number): Tensor32 => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (2 * rand() - 1) * scale) });
+
+/** dense 4→8, tanh block n = 8, dense 8→3 (the runtime suite's dense-node shape), Euler over [0, 1]. */
+const denseNode = (steps: number): ModelIR => ({
+  format: 'odemor-model',
+  version: 1,
+  name: 'dense-node',
+  input: { kind: 'tensor', shape: [4] },
+  pre: [{ type: 'dense', weight: uniform([8, 4], 0.8), bias: uniform([8], 0.2) }],
+  block: { kind: 'ode', n: 8, A: { type: 'dense', weight: uniform([8, 8], 0.6) }, b: uniform([8], 0.3), activation: 'tanh' },
+  post: [{ type: 'dense', weight: uniform([3, 8], 0.8), bias: uniform([3], 0.1) }],
+  solver: { use: 'euler', dt: 1 / steps, t0: 0, t1: 1 },
+  outputs: 3,
+});
 
 async function child(kind: string, steps: number): Promise<void> {
-  const model: ModelIR = { ...runtimeModels.denseNode(), solver: { use: 'euler', dt: 1 / steps, t0: 0, t1: 1 } };
+  const model = denseNode(steps);
   const batch = 16;
-  const x = uniformInput(1, batch * inputSize(model));
+  const x = Float32Array.from({ length: batch * 4 }, () => 2 * rand() - 1);
   const y = Int32Array.from({ length: batch }, (_, i) => i % model.outputs);
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
   const base = peak;
-  const options = { tableau: REFERENCE_TABLEAUX.euler, trainable: () => true, threads: 1 };
+  const options = { tableau: EULER, trainable: () => true, threads: 1 };
   const program = kind === 'adjoint' ? await compileAdjointProgram(model, options) : await compileGradientProgram(model, options);
   for (let i = 0; i < 3; i++) await program.run(new Map(), x, y, batch);
   await program.dispose();
