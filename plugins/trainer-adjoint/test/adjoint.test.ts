@@ -5,10 +5,13 @@
  * 'adjoint' trains, checks its options and refuses what it cannot do.
  */
 import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { ExplicitRungeKuttaSolver, mlpNode, type Batch, type ModelIR, type MlpBlock, type Solver, type Tensor32 } from '@odemor/core';
 import { createDynamicsDataset, type DynamicsDataset } from '@odemor/dataset-dynamics';
 import { REFERENCE_TABLEAUX, inputSize, runtimeModels, signalInput, uniformInput } from '@odemor/conformance';
-import { buildGradientGraph, lossAndGradients, type GradientResult, type LossKind } from '@odemor/runtime-onnx';
+import { OnnxBackpropTrainer, buildGradientGraph, lossAndGradients, type GradientResult, type LossKind, type OnnxEpochInfo } from '@odemor/runtime-onnx';
 import plugin, { AdjointGradientProgram, AdjointTrainer, adjointLossAndGradients, buildAdjointGraphs, compileAdjointProgram } from '../src/index.js';
 
 const { euler: EULER, rk4: RK4, dopri5: DOPRI5 } = REFERENCE_TABLEAUX;
@@ -252,5 +255,24 @@ describe("Trainer 'adjoint'", () => {
     await expect(trainer.train(model, { epochs: 1, batch: 0, optimizer: 'adam', lr: 0.02, seed: 5 }, { dataset: ds, solver: rk4, phase: 'train' })).rejects.toThrow(/batch must be a positive integer/);
     const tl = { name: 'taylor-lagrange', order: 2, adaptive: false, step: () => ({}) } as unknown as Solver;
     await expect(trainer.train(model, { epochs: 1, batch: 6, optimizer: 'adam', lr: 0.02, seed: 5 }, { dataset: ds, solver: tl, phase: 'train' })).rejects.toThrow(/trainer 'adjoint'/);
+  });
+
+  it('trains with dopri5 (the history counts the forward solves); its checkpoint does not resume into backprop-onnx', async () => {
+    const ds = vdpData(12, 15);
+    const model = mlpNode({ hidden: 12 }, { dataset: ds.info, seed: 1, solver: { use: 'dopri5', dt: 0.2, t0: 0, t1: 3, rtol: 1e-4, atol: 1e-6 } });
+    const solver = dopri5(1e-4, 1e-6);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'odemor-adjoint-'));
+    try {
+      const checkpoint = path.join(dir, 'model.json');
+      const options = { epochs: 4, batch: 6, optimizer: 'adam' as const, lr: 0.02, seed: 5 };
+      const res = await new AdjointTrainer({ threads: 1 }).train(model, options, { dataset: ds, solver, phase: 'train', checkpoint });
+      const history = res.history as OnnxEpochInfo[];
+      const losses = history.map((h) => h.loss);
+      expect(losses.at(-1)!, `epoch losses ${losses.map((l) => l.toFixed(4)).join(' ')}`).toBeLessThan(0.7 * losses[0]!);
+      for (const h of history) expect(h.accepted!).toBeGreaterThanOrEqual(2 * 15);
+      await expect(new OnnxBackpropTrainer({ threads: 1 }).train(model, { ...options, epochs: 5 }, { dataset: ds, solver, phase: 'train', checkpoint, resume: true })).rejects.toThrow(/cannot resume.*trainer/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
