@@ -11,6 +11,7 @@ import { backpropOnnxOptionsSchema, type OnnxBackpropTrainerOptions } from './tr
 
 export {
   ADAPTIVE_GRAPH_NAMES,
+  Compiler,
   compileAdaptive,
   compileAdaptiveSample,
   compileGram,
@@ -32,8 +33,10 @@ export {
   type AdaptivePart,
   type CompileOptions,
   type SnapshotGraphOptions,
+  type WeightHook,
   type WeightLayout,
 } from './compile.js';
+export type { GraphBuilder, ValueSpec } from './graph.js';
 export { OnnxExecutable, OnnxRuntime, type OnnxRuntimeOptions } from './runtime.js';
 export {
   OnnxAdaptiveExecutable,
@@ -48,7 +51,8 @@ export {
   type AdaptiveSolveResult,
 } from './adaptive.js';
 export { loadOnnxFile, runOnnxFile, saveOnnx, type OnnxFile } from './io.js';
-export { createSession, defaultThreads, signalTensor } from './session.js';
+export { checkInput, createSession, defaultThreads, signalTensor } from './session.js';
+export { LOSSES, checkParamValues, correctCount, emitLoss, lossTargets } from './grad/loss.js';
 export type { CompileGradientProgram, GradientInputs, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './grad/types.js';
 export { buildGradientGraph, compileGradientProgram, GRADIENT_GRAPH_NAMES, lossAndGradients, type GradientGraph, type LossAndGradientsOptions } from './grad/program.js';
 export {
