@@ -215,7 +215,7 @@ export function selectOdeimPoints(U: Matrix, count: number): number[] {
  *   `log S = Σ log|R_ii| + ½ log(1 + h_v) − ½ Σ_i log(nV_i + v_i²)` with `ZᵀZ = RᵀR` (the R of the QR of Z,
  *   updated by Givens rotations per added row) and the leverages `h_v = ‖R⁻ᵀv‖²` updated by Sherman–Morrison.
  *
- * Ties (|Δ log S| ≤ 1e-12·max(1, |log S|)) go to the larger volume `√det(ZᵀZ)`, then to the first row. S is
+ * Ties (log S equal to a relative 1e-12) go to the larger volume `√det(ZᵀZ)`, then to the first row. S is
  * scale-free, so ties are structural in two places: the first point (`S = 1` for every nonzero 1×1), which is
  * therefore the row of largest `|U[i, 0]|` (as in libROM and DEIM), and every step of an m = 1 basis (`S ≡ 1`),
  * which then takes the rows in order of decreasing `|u_i|`. In the oversampled phase rows of negligible norm
