@@ -1,5 +1,5 @@
 /**
- * Empirical interpolation: point selection (DEIM, Q-DEIM, oversampled DEIM), the interpolation operator
+ * Empirical interpolation: point selection (DEIM, Q-DEIM, oversampled DEIM, S-OPT), the interpolation operator
  * `U (PᵀU)⁺` and its error constant `‖(PᵀU)⁺‖₂`, each computed here and nowhere else (the algorithms are
  * stated in docs/algorithms.md). Inputs and outputs are plain: an `n × m` basis `U` (ml-matrix `Matrix`,
  * float64, orthonormal columns) and 0-based row index lists.
@@ -190,6 +190,243 @@ export function selectOdeimPoints(U: Matrix, count: number): number[] {
     points.push(best);
   }
   return points;
+}
+
+/**
+ * S-OPT point selection (Y. Shin & D. Xiu, "Nonadaptive quasi-optimal points selection for least squares
+ * linear regression", SIAM J. Sci. Comput. 38(1), 2016; for hyper-reduction Lauzon, Cheung, Chung, Choi et
+ * al. 2022, libROM `lib/hyperreduction/S_OPT.cpp`).
+ *
+ * `U` is an n×m basis; picks `count` points (m ≤ count ≤ n) for the least-squares approximation
+ * `f ≈ U (PᵀU)⁺ Pᵀ f`, greedily: each step adds the unselected row that maximises the S-optimality measure
+ *
+ *   S(Z) = √det(ZᵀZ) / Π_i ‖z_i‖   (z_i the columns of Z; 0 ≤ S ≤ 1, S = 1 iff the columns are orthogonal)
+ *
+ * of the selected rows, `Z = U[p, :c]` with `c = min(|p|, m)` leading columns (while fewer than m rows are
+ * selected ZᵀZ over all m columns is singular, so step l, 0-based, scores the square `(l+1)×(l+1)` matrix of the
+ * first l+1 columns — Shin & Xiu's and libROM's convention). Computed on the log scale, never as a raw
+ * determinant, with `Z` the selected rows, `v` a candidate row and `nV_i = ‖z_i‖²`:
+ *
+ * - square phase (l < m): `|det [Z; vᵀ]| = |det Z₀| · |r_v|` with `Z₀ = U[p, :l]` and the Schur complement
+ *   `r_v = v_l − v_{:l}ᵀ Z₀⁻¹ U[p, l]` (DEIM's residual of column l), so
+ *   `log S = log|det Z₀| + log|r_v| − ½ Σ_{i≤l} log(nV_i + v_i²)`; `Z₀⁻¹ U[p, l]` comes from a QR factorisation
+ *   of `Z₀` updated by Givens rotations as rows and columns are added (O(l²) per step);
+ * - oversampled phase (l ≥ m): `det(ZᵀZ + vvᵀ) = det(ZᵀZ) (1 + vᵀ(ZᵀZ)⁻¹v)`, so
+ *   `log S = Σ log|R_ii| + ½ log(1 + h_v) − ½ Σ_i log(nV_i + v_i²)` with `ZᵀZ = RᵀR` (the R of the QR of Z,
+ *   updated by Givens rotations per added row) and the leverages `h_v = ‖R⁻ᵀv‖²` updated by Sherman–Morrison.
+ *
+ * Ties (log S equal to a relative 1e-12) go to the larger volume `√det(ZᵀZ)`, then to the first row. S is
+ * scale-free, so ties are structural in two places: the first point (`S = 1` for every nonzero 1×1), which is
+ * therefore the row of largest `|U[i, 0]|` (as in libROM and DEIM), and every step of an m = 1 basis (`S ≡ 1`),
+ * which then takes the rows in order of decreasing `|u_i|`. In the oversampled phase rows of negligible norm
+ * (`‖u_i‖ ≤ n·ε·max‖u_j‖`, which leave S and `PᵀU`'s singular values unchanged: wasted evaluations) are taken
+ * only when nothing else is left. Returns the 0-based rows in the order picked. Adding rows never lowers
+ * σ_min(PᵀU), so the error constant `‖(PᵀU)⁺‖₂` does not grow along the oversampled phase. Cost O(n·m·count + m³).
+ *
+ * A non-integer `count` is an `ARGUMENT` error (as is an empty basis); `count < m`, `count > n` and a
+ * rank-deficient basis (a zero Schur complement: max |r_v| ≤ n·ε·‖U[:, l]‖₂) are `REDUCER` errors, NaN a
+ * `NUMERIC` one.
+ */
+export function selectSoptPoints(U: Matrix, count: number): number[] {
+  const n = U.rows;
+  const m = U.columns;
+  if (m < 1) throw new OdemorError('ARGUMENT', 'S-OPT needs a basis with at least one column');
+  if (!Number.isInteger(count)) throw new OdemorError('ARGUMENT', `S-OPT: count must be an integer ≥ m = ${m} (the basis columns); got ${count}`);
+  if (count < m) throw new OdemorError('REDUCER', `S-OPT: count must be an integer ≥ m = ${m} (the basis columns); got ${count}`);
+  checkBasis(U, 'S-OPT');
+  if (count > n) throw new OdemorError('REDUCER', `S-OPT cannot pick ${count} points from ${n} rows`);
+  assertFiniteMatrix(U, 'S-OPT basis');
+  const Ud = fromMatrix(U); // row-major n×m
+  const picked = new Uint8Array(n);
+  const points: number[] = [];
+  /** ‖z_i‖² of the selected rows, per column */
+  const nV = new Float64Array(m);
+  const add = (j: number): void => {
+    picked[j] = 1;
+    points.push(j);
+    for (let i = 0; i < m; i++) nV[i] = nV[i]! + Ud[j * m + i]! ** 2;
+  };
+  // the QR of Z₀ = U[p, :l] (square phase; Q explicit) and then the R of U[p, :] (oversampled phase),
+  // l×l row-major in m×m buffers
+  const Q = new Float64Array(m * m);
+  const R = new Float64Array(m * m);
+  const y = new Float64Array(m);
+  const r = new Float64Array(n);
+
+  // ── square phase: step l adds row p_l, scoring U[p ∪ {j}, :l+1]
+  const square = Math.min(count, m);
+  for (let l = 0; l < square; l++) {
+    // y = Z₀⁻¹ U[p, l] = R⁻¹ Qᵀ U[p, l]
+    for (let a = 0; a < l; a++) {
+      let s = 0;
+      for (let t = 0; t < l; t++) s += Q[t * m + a]! * Ud[points[t]! * m + l]!;
+      y[a] = s;
+    }
+    for (let a = l - 1; a >= 0; a--) {
+      let s = y[a]!;
+      for (let b = a + 1; b < l; b++) s -= R[a * m + b]! * y[b]!;
+      y[a] = s / R[a * m + a]!;
+    }
+    let maxR = 0;
+    let colNorm = 0;
+    for (let j = 0; j < n; j++) {
+      const off = j * m;
+      let s = Ud[off + l]!;
+      for (let a = 0; a < l; a++) s -= Ud[off + a]! * y[a]!;
+      r[j] = s;
+      if (!picked[j]) maxR = Math.max(maxR, Math.abs(s));
+      colNorm = Math.hypot(colNorm, Ud[off + l]!);
+    }
+    // a Schur complement at round-off level is a zero one: such rows are no candidates
+    const zeroR = n * Number.EPSILON * colNorm;
+    if (!(maxR > zeroR)) {
+      throw new OdemorError('REDUCER',
+        `S-OPT: the Schur complement is zero at step ${l} (max |r| = ${maxR.toExponential(2)}): the basis is rank-deficient; ${RANK_HINT}`);
+    }
+    let best = -1;
+    let bestS = -Infinity;
+    let bestV = -Infinity;
+    for (let j = 0; j < n; j++) {
+      if (picked[j] || !(Math.abs(r[j]!) > zeroR)) continue;
+      const vol = Math.log(Math.abs(r[j]!));
+      let s = vol;
+      const off = j * m;
+      for (let i = 0; i <= l; i++) s -= 0.5 * Math.log(nV[i]! + Ud[off + i]! ** 2);
+      if (better(s, vol, bestS, bestV)) {
+        best = j;
+        bestS = s;
+        bestV = vol;
+      }
+    }
+    // border the QR: Z₀' = [[Z₀, c], [vᵀ]] = diag(Q, 1) · [[R, Qᵀc], [vᵀ]], then rotate vᵀ into R
+    for (let a = 0; a < l; a++) {
+      let s = 0;
+      for (let t = 0; t < l; t++) s += Q[t * m + a]! * Ud[points[t]! * m + l]!;
+      R[a * m + l] = s;
+      Q[a * m + l] = 0;
+      Q[l * m + a] = 0;
+    }
+    Q[l * m + l] = 1;
+    const row = new Float64Array(l + 1);
+    for (let i = 0; i <= l; i++) row[i] = Ud[best * m + i]!;
+    add(best);
+    for (let i = 0; i < l; i++) {
+      const [c, s] = givens(R[i * m + i]!, row[i]!);
+      if (s === 0 && c === 1) continue;
+      for (let k = i; k <= l; k++) {
+        const a = R[i * m + k]!;
+        const b = row[k]!;
+        R[i * m + k] = c * a + s * b;
+        row[k] = -s * a + c * b;
+      }
+      for (let t = 0; t <= l; t++) {
+        const a = Q[t * m + i]!;
+        const b = Q[t * m + l]!;
+        Q[t * m + i] = c * a + s * b;
+        Q[t * m + l] = -s * a + c * b;
+      }
+    }
+    for (let k = 0; k < l; k++) R[l * m + k] = 0;
+    R[l * m + l] = row[l]!;
+  }
+  if (count === m) return points;
+
+  // ── oversampled phase: ZᵀZ = RᵀR, leverages h_j = ‖R⁻ᵀu_j‖²
+  let maxRow = 0;
+  const rowNorm2 = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let i = 0; i < m; i++) s += Ud[j * m + i]! ** 2;
+    rowNorm2[j] = s;
+    maxRow = Math.max(maxRow, s);
+  }
+  const negligible = (n * Number.EPSILON) ** 2 * maxRow;
+  const h = new Float64Array(n);
+  const w = new Float64Array(m);
+  for (let j = 0; j < n; j++) {
+    if (picked[j]) continue;
+    forwardRt(R, m, Ud, j * m, w);
+    let s = 0;
+    for (let i = 0; i < m; i++) s += w[i]! ** 2;
+    h[j] = s;
+  }
+  while (points.length < count) {
+    let best = -1;
+    let bestS = -Infinity;
+    let bestV = -Infinity;
+    let fallback = -1;
+    for (let j = 0; j < n; j++) {
+      if (picked[j]) continue;
+      if (rowNorm2[j]! <= negligible) {
+        if (fallback < 0) fallback = j;
+        continue;
+      }
+      const vol = 0.5 * Math.log1p(h[j]!);
+      let s = vol;
+      const off = j * m;
+      for (let i = 0; i < m; i++) s -= 0.5 * Math.log(nV[i]! + Ud[off + i]! ** 2);
+      if (better(s, vol, bestS, bestV)) {
+        best = j;
+        bestS = s;
+        bestV = vol;
+      }
+    }
+    if (best < 0) best = fallback;
+    // a = (ZᵀZ)⁻¹ v, then h_j −= (u_jᵀa)² / (1 + vᵀa) for the remaining rows (Sherman–Morrison)
+    const off = best * m;
+    forwardRt(R, m, Ud, off, w);
+    for (let a = m - 1; a >= 0; a--) {
+      let s = w[a]!;
+      for (let b = a + 1; b < m; b++) s -= R[a * m + b]! * w[b]!;
+      w[a] = s / R[a * m + a]!;
+    }
+    let gamma = 1;
+    for (let i = 0; i < m; i++) gamma += Ud[off + i]! * w[i]!;
+    add(best);
+    for (let j = 0; j < n; j++) {
+      if (picked[j]) continue;
+      let beta = 0;
+      for (let i = 0; i < m; i++) beta += Ud[j * m + i]! * w[i]!;
+      h[j] = Math.max(0, h[j]! - (beta * beta) / gamma);
+    }
+    // append the row to the QR of Z: rotate it into R
+    const row = Ud.slice(off, off + m);
+    for (let i = 0; i < m; i++) {
+      const [c, s] = givens(R[i * m + i]!, row[i]!);
+      if (s === 0 && c === 1) continue;
+      for (let k = i; k < m; k++) {
+        const a = R[i * m + k]!;
+        const b = row[k]!;
+        R[i * m + k] = c * a + s * b;
+        row[k] = -s * a + c * b;
+      }
+    }
+  }
+  return points;
+}
+
+/** S-OPT's comparison: a larger log S, or (within 1e-12 relative) a larger log volume. */
+function better(s: number, vol: number, bestS: number, bestV: number): boolean {
+  if (bestS === -Infinity) return s > -Infinity || vol > bestV;
+  const tol = 1e-12 * Math.max(1, Math.abs(bestS));
+  if (s > bestS + tol) return true;
+  return s >= bestS - tol && vol > bestV;
+}
+
+/** A Givens rotation `[c s; −s c]` with `c·a + s·b = hypot(a, b)`, `−s·a + c·b = 0`. */
+function givens(a: number, b: number): [number, number] {
+  if (b === 0) return [1, 0];
+  const rr = Math.hypot(a, b);
+  return [a / rr, b / rr];
+}
+
+/** `w = R⁻ᵀ u` for the upper triangular m×m `R` (row-major, stride m) and `u = data[off … off+m)`. */
+function forwardRt(R: Float64Array, m: number, data: Float64Array, off: number, w: Float64Array): void {
+  for (let a = 0; a < m; a++) {
+    let s = data[off + a]!;
+    for (let b = 0; b < a; b++) s -= R[b * m + a]! * w[b]!;
+    w[a] = s / R[a * m + a]!;
+  }
 }
 
 // ───────────────────────── the operator and its constant ─────────────────────────
