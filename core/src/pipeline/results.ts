@@ -289,7 +289,7 @@ function trainerCompareSection(res: ExperimentResults): string[] {
   const target = cfg.compare?.target;
   const notes = [
     `Each entry trained a copy of the same initial model (seed ${res.seed}) with its trainer, on that trainer's own runtime (trained on), and its training solver; every trained model was evaluated with the model's solver on one evaluation runtime (${cmp[0]!.runtime}); speedup is against the first entry (${cmp[0]!.method}) and is ≈ 1 (the models share one architecture).`,
-    `Train MSE: the rollout MSE after the last epoch on the first ${cfg.compare?.trainLossSamples ?? 64} training trajectories, integrated with the model's solver — the common training-loss curve, measured after every epoch outside the timed training (its time is subtracted).`,
+    `Train MSE: the rollout MSE after the last epoch on the first ${cfg.compare?.trainLossSamples ?? 64} (at most) training trajectories, integrated with the model's solver — the common training-loss curve, measured after every epoch outside the timed training (its time is subtracted).`,
     'Train s: the wall time of the entry’s training without those measurements.',
     ...(target !== undefined ? [`S to target: the training seconds until the first epoch whose rollout MSE was below ${target}.`] : []),
     'Peak RSS: the largest resident set size sampled during the training (at progress callbacks and epoch ends) minus the RSS before it, in-process: a lower bound, memory the garbage collector has not returned included.',
