@@ -4,11 +4,12 @@
  * trajectories with model.solver, measured outside the timed training); secondsToTarget, testMse, peakRssMiB; the
  * results.md table and the report; config errors before any work.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listTensors, planExperiment, formatPlan, runExperiment, type ExperimentResults, type ModelIR, type ResultRow } from '@odemor/core';
-import { tmpDir, writeConfig } from './helpers.js';
+import { STAGING_DIR, listTensors, planExperiment, formatPlan, runExperiment, type ExperimentResults, type ModelIR, type ResultRow } from '@odemor/core';
+import { repoRoot, tmpDir, writeConfig } from './helpers.js';
 
 const config = (compare: string, extra = '') => `name: trainers
 seed: 3
@@ -79,6 +80,37 @@ describe('a trainer comparison', () => {
     expect(md).toMatch(/peak RSS/);
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toMatch(/rollout MSE/);
+  }, 90_000);
+
+  it('resumes after a kill: finished entries are kept, the rest train again', async () => {
+    const cfg = writeConfig(`plugins: ['./kill.js']\n${config(TRAINERS)}`);
+    fs.writeFileSync(
+      path.join(path.dirname(cfg), 'kill.js'),
+      `export default { name: 'kill', register(ctx) { ctx.hooks.evaluated.tapPromise('kill', async (row) => { if (row.method === process.env.ODEMOR_TEST_KILL) process.kill(process.pid, 'SIGKILL'); }); } };\n`,
+    );
+    const out = tmpDir();
+    const killed = spawnSync(process.execPath, [path.join(repoRoot, 'core', 'bin', 'odemor.js'), 'run', cfg, '--out', out, '--quiet'], {
+      env: { ...process.env, ODEMOR_TEST_KILL: 'spectral' },
+      stdio: 'ignore',
+      timeout: 100_000,
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const partial = read(path.join(out, STAGING_DIR));
+    expect(partial.rows.map((r) => r.method)).toEqual(['backprop', 'adjoint']);
+    const trained: string[] = [];
+    const log: string[] = [];
+    const { results } = await runExperiment(cfg, {
+      outDir: out,
+      resume: true,
+      log: (l) => log.push(l),
+      setup: (exp) => exp.hooks.beforeTrain.tapPromise('test', async (_m, phase) => void trained.push(phase)),
+    });
+    expect(trained).toHaveLength(1); // spectral only
+    expect(log.join('\n')).toMatch(/compare: 2 of 3 entries finished before \(backprop, adjoint\)/);
+    expect(results.rows.map((r) => r.method)).toEqual(['backprop', 'adjoint', 'spectral']);
+    expect(results.rows[0]).toEqual(partial.rows[0]);
+    expect(results.rows[2]!.training!.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect(fs.existsSync(path.join(out, 'compare-checkpoints'))).toBe(false);
   }, 90_000);
 
   it('plans the entries with their trainers and runtimes', async () => {
