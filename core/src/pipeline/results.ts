@@ -215,11 +215,14 @@ const secondsCell = (v: number | null | undefined) => (v === null ? 'not reached
  * The table of a solver comparison (rows with `stage: 'compared'`), one row per entry in the config's order: method
  * (the label), solver, test MSE (regression) or top-1, NFE per sample (`*`: counted from the solver, not by the
  * runtime), training seconds, time to the loss target (when `compare.target` was given), wall seconds and speedup
- * against the first entry. Empty when there are no such rows.
+ * against the first entry. Empty when there are no such rows; the rows of a trainer comparison get
+ * {@link trainerCompareTable}.
  */
 export function compareTable(rows: readonly ResultRow[], task?: ExperimentResults['task']): string {
   const cmp = rows.filter((r) => r.stage === 'compared');
   if (!cmp.length) return '';
+  // a trainer comparison's rows have their own columns (the CLI prints whichever table the run has)
+  if (cmp.some(isTrainerRow)) return trainerCompareTable(rows, task);
   const regression = isRegression(rows, task);
   const target = cmp.some((r) => r.timeToTarget !== undefined);
   const head = ['method', 'solver', regression ? 'test MSE' : 'top-1', 'NFE/sample', 'train s', ...(target ? ['time to target s'] : []), 'wall s', 'speedup'];
