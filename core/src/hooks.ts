@@ -121,8 +121,22 @@ export interface ResultRow {
    * loss was below the target; null when no epoch reached it
    */
   timeToTarget?: number | null;
-  /** a solver comparison: the entry's training (absent when it did not train) */
+  /** a solver or trainer comparison: the entry's training (absent when it did not train) */
   training?: CompareTraining;
+  /** a trainer comparison (`compare.trainers`): the Trainer the entry's `use` resolved to ('backprop-onnx', 'spectral') */
+  trainer?: string;
+  /**
+   * a trainer comparison with `compare.target`: the training seconds (measurement paused) until the end of the first
+   * epoch whose rollout MSE on the training subset (`training.history[].trainMse`) was below the target; null when
+   * no epoch reached it
+   */
+  secondsToTarget?: number | null;
+  /**
+   * a trainer comparison: the peak resident set size sampled during the entry's training (at progress callbacks
+   * and epoch ends) minus the RSS before it started, in MiB. In-process: a lower bound between samples, and memory
+   * the garbage collector has not yet returned is included
+   */
+  peakRssMiB?: number;
 }
 
 /** The solver of a row of a solver comparison: the model's solver spec with the entry's own solver keys. */
@@ -152,7 +166,19 @@ export interface CompareTraining {
    * `elapsed`, the wall seconds since the entry's training started at the end of the epoch (report.html plots
    * loss against it)
    */
-  history: { epoch: number; loss: number; accuracy?: number; seconds: number; elapsed: number }[];
+  history: {
+    epoch: number;
+    loss: number;
+    accuracy?: number;
+    seconds: number;
+    elapsed: number;
+    /**
+     * a trainer comparison: the rollout MSE of the model at the end of the epoch on the first `compare.trainLossSamples`
+     * training trajectories, integrated with `model.solver` on the evaluation runtime (the common training-loss curve;
+     * `elapsed` then excludes the time this measurement took)
+     */
+    trainMse?: number;
+  }[];
 }
 
 export interface ExperimentResults {

@@ -20,7 +20,7 @@ export const LIST_LIMITS = Object.freeze({
   reducers: 256,
   /** `train.params`, `finetune.params`: IR paths or prefixes */
   params: 1024,
-  /** `compare.solvers`: the solvers of a comparison (each trains a model of its own) */
+  /** `compare.solvers`, `compare.trainers`: the entries of a comparison (each trains a model of its own) */
   compare: 32,
 });
 
@@ -155,34 +155,29 @@ const labelSchema = z
   .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash and underscore only (it names the file models/<label>.odemor)')
   .refine((n) => n !== '.' && n !== '..', "must be a plain name, not '.' or '..'");
 
+/** The train keys core owns, each optional: the overrides an entry of `compare` may give. */
+const compareTrainShape = {
+  epochs: z.number().int().min(0).optional(),
+  batch: positiveInt.optional(),
+  optimizer: z.enum(['sgd', 'momentum', 'adam']).optional(),
+  lr: z.number().positive().optional(),
+  lrDecay: z.number().positive().max(1).optional(),
+  momentum: z.number().min(0).max(1).optional(),
+  limit: positiveInt.optional(),
+  augment: z.boolean().optional(),
+  params: paramsSchema.optional(),
+  weightDecay: z.number().min(0).optional(),
+  clipNorm: z.number().positive().optional(),
+};
+
 /**
- * `train` keys of one `compare.solvers` entry, over the experiment's `train`: core's keys (all optional) except
- * `use` and `runtime` — every entry trains with the one trainer `train` names, on one runtime — and `checkpoint`
- * (an entry's training is timed in one piece); other keys go to the trainer's option schema (`remainderWeight`).
+ * The `train` overrides of one entry of a comparison: core's keys (all optional) except `use`, `runtime` and
+ * `checkpoint`, each with `why` it cannot be set there; other keys go to the trainer's option schema.
  */
-export const compareTrainSchema = z
-  .looseObject({
-    epochs: z.number().int().min(0).optional(),
-    batch: positiveInt.optional(),
-    optimizer: z.enum(['sgd', 'momentum', 'adam']).optional(),
-    lr: z.number().positive().optional(),
-    lrDecay: z.number().positive().max(1).optional(),
-    momentum: z.number().min(0).max(1).optional(),
-    limit: positiveInt.optional(),
-    augment: z.boolean().optional(),
-    params: paramsSchema.optional(),
-    weightDecay: z.number().min(0).optional(),
-    clipNorm: z.number().positive().optional(),
-  })
-  .superRefine((t, ctx) => {
+function entryTrainSchema(why: (k: 'use' | 'runtime' | 'checkpoint') => string) {
+  return z.looseObject(compareTrainShape).superRefine((t, ctx) => {
     for (const k of ['use', 'runtime', 'checkpoint'] as const) {
-      if (k in t) {
-        const why =
-          k === 'checkpoint'
-            ? 'an entry is not checkpointed: its training is timed in one piece (a killed entry trains again on --resume)'
-            : `every entry trains with train.${k}: one trainer on one runtime, so that the training times compare`;
-        ctx.addIssue({ code: 'custom', path: [k], message: `cannot be set per entry: ${why}` });
-      }
+      if (k in t) ctx.addIssue({ code: 'custom', path: [k], message: `cannot be set per entry: ${why(k)}` });
     }
     // a near miss of one of core's keys (`epochz`) is a typo, not an option of the trainer
     const own: readonly string[] = TRAIN_CORE_KEYS;
@@ -192,6 +187,26 @@ export const compareTrainSchema = z
       if (near) ctx.addIssue({ code: 'custom', path: [k], message: `unknown key '${k}'; did you mean '${near}'?` });
     }
   });
+}
+
+const NOT_CHECKPOINTED = 'an entry is not checkpointed: its training is timed in one piece (a killed entry trains again on --resume)';
+
+/**
+ * `train` keys of one `compare.solvers` entry, over the experiment's `train`: core's keys (all optional) except
+ * `use` and `runtime` — every entry trains with the one trainer `train` names, on one runtime — and `checkpoint`
+ * (an entry's training is timed in one piece); other keys go to the trainer's option schema (`remainderWeight`).
+ */
+export const compareTrainSchema = entryTrainSchema((k) =>
+  k === 'checkpoint' ? NOT_CHECKPOINTED : `every entry trains with train.${k}: one trainer on one runtime, so that the training times compare`,
+);
+
+/**
+ * `train` keys of one `compare.trainers` entry, over the experiment's `train`: as {@link compareTrainSchema}; the
+ * trainer and its runtime are the entry's `use` and `runtime`.
+ */
+export const compareTrainerTrainSchema = entryTrainSchema((k) =>
+  k === 'checkpoint' ? NOT_CHECKPOINTED : `the entry's trainer is its own \`${k}\` (compare.trainers[i].${k})`,
+);
 
 /**
  * One solver of `compare.solvers`: `use`, the solver's keys (`dt`, `rtol`, `atol`, `maxSteps` and its own, e.g.
@@ -218,27 +233,80 @@ export const compareEntrySchema = z
 export const COMPARE_ENTRY_KEYS = ['label', 'use', 'train'] as const;
 
 /**
- * `compare`: a solver comparison instead of a reduction sweep. One initial model is built; for each entry of
- * `solvers`, in order, a copy of it trains with that solver and is evaluated with it (docs/architecture.md#compare).
- * `target`: a training-loss target; each row's `timeToTarget` is the training time until the epoch loss first went
- * below it (null when it never did).
+ * The solver one `compare.trainers` entry trains with: `model.solver`'s keys (`use` default the model's solver)
+ * except the span (`t0`, `t1`: the model's); the solver's own keys pass to its option schema.
+ */
+export const compareTrainerSolverSchema = z
+  .looseObject({
+    use: z.string().min(1).optional(),
+    dt: finite.refine((v) => v > 0, 'must be > 0').optional(),
+    rtol: z.number().positive().optional(),
+    atol: z.number().positive().optional(),
+    maxSteps: positiveInt.optional(),
+  })
+  .superRefine((e, ctx) => {
+    for (const k of ['t0', 't1'] as const) {
+      if (k in e) ctx.addIssue({ code: 'custom', path: [k], message: `cannot be set per entry: every entry of a comparison integrates the model's span (model.solver.${k})` });
+    }
+  });
+
+/**
+ * One trainer of `compare.trainers`: `use` (a Trainer, resolved like `train.use`: 'backprop' is backprop-onnx or
+ * backprop-tfjs by `runtime`), an optional `runtime`, the `solver` it trains with (default `model.solver`), an
+ * optional `label` (default: `use`) and `train` overrides (core's keys and the trainer's own, e.g. spectral's `order`).
+ */
+export const compareTrainerEntrySchema = z.strictObject({
+  label: labelSchema.optional(),
+  use: z.string().min(1),
+  runtime: z.string().min(1).optional(),
+  solver: compareTrainerSolverSchema.optional(),
+  train: compareTrainerTrainSchema.optional(),
+});
+
+/**
+ * `compare`: a comparison instead of a reduction sweep (docs/architecture.md#compare), of solvers or of trainers —
+ * exactly one of `solvers` and `trainers`. One initial model is built; for each entry of `solvers`, in order, a
+ * copy of it trains with that solver and is evaluated with it; for each entry of `trainers`, a copy trains with
+ * that trainer (and its solver) and every trained model is evaluated with `model.solver`.
+ * `target`: a training-loss target. Solvers: each row's `timeToTarget` is the training time until the epoch loss
+ * first went below it (null when it never did). Trainers: each row's `secondsToTarget` is the training time until
+ * the rollout MSE on `trainLossSamples` training trajectories first went below it.
  */
 export const compareSchema = z
   .strictObject({
-    solvers: limited(compareEntrySchema, LIST_LIMITS.compare, 'solvers').min(1),
+    solvers: limited(compareEntrySchema, LIST_LIMITS.compare, 'solvers').min(1).optional(),
+    trainers: limited(compareTrainerEntrySchema, LIST_LIMITS.compare, 'trainers').min(1).optional(),
     target: z.number().positive().optional(),
+    /** trainers: the training trajectories (the first ones) of the common training-loss curve (default 64) */
+    trainLossSamples: positiveInt.optional(),
   })
   .superRefine((c, ctx) => {
-    // the label defaults to the solver's name; checked again once the names are resolved
+    if ((c.solvers === undefined) === (c.trainers === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message:
+          c.solvers === undefined
+            ? 'give exactly one of compare.solvers (a solver comparison) and compare.trainers (a trainer comparison): neither is given'
+            : 'give exactly one of compare.solvers (a solver comparison) and compare.trainers (a trainer comparison), not both',
+      });
+      return;
+    }
+    if (c.trainLossSamples !== undefined && !c.trainers) {
+      ctx.addIssue({ code: 'custom', path: ['trainLossSamples'], message: 'only a trainer comparison (compare.trainers) has a common training-loss curve' });
+    }
+    // the label defaults to the solver's (the trainer's) name; checked again once the names are resolved
+    const list = c.solvers ? 'solvers' : 'trainers';
+    const what = c.solvers ? 'solver' : 'trainer';
     const seen = new Map<string, number>();
-    c.solvers.forEach((e, i) => {
+    (c.solvers ?? c.trainers ?? []).forEach((e, i) => {
       const label = e.label ?? e.use;
       const first = seen.get(label);
       if (first !== undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: ['solvers', i],
-          message: `label '${label}' is also the label of compare.solvers[${first}]: labels must be unique (give ${e.label !== undefined ? 'one of them another' : 'each entry of the same solver a'} label)`,
+          path: [list, i],
+          message: `label '${label}' is also the label of compare.${list}[${first}]: labels must be unique (give ${e.label !== undefined ? 'one of them another' : `each entry of the same ${what} a`} label)`,
         });
       } else seen.set(label, i);
     });
@@ -325,3 +393,4 @@ export type ExperimentConfigInput = z.input<typeof configSchema>;
 export type ReducerConfig = z.output<typeof reducerSchema>;
 export type CompareConfig = z.output<typeof compareSchema>;
 export type CompareEntryConfig = z.output<typeof compareEntrySchema>;
+export type CompareTrainerEntryConfig = z.output<typeof compareTrainerEntrySchema>;

@@ -14,9 +14,11 @@ import { setupStage } from './stages/setup.js';
 import { reducibleSize } from './stages/reduce.js';
 import { finetuneJobs, jobApplies } from './stages/finetune.js';
 import { prepareCompare, solverNfePerSample, stepsPerSample } from './stages/compare.js';
+import { DEFAULT_TRAIN_LOSS_SAMPLES, prepareTrainerCompare } from './stages/compare-trainers.js';
 import type { ExperimentState, Resolved } from './state.js';
 import type { CompareSolver } from '../hooks.js';
 import { solverCell } from './results.js';
+import { runtimeFor } from './evaluate.js';
 
 /** What a run of a config will do. */
 export interface RunPlan {
@@ -42,6 +44,11 @@ export interface RunPlan {
   compare?: { label: string; solver: string; spec: CompareSolver; epochs: number; stepsPerSample: number; adaptive: boolean }[];
   compareTrainer?: string;
   compareRuntime?: string;
+  /**
+   * a trainer comparison: each entry with its trainer (and the runtime it trains on), its training solver and the
+   * epochs it trains; every entry is evaluated on `compareRuntime` with `model.solver`
+   */
+  compareTrainers?: { label: string; trainer: string; runtime: string; spec: CompareSolver; epochs: number }[];
 }
 
 /** Plan a run of `source` without running it; throws what `run` would throw before any work. */
@@ -106,6 +113,7 @@ export async function planExperiment(source: string | LoadedConfig): Promise<Run
 
 /** The plan of a solver comparison: each entry's training and evaluation (the runtimes and trainer chosen as `run` does). */
 async function planCompare(state: ExperimentState, plan: RunPlan): Promise<RunPlan> {
+  if (state.config.compare!.trainers) return planTrainerCompare(state, plan);
   const jobs = await prepareCompare(state);
   const { config, dataset } = state;
   const testSamples = Math.min(config.evaluate.limit ?? Infinity, dataset.info.testSize);
@@ -130,8 +138,52 @@ async function planCompare(state: ExperimentState, plan: RunPlan): Promise<RunPl
   return plan;
 }
 
+/** The runtime a trainer trains on, from its name ('backprop-onnx': onnx; 'spectral': tfjs; 'adjoint': onnx). */
+function trainerRuntime(name: string, runtime?: string): string {
+  if (runtime !== undefined) return runtime;
+  const m = /-(onnx|tfjs)$/.exec(name);
+  if (m) return m[1]!;
+  return name === 'spectral' ? 'tfjs' : name === 'adjoint' ? 'onnx' : 'its own';
+}
+
+/** The plan of a trainer comparison: each entry's trainer, runtime, training solver and epochs. */
+async function planTrainerCompare(state: ExperimentState, plan: RunPlan): Promise<RunPlan> {
+  const jobs = await prepareTrainerCompare(state);
+  const { config, dataset } = state;
+  const rt = await runtimeFor(state, state.model);
+  plan.compareTrainers = jobs.map((j) => ({
+    label: j.label,
+    trainer: j.trainerName,
+    runtime: trainerRuntime(j.trainerName, j.config.runtime),
+    spec: { ...j.spec },
+    epochs: j.train === false ? 0 : j.train.epochs,
+  }));
+  plan.compareRuntime = rt.name;
+  plan.evaluations = jobs.length;
+  const testSamples = Math.min(config.evaluate.limit ?? Infinity, dataset.info.testSize);
+  const evalPerSample = solverNfePerSample(state.solver, state.model) ?? stepsPerSample(state.model) * (state.solver.tableau?.b.length ?? 1);
+  for (const j of jobs) {
+    const perSample = solverNfePerSample(j.solver, j.model) ?? stepsPerSample(j.model) * (j.solver.tableau?.b.length ?? j.solver.derivatives ?? 1);
+    const epochs = j.train === false ? 0 : j.train.epochs;
+    const samples = j.train === false ? 0 : epochs * Math.min(j.train.limit ?? Infinity, dataset.info.trainSize);
+    const curve = epochs * Math.min(config.compare!.trainLossSamples ?? DEFAULT_TRAIN_LOSS_SAMPLES, dataset.info.trainSize);
+    plan.rhsEvaluations += perSample * samples + evalPerSample * (curve + testSamples * (config.evaluate.repeats + 1));
+  }
+  return plan;
+}
+
 /** The plan in a few lines, as `odemor validate` prints it. */
 export function formatPlan(p: RunPlan): string {
+  if (p.compareTrainers) {
+    const lines = [`  model: n = ${p.n}, one initial model; each trainer trains a copy of it`];
+    lines.push(`  compare: ${p.compareTrainers.length} trainers, each on its own runtime; every model evaluated on ${p.compareRuntime} with ${p.resolved.solver}:`);
+    for (const e of p.compareTrainers) {
+      lines.push(`    ${e.label}: trainer ${e.trainer} (${e.runtime}), trains with ${solverCell(e.spec)}, ${e.epochs ? `${e.epochs} epoch${e.epochs === 1 ? '' : 's'}` : 'not trained'}`);
+    }
+    lines.push(`  evaluate: ${p.evaluations} models; about ${p.rhsEvaluations.toExponential(1)} block evaluations`);
+    lines.push(`  results: ${p.outDir}`);
+    return lines.join('\n');
+  }
   if (p.compare) {
     const lines = [`  model: n = ${p.n}, one initial model; each solver trains a copy of it`];
     lines.push(`  compare: ${p.compare.length} solvers, trained with ${p.compareTrainer ?? 'no trainer (no entry trains)'}, evaluated on ${p.compareRuntime}:`);

@@ -215,11 +215,14 @@ const secondsCell = (v: number | null | undefined) => (v === null ? 'not reached
  * The table of a solver comparison (rows with `stage: 'compared'`), one row per entry in the config's order: method
  * (the label), solver, test MSE (regression) or top-1, NFE per sample (`*`: counted from the solver, not by the
  * runtime), training seconds, time to the loss target (when `compare.target` was given), wall seconds and speedup
- * against the first entry. Empty when there are no such rows.
+ * against the first entry. Empty when there are no such rows; the rows of a trainer comparison get
+ * {@link trainerCompareTable}.
  */
 export function compareTable(rows: readonly ResultRow[], task?: ExperimentResults['task']): string {
   const cmp = rows.filter((r) => r.stage === 'compared');
   if (!cmp.length) return '';
+  // a trainer comparison's rows have their own columns (the CLI prints whichever table the run has)
+  if (cmp.some(isTrainerRow)) return trainerCompareTable(rows, task);
   const regression = isRegression(rows, task);
   const target = cmp.some((r) => r.timeToTarget !== undefined);
   const head = ['method', 'solver', regression ? 'test MSE' : 'top-1', 'NFE/sample', 'train s', ...(target ? ['time to target s'] : []), 'wall s', 'speedup'];
@@ -242,8 +245,64 @@ export function compareTable(rows: readonly ResultRow[], task?: ExperimentResult
   return out.join('\n');
 }
 
+/** A row of a trainer comparison (it names its trainer). */
+const isTrainerRow = (r: ResultRow) => r.stage === 'compared' && r.trainer !== undefined;
+
+const mibCell = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : v >= 100 ? v.toFixed(0) : v.toPrecision(3));
+
+/**
+ * The table of a trainer comparison (rows with `stage: 'compared'` and a `trainer`), one row per entry in the
+ * config's order: method (the label), trainer, where it trained (`training.backend`), the training solver, test
+ * MSE (regression) or top-1, the last epoch's rollout MSE on the training subset, training seconds, seconds to the
+ * target (when `compare.target` was given), peak RSS and the speedup against the first entry. Empty without such rows.
+ */
+export function trainerCompareTable(rows: readonly ResultRow[], task?: ExperimentResults['task']): string {
+  const cmp = rows.filter(isTrainerRow);
+  if (!cmp.length) return '';
+  const regression = isRegression(rows, task);
+  const target = cmp.some((r) => r.secondsToTarget !== undefined);
+  const head = ['method', 'trainer', 'trained on', 'training solver', regression ? 'test MSE' : 'top-1', 'train MSE', 'train s', ...(target ? ['s to target'] : []), 'peak RSS MiB', 'speedup'];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 4 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const r of cmp) {
+    const last = r.training?.history[r.training.history.length - 1];
+    out.push(
+      `| ${[
+        r.method,
+        r.trainer!,
+        r.training?.backend ?? '–',
+        solverCell(r.solver),
+        regression ? errorCell(r.testMse) : pct(r.top1),
+        errorCell(last?.trainMse),
+        secondsCell(r.trainSeconds),
+        ...(target ? [secondsCell(r.secondsToTarget)] : []),
+        mibCell(r.peakRssMiB),
+        speedupCell(r),
+      ].join(' | ')} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** The text around the trainer comparison's table in results.md. */
+function trainerCompareSection(res: ExperimentResults): string[] {
+  const table = trainerCompareTable(res.rows, res.task);
+  if (!table) return [];
+  const cmp = res.rows.filter(isTrainerRow);
+  const cfg = (res.config as { compare?: { target?: number; trainLossSamples?: number }; model?: { solver?: { use?: string } } } | undefined) ?? {};
+  const target = cfg.compare?.target;
+  const notes = [
+    `Each entry trained a copy of the same initial model (seed ${res.seed}) with its trainer, on that trainer's own runtime (trained on), and its training solver; every trained model was evaluated with the model's solver on one evaluation runtime (${cmp[0]!.runtime}); speedup is against the first entry (${cmp[0]!.method}) and is ≈ 1 (the models share one architecture).`,
+    `Train MSE: the rollout MSE after the last epoch on the first ${cfg.compare?.trainLossSamples ?? 64} (at most) training trajectories, integrated with the model's solver — the common training-loss curve, measured after every epoch outside the timed training (its time is subtracted).`,
+    'Train s: the wall time of the entry’s training without those measurements.',
+    ...(target !== undefined ? [`S to target: the training seconds until the first epoch whose rollout MSE was below ${target}.`] : []),
+    'Peak RSS: the largest resident set size sampled during the training (at progress callbacks and epoch ends) minus the RSS before it, in-process: a lower bound, memory the garbage collector has not returned included.',
+  ];
+  return ['## Trainer comparison', '', notes.join(' '), '', table, ''];
+}
+
 /** The text around the comparison table in results.md. */
 function compareSection(res: ExperimentResults): string[] {
+  if (res.rows.some(isTrainerRow)) return trainerCompareSection(res);
   const table = compareTable(res.rows, res.task);
   if (!table) return [];
   const cmp = res.rows.filter((r) => r.stage === 'compared');

@@ -27,6 +27,7 @@ import { reduceStage } from './stages/reduce.js';
 import { reportStage } from './stages/report.js';
 import { finetuneJobs } from './stages/finetune.js';
 import { checkCompare, compareStage, resolveCompare } from './stages/compare.js';
+import { resolveCompareTrainers } from './stages/compare-trainers.js';
 
 export type { Resolved, RunOptions } from './state.js';
 export { DEFAULT_TRAIN_RUNTIMES };
@@ -272,6 +273,7 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
   }
   const report = config.report ? await at('report.use', () => resolveUse(exp, 'Report', config.report!.use, base)) : undefined;
   const compare = await resolveCompare(exp, config, loaded);
+  const compareTrainers = await resolveCompareTrainers(exp, config, loaded);
   return {
     dataset,
     model,
@@ -284,5 +286,6 @@ async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: Loa
     ...(trainer ? { trainer } : {}),
     ...(finetuner ? { finetuner, finetuners } : {}),
     ...(compare ? { compare } : {}),
+    ...(compareTrainers ? { compareTrainers } : {}),
   };
 }

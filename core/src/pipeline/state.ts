@@ -48,6 +48,8 @@ export interface Resolved {
   finetuners?: string[];
   /** the Solver of each entry of `compare.solvers`, by index */
   compare?: string[];
+  /** the Trainer and the training Solver of each entry of `compare.trainers`, by index */
+  compareTrainers?: { trainer: string; solver: string }[];
 }
 
 /** One reducer of the config, instantiated before any work (so its options fail early). */
@@ -118,6 +120,8 @@ export interface ExperimentState {
   rows: ResultRow[];
   /** a solver comparison (`compare`): its entries, prepared before any of them trains (`prepareCompare`) */
   compare?: import('./stages/compare.js').CompareJob[];
+  /** a trainer comparison (`compare.trainers`): its entries, prepared before any of them trains (`prepareTrainerCompare`) */
+  compareTrainers?: import('./stages/compare-trainers.js').TrainerCompareJob[];
   snapshots?: SnapshotSet;
   analysis: NonNullable<ExperimentResults['analysis']>;
   /** every file the run wrote, absolute paths, in order */

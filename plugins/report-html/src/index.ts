@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { OdemorError, compareTable, resultsTable, runtimesLine, z, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
-import { apozSpec, compareErrorNfeSpec, compareLossSpec, comparedRows, errorByTimeSpec, isRegressionResults, renderSvg, singularValueSpec, tradeoffSpec, trainingSpec, trajectorySpec } from './plots.js';
+import { OdemorError, compareTable, trainerCompareTable, resultsTable, runtimesLine, z, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
+import { apozSpec, compareErrorNfeSpec, compareLossSpec, comparedRows, isTrainerComparison, errorByTimeSpec, isRegressionResults, renderSvg, singularValueSpec, tradeoffSpec, trainingSpec, trajectorySpec } from './plots.js';
 
 export {
   renderSvg,
@@ -42,7 +42,13 @@ export async function writeReport(res: ExperimentResults, options: HtmlReportOpt
   const plotDir = path.join(dir, 'plots');
   const regression = isRegressionResults(res);
   const specs: [string, string, ReturnType<typeof singularValueSpec>][] = [
-    ['compare-loss-time', 'A solver comparison’s training: the mean training loss of each epoch against the training time so far, one line per solver (dashed: compare.target).', compareLossSpec(res)],
+    [
+      'compare-loss-time',
+      isTrainerComparison(res)
+        ? 'A trainer comparison’s training: the rollout MSE on the training subset after each epoch (the model’s solver) against the training time so far, one line per trainer (dashed: compare.target).'
+        : 'A solver comparison’s training: the mean training loss of each epoch against the training time so far, one line per solver (dashed: compare.target).',
+      compareLossSpec(res),
+    ],
     [
       'compare-error-nfe',
       `A solver comparison’s cost and accuracy: each solver’s ${regression ? 'test MSE' : 'test error (1 − top-1)'} against its right-hand-side evaluations per test sample.`,
@@ -90,7 +96,12 @@ function page(res: ExperimentResults, figures: string[]): string {
   const regression = isRegressionResults(res);
   const table = markdownTableToHtml(resultsTable(res.rows, res.task));
   const compared = comparedRows(res);
-  const comparison = compared.length
+  const comparison = isTrainerComparison(res)
+    ? `<h2>Trainer comparison</h2>
+<p>Each trainer trained a copy of the same initial model on its own runtime, with its training solver; every trained model was evaluated with the model's solver on one runtime. The loss-against-time plot shows the common training-loss curve: after every epoch, the rollout MSE on a fixed subset of the training trajectories, integrated with the model's solver and measured outside the timed training. Speedup is against the first entry (${escape(compared[0]!.method)}), ≈ 1 for models of one architecture. Peak RSS is sampled in-process (a lower bound).</p>
+${markdownTableToHtml(trainerCompareTable(res.rows, res.task))}
+`
+    : compared.length
     ? `<h2>Solver comparison</h2>
 <p>Each solver trained a copy of the same initial model and was evaluated with it; speedup and ${regression ? 'MSE ratio' : 'relative top-1'} are against the first entry (${escape(compared[0]!.method)}). NFE marked * is counted from the solver, not by the runtime.</p>
 ${markdownTableToHtml(compareTable(res.rows, res.task))}

@@ -300,14 +300,25 @@ export function comparedRows(res: ExperimentResults): ResultRow[] {
   return res.rows.filter((r) => r.stage === 'compared');
 }
 
+/** A trainer comparison (`compare.trainers`): its rows name their trainer. */
+export function isTrainerComparison(res: ExperimentResults): boolean {
+  return comparedRows(res).some((r) => r.trainer !== undefined);
+}
+
 /**
  * A solver comparison's training: the mean training loss at the end of each epoch against the wall seconds of
- * training so far (the rows' `training.history[].elapsed`), one line per entry (log loss when every value is positive).
+ * training so far (the rows' `training.history[].elapsed`), one line per entry (log loss when every value is
+ * positive). A trainer comparison plots the common curve instead, the rollout MSE on the training subset
+ * (`history[].trainMse`): the trainers' own losses are not comparable.
  */
 export function compareLossSpec(res: ExperimentResults): vl.TopLevelSpec | undefined {
+  const trainers = isTrainerComparison(res);
   const rows = comparedRows(res).filter((r) => r.training?.history.length);
   const values = rows.flatMap((r) =>
-    r.training!.history.flatMap((h) => (Number.isFinite(h.loss) && Number.isFinite(h.elapsed) ? [{ method: r.method, epoch: h.epoch, seconds: h.elapsed, loss: h.loss }] : [])),
+    r.training!.history.flatMap((h) => {
+      const loss = trainers ? h.trainMse : h.loss;
+      return loss !== undefined && Number.isFinite(loss) && Number.isFinite(h.elapsed) ? [{ method: r.method, epoch: h.epoch, seconds: h.elapsed, loss }] : [];
+    }),
   );
   if (values.length === 0) return undefined;
   const log = values.every((v) => v.loss > 0);
@@ -317,15 +328,20 @@ export function compareLossSpec(res: ExperimentResults): vl.TopLevelSpec | undef
     mark: { type: 'line' as const, point: true },
     encoding: {
       x,
-      y: { field: 'loss', type: 'quantitative' as const, title: 'training loss (epoch mean)', scale: log ? { type: 'log' as const } : { zero: false } },
-      color: { field: 'method', type: 'nominal' as const, title: 'solver', sort: rows.map((r) => r.method) },
+      y: {
+        field: 'loss',
+        type: 'quantitative' as const,
+        title: trainers ? 'rollout MSE on training trajectories' : 'training loss (epoch mean)',
+        scale: log ? { type: 'log' as const } : { zero: false },
+      },
+      color: { field: 'method', type: 'nominal' as const, title: trainers ? 'trainer' : 'solver', sort: rows.map((r) => r.method) },
       order: { field: 'epoch', type: 'quantitative' as const },
       tooltip: [{ field: 'method' }, { field: 'epoch' }, { field: 'seconds', format: '.3f' }, { field: 'loss', format: '.4g' }],
     },
   };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Training loss against training time',
+    title: trainers ? 'Rollout MSE (training trajectories) against training time' : 'Training loss against training time',
     width: WIDTH,
     height: HEIGHT,
     data: { values },

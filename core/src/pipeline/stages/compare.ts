@@ -29,6 +29,7 @@ import { DEFAULT_TRAIN_RUNTIMES, resolveTrainer } from '../trainers.js';
 import { trainerOwnOptions } from './model.js';
 import { persistPartial } from './report.js';
 import { trainOptionsOf } from './train-options.js';
+import { runTrainerCompare } from './compare-trainers.js';
 
 type TrainConfig = Exclude<ExperimentConfig['train'], false | undefined>;
 
@@ -76,7 +77,7 @@ export function entrySolverOptions(solverConfig: Record<string, unknown>, modelS
 
 /** Resolve every entry's `use` to a Solver (PLUGIN errors name `compare.solvers[i].use`). */
 export async function resolveCompare(exp: Experiment, config: ExperimentConfig, loaded: LoadedConfig): Promise<string[] | undefined> {
-  if (!config.compare) return undefined;
+  if (!config.compare?.solvers) return undefined;
   const names: string[] = [];
   for (const [i, e] of config.compare.solvers.entries()) {
     try {
@@ -100,7 +101,7 @@ export function compareLabels(config: ExperimentConfig, names: readonly string[]
  * own) and its factory. Throws a ConfigError listing every problem with its line.
  */
 export function checkCompare(exp: Experiment, config: ExperimentConfig, loaded: LoadedConfig, resolved: Resolved, solverConfig: Record<string, unknown>): void {
-  if (!config.compare || !resolved.compare) return;
+  if (!config.compare?.solvers || !resolved.compare) return;
   const source = loaded.source;
   const problems: ConfigProblem[] = [];
   const labels = compareLabels(config, resolved.compare);
@@ -195,7 +196,7 @@ export async function prepareCompare(state: ExperimentState): Promise<CompareJob
   const labels = compareLabels(config, names);
   const initial = state.model;
   const jobs: CompareJob[] = [];
-  for (const [i, entry] of cmp.solvers.entries()) {
+  for (const [i, entry] of cmp.solvers!.entries()) {
     const name = names[i]!;
     const opts = entrySolverOptions(state.solverConfig as unknown as Record<string, unknown>, state.resolved.solver, entry, name);
     const solverOptions: Record<string, unknown> = { ...opts, t0: initial.solver.t0, t1: initial.solver.t1 };
@@ -451,6 +452,7 @@ export const compareStage: Stage = {
   name: 'compare',
   async run(state) {
     if (!state.config.compare) return;
+    if (state.config.compare.trainers) return runTrainerCompare(state);
     const jobs = state.compare ?? (await prepareCompare(state));
     const paired = state.config.evaluate.timing !== 'single';
     // --resume: an entry finished when its row and its model are in the staging folder; the first entry is the
