@@ -13,7 +13,7 @@ import { repoRoot, tmpDir, writeConfig } from './helpers.js';
 
 const config = (compare: string, extra = '') => `name: trainers
 seed: 3
-dataset: { use: dynamics, system: van-der-pol, trajectories: 16, test: 8, samples: 5, horizon: 1 }
+dataset: { use: dynamics, system: van-der-pol, trajectories: 16, test: 8, samples: 5, horizon: 2 }
 model: { use: mlp-node, hidden: 8, solver: { use: rk4, dt: 0.1 } }
 train: { epochs: 3, batch: 8, lr: 0.01 }
 evaluate: { runtime: tfjs, repeats: 1 }

@@ -201,7 +201,7 @@ async function readTrainSubset(state: ExperimentState, n: number): Promise<Train
  * the experiment's solver (`model.solver`) on `runtime`.
  */
 async function rolloutMse(state: ExperimentState, model: ModelIR, subset: TrainSubset, runtime: Runtime): Promise<number> {
-  const exec = await buildFor(state, { ...model, solver: state.solverSpec }, runtime, state.solver);
+  const exec = await buildFor(state, { ...model, solver: evaluationSolver(state) }, runtime, state.solver);
   try {
     const pred = await exec.predict(subset.x, subset.size, subset.u ? { u: subset.u } : undefined);
     if (pred.length !== subset.targets.length) {
@@ -324,11 +324,20 @@ async function warmUp(state: ExperimentState, jobs: TrainerCompareJob[]): Promis
   }
 }
 
+/**
+ * The solver every entry is evaluated (and its training curve measured) with: the experiment's `model.solver` over
+ * the initial model's time span — a model factory may set the span (an mlp-node takes the dataset's [t0, last
+ * observation time]), which the config's solver keys do not know.
+ */
+function evaluationSolver(state: ExperimentState): ModelIR['solver'] {
+  return { ...state.solverSpec, t0: state.model.solver.t0, t1: state.model.solver.t1 };
+}
+
 /** Train, save, evaluate `job` (with the experiment's solver) and publish its row. */
 async function runJob(state: ExperimentState, job: TrainerCompareJob, subset: TrainSubset, evalRuntime: Runtime): Promise<void> {
   const trained = await trainJob(state, job, subset, evalRuntime);
   // evaluated with the model's configured solver, whatever the entry trained with
-  const model: ModelIR = { ...trained.model, solver: state.solverSpec };
+  const model: ModelIR = { ...trained.model, solver: evaluationSolver(state) };
   if (state.options.write !== false) await saveModel(modelFile(state, job), model);
   let stats: SolveStats | undefined;
   const row = await evaluateModel(state, model, job.label, 'compared', job.label, model.block.n, undefined, {
