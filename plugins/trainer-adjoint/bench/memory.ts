@@ -1,9 +1,12 @@
 /**
  * Peak RSS of the adjoint program vs backprop-onnx's gradient program at 100 and 1000 Euler steps (a dense-node of
  * the runtime suite, batch 16, one compile and 3 runs each), every measurement in its own child process.
- * Run: npx tsx plugins/trainer-adjoint/bench/memory.ts   (prints one JSON line per case, then a summary)
+ * Run: npx tsx plugins/trainer-adjoint/bench/memory.ts   (prints one JSON line per case, then a summary, and writes
+ * bench/results/adjoint-memory.md and .json at the repository root)
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32, type ButcherTableau, type ModelIR, type Tensor32 } from '@odemor/core';
 import { compileGradientProgram } from '@odemor/runtime-onnx';
@@ -57,7 +60,24 @@ async function main(): Promise<void> {
     }
   }
   const growth = (k: string) => rows.find((r) => r.kind === k && r.steps === 1000)!.growthMiB - rows.find((r) => r.kind === k && r.steps === 100)!.growthMiB;
-  console.log(`peak RSS growth from 100 to 1000 steps: adjoint ${growth('adjoint').toFixed(1)} MiB, backprop-onnx ${growth('backprop-onnx').toFixed(1)} MiB`);
+  const summary = `peak RSS growth from 100 to 1000 steps: adjoint ${growth('adjoint').toFixed(1)} MiB, backprop-onnx ${growth('backprop-onnx').toFixed(1)} MiB`;
+  console.log(summary);
+  const dir = path.resolve(path.dirname(self), '..', '..', '..', 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'adjoint-memory.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2) + '\n');
+  const md = [
+    '# Peak RSS: the adjoint against backprop-onnx',
+    '',
+    'A dense-node (dense 4→8, tanh block n = 8, dense 8→3), batch 16, Euler over [0, 1]; each case in its own child process, one compile and 3 gradient runs; peak RSS growth over the process\'s RSS before the compile (`plugins/trainer-adjoint/bench/memory.ts`).',
+    '',
+    '| trainer | steps | peak RSS growth MiB |',
+    '| --- | ---: | ---: |',
+    ...rows.map((r) => `| ${r.kind} | ${r.steps} | ${r.growthMiB} |`),
+    '',
+    summary + '.',
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(dir, 'adjoint-memory.md'), md);
 }
 
 await main();
