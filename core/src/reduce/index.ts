@@ -9,6 +9,6 @@ export { blockCost, reducedDiagnostics, type BlockCost, type BlockCostOptions } 
 export { simulateBlock, simulateModel, applyLinearMap, applyLayer, scalarActivation, type SimulateOptions } from './simulate.js';
 export { requireOdeBlock, requireSnapshots, checkDim, checkNoPoints, relativePodError, withReducedBlock } from './model.js';
 export { blockSvd, type BlockSvd } from './svd.js';
-export { InterpolationReducer, type InterpolationReducerOptions, type PointSelection } from './interpolation-reducer.js';
+export { InterpolationReducer, interpolationReducerOptionsSchema, type InterpolationReducerOptions, type PointSelection } from './interpolation-reducer.js';
 export { buildMlpReducedBlock, checkHiddenDim, requireMlpBlock, type MlpReducedBlockInput } from './mlp.js';
 export { matrixSvd, type MatrixSvd } from './svd.js';

@@ -2,6 +2,7 @@
  * The POD + interpolation reducer shared by DEIM, Q-DEIM, ODEIM and third-party point selections.
  */
 import type { Matrix } from 'ml-matrix';
+import { z } from 'zod';
 import { OdemorError, check } from '../errors.js';
 import type { MlpBlock, OdeBlock, ModelIR } from '../ir/types.js';
 import type { ReduceDims, ReducedModel, Reducer, ReducerCapabilities, ReducerFitContext, SnapshotSet } from '../extension-points.js';
@@ -26,6 +27,27 @@ export interface InterpolationReducerOptions {
   pointsRatio?: number;
   /** extra points o beyond m (least squares, pseudo-inverse); capped at n − m. Default 0 (ODEIM: 1) */
   oversample?: number;
+}
+
+/**
+ * The option schema of an interpolation reducer plugin ({@link InterpolationReducerOptions}): its config entry less
+ * the core keys (`use`, `dims`, `points`, `energy`), plus the `seed` the pipeline passes (ignored by deterministic
+ * selections). `oversample: true` adds the `oversample` key (ODEIM, S-OPT). `m` and `pointsRatio` exclude each other.
+ */
+export function interpolationReducerOptionsSchema(options: { oversample: boolean }) {
+  const keys = {
+    /** fixed number of nonlinear basis columns m, when the config gives no `points` */
+    m: z.number().int().min(1).optional(),
+    /** m = max(1, round(pointsRatio · k)) */
+    pointsRatio: z.number().positive().optional(),
+    /** extra points o beyond m (default 1), capped at n − m (oversampling reducers only) */
+    ...(options.oversample ? { oversample: z.number().int().min(0).optional() } : {}),
+    /** the experiment's seed (deterministic point selections ignore it) */
+    seed: z.number().int().min(0).optional(),
+  };
+  return z
+    .strictObject(keys)
+    .refine((o) => o.m === undefined || o.pointsRatio === undefined, { message: 'give either option m or option pointsRatio, not both', path: ['pointsRatio'] });
 }
 
 interface PointCache {

@@ -1,7 +1,7 @@
 /**
  * @odemor/reducer-deim — POD + DEIM (Chaturantabut & Sorensen 2010) reduced ODE block.
  */
-import { InterpolationReducer, z, type InterpolationReducerOptions, type OdemorPlugin, type ReducerAnalysis, type ReducerCapabilities } from '@odemor/core';
+import { InterpolationReducer, interpolationReducerOptionsSchema, type InterpolationReducerOptions, type OdemorPlugin, type ReducerAnalysis, type ReducerCapabilities } from '@odemor/core';
 import { selectDeimPoints } from './select.js';
 
 export { selectDeimPoints } from './select.js';
@@ -13,16 +13,7 @@ export type DeimReducerOptions = InterpolationReducerOptions;
  * The option schema of the 'deim' reducer: its config entry less the core keys (`use`, `dims`, `points`,
  * `energy`), plus the `seed` the pipeline passes. Strict: `oversample` (ODEIM's option) is an unknown key.
  */
-export const deimOptionsSchema = z
-  .strictObject({
-    /** fixed number of nonlinear basis columns m, when the config gives no `points` */
-    m: z.number().int().min(1).optional(),
-    /** m = max(1, round(pointsRatio · k)) */
-    pointsRatio: z.number().positive().optional(),
-    /** the experiment's seed (DEIM is deterministic and ignores it) */
-    seed: z.number().int().min(0).optional(),
-  })
-  .refine((o) => o.m === undefined || o.pointsRatio === undefined, { message: 'give either option m or option pointsRatio, not both', path: ['pointsRatio'] });
+export const deimOptionsSchema = interpolationReducerOptionsSchema({ oversample: false });
 
 /**
  * POD + DEIM (Chaturantabut & Sorensen 2010) reduced ODE block: `fit` takes the POD bases of the snapshot set, `reduce({ k, m })` selects the points on

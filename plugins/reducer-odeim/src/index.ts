@@ -1,7 +1,7 @@
 /**
  * @odemor/reducer-odeim — POD + oversampled DEIM (Peherstorfer, Drmač & Gugercin 2020) reduced ODE block.
  */
-import { InterpolationReducer, z, type InterpolationReducerOptions, type OdemorPlugin, type ReducerCapabilities } from '@odemor/core';
+import { InterpolationReducer, interpolationReducerOptionsSchema, type InterpolationReducerOptions, type OdemorPlugin, type ReducerCapabilities } from '@odemor/core';
 import { selectOdeimPoints } from './select.js';
 
 export { selectOdeimPoints } from './select.js';
@@ -13,18 +13,7 @@ export type OdeimReducerOptions = InterpolationReducerOptions;
  * The option schema of the 'odeim' reducer: its config entry less the core keys (`use`, `dims`, `points`,
  * `energy`), plus the `seed` the pipeline passes.
  */
-export const odeimOptionsSchema = z
-  .strictObject({
-    /** fixed number of nonlinear basis columns m, when the config gives no `points` */
-    m: z.number().int().min(1).optional(),
-    /** m = max(1, round(pointsRatio · k)) */
-    pointsRatio: z.number().positive().optional(),
-    /** extra points o beyond m (default 1), capped at n − m */
-    oversample: z.number().int().min(0).optional(),
-    /** the experiment's seed (ODEIM is deterministic and ignores it) */
-    seed: z.number().int().min(0).optional(),
-  })
-  .refine((o) => o.m === undefined || o.pointsRatio === undefined, { message: 'give either option m or option pointsRatio, not both', path: ['pointsRatio'] });
+export const odeimOptionsSchema = interpolationReducerOptionsSchema({ oversample: true });
 
 /**
  * POD + oversampled DEIM (Peherstorfer, Drmač & Gugercin 2020) reduced ODE block: `fit` takes the POD bases of the snapshot set, `reduce({ k, m })` selects the points on

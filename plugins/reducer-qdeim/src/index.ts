@@ -1,7 +1,7 @@
 /**
  * @odemor/reducer-qdeim — POD + Q-DEIM (Drmač & Gugercin 2016) reduced ODE block.
  */
-import { InterpolationReducer, z, type InterpolationReducerOptions, type OdemorPlugin, type ReducerCapabilities } from '@odemor/core';
+import { InterpolationReducer, interpolationReducerOptionsSchema, type InterpolationReducerOptions, type OdemorPlugin, type ReducerCapabilities } from '@odemor/core';
 import { selectQdeimPoints } from './select.js';
 
 export { selectQdeimPoints } from './select.js';
@@ -13,16 +13,7 @@ export type QdeimReducerOptions = InterpolationReducerOptions;
  * The option schema of the 'qdeim' reducer: its config entry less the core keys (`use`, `dims`, `points`,
  * `energy`), plus the `seed` the pipeline passes. Strict: `oversample` (ODEIM's option) is an unknown key.
  */
-export const qdeimOptionsSchema = z
-  .strictObject({
-    /** fixed number of nonlinear basis columns m, when the config gives no `points` */
-    m: z.number().int().min(1).optional(),
-    /** m = max(1, round(pointsRatio · k)) */
-    pointsRatio: z.number().positive().optional(),
-    /** the experiment's seed (Q-DEIM is deterministic and ignores it) */
-    seed: z.number().int().min(0).optional(),
-  })
-  .refine((o) => o.m === undefined || o.pointsRatio === undefined, { message: 'give either option m or option pointsRatio, not both', path: ['pointsRatio'] });
+export const qdeimOptionsSchema = interpolationReducerOptionsSchema({ oversample: false });
 
 /**
  * POD + Q-DEIM (Drmač & Gugercin 2016) reduced ODE block: `fit` takes the POD bases of the snapshot set, `reduce({ k, m })` selects the points on

@@ -2,7 +2,7 @@
  * @odemor/reducer-sopt — POD + S-OPT point selection (Shin & Xiu 2016; Lauzon, Cheung, Chung, Choi et al. 2022)
  * reduced ODE block.
  */
-import { InterpolationReducer, selectSoptPoints, z, type InterpolationReducerOptions, type OdemorPlugin, type ReducerCapabilities } from '@odemor/core';
+import { InterpolationReducer, interpolationReducerOptionsSchema, selectSoptPoints, type InterpolationReducerOptions, type OdemorPlugin, type ReducerCapabilities } from '@odemor/core';
 
 export { selectSoptPoints } from '@odemor/core';
 
@@ -13,18 +13,7 @@ export type SoptReducerOptions = InterpolationReducerOptions;
  * The option schema of the 'sopt' reducer: its config entry less the core keys (`use`, `dims`, `points`,
  * `energy`), plus the `seed` the pipeline passes. The same keys as ODEIM's.
  */
-export const soptOptionsSchema = z
-  .strictObject({
-    /** fixed number of nonlinear basis columns m, when the config gives no `points` */
-    m: z.number().int().min(1).optional(),
-    /** m = max(1, round(pointsRatio · k)) */
-    pointsRatio: z.number().positive().optional(),
-    /** extra points o beyond m (default 1), capped at n − m */
-    oversample: z.number().int().min(0).optional(),
-    /** the experiment's seed (S-OPT is deterministic and ignores it) */
-    seed: z.number().int().min(0).optional(),
-  })
-  .refine((o) => o.m === undefined || o.pointsRatio === undefined, { message: 'give either option m or option pointsRatio, not both', path: ['pointsRatio'] });
+export const soptOptionsSchema = interpolationReducerOptionsSchema({ oversample: true });
 
 /**
  * POD + S-OPT reduced ODE block: `fit` takes the POD bases of the snapshot set, `reduce({ k, m })` selects
