@@ -53,6 +53,7 @@ export {
 export { loadOnnxFile, runOnnxFile, saveOnnx, type OnnxFile } from './io.js';
 export { checkInput, createSession, defaultThreads, signalTensor } from './session.js';
 export { LOSSES, checkParamValues, correctCount, emitLoss, lossTargets } from './grad/loss.js';
+export { GradientSums, WeightFeeds, type WeightGradGraph } from './grad/feeds.js';
 export type { CompileGradientProgram, GradientInputs, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './grad/types.js';
 export { buildGradientGraph, compileGradientProgram, GRADIENT_GRAPH_NAMES, lossAndGradients, type GradientGraph, type LossAndGradientsOptions } from './grad/program.js';
 export {

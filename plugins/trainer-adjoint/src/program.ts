@@ -30,11 +30,12 @@ import {
   GRADIENT_GRAPH_NAMES,
   adaptiveSettings,
   checkInput,
+  GradientSums,
+  WeightFeeds,
   checkParamValues,
   correctCount,
   createSession,
   defaultThreads,
-  fromGraphLayout,
   inputShapeOf,
   inputSignalOf,
   lossTargets,
@@ -42,19 +43,16 @@ import {
   signalTensor,
   solveAdaptive,
   stepMapTableau,
-  toGraphLayout,
   type AdaptiveLoopSessions,
   type AdaptiveSettings,
   type GradientInputs,
   type GradientProgram,
   type GradientProgramOptions,
   type GradientResult,
-  type HookedInput,
   type InputSignal,
-  type WeightLayout,
 } from '@odemor/runtime-onnx';
 import { likeTensor, partsAlgebra, stepGraphAlgebra, type Parts } from './algebra.js';
-import { ADJOINT_GRAPH_NAMES as A, buildAdjointGraphs, type AdjointGraphs, type WeightGraph } from './graphs.js';
+import { ADJOINT_GRAPH_NAMES as A, buildAdjointGraphs, type AdjointGraphs } from './graphs.js';
 
 const prod = (a: readonly number[]): number => a.reduce((p, v) => p * v, 1);
 
@@ -68,51 +66,6 @@ export interface AdjointProgramOptions extends GradientProgramOptions {
 export interface AdjointStats {
   forward: SolveStats;
   backward: SolveStats;
-}
-
-/** A run's values of every weight input of a graph (graph layout), made once per input. */
-class WeightFeeds {
-  private readonly made = new Map<string, Tensor>();
-
-  constructor(private readonly values: (path: string) => Float32Array) {}
-
-  feeds(params: ReadonlyMap<string, HookedInput> | undefined): Record<string, Tensor> {
-    const out: Record<string, Tensor> = {};
-    for (const [name, h] of params ?? []) {
-      let t = this.made.get(name);
-      if (!t) this.made.set(name, (t = new Tensor('float32', toGraphLayout(h.layout, this.values(h.path)), h.dims)));
-      out[name] = t;
-    }
-    return out;
-  }
-}
-
-/** Float64 sums of the weight gradients per graph input (graph layout), mapped to IR paths at the end. */
-class GradientSums {
-  private readonly sums = new Map<string, { path: string; layout: WeightLayout; sum: Float64Array }>();
-
-  addValues(input: string, h: HookedInput, data: ArrayLike<number>): void {
-    let entry = this.sums.get(input);
-    if (!entry) this.sums.set(input, (entry = { path: h.path, layout: h.layout, sum: new Float64Array(data.length) }));
-    const s = entry.sum;
-    for (let i = 0; i < data.length; i++) s[i] += data[i]!;
-  }
-
-  add(graph: WeightGraph, out: InferenceSession.OnnxValueMapType, what: string): void {
-    for (const [input, name] of graph.grads) this.addValues(input, graph.params.get(input)!, output(out, name, what).data as Float32Array);
-  }
-
-  /** d(loss)/d(tensor) per IR path (IR layout), rounded to float32 once. */
-  byPath(sizes: ReadonlyMap<string, number>): Map<string, Float32Array> {
-    const total = new Map<string, Float64Array>([...sizes].map(([p, n]) => [p, new Float64Array(n)]));
-    for (const { path, layout, sum } of this.sums.values()) {
-      const acc = total.get(path);
-      if (!acc) continue;
-      const ir = fromGraphLayout(layout, Float32Array.from(sum));
-      for (let i = 0; i < ir.length; i++) acc[i] += ir[i]!;
-    }
-    return new Map([...total].map(([p, v]) => [p, Float32Array.from(v)]));
-  }
 }
 
 async function runGraph(session: InferenceSession, feeds: Record<string, Tensor>, what: string): Promise<InferenceSession.OnnxValueMapType> {

@@ -17,16 +17,16 @@ import type { Experiment } from '../../container.js';
 import { ConfigError, describeIssues, type ConfigProblem, type LoadedConfig } from '../../config/load.js';
 import { trainSchema, type CompareTrainerEntryConfig, type ExperimentConfig } from '../../config/schema.js';
 import { OdemorError } from '../../errors.js';
-import type { Runtime, SolveStats, Solver, Trainer } from '../../extension-points.js';
+import type { Runtime, Solver, Trainer } from '../../extension-points.js';
 import type { CompareSolver, CompareTraining, EpochInfo, ResultRow } from '../../hooks.js';
 import { loadModel, saveModel } from '../../ir/io.js';
 import type { ModelIR } from '../../ir/types.js';
 import { resolveUse } from '../../plugins/resolve.js';
 import { RK_DEFAULTS, fixedStepCount } from '../../solvers/driver.js';
-import { buildFor, evaluateModel, progress, publishRow, runtimeFor } from '../evaluate.js';
+import { buildFor, progress, publishRow, runtimeFor } from '../evaluate.js';
 import type { ExperimentState } from '../state.js';
 import { resolveTrainer } from '../trainers.js';
-import { CORE_SOLVER_KEYS, entrySolverOptions, solverNfePerSample } from './compare.js';
+import { CORE_SOLVER_KEYS, entrySolverOptions, evaluateCompared } from './compare.js';
 import { trainerOwnOptions } from './model.js';
 import { persistPartial } from './report.js';
 import { trainOptionsOf } from './train-options.js';
@@ -339,19 +339,7 @@ async function runJob(state: ExperimentState, job: TrainerCompareJob, subset: Tr
   // evaluated with the model's configured solver, whatever the entry trained with
   const model: ModelIR = { ...trained.model, solver: evaluationSolver(state) };
   if (state.options.write !== false) await saveModel(modelFile(state, job), model);
-  let stats: SolveStats | undefined;
-  const row = await evaluateModel(state, model, job.label, 'compared', job.label, model.block.n, undefined, {
-    runtime: evalRuntime,
-    solver: state.solver,
-    onStats: (s) => void (stats = s),
-  });
-  let nfe: Pick<ResultRow, 'nfePerSample' | 'nfeSource'> = {};
-  if (row.nfePerSample !== undefined) nfe = { nfePerSample: row.nfePerSample, nfeSource: 'runtime' };
-  else if (stats) nfe = { nfePerSample: stats.nfe, nfeSource: 'runtime' };
-  else {
-    const count = solverNfePerSample(state.solver, model);
-    if (count !== undefined) nfe = { nfePerSample: count, nfeSource: 'solver' };
-  }
+  const { row, nfe } = await evaluateCompared(state, model, job.label, evalRuntime, state.solver);
   const target = state.config.compare!.target;
   const history = trained.training?.history ?? [];
   const secondsToTarget = target === undefined ? undefined : (history.find((h) => h.trainMse !== undefined && h.trainMse < target)?.elapsed ?? null);

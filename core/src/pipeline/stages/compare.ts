@@ -414,24 +414,31 @@ async function warmUp(state: ExperimentState, jobs: CompareJob[]): Promise<void>
   await job.trainer!.train(job.model, { ...trainOptionsOf(t, state.seed), epochs: 1, limit: Math.min(t.batch, t.limit ?? Infinity) }, { dataset: state.dataset, solver: job.solver, phase: 'train' });
 }
 
+/**
+ * Evaluate a comparison entry's trained `model` with `solver` on `runtime` (a `compared` row, paired with the
+ * reference), and its NFE per sample: the evaluator's count (from lastStats), else the executable's last predict,
+ * else the fixed-step solver's count ({@link solverNfePerSample}). Shared by solver and trainer comparisons.
+ */
+export async function evaluateCompared(
+  state: ExperimentState,
+  model: ModelIR,
+  label: string,
+  runtime: Runtime,
+  solver: Solver,
+): Promise<{ row: ResultRow; nfe: Pick<ResultRow, 'nfePerSample' | 'nfeSource'> }> {
+  let stats: SolveStats | undefined;
+  const row = await evaluateModel(state, model, label, 'compared', label, model.block.n, undefined, { runtime, solver, onStats: (s) => void (stats = s) });
+  if (row.nfePerSample !== undefined) return { row, nfe: { nfePerSample: row.nfePerSample, nfeSource: 'runtime' } };
+  if (stats) return { row, nfe: { nfePerSample: stats.nfe, nfeSource: 'runtime' } };
+  const count = solverNfePerSample(solver, model);
+  return { row, nfe: count !== undefined ? { nfePerSample: count, nfeSource: 'solver' } : {} };
+}
+
 /** Train, save, evaluate `job` and publish its row. */
 async function runJob(state: ExperimentState, job: CompareJob): Promise<void> {
   const { model, trainSeconds, training } = await trainJob(state, job);
   if (state.options.write !== false) await saveModel(modelFile(state, job), model);
-  let stats: SolveStats | undefined;
-  const row = await evaluateModel(state, model, job.label, 'compared', job.label, model.block.n, undefined, {
-    runtime: job.runtime,
-    solver: job.solver,
-    onStats: (s) => void (stats = s),
-  });
-  // NFE: the evaluator's count (from lastStats), else the executable's last predict, else the fixed-step solver's count
-  let nfe: Pick<ResultRow, 'nfePerSample' | 'nfeSource'> = {};
-  if (row.nfePerSample !== undefined) nfe = { nfePerSample: row.nfePerSample, nfeSource: 'runtime' };
-  else if (stats) nfe = { nfePerSample: stats.nfe, nfeSource: 'runtime' };
-  else {
-    const count = solverNfePerSample(job.solver, model);
-    if (count !== undefined) nfe = { nfePerSample: count, nfeSource: 'solver' };
-  }
+  const { row, nfe } = await evaluateCompared(state, model, job.label, job.runtime, job.solver);
   const target = state.config.compare!.target;
   const timeToTarget = target === undefined ? undefined : (training?.history.find((h) => h.loss < target)?.elapsed ?? null);
   const { method, dim, stage, ...rest } = row;

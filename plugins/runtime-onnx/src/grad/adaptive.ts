@@ -19,13 +19,12 @@ import {
   type AdaptivePart,
   type HookedInput,
   type WeightHook,
-  type WeightLayout,
 } from '../compile.js';
 import type { ValueSpec } from '../graph.js';
 import { checkInput, createSession, defaultThreads, signalTensor } from '../session.js';
 import { noEmbeddedMessage, validateTableau } from '../tableau.js';
 import { BATCH, backward, type Shape } from './engine.js';
-import { fromGraphLayout, toGraphLayout } from './lower.js';
+import { GradientSums, WeightFeeds } from './feeds.js';
 import { LOSSES, checkParamValues, correctCount, emitLoss, lossTargets } from './loss.js';
 import { GRADIENT_GRAPH_NAMES } from './names.js';
 import type { GradientInputs, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './types.js';
@@ -199,56 +198,6 @@ export function buildAdaptiveGradientGraphs(
   return { forward, ...(preBackward ? { preBackward } : {}), stepBackward, postBackward, stepStages: mapTableau.b.length, loss };
 }
 
-/** A run's values of every weight input of a graph (graph layout), made once per IR path and layout. */
-class WeightFeeds {
-  private readonly made = new Map<string, Tensor>();
-
-  constructor(
-    private readonly values: (path: string) => Float32Array,
-  ) {}
-
-  feeds(params: ReadonlyMap<string, HookedInput> | undefined): Record<string, Tensor> {
-    const out: Record<string, Tensor> = {};
-    for (const [name, h] of params ?? []) out[name] = this.tensor(name, h);
-    return out;
-  }
-
-  private tensor(name: string, h: HookedInput): Tensor {
-    let t = this.made.get(name);
-    if (!t) this.made.set(name, (t = new Tensor('float32', toGraphLayout(h.layout, this.values(h.path)), h.dims)));
-    return t;
-  }
-}
-
-/** Float64 sums of the weight gradients, per graph input (graph layout), mapped to IR paths at the end. */
-class GradientSums {
-  private readonly sums = new Map<string, { path: string; layout: WeightLayout; sum: Float64Array }>();
-
-  add(graph: BackwardGraph, out: InferenceSession.OnnxValueMapType): void {
-    for (const [input, name] of graph.grads) {
-      const g = out[name] as Tensor | undefined;
-      if (!g) throw new OdemorError('RUNTIME', `onnxruntime returned no output '${name}' from a backward graph`);
-      const data = g.data as Float32Array;
-      const h = graph.params.get(input)!;
-      let entry = this.sums.get(input);
-      if (!entry) this.sums.set(input, (entry = { path: h.path, layout: h.layout, sum: new Float64Array(data.length) }));
-      const s = entry.sum;
-      for (let i = 0; i < data.length; i++) s[i] += data[i]!;
-    }
-  }
-
-  /** d(loss)/d(tensor) per IR path (IR layout; float64 sums over the graphs and layouts, rounded once). */
-  byPath(paths: readonly string[], sizes: ReadonlyMap<string, number>): Map<string, Float32Array> {
-    const total = new Map<string, Float64Array>(paths.map((p) => [p, new Float64Array(sizes.get(p)!)]));
-    for (const { path, layout, sum } of this.sums.values()) {
-      const acc = total.get(path);
-      if (!acc) continue;
-      const ir = fromGraphLayout(layout, Float32Array.from(sum));
-      for (let i = 0; i < ir.length; i++) acc[i] += ir[i]!;
-    }
-    return new Map([...total].map(([p, v]) => [p, Float32Array.from(v)]));
-  }
-}
 
 async function runGraph(session: InferenceSession, feeds: Record<string, Tensor>, what: string): Promise<InferenceSession.OnnxValueMapType> {
   try {
@@ -354,7 +303,7 @@ export class AdaptiveGradientProgram implements GradientProgram {
       const li = output(out, N.logits, 'post backward').data as Float32Array;
       for (let b = 0; b < batch; b++) logits.set(li.subarray(b * size, (b + 1) * size), (b * T + i) * size);
       seeds.push(output(out, G.ybar, 'post backward').data as Float32Array);
-      sums.add(graphs.postBackward, out);
+      sums.add(graphs.postBackward, out, 'post backward');
     }
 
     // reverse sweep over the accepted steps: ȳ_k = (∂Φ/∂y_k)ᵀ ȳ_{k+1}, θ̄ += (∂Φ/∂θ)ᵀ ȳ_{k+1}; the loss's gradient at a
@@ -387,7 +336,7 @@ export class AdaptiveGradientProgram implements GradientProgram {
         feeds[N.uIndex] = new Tensor('int64', BigInt64Array.from(c, (ci) => BigInt(sequenceIndex(t + ci * h, m.solver.t0, sig.stepDuration, sig.steps))), [c.length]);
       }
       const out = await runGraph(this.sessions.stepBackward, feeds, 'step backward');
-      sums.add(graphs.stepBackward, out);
+      sums.add(graphs.stepBackward, out, 'step backward');
       // a fresh copy: readout seeds are added in place
       adjoint = Float32Array.from(output(out, G.ybar, 'step backward').data as Float32Array);
       join(k);
@@ -400,9 +349,9 @@ export class AdaptiveGradientProgram implements GradientProgram {
         { ...weights.feeds(graphs.preBackward.params), [N.input]: new Tensor('float32', x, [batch, ...inputShapeOf(m)]), [G.x0bar]: new Tensor('float32', adjoint, dims) },
         'pre backward',
       );
-      sums.add(graphs.preBackward, out);
+      sums.add(graphs.preBackward, out, 'pre backward');
     }
-    const grads = sums.byPath(this.paths, new Map(this.paths.map((p) => [p, this.defaults.get(p)!.length])));
+    const grads = sums.byPath(new Map(this.paths.map((p) => [p, this.defaults.get(p)!.length])));
     const correct = graphs.loss === 'softmax-cross-entropy' ? correctCount(logits, y as Int32Array, batch, C) : 0;
     const stats: SolveStats = { ...res.stats };
     return { loss, correct, grads, stats };
