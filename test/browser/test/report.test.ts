@@ -84,6 +84,8 @@ interface Rendered {
   stray: number;
   tables: { head: string[]; rows: number; widths: number[] }[];
   text: string;
+  /** how far the page is wider than the window (a horizontal scroll bar) */
+  overflow: number;
 }
 
 /** The plots the report's results list (results.json `files`), else what its plots/ folder holds. */
@@ -148,7 +150,8 @@ async function checkReport(name: string, dir: string): Promise<void> {
         rows: t.querySelectorAll('tbody tr').length,
         widths: [...t.querySelectorAll('tbody tr')].map((tr) => tr.querySelectorAll('td').length),
       }));
-      return { figures, stray, tables, text: document.body.innerText };
+      const overflow = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+      return { figures, stray, tables, text: document.body.innerText, overflow };
     });
     const shot = path.join(artifacts, `${name}.png`);
     await page.screenshot({ path: shot, fullPage: true });
@@ -157,6 +160,7 @@ async function checkReport(name: string, dir: string): Promise<void> {
     expect(problems, `${name}: console / page errors and failed requests`).toEqual([]);
     expect(requests, `${name}: the page loads nothing but itself`).toEqual([url]);
     expect(shown.text, `${name}: the page names the experiment`).toContain(res.name);
+    expect(shown.overflow, `${name}: the page is wider than a 1280 px window by`).toBe(0);
     expect(shown.text, `${name}: no unformatted values`).not.toMatch(/\bundefined\b|\bNaN\b|\[object Object\]/);
 
     // every plot the run wrote, inline in a figure, drawn, with its SVG file next to the report
