@@ -1,13 +1,10 @@
 // What a plugin author outside the monorepo gets: the packages as npm would publish them, installed
 // from their tarballs into a folder outside the repo, with a conformance test and an experiment run there.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+import { readJson, repoRoot, repoVersion, requireBuilt, run, runVitest, show, writeAuthorPackage, type Run } from '../../support/outside-repo.js';
 
 /** The workspaces packed and installed together (folders under the repo root); extend as packages are added. */
 const PACKAGES = [
@@ -23,41 +20,6 @@ const PACKAGES = [
   'plugins/evaluator-classification',
   'plugins/snapshotter-stream',
 ];
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-/**
- * The environment without what `npm test` and vitest set for themselves (npm_config_*, npm_package_*,
- * VITEST_*, NODE_OPTIONS …), so the npm, npx and vitest started here behave as in a user's shell.
- */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(npm_|VITEST|VITE_)/i.test(k) || ['NODE_OPTIONS', 'INIT_CWD', 'NODE_ENV', 'TEST', 'NODE_PATH'].includes(k)) continue;
-    env[k] = v;
-  }
-  // onnxruntime-node's install script would download CUDA libraries; see plugins/runtime-onnx/README.md
-  env.ONNXRUNTIME_NODE_INSTALL = 'skip';
-  env.NO_COLOR = '1';
-  return env;
-}
-
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 180_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, env: cleanEnv(), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, out: stdout, err: stderr });
-    });
-  });
-}
-
-const show = (r: Run) => `exit ${r.code}\n--- stdout\n${r.out.slice(-4000)}\n--- stderr\n${r.err.slice(-4000)}`;
-
-const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 
 describe('tarballs as npm would publish them', () => {
   it('ship no .tsbuildinfo, and every source map points at files in the tarball', async () => {
@@ -99,9 +61,7 @@ describe('installed from tarballs outside the repo', () => {
   let install: Run;
 
   beforeAll(async () => {
-    for (const d of PACKAGES) {
-      if (!fs.existsSync(path.join(repoRoot, d, 'dist', 'index.js'))) throw new Error(`${d}/dist is missing: build first (npx tsc -b)`);
-    }
+    requireBuilt(PACKAGES);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'odemor-pack-'));
     const tarballs = path.join(tmp, 'tarballs');
     app = path.join(tmp, 'app');
@@ -111,15 +71,10 @@ describe('installed from tarballs outside the repo', () => {
     if (packed.code !== 0) throw new Error(`npm pack failed\n${show(packed)}`);
     const files = (JSON.parse(packed.out) as { filename: string }[]).map((p) => path.join(tarballs, p.filename));
     // the peers the kit needs, at the versions the monorepo has (already in npm's cache after npm ci)
-    const version = (name: string) => readJson<{ version: string }>(path.join(repoRoot, 'node_modules', name, 'package.json')).version;
-    const root = readJson<{ allowScripts?: Record<string, boolean> }>(path.join(repoRoot, 'package.json'));
-    fs.writeFileSync(
-      path.join(app, 'package.json'),
-      JSON.stringify({ name: 'odemor-plugin-author', version: '1.0.0', private: true, type: 'module', allowScripts: root.allowScripts ?? {} }, null, 2) + '\n',
-    );
+    writeAuthorPackage(app);
     install = await run(
       'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...files, `vitest@${version('vitest')}`, `@tensorflow/tfjs-core@${version('@tensorflow/tfjs-core')}`],
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...files, `vitest@${repoVersion('vitest')}`, `@tensorflow/tfjs-core@${repoVersion('@tensorflow/tfjs-core')}`],
       app,
     );
     if (install.code !== 0) throw new Error(`npm install of the tarballs failed\n${show(install)}`);
@@ -140,7 +95,7 @@ describe('installed from tarballs outside the repo', () => {
       path.join(app, 'test', 'deim.test.js'),
       `import { it } from 'vitest';\nimport { reducerConformance } from '@odemor/conformance';\nimport { DeimReducer } from '@odemor/reducer-deim';\nreducerConformance(it, () => new DeimReducer());\n`,
     );
-    const r = await run(process.execPath, [path.join(app, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--root', app, '--reporter=verbose'], app);
+    const r = await runVitest(app);
     expect(r.code, show(r)).toBe(0);
     expect(r.out).toMatch(/Tests +\d+ passed/);
     expect(r.out).toMatch(/reducer 'deim' conformance/);
