@@ -113,7 +113,7 @@ ${markdownTableToHtml(compareTable(res.rows, res.task))}
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 table{border-collapse:collapse;font-size:.85rem}td,th{border-bottom:1px solid #ddd;padding:.25rem .5rem;text-align:right}
-td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}figure{display:inline-block;margin:1rem;vertical-align:top}
+td.t,th.t{text-align:left}figure{display:inline-block;margin:1rem;vertical-align:top}
 figcaption{font-size:.85rem;max-width:460px;color:#555}code{background:#f4f4f4;padding:0 .2rem}
 </style></head><body>
 <h1>${escape(res.name)}</h1>
@@ -137,8 +137,13 @@ function markdownTableToHtml(md: string): string {
   const cells = (l: string) => l.slice(1, -1).split('|').map((c) => escape(c.trim()));
   const [head, , ...body] = lines;
   if (!head) return '';
-  return `<table><thead><tr>${cells(head).map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>${body
-    .map((l) => `<tr>${cells(l).map((c) => `<td>${c}</td>`).join('')}</tr>`)
+  const rows = body.map(cells);
+  // a column is text (left-aligned) unless every cell in it reads as a figure ("98.75%", "1.00× (0.9–1.1)", "—")
+  const figure = /^(?:[-+−]?[\d.,]+(?:e[-+]?\d+)?\s*(?:%|×|s|MiB)?(?:\s*\(.*\))?|—|-|)$/i;
+  const text = cells(head).map((_, j) => rows.some((r) => !figure.test(r[j] ?? '')));
+  const cls = (j: number) => (text[j] ? ' class="t"' : '');
+  return `<table><thead><tr>${cells(head).map((c, j) => `<th${cls(j)}>${c}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c, j) => `<td${cls(j)}>${c}</td>`).join('')}</tr>`)
     .join('\n')}</tbody></table>`;
 }
 

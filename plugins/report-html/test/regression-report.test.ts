@@ -94,7 +94,8 @@ describe('report-html on regression results', () => {
     expect(html).toContain('<a href="plots/error-by-time.svg">SVG</a>');
     expect(html).toContain('Predicted against observed trajectories of the first test samples');
     expect(html).toContain('<th>test MSE</th><th>RMSE</th><th>rel. error</th><th>MSE ratio</th><th>NFE/sample</th>');
-    expect(html).toMatch(/<td>deim<\/td><td>2<\/td><td>reduced<\/td><td>0\.2501<\/td>/);
+    // text columns are left-aligned (class t), figures right-aligned
+    expect(html).toMatch(/<td class="t">deim<\/td><td>2<\/td><td class="t">reduced<\/td><td>0\.2501<\/td>/);
     expect(html).toContain('MSE ratio (test MSE / the original’s)');
     expect(html).not.toContain('top-1');
     fs.rmSync(dir, { recursive: true, force: true });

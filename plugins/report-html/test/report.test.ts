@@ -54,7 +54,7 @@ describe('report-html', () => {
     expect(out.plots.map((p) => path.basename(p)).sort()).toEqual(['apoz-scores.svg', 'singular-values.svg', 'tradeoff-finetuned.svg', 'tradeoff-reduced.svg']);
     const html = fs.readFileSync(out.html, 'utf8');
     expect(html).toContain('<svg');
-    expect(html).toMatch(/<td>deim<\/td><td>4<\/td><td>reduced<\/td>/);
+    expect(html).toMatch(/<td class="t">deim<\/td><td>4<\/td><td class="t">reduced<\/td>/);
     // no temporary files left behind
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
