@@ -225,8 +225,11 @@ export interface ExperimentResults {
    * the rows keep (`rows[i].trajectories`), at the observation `times`, with `states` states
    */
   regression?: { times: number[]; states: number; samples: number[]; truth: number[][][] };
-  /** a distributed sweep (`odemor run --queue`): the queue, the snapshot pass's shards and the hosts that timed rows */
-  distributed?: { queue: string; shards?: number; hosts: string[] };
+  /**
+   * a distributed sweep (`odemor run --queue`): the queue, the coordinator's host (which timed the originals), the
+   * snapshot pass's shards (absent when the pass was not sharded) and the worker hosts that ran jobs
+   */
+  distributed?: { queue: string; coordinator: string; shards?: number; hosts: string[] };
   rows: ResultRow[];
   /** models whose reduction, evaluation or fine-tuning failed: the sweep went on without them */
   failures?: RowFailure[];

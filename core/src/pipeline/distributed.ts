@@ -85,6 +85,8 @@ interface SweepResult {
   failures: RowFailure[];
   analysis: ReducerAnalysis;
   marked?: number[];
+  /** the worker's timing warnings raised by this job (the original's time drifting on that host) */
+  timingWarnings: string[];
 }
 
 /** What a snapshot-shard job returns: the artifact holding its partial. */
@@ -186,7 +188,7 @@ async function ensureRun(state: ExperimentState, queue: SweepQueue): Promise<str
   await queue.putArtifact(run, 'context', json(context));
   await queue.putArtifact(run, 'model', encodeModel(state.model));
   runs.set(state, run);
-  state.distributed = { queue: queue.url, hosts: [] };
+  state.distributed = { queue: queue.url, coordinator: os.hostname(), hosts: [] };
   state.log(`odemor: distributed run ${run} on ${queue.url}: start workers with 'odemor worker --queue ${queue.url}'`);
   return run;
 }
@@ -297,6 +299,7 @@ async function queueSweep(state: ExperimentState, queue: SweepQueue, run: string
       point.result = r;
       point.rows = r.rows;
       noteHost(state, r.host);
+      for (const w of r.timingWarnings ?? []) if (!state.timingWarnings.includes(w)) state.timingWarnings.push(w);
       for (const row of r.rows) await publishRow(state, row);
       for (const f of r.failures) {
         state.failures.push(f);
@@ -474,7 +477,7 @@ export class SweepWorker {
       await originalsStage.run(state);
       ctx.baseline = true;
     }
-    const base = { rows: state.rows.length, failures: state.failures.length };
+    const base = { rows: state.rows.length, failures: state.failures.length, warnings: state.timingWarnings.length };
     let info = ctx.fitted.get(ri);
     if (!info) {
       await rj.reducer.fit({ model: state.model, ...(state.snapshots ? { snapshots: state.snapshots } : {}), seed: state.seed });
@@ -486,7 +489,8 @@ export class SweepWorker {
     const marked = await sweepPoint(state, rj, d, info);
     const rows = state.rows.splice(base.rows).map((r) => ({ ...r, host: this.host }));
     const failures = state.failures.splice(base.failures);
-    return { host: this.host, rows, failures, analysis: info, ...(marked ? { marked } : {}) };
+    const timingWarnings = state.timingWarnings.slice(base.warnings).map((w) => `${this.host}: ${w}`);
+    return { host: this.host, rows, failures, analysis: info, ...(marked ? { marked } : {}), timingWarnings };
   }
 
   /** Dispose every run's runtimes and executables. */
