@@ -25,6 +25,8 @@ import { decodeModel, encodeModel } from '../ir/io.js';
 import { validateModel } from '../ir/validate.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
+import type { ModelIR } from '../ir/types.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { coreModelsPlugin } from '../model/plugin.js';
 import { progress, publishRow, resumedRow } from './evaluate.js';
 import { configFingerprint, decodeSnapshots, encodeSnapshots, loadSnapshots, saveSnapshots } from './persist.js';
@@ -87,6 +89,8 @@ interface SweepResult {
   marked?: number[];
   /** the worker's timing warnings raised by this job (the original's time drifting on that host) */
   timingWarnings: string[];
+  /** `output.saveModels`: the artifact holding the reduced model (`encodeModel`), for the coordinator to save */
+  savedModel?: string;
 }
 
 /** What a snapshot-shard job returns: the artifact holding its partial. */
@@ -300,6 +304,10 @@ async function queueSweep(state: ExperimentState, queue: SweepQueue, run: string
       point.rows = r.rows;
       noteHost(state, r.host);
       for (const w of r.timingWarnings ?? []) if (!state.timingWarnings.includes(w)) state.timingWarnings.push(w);
+      if (r.savedModel && state.options.write !== false) {
+        // output.saveModels: as in-process, models/<method>-<k>.odemor in the staging folder
+        await writeFileAtomic(path.join(state.workDir, 'models', `${point.name}-${point.d.k}.odemor`), await queue.getArtifact(run, r.savedModel));
+      }
       for (const row of r.rows) await publishRow(state, row);
       for (const f of r.failures) {
         state.failures.push(f);
@@ -363,6 +371,8 @@ interface WorkerRun {
   baseline: boolean;
   snapshots: boolean;
   fitted: Map<number, ReducerAnalysis>;
+  /** the last reduced model after every `reduced` tap (for `output.saveModels`) */
+  lastReduced?: ModelIR;
 }
 
 export interface SweepWorkerOptions {
@@ -450,7 +460,13 @@ export class SweepWorker {
       await disposeState(state);
       throw e;
     }
-    return { state, baseline: false, snapshots: false, fitted: new Map() };
+    const ctx: WorkerRun = { state, baseline: false, snapshots: false, fitted: new Map() };
+    // the reduced model as the sweep evaluates it: after every other tap of the waterfall
+    exp.hooks.reduced.tap({ name: 'odemor-worker', stage: Number.MAX_SAFE_INTEGER }, (r) => {
+      ctx.lastReduced = r.model;
+      return r;
+    });
+    return ctx;
   }
 
   private async shard(job: QueueJob, ctx: WorkerRun): Promise<ShardResult> {
@@ -486,11 +502,18 @@ export class SweepWorker {
     }
     const d: ReduceDims = m === undefined ? { k } : { k, m };
     await state.exp.hooks.beforeReduce.promise(rj.name, [d]);
+    delete ctx.lastReduced;
     const marked = await sweepPoint(state, rj, d, info);
+    let savedModel: string | undefined;
+    const reducedRow = state.rows.slice(base.rows).some((r) => r.stage === 'reduced');
+    if (state.config.output.saveModels && ctx.lastReduced && reducedRow) {
+      savedModel = `model-${ri}-${k}`;
+      await this.store.putArtifact(job.run, savedModel, encodeModel(ctx.lastReduced));
+    }
     const rows = state.rows.splice(base.rows).map((r) => ({ ...r, host: this.host }));
     const failures = state.failures.splice(base.failures);
     const timingWarnings = state.timingWarnings.slice(base.warnings).map((w) => `${this.host}: ${w}`);
-    return { host: this.host, rows, failures, analysis: info, ...(marked ? { marked } : {}), timingWarnings };
+    return { host: this.host, rows, failures, analysis: info, ...(marked ? { marked } : {}), timingWarnings, ...(savedModel ? { savedModel } : {}) };
   }
 
   /** Dispose every run's runtimes and executables. */

@@ -34,6 +34,7 @@ reducers:
   - { use: svd, dims: [3, 6] }
 finetune: { epochs: 1, dims: [4, 6] }
 evaluate: { runtime: tfjs, repeats: 1, topk: [1] }
+output: { saveModels: true }
 `;
 
 function freePort(): Promise<number> {
@@ -135,6 +136,11 @@ describe.skipIf(!haveRedis)('odemor run --queue with odemor workers (BullMQ on a
     expect(queued.failures).toBeUndefined();
     // speedups are paired on the worker: each reduced row has the original's times beside it
     for (const row of queued.rows.filter((r) => r.stage !== 'original')) expect(row.baselineSeconds).toBeGreaterThan(0);
+
+    // output.saveModels: the workers' reduced models are saved by the coordinator, as in-process
+    const models = (d: string) => fs.readdirSync(path.join(d, 'models')).sort();
+    expect(models(path.join(dir, 'queued'))).toEqual(models(path.join(dir, 'local')));
+    expect(models(path.join(dir, 'queued'))).toEqual(['deim-2.odemor', 'deim-4.odemor', 'svd-3.odemor', 'svd-6.odemor']);
 
     // the sharded pass's summed Gram matrices equal one pass's to float64 rounding
     const g1 = JSON.parse(fs.readFileSync(path.join(dir, 'gram-local.json'), 'utf8')) as { stateGram: number[]; nonlinearGram: number[]; snapshots: number };
