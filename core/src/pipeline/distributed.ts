@@ -23,7 +23,7 @@ import type { ReduceDims, ReducerAnalysis, SnapshotPartial, Snapshotter, Snapsho
 import type { ResultRow, RowFailure } from '../hooks.js';
 import { decodeModel, encodeModel } from '../ir/io.js';
 import { validateModel } from '../ir/validate.js';
-import type { LoadedConfig } from '../config/load.js';
+import { validateConfigObject, type LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { ModelIR } from '../ir/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -186,7 +186,8 @@ async function ensureRun(state: ExperimentState, queue: SweepQueue): Promise<str
     file: state.loaded.file,
     baseDir: state.loaded.baseDir,
     config,
-    fingerprint: configFingerprint(config),
+    // of the config as a worker validates it (validation orders the keys)
+    fingerprint: configFingerprint(validateConfigObject(config, state.loaded.file).config),
     coordinator: os.hostname(),
   };
   await queue.putArtifact(run, 'context', json(context));
