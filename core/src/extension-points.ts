@@ -328,6 +328,29 @@ export interface Snapshotter {
   begin(n: number, nonlinearDim?: number): void;
   consume(batch: SnapshotBatch): void;
   finish(): SnapshotSet;
+  /**
+   * A sharded snapshot pass (docs/architecture.md#scale-out): what this pass has accumulated since `begin` — the
+   * sums its `finish` would be computed from (Gram matrices, counts, per-unit sums), as plain data. Optional: a
+   * snapshotter without it is not sharded (the coordinator takes the whole pass).
+   */
+  partial?(): SnapshotPartial;
+  /**
+   * Add a {@link SnapshotPartial} of another pass over a slice of the same data (after `begin`, with the same n):
+   * merging the shards' partials in shard order gives what one pass over all slices gives, up to float64 rounding
+   * of the sums (their order differs). Present exactly when `partial` is.
+   */
+  merge?(partial: SnapshotPartial): void;
+}
+
+/**
+ * What a snapshotter accumulated over one shard of a snapshot pass: `snapshotter` names who wrote it (a
+ * snapshotter refuses another's), `meta` holds JSON-able counts and settings, `arrays` the sums (float64 Gram
+ * matrices, per-unit sums) or raw rows (float32).
+ */
+export interface SnapshotPartial {
+  snapshotter: string;
+  meta: Record<string, number | string | boolean | null>;
+  arrays: Record<string, Float64Array | Float32Array>;
 }
 
 export type SnapshotterFactory = (options?: Record<string, unknown>) => Snapshotter;

@@ -137,6 +137,12 @@ export interface ResultRow {
    * the garbage collector has not yet returned is included
    */
   peakRssMiB?: number;
+  /**
+   * a distributed sweep (`odemor run --queue`): the host (`os.hostname()`) that evaluated and timed the row — a
+   * worker's for a reduced or fine-tuned model, whose paired speedup is against the original timed on that same
+   * host; the coordinator's for the originals
+   */
+  host?: string;
 }
 
 /** The solver of a row of a solver comparison: the model's solver spec with the entry's own solver keys. */
@@ -219,6 +225,11 @@ export interface ExperimentResults {
    * the rows keep (`rows[i].trajectories`), at the observation `times`, with `states` states
    */
   regression?: { times: number[]; states: number; samples: number[]; truth: number[][][] };
+  /**
+   * a distributed sweep (`odemor run --queue`): the queue, the coordinator's host (which timed the originals), the
+   * snapshot pass's shards (absent when the pass was not sharded) and the worker hosts that ran jobs
+   */
+  distributed?: { queue: string; coordinator: string; shards?: number; hosts: string[] };
   rows: ResultRow[];
   /** models whose reduction, evaluation or fine-tuning failed: the sweep went on without them */
   failures?: RowFailure[];

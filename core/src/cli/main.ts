@@ -17,13 +17,17 @@ import type { OdemorPlugin } from '../container.js';
 import type { ButcherTableau } from '../extension-points.js';
 import { unwritableFolderReason } from '../util/atomic.js';
 import { ProgressReporter } from './progress.js';
+import { cmdWorker, openRunQueue, parsePositiveFlag } from './worker.js';
 
 const USAGE = `odemor — compress and accelerate trained Neural ODEs
 
 Usage:
-  odemor run <config.yaml> [--out DIR] [--seed N] [--quiet] [--resume | --restart]
+  odemor run <config.yaml> [--out DIR] [--seed N] [--quiet] [--resume | --restart] [--queue redis://H:P [--shards N] [--queue-name Q]]
                                                                run an experiment (--resume: continue the unfinished run
-                                                               in the results folder; --restart: discard it)
+                                                               in the results folder; --restart: discard it; --queue: the
+                                                               snapshot shards and the sweep's jobs go to odemor workers)
+  odemor worker --queue redis://H:P [--queue-name Q] [--lock-duration MS] [--stalled-interval MS] [--max-stalled N] [--quiet]
+                                                               take jobs of distributed runs from the queue until stopped
   odemor validate <config.yaml> [more.yaml …] [--out DIR]     check everything run checks first and print the plan
   odemor plugins [--config X] [--json]                         list installed plugins (and those config X loads) and what they provide
   odemor export <model.odemor> --out <model.onnx> [--solver S] [--dt H] [--force]   compile a saved model to ONNX (--force: overwrite --out)
@@ -43,6 +47,8 @@ export async function main(argv: string[], io: { out: NodeJS.WriteStream; err: N
         return await cmdPlugins(rest, io);
       case 'export':
         return await cmdExport(rest, io);
+      case 'worker':
+        return await cmdWorker(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -50,7 +56,7 @@ export async function main(argv: string[], io: { out: NodeJS.WriteStream; err: N
         io.out.write(USAGE);
         return command === undefined ? 1 : 0;
       default:
-        throw new OdemorError('ARGUMENT', `unknown command '${command}'; commands: run, validate, plugins, export, help`);
+        throw new OdemorError('ARGUMENT', `unknown command '${command}'; commands: run, validate, plugins, export, worker, help`);
     }
   } catch (e) {
     io.err.write(`odemor: ${formatError(e)}\n`);
@@ -83,8 +89,13 @@ async function cmdRun(rest: string[], io: { out: NodeJS.WriteStream; err: NodeJS
     quiet: { type: 'boolean' },
     resume: { type: 'boolean' },
     restart: { type: 'boolean' },
+    queue: { type: 'string' },
+    shards: { type: 'string' },
+    'queue-name': { type: 'string' },
   });
-  if (positionals.length !== 1) throw new OdemorError('ARGUMENT', 'usage: odemor run <config.yaml> [--out DIR] [--seed N] [--resume | --restart] [--quiet]');
+  if (positionals.length !== 1) throw new OdemorError('ARGUMENT', 'usage: odemor run <config.yaml> [--out DIR] [--seed N] [--resume | --restart] [--quiet] [--queue redis://host:port [--shards N] [--queue-name Q]]');
+  if (values.queue === undefined && (values.shards !== undefined || values['queue-name'] !== undefined)) throw new OdemorError('ARGUMENT', `${values.shards !== undefined ? '--shards' : '--queue-name'} needs --queue`);
+  const shards = values.shards === undefined ? undefined : parsePositiveFlag('--shards', String(values.shards));
   if (values.resume && values.restart) throw new OdemorError('ARGUMENT', '--resume and --restart exclude each other: continue the unfinished run, or discard it');
   // each flag is checked under its own name, before the config is read and long before any work
   const seed = values.seed === undefined ? undefined : parseSeedFlag(String(values.seed));
@@ -112,8 +123,10 @@ async function cmdRun(rest: string[], io: { out: NodeJS.WriteStream; err: NodeJS
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   let run: Awaited<ReturnType<typeof runExperiment>>;
+  const queue = values.queue === undefined ? undefined : await openRunQueue(String(values.queue), values['queue-name'] as string | undefined);
   try {
     run = await runExperiment(loaded, {
+      ...(queue ? { queue, ...(shards !== undefined ? { shards } : {}) } : {}),
       ...(outDir ? { outDir } : {}),
       ...(seed !== undefined ? { seed } : {}),
       ...(values.resume ? { resume: true } : {}),
@@ -125,6 +138,7 @@ async function cmdRun(rest: string[], io: { out: NodeJS.WriteStream; err: NodeJS
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
     reporter?.stop();
+    await queue?.close();
   }
   const { results } = run;
   outDir = run.outDir;

@@ -116,8 +116,13 @@ export function readPartial(workDir: string): ExperimentResults | undefined {
   }
 }
 
-/** Save a snapshot set (bases and statistics) in the staging folder: an 8-byte header length, JSON, then float64 data. */
+/** Save a snapshot set (bases and statistics) in the staging folder ({@link encodeSnapshots}). */
 export async function saveSnapshots(workDir: string, s: SnapshotSet): Promise<void> {
+  await writeFileAtomic(path.join(workDir, SNAPSHOTS_FILE), encodeSnapshots(s));
+}
+
+/** A snapshot set (bases and statistics) as bytes: an 8-byte header length, JSON, then float64 data. */
+export function encodeSnapshots(s: SnapshotSet): Uint8Array {
   const parts: Float64Array[] = [];
   const put = (a: ArrayLike<number>) => {
     const f = Float64Array.from(a);
@@ -149,7 +154,7 @@ export async function saveSnapshots(workDir: string, s: SnapshotSet): Promise<vo
     out.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), off);
     off += p.byteLength;
   }
-  await writeFileAtomic(path.join(workDir, SNAPSHOTS_FILE), out);
+  return out;
 }
 
 /** The snapshot set saved by {@link saveSnapshots}, or undefined when there is none (or it is unreadable). */
@@ -157,35 +162,43 @@ export function loadSnapshots(workDir: string): SnapshotSet | undefined {
   const file = path.join(workDir, SNAPSHOTS_FILE);
   if (!fs.existsSync(file)) return undefined;
   try {
-    const buf = fs.readFileSync(file);
-    const len = Number(buf.readBigUInt64LE(0));
-    const h = JSON.parse(buf.subarray(8, 8 + len).toString('utf8'));
-    const data = new Float64Array(buf.buffer.slice(buf.byteOffset + 8 + len, buf.byteOffset + buf.byteLength));
-    let off = 0;
-    const take = (count: number) => data.subarray(off, (off += count));
-    const matrix = ([rows, cols, count]: [number, number, number]) => {
-      const d = take(count);
-      return new Matrix(Array.from({ length: rows }, (_, i) => Array.from(d.subarray(i * cols, (i + 1) * cols))));
-    };
-    const stateBasis = matrix(h.stateBasis);
-    const nonlinearBasis = matrix(h.nonlinearBasis);
-    return {
-      n: h.n,
-      snapshots: h.snapshots,
-      samples: h.samples,
-      stateBasis,
-      nonlinearBasis,
-      stateSingularValues: [...take(h.stateSingularValues)],
-      nonlinearSingularValues: [...take(h.nonlinearSingularValues)],
-      final: { meanAbs: Float64Array.from(take(h.meanAbs)), zeroFraction: Float64Array.from(take(h.zeroFraction)) },
-      ...(h.nonlinearDim !== undefined ? { nonlinearDim: h.nonlinearDim as number } : {}),
-      ...(h.hiddenMeanAbs !== undefined
-        ? { hidden: { meanAbs: Float64Array.from(take(h.hiddenMeanAbs)), zeroFraction: Float64Array.from(take(h.hiddenZeroFraction)) } }
-        : {}),
-    };
+    return decodeSnapshots(fs.readFileSync(file));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The snapshot set of {@link encodeSnapshots}' bytes.
+ * @throws on malformed bytes (a JSON or range error)
+ */
+export function decodeSnapshots(bytes: Uint8Array): SnapshotSet {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const len = Number(buf.readBigUInt64LE(0));
+  const h = JSON.parse(buf.subarray(8, 8 + len).toString('utf8'));
+  const data = new Float64Array(buf.buffer.slice(buf.byteOffset + 8 + len, buf.byteOffset + buf.byteLength));
+  let off = 0;
+  const take = (count: number) => data.subarray(off, (off += count));
+  const matrix = ([rows, cols, count]: [number, number, number]) => {
+    const d = take(count);
+    return new Matrix(Array.from({ length: rows }, (_, i) => Array.from(d.subarray(i * cols, (i + 1) * cols))));
+  };
+  const stateBasis = matrix(h.stateBasis);
+  const nonlinearBasis = matrix(h.nonlinearBasis);
+  return {
+    n: h.n,
+    snapshots: h.snapshots,
+    samples: h.samples,
+    stateBasis,
+    nonlinearBasis,
+    stateSingularValues: [...take(h.stateSingularValues)],
+    nonlinearSingularValues: [...take(h.nonlinearSingularValues)],
+    final: { meanAbs: Float64Array.from(take(h.meanAbs)), zeroFraction: Float64Array.from(take(h.zeroFraction)) },
+    ...(h.nonlinearDim !== undefined ? { nonlinearDim: h.nonlinearDim as number } : {}),
+    ...(h.hiddenMeanAbs !== undefined
+      ? { hidden: { meanAbs: Float64Array.from(take(h.hiddenMeanAbs)), zeroFraction: Float64Array.from(take(h.hiddenZeroFraction)) } }
+      : {}),
+  };
 }
 
 /**

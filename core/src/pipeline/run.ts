@@ -28,6 +28,7 @@ import { reportStage } from './stages/report.js';
 import { finetuneJobs } from './stages/finetune.js';
 import { checkCompare, compareStage, resolveCompare } from './stages/compare.js';
 import { resolveCompareTrainers } from './stages/compare-trainers.js';
+import { distributedStages } from './distributed.js';
 
 export type { Resolved, RunOptions } from './state.js';
 export { DEFAULT_TRAIN_RUNTIMES };
@@ -56,7 +57,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
   try {
     await prepare(state);
     if (options.write !== false) lock = openRunFolder(state);
-    for (const stage of STAGES) {
+    for (const stage of options.queue ? distributedStages(STAGES, options.queue) : STAGES) {
       await exp.hooks.beforeStage.promise(stage.name);
       await stage.run(state);
       await exp.hooks.afterStage.promise(stage.name);

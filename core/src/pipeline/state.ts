@@ -28,6 +28,13 @@ export interface RunOptions {
   restart?: boolean;
   /** told the results folder as soon as it is known (before any work) */
   onOutDir?: (dir: string) => void;
+  /**
+   * run the snapshot pass (in shards) and the sweep's (method, dim) jobs on this job queue, processed by
+   * `odemor worker`s (docs/architecture.md#scale-out); default: in-process
+   */
+  queue?: import('./distributed.js').SweepQueue;
+  /** shards of the snapshot pass on the queue (default {@link import('./distributed.js').DEFAULT_SHARDS}, at most one per batch) */
+  shards?: number;
 }
 
 /** The implementation names a config's `use:` keys resolved to. */
@@ -127,6 +134,8 @@ export interface ExperimentState {
   /** every file the run wrote, absolute paths, in order */
   written: string[];
   results?: ExperimentResults;
+  /** a distributed sweep (`RunOptions.queue`): results.json's `distributed` */
+  distributed?: ExperimentResults['distributed'];
 }
 
 /** One stage of the pipeline: a name (for hooks and messages) and what it does to the state. */

@@ -9,6 +9,9 @@
  * In `gram` mode (default) it keeps an n×n and a w×w float64 Gram matrix and takes their symmetric
  * eigendecomposition at the end: memory O(n² + w²) whatever the number of snapshots. In `exact` mode it
  * keeps every snapshot and takes a direct SVD (small problems, tests).
+ *
+ * A sharded pass (`odemor run --queue`): each shard's `partial()` holds its sums (Gram matrices, counts,
+ * per-unit sums; in exact mode its raw rows), and `merge()` adds them in shard order on the coordinator.
  */
 import {
   GramAccumulator,
@@ -20,6 +23,7 @@ import {
   type OdemorPlugin,
   type PodResult,
   type SnapshotBatch,
+  type SnapshotPartial,
   type SnapshotSet,
   type Snapshotter,
   z,
@@ -134,6 +138,8 @@ export class StreamSnapshotter implements Snapshotter {
   private hiddenZeroCount = new Float64Array(0);
   /** false once a batch with snapshot rows carried neither the rows nor `hidden` sums */
   private hiddenComplete = true;
+  /** partials merged since `begin` (for messages) */
+  private merged = 0;
 
   constructor(options: StreamSnapshotterOptions | Record<string, unknown> = {}) {
     this.options = Object.freeze(resolveOptions(options as Record<string, unknown>));
@@ -161,6 +167,7 @@ export class StreamSnapshotter implements Snapshotter {
     this.absSum = new Float64Array(n);
     this.zeroCount = new Float64Array(n);
     this.hiddenComplete = true;
+    this.merged = 0;
     this.w = undefined;
     if (nonlinearDim !== undefined) this.setWidth(nonlinearDim);
   }
@@ -269,6 +276,113 @@ export class StreamSnapshotter implements Snapshotter {
     this.snapshots += count;
     this.samples += samples;
     this.batches++;
+  }
+
+  /**
+   * What this pass accumulated since `begin`, as plain data (see {@link StreamSnapshotter.merge}): in gram mode
+   * the two float64 Gram matrices (full, symmetric), in exact mode the raw float32 rows; the counts and the
+   * per-unit sums of both modes.
+   */
+  partial(): SnapshotPartial {
+    if (!this.started) throw new OdemorError('ARGUMENT', `snapshotter 'stream': partial() called before begin(n)`);
+    const concat = (chunks: Float32Array[]) => {
+      const out = new Float32Array(chunks.reduce((a, c) => a + c.length, 0));
+      let off = 0;
+      for (const c of chunks) {
+        out.set(c, off);
+        off += c.length;
+      }
+      return out;
+    };
+    const arrays: SnapshotPartial['arrays'] = { absSum: this.absSum.slice(), zeroCount: this.zeroCount.slice() };
+    if (this.w !== undefined) {
+      arrays.hiddenAbsSum = this.hiddenAbsSum.slice();
+      arrays.hiddenZeroCount = this.hiddenZeroCount.slice();
+    }
+    if (this.options.mode === 'gram') {
+      arrays.stateGram = this.stateGram!.gram();
+      if (this.nonlinearGram) arrays.nonlinearGram = this.nonlinearGram.gram();
+    } else {
+      arrays.stateRows = concat(this.stateRows);
+      arrays.nonlinearRows = concat(this.nonlinearRows);
+    }
+    return {
+      snapshotter: this.name,
+      meta: { mode: this.options.mode, n: this.n, w: this.w ?? null, batches: this.batches, snapshots: this.snapshots, samples: this.samples, hiddenComplete: this.hiddenComplete },
+      arrays,
+    };
+  }
+
+  /**
+   * Add the {@link StreamSnapshotter.partial} of a pass over another slice of the same data (after `begin`, same
+   * n and mode): the Gram matrices and per-unit sums add in float64, exact mode's rows are appended, the counts
+   * add. Merging the shards in order gives one pass's result up to the rounding of the sums' order.
+   *
+   * @throws OdemorError `ARGUMENT` for a partial of another snapshotter or mode, `SHAPE` for another n or
+   *   nonlinear width or arrays of the wrong length
+   */
+  merge(p: SnapshotPartial): void {
+    if (!this.started) throw new OdemorError('ARGUMENT', `snapshotter 'stream': call begin(n) before merge()`);
+    const where = `snapshot shard (partial ${this.merged})`;
+    if (p.snapshotter !== this.name) throw new OdemorError('ARGUMENT', `snapshotter 'stream': ${where} was written by snapshotter '${p.snapshotter}'`);
+    const m = p.meta;
+    if (m.mode !== this.options.mode) throw new OdemorError('ARGUMENT', `snapshotter 'stream': ${where} was taken in mode '${String(m.mode)}', this pass is in mode '${this.options.mode}'`);
+    if (m.n !== this.n) throw new OdemorError('SHAPE', `snapshotter 'stream': ${where} has n = ${String(m.n)}, but begin() was called with n = ${this.n}`);
+    const counts = ['batches', 'snapshots', 'samples'] as const;
+    for (const k of counts) {
+      if (!(typeof m[k] === 'number' && Number.isInteger(m[k]) && (m[k] as number) >= 0)) throw new OdemorError('SHAPE', `snapshotter 'stream': ${where}: ${k} must be a non-negative integer; got ${String(m[k])}`);
+    }
+    const w = m.w;
+    if (w !== null) {
+      if (!(typeof w === 'number' && Number.isInteger(w) && w >= 1)) throw new OdemorError('SHAPE', `snapshotter 'stream': ${where}: w must be a positive integer or null; got ${String(w)}`);
+      if (this.w !== undefined && this.w !== w) throw new OdemorError('SHAPE', `snapshotter 'stream': ${where} has nonlinear snapshots of width ${w}, but the pass has nonlinearDim = ${this.w}`);
+    }
+    const n = this.n;
+    const a = p.arrays;
+    const need = (key: string, length: number): Float64Array | Float32Array => {
+      const arr = a[key];
+      if (!arr || arr.length !== length) throw new OdemorError('SHAPE', `snapshotter 'stream': ${where}: ${key} has ${arr?.length ?? 'no'} values; expected ${length}`);
+      return arr;
+    };
+    const snapshots = m.snapshots as number;
+    const checked: [Float64Array, Float64Array | Float32Array][] = [
+      [this.absSum, need('absSum', n)],
+      [this.zeroCount, need('zeroCount', n)],
+    ];
+    let stateGram: Float64Array | Float32Array | undefined;
+    let nonlinearGram: Float64Array | Float32Array | undefined;
+    let stateRows: Float32Array | undefined;
+    let nonlinearRows: Float32Array | undefined;
+    if (typeof w === 'number') {
+      if (this.options.mode === 'gram') {
+        stateGram = need('stateGram', n * n);
+        nonlinearGram = need('nonlinearGram', w * w);
+      } else {
+        stateRows = Float32Array.from(need('stateRows', snapshots * n));
+        nonlinearRows = Float32Array.from(need('nonlinearRows', snapshots * w));
+        if (this.snapshots + snapshots > this.options.maxExactSnapshots) {
+          throw new OdemorError('ARGUMENT', `snapshotter 'stream': exact mode would hold ${this.snapshots + snapshots} > maxExactSnapshots = ${this.options.maxExactSnapshots} snapshots; use mode: gram or raise maxExactSnapshots`);
+        }
+      }
+    }
+    const hidden = typeof w === 'number' ? [need('hiddenAbsSum', w), need('hiddenZeroCount', w)] : undefined;
+    // everything checked: now accumulate (the width is fixed only by a partial that saw nonlinear rows)
+    if (typeof w === 'number' && this.w === undefined) this.setWidth(w);
+    if (hidden) checked.push([this.hiddenAbsSum, hidden[0]!], [this.hiddenZeroCount, hidden[1]!]);
+    for (const [into, from] of checked) for (let i = 0; i < into.length; i++) into[i] += from[i]!;
+    if (stateGram && nonlinearGram) {
+      this.stateGram!.addGram(stateGram, snapshots);
+      this.nonlinearGram!.addGram(nonlinearGram, snapshots);
+    }
+    if (stateRows && nonlinearRows && snapshots > 0) {
+      this.stateRows.push(stateRows);
+      this.nonlinearRows.push(nonlinearRows);
+    }
+    this.snapshots += snapshots;
+    this.samples += m.samples as number;
+    this.batches += m.batches as number;
+    if (m.hiddenComplete === false) this.hiddenComplete = false;
+    this.merged++;
   }
 
   /** Bytes held for accumulation now (Gram matrices or stored snapshots, plus statistics). */

@@ -6,14 +6,14 @@
 import path from 'node:path';
 import type { ExperimentConfig } from '../../config/schema.js';
 import { OdemorError } from '../../errors.js';
-import type { ReduceDims, ReducedModel, SnapshotSet } from '../../extension-points.js';
+import type { ReduceDims, ReducedModel, ReducerAnalysis, SnapshotSet } from '../../extension-points.js';
 import type { ResultRow, RowFailure } from '../../hooks.js';
 import { saveModel } from '../../ir/io.js';
 import { rankByEnergy } from '../../linalg/index.js';
 import { evaluateModel, publishRow, resumedRow } from '../evaluate.js';
 import { persistPartial } from './report.js';
 import type { ModelIR } from '../../ir/types.js';
-import type { ExperimentState, Stage } from '../state.js';
+import type { ExperimentState, ReducerJob, Stage } from '../state.js';
 import { finetuneJobs, finetuneReduced, jobApplies } from './finetune.js';
 
 export const reduceStage: Stage = {
@@ -22,7 +22,8 @@ export const reduceStage: Stage = {
     const { exp, snapshots, seed } = state;
     const n = reducibleSize(state.model.block);
     const jobs = finetuneJobs(state.config);
-    for (const { config: cfg, name, reducer } of state.reducers) {
+    for (const job of state.reducers) {
+      const { config: cfg, name, reducer } = job;
       const dims = expandDims(cfg, snapshots, n);
       const jobsAt = (d: ReduceDims) => jobs.filter((j) => jobApplies(j, cfg.use, d.k));
       // --resume: (method, dim) jobs whose rows all finished are not redone
@@ -50,37 +51,61 @@ export const reduceStage: Stage = {
           state.rows.push(...rowsOf(before));
           continue;
         }
-        const label = `${name}@${d.k}`;
-        let stage: RowFailure['stage'] = 'reduced';
-        try {
-          let reduced: ReducedModel = reducer.reduce(d);
-          reduced = await exp.hooks.reduced.promise(reduced);
-          if ((await exp.hooks.shouldEvaluate.promise(reduced)) === false) continue;
-          const pts = reduced.diagnostics.points;
-          if (info.markPoints && pts && pts.length > (state.analysis.deimPoints?.length ?? 0)) state.analysis.deimPoints = pts;
-          if (before.reduced) state.rows.push(before.reduced);
-          else await publishRow(state, await evaluateModel(state, reduced.model, label, 'reduced', name, d.k, reduced.diagnostics));
-          if (state.config.output.saveModels && state.options.write !== false) {
-            await saveModel(path.join(state.workDir, 'models', `${name}-${d.k}.odemor`), reduced.model);
-          }
-          for (const [i, job] of jobsAt(d).entries()) {
-            stage = job.stage;
-            const prior = before.tuned[i];
-            if (prior) state.rows.push(prior);
-            else await finetuneReduced(state, job, reduced, label, name, d.k);
-          }
-        } catch (e) {
-          // one model failing does not stop the sweep: it is recorded, and the run fails at the end naming it
-          const error = e instanceof Error ? e.message : String(e);
-          state.failures.push({ method: name, dim: d.k, stage, error });
-          state.log(`odemor: ${label} failed (${stage}): ${error}`);
-          await persistPartial(state);
-        }
+        await sweepPoint(state, job, d, info, before);
       }
     }
     if (snapshots && !state.analysis.apozScores) state.analysis.apozScores = [...snapshots.final.meanAbs];
   },
 };
+
+/** What a point of the sweep resumed from an unfinished run: its reduced row and each fine-tuning stage's, by job. */
+export interface PointRows {
+  reduced: ResultRow | undefined;
+  tuned: (ResultRow | undefined)[];
+}
+
+/**
+ * One (method, dim) point of a reducer's sweep, the reducer fitted (`info`: its analysis): the reduced model
+ * (`reduced` waterfall), vetoed or not (`shouldEvaluate`), evaluated, optionally saved, then fine-tuned and
+ * evaluated for each fine-tuning stage that applies; rows of `before` (a resumed run) are kept instead of
+ * redone. A failure is recorded in `state.failures` (the sweep goes on). Returns the reduced model's
+ * interpolation points when the reducer marks them (`info.markPoints`). The in-process sweep and a queue
+ * worker (./distributed.ts) run the same function.
+ */
+export async function sweepPoint(state: ExperimentState, job: ReducerJob, d: ReduceDims, info: ReducerAnalysis, before?: PointRows): Promise<number[] | undefined> {
+  const { exp } = state;
+  const { config: cfg, name, reducer } = job;
+  const ftJobs = finetuneJobs(state.config).filter((j) => jobApplies(j, cfg.use, d.k));
+  const label = `${name}@${d.k}`;
+  let stage: RowFailure['stage'] = 'reduced';
+  let marked: number[] | undefined;
+  try {
+    let reduced: ReducedModel = reducer.reduce(d);
+    reduced = await exp.hooks.reduced.promise(reduced);
+    if ((await exp.hooks.shouldEvaluate.promise(reduced)) === false) return undefined;
+    const pts = reduced.diagnostics.points;
+    if (info.markPoints && pts) marked = [...pts];
+    if (info.markPoints && pts && pts.length > (state.analysis.deimPoints?.length ?? 0)) state.analysis.deimPoints = pts;
+    if (before?.reduced) state.rows.push(before.reduced);
+    else await publishRow(state, await evaluateModel(state, reduced.model, label, 'reduced', name, d.k, reduced.diagnostics));
+    if (state.config.output.saveModels && state.options.write !== false) {
+      await saveModel(path.join(state.workDir, 'models', `${name}-${d.k}.odemor`), reduced.model);
+    }
+    for (const [i, ft] of ftJobs.entries()) {
+      stage = ft.stage;
+      const prior = before?.tuned[i];
+      if (prior) state.rows.push(prior);
+      else await finetuneReduced(state, ft, reduced, label, name, d.k);
+    }
+  } catch (e) {
+    // one model failing does not stop the sweep: it is recorded, and the run fails at the end naming it
+    const error = e instanceof Error ? e.message : String(e);
+    state.failures.push({ method: name, dim: d.k, stage, error });
+    state.log(`odemor: ${label} failed (${stage}): ${error}`);
+    await persistPartial(state);
+  }
+  return marked;
+}
 
 /** The (k, m) pairs of one reducer's sweep: its dims, or `auto` (the POD energy rank), with its points. */
 /**

@@ -43,6 +43,7 @@ export function buildResults(state: ExperimentState, status: 'partial' | 'comple
     ...(Object.keys(analysis).length ? { analysis } : {}),
     ...(state.regression ? { task: 'regression' as const } : {}),
     ...(state.observed ? { regression: state.observed } : {}),
+    ...(state.distributed ? { distributed: state.distributed } : {}),
     rows: state.rows,
     ...(state.failures.length ? { failures: state.failures } : {}),
     status,
