@@ -21,4 +21,5 @@ export * from './util/index.js';
 export * from './config/index.js';
 export * from './plugins/index.js';
 export * from './pipeline/index.js';
+export * from './import/index.js';
 export * from './cli/index.js';

@@ -18,6 +18,7 @@ import type { ButcherTableau } from '../extension-points.js';
 import { unwritableFolderReason } from '../util/atomic.js';
 import { ProgressReporter } from './progress.js';
 import { cmdWorker, openRunQueue, parsePositiveFlag } from './worker.js';
+import { cmdImport } from './import.js';
 
 const USAGE = `odemor — compress and accelerate trained Neural ODEs
 
@@ -31,6 +32,8 @@ Usage:
   odemor validate <config.yaml> [more.yaml …] [--out DIR]     check everything run checks first and print the plan
   odemor plugins [--config X] [--json]                         list installed plugins (and those config X loads) and what they provide
   odemor export <model.odemor> --out <model.onnx> [--solver S] [--dt H] [--force]   compile a saved model to ONNX (--force: overwrite --out)
+  odemor import <weights.safetensors> --as <model> --out <model.odemor> [--map map.yaml] [--config options.yaml] [--input H,W,c] [--force]
+                                                               a built-in model (conv-node, dense-node, ode-rnn, mlp-node) with PyTorch weights
   odemor help                                                  show this text
 `;
 
@@ -49,6 +52,8 @@ export async function main(argv: string[], io: { out: NodeJS.WriteStream; err: N
         return await cmdExport(rest, io);
       case 'worker':
         return await cmdWorker(rest, io);
+      case 'import':
+        return await cmdImport(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -56,7 +61,7 @@ export async function main(argv: string[], io: { out: NodeJS.WriteStream; err: N
         io.out.write(USAGE);
         return command === undefined ? 1 : 0;
       default:
-        throw new OdemorError('ARGUMENT', `unknown command '${command}'; commands: run, validate, plugins, export, worker, help`);
+        throw new OdemorError('ARGUMENT', `unknown command '${command}'; commands: run, validate, plugins, export, import, worker, help`);
     }
   } catch (e) {
     io.err.write(`odemor: ${formatError(e)}\n`);

@@ -55,7 +55,7 @@ function sites(config: ExperimentConfig, loaded: LoadedConfig, resolved: Resolve
   // a solver's factory gets dt, t0, t1 (defaults filled in) and whatever else model.solver gives
   const { use: _s, ...solverOptions } = { ...DEFAULT_SOLVER, ...(config.model.solver ?? {}) };
   out.push({ point: 'Solver', name: resolved.solver, path: ['model', 'solver'], options: solverOptions });
-  const train = config.train === undefined ? (config.model.checkpoint ? false : {}) : config.train;
+  const train = config.train === undefined ? (config.model.checkpoint || config.model.weights ? false : {}) : config.train;
   if (train !== false && resolved.trainer) {
     out.push({ point: 'Trainer', name: resolved.trainer, path: ['train'], options: pluginPart(train, ['train']) });
   }

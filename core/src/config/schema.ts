@@ -324,13 +324,29 @@ export const configSchema = z.strictObject({
   /** extra plugins to load before resolving names: package names or paths relative to the config file */
   plugins: limited(z.string().min(1), LIST_LIMITS.plugins, 'plugins').default([]),
   dataset: pluginRef,
-  model: z.looseObject({
-    use: z.string().min(1),
-    /** a saved model (.odemor) to start from, relative to the config file; skips building a fresh one */
-    checkpoint: z.string().min(1).optional(),
-    solver: solverSchema.optional(),
-  }),
-  /** false (or absent with a checkpoint) skips training */
+  model: z
+    .looseObject({
+      use: z.string().min(1),
+      /** a saved model (.odemor) to start from, relative to the config file; skips building a fresh one */
+      checkpoint: z.string().min(1).optional(),
+      /**
+       * PyTorch weights (.safetensors, relative to the config file) for the built-in model `use` names, built from
+       * its options for the dataset (docs/import.md); without a `train` key the model is not trained
+       */
+      weights: z.string().min(1).optional(),
+      /** a tensor name map (YAML, relative to the config file) from the weights file's names onto the convention */
+      weightsMap: z.string().min(1).optional(),
+      solver: solverSchema.optional(),
+    })
+    .superRefine((m, ctx) => {
+      if (m.weights !== undefined && m.checkpoint !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['weights'], message: 'give model.weights (PyTorch weights) or model.checkpoint (a saved model), not both' });
+      }
+      if (m.weightsMap !== undefined && m.weights === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['weightsMap'], message: 'a tensor name map applies to model.weights, which is not given' });
+      }
+    }),
+  /** false (or absent with a checkpoint or weights) skips training */
   train: z.union([trainSchema, z.literal(false)]).optional(),
   snapshots: snapshotsSchema.optional(),
   reducers: limited(reducerSchema, LIST_LIMITS.reducers, 'reducers').default([]),

@@ -87,7 +87,7 @@ function base(name: string, context: ModelFactoryContext): Pick<ModelIR, 'format
 /** Reject option keys a model does not know, naming the closest mistake. */
 function checkKeys(options: Record<string, unknown>, known: string[], model: string): void {
   for (const k of Object.keys(options)) {
-    if (!known.includes(k)) throw new OdemorError('CONFIG', `model.${k}: unknown option for model '${model}' (known: ${known.join(', ')}, plus use, checkpoint, solver)`);
+    if (!known.includes(k)) throw new OdemorError('CONFIG', `model.${k}: unknown option for model '${model}' (known: ${known.join(', ')}, plus use, checkpoint, weights, weightsMap, solver)`);
   }
 }
 

@@ -9,6 +9,8 @@ import { Experiment } from '../container.js';
 import { OdemorError } from '../errors.js';
 import type { ExperimentResults } from '../hooks.js';
 import { loadModel } from '../ir/io.js';
+import { readSafetensors } from '../import/safetensors.js';
+import { readTensorNameMap } from '../import/map.js';
 import type { ModelIR } from '../ir/types.js';
 import { loadConfig, resolveConfigPath, validateConfigObject, type LoadedConfig } from '../config/load.js';
 import { validatePluginOptions } from '../config/plugin-options.js';
@@ -163,8 +165,25 @@ async function prepareModelConfig(state: ExperimentState, config: ExperimentConf
   if (checkpoint) state.checkpoint = checkpoint;
   // a checkpoint's solver applies unless the config overrides it, key by key
   state.solverConfig = { ...DEFAULT_SOLVER, ...(checkpoint?.solver ?? {}), ...(config.model.solver ?? {}) } as ExperimentState['solverConfig'];
-  // no `train` key: train with the schema's defaults, unless a checkpoint is given
-  state.train = config.train ?? (config.model.checkpoint ? false : trainSchema.parse({}));
+  if (config.model.weights !== undefined) state.weights = await readWeights(loaded, config.model.weights, config.model.weightsMap);
+  // no `train` key: train with the schema's defaults, unless a checkpoint or weights are given
+  state.train = config.train ?? (config.model.checkpoint || config.model.weights ? false : trainSchema.parse({}));
+}
+
+/** `model.weights` and `model.weightsMap`, read before any work; errors name the config file and the key. */
+async function readWeights(loaded: LoadedConfig, weights: string, map: string | undefined): Promise<NonNullable<ExperimentState['weights']>> {
+  const at = async <T>(key: string, fn: () => Promise<T> | T): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (OdemorError.is(e)) throw new OdemorError('CONFIG', `${loaded.file}: ${key}: ${e.message}`, { cause: e });
+      throw e;
+    }
+  };
+  const file = await at('model.weights', () => readSafetensors(resolveConfigPath(loaded, weights)));
+  if (map === undefined) return { file };
+  const mapFile = resolveConfigPath(loaded, map);
+  return { file, map: await at('model.weightsMap', () => readTensorNameMap(mapFile)), mapSource: mapFile };
 }
 
 /**

@@ -8,6 +8,8 @@ import type { ExperimentConfig } from '../config/schema.js';
 import type { Dataset, Executable, Runtime, SnapshotSet, Solver } from '../extension-points.js';
 import type { ExperimentResults, ResultRow, RowFailure, TrainSummary } from '../hooks.js';
 import type { ModelIR, SolverSpec } from '../ir/types.js';
+import type { SafetensorsFile } from '../import/safetensors.js';
+import type { TensorNameMap } from '../import/torch.js';
 
 export interface RunOptions {
   /** results folder (default: config output.dir, else results/<name> under the working directory) */
@@ -91,6 +93,8 @@ export interface ExperimentState {
   solverSpec: SolverSpec;
   /** the loaded checkpoint, if any */
   checkpoint?: ModelIR;
+  /** `model.weights` read (and `model.weightsMap`), if given: the model is built and filled from them (docs/import.md) */
+  weights?: { file: SafetensorsFile; map?: TensorNameMap; mapSource?: string };
   /** `train` after defaults: false when nothing trains */
   train: Exclude<ExperimentConfig['train'], undefined>;
   dataset: Dataset;

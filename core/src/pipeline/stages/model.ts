@@ -1,5 +1,6 @@
 /**
- * Stage 'model': the checkpoint (with the config's solver settings) or a fresh model from the Model plugin;
+ * Stage 'model': the checkpoint (with the config's solver settings), the built-in model filled with `model.weights`
+ * (PyTorch weights, docs/import.md) or a fresh model from the Model plugin;
  * validated, and every fixed reducer dimension checked against its state size before any training.
  * Stage 'train': the Trainer named by `train.use` trains it and the model is saved at once.
  */
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { TRAIN_CORE_KEYS as TRAIN_KEYS } from '../../config/schema.js';
 import { OdemorError } from '../../errors.js';
 import { loadModel, saveModel } from '../../ir/io.js';
+import { IMPORTABLE_MODELS, importTorchModel } from '../../import/torch.js';
 import { persistPartial } from './report.js';
 import { validateModel } from '../../ir/validate.js';
 import type { ModelIR } from '../../ir/types.js';
@@ -31,8 +33,24 @@ export const modelStage: Stage = {
     } else if (state.checkpoint) {
       model = { ...state.checkpoint, solver: state.solverSpec };
     } else {
-      const { use: _m, checkpoint: _c, solver: _so, ...modelOptions } = config.model;
-      model = exp.factory('Model', resolved.model)(modelOptions, { dataset: state.dataset.info, seed: state.seed, solver: state.solverSpec });
+      const { use: _m, checkpoint: _c, weights: _w, weightsMap: _wm, solver: _so, ...modelOptions } = config.model;
+      const context = { dataset: state.dataset.info, seed: state.seed, solver: state.solverSpec };
+      if (state.weights) {
+        // PyTorch weights for a built-in model (docs/import.md): errors name the key
+        const w = state.weights;
+        const at = (message: string) => `${state.loaded.file}: model.weights: ${message}`;
+        if (!(IMPORTABLE_MODELS as readonly string[]).includes(resolved.model)) {
+          throw new OdemorError('CONFIG', at(`weights can be imported into the built-in models ${IMPORTABLE_MODELS.join(', ')}; model.use is '${config.model.use}'`));
+        }
+        try {
+          model = importTorchModel(w.file, resolved.model, context, { options: modelOptions, ...(w.map ? { map: w.map } : {}), ...(w.mapSource ? { mapSource: w.mapSource } : {}) }).model;
+        } catch (e) {
+          if (OdemorError.is(e)) throw new OdemorError('CONFIG', at(e.message), { cause: e });
+          throw e;
+        }
+      } else {
+        model = exp.factory('Model', resolved.model)(modelOptions, context);
+      }
     }
     validateModel(model);
     const n = reducibleSize(model.block);

@@ -1,0 +1,3 @@
+export * from './safetensors.js';
+export * from './torch.js';
+export * from './map.js';
