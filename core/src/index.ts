@@ -22,3 +22,4 @@ export * from './config/index.js';
 export * from './plugins/index.js';
 export * from './pipeline/index.js';
 export * from './cli/index.js';
+export * from './tune/index.js';

@@ -17,6 +17,7 @@ import type { OdemorPlugin } from '../container.js';
 import type { ButcherTableau } from '../extension-points.js';
 import { unwritableFolderReason } from '../util/atomic.js';
 import { ProgressReporter } from './progress.js';
+import { cmdTune } from './tune.js';
 
 const USAGE = `odemor — compress and accelerate trained Neural ODEs
 
@@ -27,6 +28,9 @@ Usage:
   odemor validate <config.yaml> [more.yaml …] [--out DIR]     check everything run checks first and print the plan
   odemor plugins [--config X] [--json]                         list installed plugins (and those config X loads) and what they provide
   odemor export <model.odemor> --out <model.onnx> [--solver S] [--dt H] [--force]   compile a saved model to ONNX (--force: overwrite --out)
+  odemor tune <config.yaml> --max-drop D [--metric top1|mse] [--finetune] [--out DIR] [--resume | --restart] [--quiet]
+                                                               the fastest reduced model whose drop against the original
+                                                               is ≤ D (writes tune.md/json, pareto.svg, chosen.odemor/.onnx)
   odemor help                                                  show this text
 `;
 
@@ -43,6 +47,8 @@ export async function main(argv: string[], io: { out: NodeJS.WriteStream; err: N
         return await cmdPlugins(rest, io);
       case 'export':
         return await cmdExport(rest, io);
+      case 'tune':
+        return await cmdTune(rest, io);
       case undefined:
       case 'help':
       case '--help':
