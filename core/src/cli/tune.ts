@@ -34,10 +34,16 @@ export interface TuneArgs {
  * @throws OdemorError 'ARGUMENT' naming the flag and the value at fault
  */
 export function parseTuneArgs(rest: string[]): TuneArgs {
+  // `--max-drop -0.01` is a (negative) value, not a flag: it reaches the range check below
+  const args: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--max-drop' && /^-[\d.]/.test(rest[i + 1] ?? '')) args.push(`--max-drop=${rest[++i]}`);
+    else args.push(rest[i]!);
+  }
   let parsed;
   try {
     parsed = parseArgs({
-      args: rest,
+      args,
       options: {
         'max-drop': { type: 'string' },
         metric: { type: 'string' },

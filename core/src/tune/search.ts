@@ -40,6 +40,19 @@ export interface DimSearch {
   notes: string[];
 }
 
+/** How many k's of one bracket that cannot be measured the bisection steps around before it stops. */
+export const MAX_UNMEASURED = 3;
+
+/** The k of (lo, hi) nearest its middle that is not in `skip` (the lower one on a tie), or undefined. */
+function nextMidpoint(lo: number, hi: number, skip: ReadonlySet<number>): number | undefined {
+  const mid = Math.floor((lo + hi) / 2);
+  for (let d = 0; mid - d > lo || mid + d < hi; d++) {
+    if (mid - d > lo && !skip.has(mid - d)) return mid - d;
+    if (mid + d < hi && !skip.has(mid + d)) return mid + d;
+  }
+  return undefined;
+}
+
 /** The bounds of k: 1 and the model's reducible dimension. */
 export interface DimBounds {
   min: number;
@@ -64,11 +77,12 @@ export function defaultGrid(n: number): number[] {
  * 2. bracket: p, the smallest coarse k that passes, and f, the largest coarse k below p measured failing (a k
  *    that failed to build is no end of a bracket); without a passing coarse k the method has no result, without
  *    an f there is nothing to bisect (the search does not go below the coarse grid);
- * 3. bisection in (f, p): the midpoint is measured and replaces the end of its verdict; a midpoint without a
- *    model stops the bisection, keeping the bracket measured so far;
- * 4. verify: the neighbours of the k found are measured — k − 1 when unmeasured (only when the bisection stopped
- *    early; a pass there moves the result down, step by step, never below f) and k + 1 (a failure there marks the
- *    pass at k `fragile`: it is kept, since it was measured, but the trace says so).
+ * 3. bisection in (f, p): the midpoint is measured and replaces the end of its verdict, so both ends of the
+ *    bracket are always measured; a midpoint without a model is stepped around (the nearest k to the middle
+ *    instead), and after {@link MAX_UNMEASURED} of them the bisection stops at the bracket measured so far;
+ * 4. verify: the upper neighbour k + 1 of the k found is measured (the lower one, k − 1, is the bracket's measured
+ *    failing end once the bisection has converged); a failure there marks the pass at k `fragile` — it is kept,
+ *    since it was measured, and the trace says so.
  *
  * Coarse results that contradict monotonicity (a failing k above a passing one) are noted.
  */
@@ -100,26 +114,23 @@ export async function searchDims(coarse: readonly number[], measure: (k: number,
   } else {
     trace.bracket = [f0, p0];
     let lo = f0;
-    let stopped = false;
+    // k's of the bracket that could not be measured: the bisection steps around them, up to MAX_UNMEASURED of them
+    const skipped = new Set<number>();
     while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
+      const mid = nextMidpoint(lo, hi, skipped);
+      if (mid === undefined) break;
       const v = await probe(mid, 'bisect');
       if (v === true) hi = mid;
       else if (v === false) lo = mid;
       else {
-        trace.notes.push(`k = ${mid} could not be measured: the bisection stopped at (${lo}, ${hi})`);
-        stopped = true;
-        break;
+        skipped.add(mid);
+        if (skipped.size >= MAX_UNMEASURED) {
+          trace.notes.push(`k = ${[...skipped].join(', ')} could not be measured: the bisection stopped at (${lo}, ${hi})`);
+          break;
+        }
       }
     }
-    // the lower neighbour: measured already unless the bisection stopped early; a pass there moves down, never below lo
-    if (stopped) {
-      while (hi - 1 > lo && hi - 1 >= bounds.min) {
-        const v = await probe(hi - 1, 'verify');
-        if (v !== true) break;
-        hi -= 1;
-      }
-    }
+    if (skipped.size && skipped.size < MAX_UNMEASURED) trace.notes.push(`k = ${[...skipped].join(', ')} could not be measured; the bisection stepped around ${skipped.size === 1 ? 'it' : 'them'}`);
     trace.smallest = hi;
   }
   const up = hi + 1;
