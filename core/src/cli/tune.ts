@@ -11,8 +11,8 @@ import { loadConfig } from '../config/load.js';
 import { STAGING_DIR, releaseAllLocks } from '../pipeline/persist.js';
 import { unwritableFolderReason } from '../util/atomic.js';
 import { TUNE_METRICS, type TuneMetric } from '../tune/search.js';
-import { candidateLabel } from '../tune/files.js';
-import { defaultTuneDir, formatDrop, runTune, type TuneResults } from '../tune/run.js';
+import { candidateLabel, formatDrop } from '../tune/files.js';
+import { defaultTuneDir, runTune, type TuneResults } from '../tune/run.js';
 import { ProgressReporter } from './progress.js';
 
 const TUNE_USAGE = 'usage: odemor tune <config.yaml> --max-drop D [--metric top1|mse] [--finetune] [--out DIR] [--resume | --restart] [--quiet]';

@@ -3,12 +3,20 @@
  * method's search) and pareto.svg (speedup against drop, drawn with the report plugin's Vega-Lite renderer).
  */
 import type { TuneCandidate, TuneResults } from './run.js';
+import type { TuneMetric } from './search.js';
+
+/** A drop for messages: percentage points (top-1) or percent (MSE). */
+export function formatDrop(metric: TuneMetric, drop: number): string {
+  // (a drop that rounds to zero shows as 0.00, not -0.00)
+  const v = (drop * 100).toFixed(2).replace(/^-(0\.0+)$/, '$1');
+  return metric === 'top1' ? `${v} pp` : `${v} %`;
+}
 
 const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
 
 /** A drop as the table shows it: percentage points (top-1) or percent (MSE). */
 function drop(t: Pick<TuneResults, 'metric'>, d: number): string {
-  return t.metric === 'top1' ? `${(d * 100).toFixed(2)} pp` : `${(d * 100).toFixed(2)} %`;
+  return formatDrop(t.metric, d);
 }
 
 function value(t: Pick<TuneResults, 'metric'>, v: number): string {

@@ -34,7 +34,7 @@ import { reducibleSize } from '../pipeline/stages/reduce.js';
 import { persistPartial, reportStage } from '../pipeline/stages/report.js';
 import { finetuneJobs, finetuneModel, type FinetuneJob } from '../pipeline/stages/finetune.js';
 import { TUNE_METRICS, chooseFastest, defaultGrid, metricDrop, paretoFront, searchDims, withinBudget, type DimSearch, type SearchPhase, type TuneMetric, type Verdict } from './search.js';
-import { paretoSvg, tuneMarkdown } from './files.js';
+import { formatDrop, paretoSvg, tuneMarkdown } from './files.js';
 
 /** Options of {@link runTune}: the budget, the metric, fine-tuning, and the run options `odemor run` has. */
 export interface TuneOptions extends Pick<RunOptions, 'outDir' | 'plugins' | 'setup' | 'log' | 'resume' | 'restart' | 'onOutDir'> {
@@ -58,8 +58,11 @@ export interface TuneCandidate {
   /** interpolation points m when they differ from k */
   points?: number;
   stage: ResultRow['stage'];
-  /** how the search came to measure it ('original': the original itself) */
-  phase: SearchPhase | 'original';
+  /**
+   * how the search came to measure it: 'original' (the original itself), or 'earlier' (measured by an earlier
+   * search of this tune, resumed with another budget, that this one did not revisit)
+   */
+  phase: SearchPhase | 'original' | 'earlier';
   /** the metric's value: top-1 accuracy, or test MSE */
   value: number;
   /** the drop against the original ({@link metricDrop}) */
@@ -363,7 +366,7 @@ class Tuner {
       const file = this.fileOf(row.method, row.dim);
       if (row.stage !== this.stage || this.measured.some((m) => m.candidate.method === row.method && m.candidate.k === row.dim) || !fs.existsSync(file)) continue;
       state.rows.push(row);
-      this.measured.push({ candidate: this.candidateOf(row, 'coarse'), file });
+      this.measured.push({ candidate: this.candidateOf(row, 'earlier'), file });
     }
     progress(state, 'tune', 'tune', this.done, this.done, 'done');
     return this.results('complete');
@@ -510,9 +513,3 @@ function estimateBisection(grid: readonly number[]): number {
   for (let i = 1; i < ks.length; i++) gap = Math.max(gap, ks[i]! - ks[i - 1]!);
   return Math.ceil(Math.log2(gap)) + 1;
 }
-
-/** A drop for messages: percentage points (top-1) or percent (MSE). */
-export function formatDrop(metric: TuneMetric, drop: number): string {
-  return metric === 'top1' ? `${(drop * 100).toFixed(2)} pp` : `${(drop * 100).toFixed(2)} %`;
-}
-
