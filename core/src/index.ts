@@ -23,3 +23,4 @@ export * from './plugins/index.js';
 export * from './pipeline/index.js';
 export * from './import/index.js';
 export * from './cli/index.js';
+export * from './tune/index.js';

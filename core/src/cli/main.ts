@@ -19,6 +19,7 @@ import { unwritableFolderReason } from '../util/atomic.js';
 import { ProgressReporter } from './progress.js';
 import { cmdWorker, openRunQueue, parsePositiveFlag } from './worker.js';
 import { cmdImport } from './import.js';
+import { cmdTune } from './tune.js';
 
 const USAGE = `odemor — compress and accelerate trained Neural ODEs
 
@@ -34,6 +35,9 @@ Usage:
   odemor export <model.odemor> --out <model.onnx> [--solver S] [--dt H] [--force]   compile a saved model to ONNX (--force: overwrite --out)
   odemor import <weights.safetensors> --as <model> --out <model.odemor> [--map map.yaml] [--config options.yaml] [--input H,W,c] [--force]
                                                                a built-in model (conv-node, dense-node, ode-rnn, mlp-node) with PyTorch weights
+  odemor tune <config.yaml> --max-drop D [--metric top1|mse] [--finetune] [--out DIR] [--resume | --restart] [--quiet]
+                                                               the fastest reduced model whose drop against the original
+                                                               is ≤ D (writes tune.md/json, pareto.svg, chosen.odemor/.onnx)
   odemor help                                                  show this text
 `;
 
@@ -54,6 +58,8 @@ export async function main(argv: string[], io: { out: NodeJS.WriteStream; err: N
         return await cmdWorker(rest, io);
       case 'import':
         return await cmdImport(rest, io);
+      case 'tune':
+        return await cmdTune(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -61,7 +67,7 @@ export async function main(argv: string[], io: { out: NodeJS.WriteStream; err: N
         io.out.write(USAGE);
         return command === undefined ? 1 : 0;
       default:
-        throw new OdemorError('ARGUMENT', `unknown command '${command}'; commands: run, validate, plugins, export, import, worker, help`);
+        throw new OdemorError('ARGUMENT', `unknown command '${command}'; commands: run, validate, plugins, export, import, tune, worker, help`);
     }
   } catch (e) {
     io.err.write(`odemor: ${formatError(e)}\n`);

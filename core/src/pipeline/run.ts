@@ -90,7 +90,7 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
  * Lock the results folder and set up its staging folder: continue the unfinished run of the same config with
  * `resume`, discard one with `restart`, and otherwise refuse to mix with one.
  */
-function openRunFolder(state: ExperimentState): RunLock {
+export function openRunFolder(state: ExperimentState): RunLock {
   const lock = acquireLock(state.outDir, state.log);
   try {
     const work = state.workDir;

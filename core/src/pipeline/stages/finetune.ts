@@ -6,6 +6,7 @@
  */
 import { trainSchema, type ExperimentConfig, type FinetuneStage } from '../../config/schema.js';
 import type { ParamSelection, ReducedModel } from '../../extension-points.js';
+import type { ResultRow } from '../../hooks.js';
 import type { ModelIR } from '../../ir/types.js';
 import { blockFeatureModel } from '../../ir/validate.js';
 import { listTensors } from '../../model/params.js';
@@ -65,11 +66,22 @@ function selectionFor(job: FinetuneJob, model: ModelIR): ParamSelection {
 }
 
 /**
- * Fine-tune one reduced model for `job` and publish its row. When only the post layers train on unaugmented
- * data, the block's outputs are fixed: they are computed once on the evaluation runtime (onnx is ~80× faster
- * than tfjs-wasm here) and handed to the trainer.
+ * Fine-tune one reduced model for `job` and publish its row ({@link finetuneModel}, then evaluated). Returns the
+ * row and the fine-tuned model.
  */
-export async function finetuneReduced(state: ExperimentState, job: FinetuneJob, reduced: ReducedModel, label: string, method: string, k: number): Promise<void> {
+export async function finetuneReduced(state: ExperimentState, job: FinetuneJob, reduced: ReducedModel, label: string, method: string, k: number): Promise<{ row: ResultRow; model: ModelIR }> {
+  const { model, tag } = await finetuneModel(state, job, reduced, label);
+  const row = await evaluateModel(state, model, tag, job.stage, method, k, reduced.diagnostics);
+  await publishRow(state, row);
+  return { row, model };
+}
+
+/**
+ * Fine-tune one reduced model for `job` (not evaluated): the model and its label (`<label>+ft`). When only the
+ * post layers train on unaugmented data, the block's outputs are fixed: they are computed once on the evaluation
+ * runtime (onnx is ~80× faster than tfjs-wasm here) and handed to the trainer.
+ */
+export async function finetuneModel(state: ExperimentState, job: FinetuneJob, reduced: ReducedModel, label: string): Promise<{ model: ModelIR; tag: string }> {
   const ft = job.config;
   const base = state.train === false ? trainSchema.parse({}) : state.train;
   const augment = base.augment;
@@ -109,7 +121,7 @@ export async function finetuneReduced(state: ExperimentState, job: FinetuneJob, 
         onProgress: (done, total, detail) => progress(state, `finetune:${tag}`, `${job.stage} ${label}`, done, total, detail),
       },
     );
-    await publishRow(state, await evaluateModel(state, out.model, tag, job.stage, method, k, reduced.diagnostics));
+    return { model: out.model, tag };
   } finally {
     await featExec?.dispose();
   }
