@@ -62,6 +62,8 @@ export interface StiffnessSummary {
   unconverged?: number;
   /** points dropped because the integrated state was not finite */
   nonFinite?: number;
+  /** wall seconds the measurement took (set by the pipeline) */
+  seconds?: number;
 }
 
 /**
