@@ -6,3 +6,4 @@ export { finetuneJobs, jobApplies, type FinetuneJob } from './stages/finetune.js
 export { prepareCompare, solverNfePerSample, stepsPerSample, type CompareJob } from './stages/compare.js';
 export { prepareTrainerCompare, DEFAULT_TRAIN_LOSS_SAMPLES, type TrainerCompareJob } from './stages/compare-trainers.js';
 export { checkEvaluateOptions, readTestSplit, timedBatches, timedEvaluation, type CheckedEvaluateOptions, type EvaluationTiming, type PassProtocol } from './passes.js';
+export { checkAdaptive, adaptiveFields } from './adaptive.js';
