@@ -37,8 +37,9 @@ const t32 = (data: ArrayLike<number>, shape: number[]): Tensor32 => ({ shape, da
 const sortNum = (xs: number[]) => [...xs].sort((a, b) => a - b);
 
 describe('eigenvalues and the stiffness ratio', () => {
-  it('A = P⁻¹ diag(−1000, −1) P: eigenvalues −1000 and −1, ρ = 1000, stiffness ratio 1000', () => {
-    const A = similar([-1000, -1]);
+  it('A = P⁻¹ diag(−1000, −1) P, P = [[3, 1], [1, −2]] (docs/algorithms.md#stiffness): eigenvalues −1000 and −1, ρ = 1000, stiffness ratio 1000', () => {
+    const P = new Matrix([[3, 1], [1, -2]]);
+    const A = Float64Array.from(inverse(P).mmul(Matrix.diag([-1000, -1])).mmul(P).to1DArray());
     expect(A[1]).not.toBe(0); // not diagonal
     const ev = eigenvalues(A, 2);
     const re = sortNum(ev.re);
