@@ -186,6 +186,8 @@ export const adaptiveSchema = z.strictObject({
         points: positiveInt.max(1000).default(8),
         /** every eigenvalue up to this state dimension, power iteration on Jacobian-vector products above (default 128) */
         exactMaxDim: z.number().int().min(0).max(2048).default(128),
+        /** most power iterations per point above exactMaxDim, each 4 Jacobian-vector products (default 300) */
+        iterations: positiveInt.max(10000).default(300),
       }),
       z.literal(false),
     ])

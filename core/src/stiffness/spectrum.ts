@@ -78,7 +78,7 @@ export interface PowerIterationOptions {
   block?: number;
   /** most iterations (default 300): each costs `block` Jacobian-vector products */
   iterations?: number;
-  /** stop when the estimate changed by at most `tol` (relative) over 5 iterations (default 1e-6) */
+  /** stop when the estimate changed by at most `tol` (relative) over 5 iterations (default 1e-5) */
   tol?: number;
   /** seed of the random start vectors (default 1) */
   seed?: number;
@@ -133,7 +133,7 @@ export function powerIteration(apply: (v: Float64Array) => ArrayLike<number>, n:
   check(Number.isInteger(n) && n >= 1, `powerIteration: n must be a positive integer, got ${n}`, 'ARGUMENT');
   const b = Math.min(n, Math.max(1, options.block ?? 4));
   const maxIt = options.iterations ?? 300;
-  const tol = options.tol ?? 1e-6;
+  const tol = options.tol ?? 1e-5;
   check(Number.isInteger(maxIt) && maxIt >= 1, `powerIteration: iterations must be a positive integer, got ${maxIt}`, 'ARGUMENT');
   const rand = mulberry32(options.seed ?? 1);
   let Q = Array.from({ length: b }, () => Float64Array.from({ length: n }, () => rand() - 0.5));
