@@ -2,6 +2,7 @@ import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHoo
 import type { ReducedModel, SnapshotBatch, StepInfo, ReduceDims } from './extension-points.js';
 import type { ModelIR } from './ir/types.js';
 import type { FinetuneStage } from './config/schema.js';
+import type { StiffnessSummary } from './stiffness/indicators.js';
 
 /** Progress of a long stage; the CLI's progress bars tap this. */
 export interface ProgressEvent {
@@ -143,6 +144,57 @@ export interface ResultRow {
    * host; the coordinator's for the originals
    */
   host?: string;
+  /**
+   * `evaluate.adaptive`: the model integrated by the adaptive solver at each tolerance, on the first test samples,
+   * with its ratios against the original under the same solver (docs/architecture.md#adaptive)
+   */
+  adaptive?: AdaptiveResult[];
+  /** `evaluate.adaptive.stiffness`: the block's spectral radius and stiffness ratio along test trajectories (docs/algorithms.md#stiffness) */
+  stiffness?: StiffnessSummary;
+}
+
+/**
+ * One tolerance of a row's `adaptive`: the model integrated by the adaptive solver on the first `samples` test
+ * samples, in batches of `batch` (one step-size sequence per batch). The ratios are against the original's entry at
+ * the same tolerance (1 on the original's own row) and are absent where either value is missing or not positive.
+ */
+export interface AdaptiveResult {
+  /** the adaptive Solver */
+  solver: string;
+  rtol: number;
+  /** the absolute tolerance the solver used */
+  atol?: number;
+  /** test samples integrated (0 when the solve failed) */
+  samples: number;
+  batch: number;
+  /** right-hand-side evaluations per sample: Σ over batches of the batch solve's NFE · its size, over the samples */
+  nfePerSample?: number;
+  /** accepted steps per sample (as NFE) */
+  acceptedPerSample?: number;
+  /** rejected steps per sample (as NFE) */
+  rejectedPerSample?: number;
+  /** median wall seconds of a timed pass over the samples */
+  wallSeconds: number;
+  /** classification: top-1 accuracy on the samples */
+  top1?: number;
+  /** regression: the test MSE on the samples */
+  testMse?: number;
+  /** nfePerSample / the original's */
+  nfeRatio?: number;
+  /** rejectedPerSample / the original's (absent when the original rejected none) */
+  rejectedRatio?: number;
+  /** wallSeconds / the original's */
+  timeRatio?: number;
+  /** classification: top1 / the original's */
+  relativeTop1?: number;
+  /** regression: testMse / the original's */
+  mseRatio?: number;
+  runtime: string;
+  backend: string;
+  /** wall seconds of the whole measurement: compile, the passes, the metrics */
+  seconds: number;
+  /** why the solve failed (maxSteps reached, a non-finite state): the other fields are then empty */
+  error?: string;
 }
 
 /** The solver of a row of a solver comparison: the model's solver spec with the entry's own solver keys. */

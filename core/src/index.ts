@@ -11,6 +11,7 @@ export * from './solvers/index.js';
 export * from './linalg/index.js';
 export * from './interpolation/index.js';
 export * from './reduce/index.js';
+export * from './stiffness/index.js';
 export * from './ir/io.js';
 export * from './ir/validate.js';
 export * from './model/params.js';

@@ -43,7 +43,7 @@ describe('unknown core keys get a suggestion', () => {
     const e = problems(base + 'evaluate:\n  repeatz: 3\n  colour: red\n');
     expect(e.problems.map((p) => [p.line, p.message])).toEqual([
       [4, "unknown key 'repeatz' in evaluate; did you mean 'repeats'?"],
-      [5, "unknown key 'colour' in evaluate; known: use, runtime, repeats, topk, batch, limit, timingLimit, threads, timing"],
+      [5, "unknown key 'colour' in evaluate; known: use, runtime, repeats, topk, batch, limit, timingLimit, threads, timing, adaptive"],
     ]);
   });
 });
@@ -57,7 +57,7 @@ describe('suggest and knownKeys', () => {
   });
 
   it('finds the keys of the object at a path through wrappers, arrays and unions', () => {
-    expect(knownKeys(configSchema, ['evaluate'])).toEqual(['use', 'runtime', 'repeats', 'topk', 'batch', 'limit', 'timingLimit', 'threads', 'timing']);
+    expect(knownKeys(configSchema, ['evaluate'])).toEqual(['use', 'runtime', 'repeats', 'topk', 'batch', 'limit', 'timingLimit', 'threads', 'timing', 'adaptive']);
     expect(knownKeys(configSchema, ['reducers', 0])).toEqual(['use', 'dims', 'points', 'energy']);
     expect(knownKeys(configSchema, ['snapshots'])).toEqual(['use', 'every', 'limit', 'batch']);
     expect(knownKeys(configSchema, ['train'])).toContain('epochs');

@@ -148,6 +148,52 @@ export const reducerSchema = z.looseObject({
   energy: z.number().gt(0).max(1).default(0.9999),
 });
 
+/** The most tolerances `evaluate.adaptive.rtol` may list (each integrates every model of the sweep once more). */
+export const ADAPTIVE_RTOL_LIMIT = 8;
+
+/**
+ * `evaluate.adaptive`: every original, reduced and fine-tuned model of a sweep is also integrated by an adaptive
+ * solver (`use`, default dopri5) at each tolerance of `rtol`, on the first `samples` test samples, and its NFE,
+ * rejected steps, wall time and accuracy are compared with the original's under the same solver; and the stiffness
+ * of its block is sampled along `stiffness.trajectories` test trajectories at `stiffness.points` times
+ * (docs/architecture.md#adaptive, docs/algorithms.md#stiffness). The solver being adaptive is checked once it is
+ * resolved.
+ */
+export const adaptiveSchema = z.strictObject({
+  use: z.string().min(1).default('dopri5'),
+  /** relative tolerances, one integration of every model each */
+  rtol: z
+    .union([z.number().positive('must be > 0'), limited(z.number().positive('must be > 0'), ADAPTIVE_RTOL_LIMIT, 'tolerances').min(1)])
+    .default([1e-3, 1e-6])
+    .transform((v) => (Array.isArray(v) ? v : [v])),
+  /** absolute tolerance (default: the solver's) */
+  atol: z.number().positive('must be > 0').optional(),
+  /** step limit per solve, accepted and rejected steps (default: the solver's) */
+  maxSteps: positiveInt.optional(),
+  /** the first test samples integrated (default 1000) */
+  samples: positiveInt.default(1000),
+  /** samples per batched solve: one step-size sequence per batch (default `evaluate.batch`) */
+  batch: positiveInt.optional(),
+  /** timed passes; the row's wall time is their median (default 1) */
+  repeats: positiveInt.default(1),
+  /** the stiffness indicators of the block along test trajectories; false: none */
+  stiffness: z
+    .union([
+      z.strictObject({
+        /** test trajectories (the first test samples) (default 8) */
+        trajectories: positiveInt.max(1000).default(8),
+        /** sampled times per trajectory (default 8) */
+        points: positiveInt.max(1000).default(8),
+        /** every eigenvalue up to this state dimension, power iteration on Jacobian-vector products above (default 128) */
+        exactMaxDim: z.number().int().min(0).max(2048).default(128),
+        /** most power iterations per point above exactMaxDim, each 4 Jacobian-vector products (default 300) */
+        iterations: positiveInt.max(10000).default(300),
+      }),
+      z.literal(false),
+    ])
+    .prefault({}),
+});
+
 /** A label of `compare.solvers` (also a file name, `models/<label>.odemor`): letters, digits, dot, dash, underscore. */
 const labelSchema = z
   .string()
@@ -384,6 +430,8 @@ export const configSchema = z.strictObject({
        * once and every `speedup` is its median time over the model's
        */
       timing: z.enum(['paired', 'single']).default('paired'),
+      /** also integrate every model with an adaptive solver and measure its stiffness (see {@link adaptiveSchema}) */
+      adaptive: adaptiveSchema.optional(),
     })
     .prefault({}),
   report: pluginRef.optional(),
@@ -402,11 +450,19 @@ export const configSchema = z.strictObject({
   if (c.finetune) {
     ctx.addIssue({ code: 'custom', path: ['compare'], message: 'compare and finetune cannot be combined: fine-tuning applies to reduced models, and a solver comparison reduces none' });
   }
+  if (c.evaluate.adaptive) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['evaluate', 'adaptive'],
+      message: 'evaluate.adaptive measures the models of a reduction sweep against the original; a comparison (compare) has no original — its rows carry their own NFE per sample',
+    });
+  }
 });
 
 export type ExperimentConfig = z.output<typeof configSchema>;
 export type ExperimentConfigInput = z.input<typeof configSchema>;
 export type ReducerConfig = z.output<typeof reducerSchema>;
 export type CompareConfig = z.output<typeof compareSchema>;
+export type AdaptiveConfig = z.output<typeof adaptiveSchema>;
 export type CompareEntryConfig = z.output<typeof compareEntrySchema>;
 export type CompareTrainerEntryConfig = z.output<typeof compareTrainerEntrySchema>;

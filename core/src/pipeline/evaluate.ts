@@ -12,6 +12,7 @@ import { blockCost } from '../reduce/index.js';
 import { median } from '../util/index.js';
 import type { ExperimentState } from './state.js';
 import { persistPartial } from './stages/report.js';
+import { adaptiveFields } from './adaptive.js';
 
 /** The runtime named `name`, created on first use with the experiment's solver and hooks. */
 export async function runtimeNamed(state: ExperimentState, name: string): Promise<Runtime> {
@@ -133,6 +134,8 @@ export async function evaluateModel(
     if (!keep) await exec.dispose();
   }
   if (keep) state.reference = exec;
+  // evaluate.adaptive: the model under the adaptive solver, and its block's stiffness (not in a comparison)
+  const adaptive = stage === 'compared' ? {} : await adaptiveFields(state, m, label, method);
   const cost = diag ?? blockCost(m.block);
   const top1 = ev.topk[1] ?? Number.NaN;
   if (!state.baseline) state.baseline = { seconds: ev.wallSeconds, ...(state.regression ? (ev.mse !== undefined ? { mse: ev.mse } : {}) : { top1 }) };
@@ -182,6 +185,7 @@ export async function evaluateModel(
     ...(exec.info.threads ? { threads: exec.info.threads } : {}),
     samples: ev.samples,
     ...(ev.timedSamples !== undefined ? { timedSamples: ev.timedSamples } : {}),
+    ...adaptive,
   };
 }
 

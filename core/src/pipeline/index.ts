@@ -19,3 +19,4 @@ export {
   type SweepQueue,
   type SweepWorkerOptions,
 } from './distributed.js';
+export { checkAdaptive, adaptiveFields } from './adaptive.js';

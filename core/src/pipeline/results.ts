@@ -317,6 +317,69 @@ function compareSection(res: ExperimentResults): string[] {
   return ['## Solver comparison', '', notes.join(' '), '', table, ''];
 }
 
+/** A tolerance for a column title: `1e-3`, `2.5e-4`. */
+export const rtolLabel = (v: number): string => v.toExponential().replace('e+', 'e');
+const ratioCell = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toPrecision(3)}×`);
+const sig = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-2) ? v.toExponential(2) : v.toPrecision(3));
+
+/**
+ * The table of `evaluate.adaptive` (rows with `adaptive` or `stiffness`), one line per row: method, dim, stage; per
+ * tolerance the NFE per sample with its ratio to the original's, the rejected steps per sample, and top-1 (test MSE)
+ * under the adaptive solver; then the block's spectral radius and stiffness ratio along the test trajectories (median /
+ * max; `power`: ρ by power iteration, no stiffness ratio). Empty without such rows.
+ */
+export function adaptiveTable(rows: readonly ResultRow[], task?: ExperimentResults['task']): string {
+  const measured = rows.filter((r) => r.adaptive?.length || r.stiffness);
+  if (!measured.length) return '';
+  const regression = isRegression(rows, task);
+  const rtols = [...new Set(measured.flatMap((r) => (r.adaptive ?? []).map((a) => a.rtol)))];
+  const stiff = measured.some((r) => r.stiffness);
+  const head = [
+    'method',
+    'dim',
+    'stage',
+    ...rtols.map(rtolLabel).flatMap((t) => [`NFE/sample @${t}`, `NFE ratio @${t}`, `rejected/sample @${t}`, `${regression ? 'test MSE' : 'top-1'} @${t}`]),
+    ...(stiff ? ['ρ(J) median', 'ρ(J) max', 'stiffness ratio median', 'stiffness ratio max', 'J'] : []),
+  ];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 3 || i === head.length - 1 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const r of measured) {
+    const cells = rtols.flatMap((t) => {
+      const a = r.adaptive?.find((e) => e.rtol === t);
+      if (!a) return ['–', '–', '–', '–'];
+      if (a.error) return ['failed', '–', '–', '–'];
+      return [nfeCell(a.nfePerSample), ratioCell(a.nfeRatio), nfeCell(a.rejectedPerSample), regression ? errorCell(a.testMse) : pct(a.top1)];
+    });
+    const s = r.stiffness;
+    const stiffCells = stiff
+      ? s
+        ? [sig(s.spectralRadius.median), sig(s.spectralRadius.max), sig(s.stiffnessRatio?.median), sig(s.stiffnessRatio?.max), `${s.method} (${s.dim})`]
+        : ['–', '–', '–', '–', '–']
+      : [];
+    out.push(`| ${[r.method, dimCell(r), r.stage, ...cells, ...stiffCells].join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
+/** The text around the adaptive table in results.md. */
+function adaptiveSection(res: ExperimentResults): string[] {
+  const table = adaptiveTable(res.rows, res.task);
+  if (!table) return [];
+  const first = res.rows.find((r) => r.adaptive?.some((a) => !a.error));
+  const a = first?.adaptive?.find((e) => !e.error);
+  const s = res.rows.find((r) => r.stiffness)?.stiffness;
+  const notes = [
+    a
+      ? `Each model was also integrated by ${a.solver} at each rtol${a.atol !== undefined ? ` (atol ${a.atol})` : ''} on the first ${a.samples.toLocaleString('en-US')} test samples, in batches of ${a.batch} (one step-size sequence per batch, the error norm over the block's own state: z for a reduced block), on ${a.runtime}; NFE and rejected steps are per sample, the NFE ratio is against the original under the same solver and rtol.`
+      : 'The adaptive solves failed (see the rows’ adaptive.error).',
+    ...(s
+      ? [
+          `ρ(J) and the stiffness ratio (max |Re λ| / min |Re λ| over the eigenvalues with Re λ < 0) of the block's Jacobian J = N diag(σ′(M z + c)) M, at ${s.times.length} times along each of ${s.trajectories} test trajectories (median and max over the points); J = exact: every eigenvalue of the dense J; power: ρ by power iteration on Jacobian-vector products, no stiffness ratio.`,
+        ]
+      : []),
+  ];
+  return ['## Adaptive solver and stiffness', '', notes.join(' '), '', table, ''];
+}
+
 /** The fine-tuning stages with the column titles of their test MSE in the regression tables. */
 const FINETUNE_TITLES: [ResultRow['stage'], string][] = [
   ['finetuned', 'MSE fine-tuned'],
@@ -357,6 +420,7 @@ export function resultsMarkdown(res: ExperimentResults): string {
     '',
     ...compareSection(res),
     paperTables(res.rows, res.task),
+    ...adaptiveSection(res),
     '## All rows',
     '',
     resultsTable(res.rows, res.task),

@@ -31,6 +31,7 @@ import { finetuneJobs } from './stages/finetune.js';
 import { checkCompare, compareStage, resolveCompare } from './stages/compare.js';
 import { resolveCompareTrainers } from './stages/compare-trainers.js';
 import { distributedStages } from './distributed.js';
+import { checkAdaptive } from './adaptive.js';
 
 export type { Resolved, RunOptions } from './state.js';
 export { DEFAULT_TRAIN_RUNTIMES };
@@ -142,6 +143,8 @@ export async function prepare(state: ExperimentState): Promise<void> {
   state.resolved = await resolveAll(exp, config, loaded, state.solverConfig.use, trains(state));
   validatePluginOptions(exp, config, loaded, state.resolved, state.solverConfig); // validate every plugin's options before any work
   checkCompare(exp, config, loaded, state.resolved, state.solverConfig as unknown as Record<string, unknown>);
+  const adaptive = await checkAdaptive(exp, config, loaded);
+  if (adaptive) state.resolved = { ...state.resolved, adaptive };
   state.solverSpec = solverSpecOf(state.solverConfig, state.resolved.solver);
   state.startedAt = new Date().toISOString();
 }
@@ -245,7 +248,8 @@ export async function checkExperiment(source: string | LoadedConfig): Promise<Re
   const resolved = await resolveAll(exp, loaded.config, loaded, state.solverConfig.use, trains(state));
   validatePluginOptions(exp, loaded.config, loaded, resolved, state.solverConfig); // validate every plugin's options before any work
   checkCompare(exp, loaded.config, loaded, resolved, state.solverConfig as unknown as Record<string, unknown>);
-  return resolved;
+  const adaptive = await checkAdaptive(exp, loaded.config, loaded);
+  return adaptive ? { ...resolved, adaptive } : resolved;
 }
 
 async function resolveAll(exp: Experiment, config: ExperimentConfig, loaded: LoadedConfig, solverUse: string, trains: boolean): Promise<Resolved> {

@@ -59,6 +59,8 @@ export interface Resolved {
   compare?: string[];
   /** the Trainer and the training Solver of each entry of `compare.trainers`, by index */
   compareTrainers?: { trainer: string; solver: string }[];
+  /** the adaptive Solver of `evaluate.adaptive` */
+  adaptive?: string;
 }
 
 /** One reducer of the config, instantiated before any work (so its options fail early). */

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { OdemorError, compareTable, trainerCompareTable, resultsTable, runtimesLine, z, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
-import { apozSpec, compareErrorNfeSpec, compareLossSpec, comparedRows, isTrainerComparison, errorByTimeSpec, isRegressionResults, renderSvg, singularValueSpec, tradeoffSpec, trainingSpec, trajectorySpec } from './plots.js';
+import { OdemorError, adaptiveTable, compareTable, trainerCompareTable, resultsTable, runtimesLine, z, writeFileAtomic, type ExperimentResults, type OdemorHooks, type OdemorPlugin } from '@odemor/core';
+import { apozSpec, nfeRatioSpec, spectralRadiusSpec, compareErrorNfeSpec, compareLossSpec, comparedRows, isTrainerComparison, errorByTimeSpec, isRegressionResults, renderSvg, singularValueSpec, tradeoffSpec, trainingSpec, trajectorySpec } from './plots.js';
 
 export {
   renderSvg,
@@ -16,6 +16,8 @@ export {
   comparedRows,
   compareLossSpec,
   compareErrorNfeSpec,
+  nfeRatioSpec,
+  spectralRadiusSpec,
 } from './plots.js';
 
 export interface HtmlReportOptions {
@@ -75,6 +77,12 @@ export async function writeReport(res: ExperimentResults, options: HtmlReportOpt
     ['tradeoff-finetuned', 'The same after fine-tuning the layers after the ODE block.', tradeoffSpec(res, 'finetuned')],
     ['tradeoff-finetuned-block', 'The same after fine-tuning the reduced block’s own tensors and the layers after it.', tradeoffSpec(res, 'finetuned-block')],
     ['tradeoff-retrained', 'The same after the longer fine-tuning of the layers after the block (the paper’s third column).', tradeoffSpec(res, 'retrained')],
+    [
+      'nfe-ratio',
+      'Each reduced model integrated by the adaptive solver (evaluate.adaptive): its right-hand-side evaluations per test sample relative to the original’s at the same rtol, against k, one line per method, dashed by rtol.',
+      nfeRatioSpec(res),
+    ],
+    ['spectral-radius', 'The median spectral radius of the reduced block’s Jacobian along test trajectories against k (dashed: the original’s).', spectralRadiusSpec(res)],
   ];
   const sections: string[] = [];
   const plots: string[] = [];
@@ -121,7 +129,7 @@ figcaption{font-size:.85rem;max-width:460px;color:#555}code{background:#f4f4f4;p
 ${res.training ? `Training: ${res.training.epochs} epochs, final loss ${res.training.finalLoss.toFixed(4)}.` : ''}
 ${res.snapshots ? `Snapshots: ${res.snapshots.snapshots} from ${res.snapshots.samples} samples, n = ${res.snapshots.n}.` : ''}</p>
 ${figures.join('\n')}
-${comparison}<h2>Results</h2>
+${comparison}${stiffnessSection(res)}<h2>Results</h2>
 <p>Wall time: median of the timed full passes over the test set. ${
     regression
       ? `Test MSE: the mean over test trajectories, observation times and states of the squared error of the predicted states. Speedup and MSE ratio (test MSE / ${compared.length ? 'the first entry’s' : 'the original’s'}) against ${against}, measured in the same run.`
@@ -129,6 +137,24 @@ ${comparison}<h2>Results</h2>
   }</p>
 ${table}
 </body></html>
+`;
+}
+
+/** The stiffness section (`evaluate.adaptive`): what was measured, and the adaptive table. */
+function stiffnessSection(res: ExperimentResults): string {
+  const table = adaptiveTable(res.rows, res.task);
+  if (!table) return '';
+  const a = res.rows.flatMap((r) => r.adaptive ?? []).find((e) => !e.error);
+  const s = res.rows.find((r) => r.stiffness)?.stiffness;
+  const solve = a
+    ? `Every model was also integrated by ${escape(a.solver)} at each rtol on the first ${a.samples} test samples (batches of ${a.batch}, one step-size sequence per batch; the error norm is over the block's own state, z for a reduced block), on ${escape(a.runtime)}. NFE and rejected steps are per sample; the NFE ratio is against the original under the same solver and rtol. Stiffness shows up as more evaluations and rejected steps at the same tolerance.`
+    : 'The adaptive solves failed (see the rows’ <code>adaptive[].error</code>).';
+  const stiff = s
+    ? ` ρ(J) is the spectral radius of the block's Jacobian J = N diag(σ′(M z + c)) M and the stiffness ratio max |Re λ| / min |Re λ| over its eigenvalues with Re λ &lt; 0, at ${s.times.length} times along each of ${s.trajectories} test trajectories (median and max over the points): every eigenvalue of the dense J up to the state dimension evaluate.adaptive.stiffness.exactMaxDim (J = exact), ρ alone by power iteration on Jacobian-vector products above it (J = power). An explicit fixed step h is stable only while h·λ lies in the method's stability region (RK4: about −2.785 on the negative real axis).`
+    : '';
+  return `<h2>Adaptive solver and stiffness</h2>
+<p>${solve}${stiff}</p>
+${markdownTableToHtml(table)}
 `;
 }
 

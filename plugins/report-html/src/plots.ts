@@ -1,6 +1,6 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import type { ExperimentResults, ResultRow } from '@odemor/core';
+import { rtolLabel, type ExperimentResults, type ResultRow } from '@odemor/core';
 
 /** Render a Vega-Lite spec to an SVG string, headless. */
 export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
@@ -389,5 +389,87 @@ export function compareErrorNfeSpec(res: ExperimentResults): vl.TopLevelSpec | u
       },
       { mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 11 }, encoding: { x, y, text: { field: 'method' }, color } },
     ],
+  };
+}
+
+/** The rows `evaluate.adaptive` measured, of the reduced models (`stage: 'reduced'`), with an NFE ratio at some rtol. */
+function adaptiveValues(res: ExperimentResults): { method: string; dim: number; rtol: string; nfeRatio: number; nfePerSample?: number; rejectedPerSample?: number }[] {
+  return res.rows
+    .filter((r) => r.stage === 'reduced')
+    .flatMap((r) =>
+      (r.adaptive ?? [])
+        .filter((a) => !a.error && typeof a.nfeRatio === 'number' && a.nfeRatio > 0 && Number.isFinite(a.nfeRatio))
+        .map((a) => ({
+          method: r.method,
+          dim: r.dim,
+          rtol: `rtol ${rtolLabel(a.rtol)}`,
+          nfeRatio: a.nfeRatio!,
+          ...(a.nfePerSample !== undefined ? { nfePerSample: a.nfePerSample } : {}),
+          ...(a.rejectedPerSample !== undefined ? { rejectedPerSample: a.rejectedPerSample } : {}),
+        })),
+    );
+}
+
+/**
+ * `evaluate.adaptive`: the NFE ratio (the reduced model's right-hand-side evaluations per sample under the adaptive
+ * solver / the original's at the same rtol, log scale) against the reduced dimension k, one line per method, dashed
+ * per tolerance; the dashed rule at 1 is the original.
+ */
+export function nfeRatioSpec(res: ExperimentResults): vl.TopLevelSpec | undefined {
+  const values = adaptiveValues(res);
+  if (values.length === 0) return undefined;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'NFE under the adaptive solver, relative to the original',
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    layer: [
+      { mark: { type: 'rule', strokeDash: [4, 4], color: '#999' }, encoding: { y: { datum: 1 } } },
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'dim', type: 'quantitative', title: 'reduced dimension k' },
+          y: { field: 'nfeRatio', type: 'quantitative', title: 'NFE per sample / the original’s', scale: { type: 'log' } },
+          color: { field: 'method', type: 'nominal' },
+          strokeDash: { field: 'rtol', type: 'nominal', title: null },
+          detail: { field: 'rtol', type: 'nominal' },
+          order: { field: 'dim', type: 'quantitative' },
+          tooltip: [{ field: 'method' }, { field: 'dim' }, { field: 'rtol' }, { field: 'nfeRatio', format: '.3f' }, { field: 'nfePerSample', format: '.1f' }, { field: 'rejectedPerSample', format: '.2f' }],
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * `evaluate.adaptive.stiffness`: the median spectral radius of the block's Jacobian along the test trajectories against
+ * the reduced dimension k, one line per method (log scale); the dashed rule is the original's.
+ */
+export function spectralRadiusSpec(res: ExperimentResults): vl.TopLevelSpec | undefined {
+  const values = res.rows
+    .filter((r) => r.stage === 'reduced' && r.stiffness && Number.isFinite(r.stiffness.spectralRadius.median) && r.stiffness.spectralRadius.median > 0)
+    .map((r) => ({ method: r.method, dim: r.dim, rho: r.stiffness!.spectralRadius.median, rhoMax: r.stiffness!.spectralRadius.max, how: r.stiffness!.method }));
+  if (values.length === 0) return undefined;
+  const original = res.rows.find((r) => r.stage === 'original' && r.stiffness)?.stiffness?.spectralRadius.median;
+  const layers: any[] = [];
+  if (original !== undefined && Number.isFinite(original) && original > 0) layers.push({ mark: { type: 'rule', strokeDash: [4, 4], color: '#999' }, encoding: { y: { datum: original } } });
+  layers.push({
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'dim', type: 'quantitative', title: 'reduced dimension k' },
+      y: { field: 'rho', type: 'quantitative', title: 'median ρ(J) along test trajectories', scale: { type: 'log' } },
+      color: { field: 'method', type: 'nominal' },
+      order: { field: 'dim', type: 'quantitative' },
+      tooltip: [{ field: 'method' }, { field: 'dim' }, { field: 'rho', format: '.4g' }, { field: 'rhoMax', format: '.4g' }, { field: 'how' }],
+    },
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: original !== undefined ? 'Spectral radius of the block’s Jacobian (dashed: the original)' : 'Spectral radius of the block’s Jacobian',
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    layer: layers,
   };
 }
