@@ -73,18 +73,25 @@ export async function runExperiment(source: string | LoadedConfig, options: RunO
     await exp.hooks.failed.promise(e instanceof Error ? e : new Error(String(e)));
     throw e;
   } finally {
-    // the baseline's executable (paired timing) before the runtimes it was built on
-    const reference = state.reference;
-    delete state.reference;
-    try {
-      await reference?.dispose();
-    } catch (e) {
-      log(`odemor: disposing the baseline's executable failed: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    for (const rt of state.runtimes.values()) await rt.dispose?.();
+    await releaseRun(state, log);
     lock?.release();
   }
   return { results: state.results!, outDir: state.outDir, experiment: exp, written: state.written };
+}
+
+/**
+ * The end of a run, however it ended: the baseline's executable (paired timing) is disposed before the runtimes it
+ * was built on, then the runtimes. A failure to dispose is logged, not thrown (it must not hide the run's own error).
+ */
+export async function releaseRun(state: ExperimentState, log: (line: string) => void): Promise<void> {
+  const reference = state.reference;
+  delete state.reference;
+  try {
+    await reference?.dispose();
+  } catch (e) {
+    log(`odemor: disposing the baseline's executable failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  for (const rt of state.runtimes.values()) await rt.dispose?.();
 }
 
 /**

@@ -69,7 +69,7 @@ export function applyLinearMap(map: LinearMap, x: ArrayLike<number>): Float64Arr
 }
 
 /** y = W x for row-major W (r×c) given as float32 or float64 data. */
-function matvec(w: ArrayLike<number>, r: number, c: number, x: ArrayLike<number>, out: Float64Array): void {
+export function matvec(w: ArrayLike<number>, r: number, c: number, x: ArrayLike<number>, out: Float64Array): void {
   for (let i = 0; i < r; i++) {
     let acc = 0;
     const o = i * c;

@@ -11,8 +11,8 @@
  */
 import { OdemorError, check } from '../errors.js';
 import type { Activation, Block, Tensor32 } from '../ir/types.js';
-import { denseA } from '../reduce/dense.js';
-import { scalarActivation } from '../reduce/simulate.js';
+import { denseA, matmul } from '../reduce/dense.js';
+import { matvec, scalarActivation } from '../reduce/simulate.js';
 
 /** σ'(v) of an activation, in float64 (relu: 1 for v > 0, else 0; softplus: the logistic function). */
 export function activationDerivative(activation: Activation, v: number): number {
@@ -55,16 +55,6 @@ export interface BlockForm {
   denseM(): Float64Array;
   /** N as a dense row-major `dim × rows` matrix; undefined: N = I */
   denseN?: () => Float64Array;
-}
-
-/** y = W x for row-major W (r×c). */
-function matvec(w: ArrayLike<number>, r: number, c: number, x: ArrayLike<number>, out: Float64Array): void {
-  for (let i = 0; i < r; i++) {
-    let acc = 0;
-    const o = i * c;
-    for (let j = 0; j < c; j++) acc += w[o + j]! * x[j]!;
-    out[i] = acc;
-  }
 }
 
 const copy64 = (t: Tensor32) => Float64Array.from(t.data);
@@ -272,16 +262,7 @@ export function linearizeBlock(form: BlockForm, z: ArrayLike<number>, u?: ArrayL
         for (let j = 0; j < dim; j++) SM[i * dim + j] = si * M[i * dim + j]!;
       }
       if (!form.denseN) return SM;
-      const N = form.denseN();
-      const J = new Float64Array(dim * dim);
-      for (let i = 0; i < dim; i++) {
-        for (let l = 0; l < rows; l++) {
-          const a = N[i * rows + l]!;
-          if (a === 0) continue;
-          for (let j = 0; j < dim; j++) J[i * dim + j] = J[i * dim + j]! + a * SM[l * dim + j]!;
-        }
-      }
-      return J;
+      return matmul(form.denseN(), SM, dim, rows, dim);
     },
   };
 }

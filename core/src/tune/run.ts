@@ -21,7 +21,7 @@ import { loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load
 import { finetuneSchema, trainSchema } from '../config/schema.js';
 import { coreModelsPlugin } from '../model/plugin.js';
 import { writeFileAtomic } from '../util/index.js';
-import { fingerprintedConfig, openRunFolder, prepare } from '../pipeline/run.js';
+import { fingerprintedConfig, openRunFolder, prepare, releaseRun } from '../pipeline/run.js';
 import { configFingerprint, readPartial, type RunLock } from '../pipeline/persist.js';
 import { resolveTrainer } from '../pipeline/trainers.js';
 import { evaluateModel, progress, publishRow, resumedRow } from '../pipeline/evaluate.js';
@@ -166,6 +166,13 @@ export async function runTune(source: string | LoadedConfig, options: TuneOption
     const config = state.config;
     if (config.compare) throw new OdemorError('CONFIG', `${loaded.file}: compare: odemor tune searches reduced models; a solver or trainer comparison cannot be tuned`);
     if (!config.reducers.length) throw new OdemorError('CONFIG', `${loaded.file}: reducers: odemor tune needs at least one reducer to search`);
+    // evaluate.adaptive (the models under an adaptive solver, and their stiffness) does not enter the choice and
+    // would cost every candidate a few seconds more: tune leaves it out (odemor run measures it)
+    if (config.evaluate.adaptive) {
+      delete config.evaluate.adaptive;
+      delete state.resolved.adaptive;
+      log('odemor tune: evaluate.adaptive is left out while tuning (it does not enter the choice; `odemor run` measures it)');
+    }
     // what a candidate's measurement depends on: the config, the metric and the fine-tuning (not the budget:
     // `--resume` with another --max-drop reuses every measured candidate)
     const tuneKey = { metric: options.metric ?? 'default', finetune };
@@ -198,14 +205,7 @@ export async function runTune(source: string | LoadedConfig, options: TuneOption
     await exp.hooks.failed.promise(e instanceof Error ? e : new Error(String(e)));
     throw e;
   } finally {
-    const reference = state.reference;
-    delete state.reference;
-    try {
-      await reference?.dispose();
-    } catch (e) {
-      log(`odemor: disposing the baseline's executable failed: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    for (const rt of state.runtimes.values()) await rt.dispose?.();
+    await releaseRun(state, log);
     lock?.release();
   }
 }

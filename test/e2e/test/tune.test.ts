@@ -36,7 +36,8 @@ describe('odemor tune on the quickstart', () => {
 
   beforeAll(async () => {
     out = path.join(tmpDir('odemor-tune-out-'), 'tune');
-    const r = await cli(['tune', quickstartConfig(), '--max-drop', '0.01', '--out', out, '--quiet']);
+    // with evaluate.adaptive in the config, which tune leaves out (no row has `adaptive`; it does not enter the choice)
+    const r = await cli(['tune', quickstartConfig((c) => (c.evaluate.adaptive = { use: 'dopri5', rtol: [1e-3] })), '--max-drop', '0.01', '--out', out, '--quiet']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     stdout = r.out;
@@ -59,6 +60,7 @@ describe('odemor tune on the quickstart', () => {
     expect(c.speedup).toBe(row.speedup);
     // every candidate is a row; the chosen one is the fastest within the budget
     expect(tune.candidates).toHaveLength(results.rows.length);
+    expect(results.rows.filter((r) => r.adaptive || r.stiffness)).toEqual([]);
     const within = tune.candidates.filter((x) => x.drop <= 0.01 + 1e-12);
     expect(c.speedup).toBe(Math.max(...within.map((x) => x.speedup)));
     // each method's search: its coarse dims come from the config, and its result was measured passing
