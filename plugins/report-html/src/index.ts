@@ -121,7 +121,7 @@ ${markdownTableToHtml(compareTable(res.rows, res.task))}
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 table{border-collapse:collapse;font-size:.85rem}td,th{border-bottom:1px solid #ddd;padding:.25rem .5rem;text-align:right}
-td.t,th.t{text-align:left}figure{display:inline-block;margin:1rem;vertical-align:top}
+td.t,th.t{text-align:left}.tw{overflow-x:auto;max-width:100%}figure{display:inline-block;margin:1rem;vertical-align:top}
 figcaption{font-size:.85rem;max-width:460px;color:#555}code{background:#f4f4f4;padding:0 .2rem}
 </style></head><body>
 <h1>${escape(res.name)}</h1>
@@ -168,9 +168,10 @@ function markdownTableToHtml(md: string): string {
   const figure = /^(?:[-+−]?[\d.,]+(?:e[-+]?\d+)?\s*(?:%|×|s|MiB)?(?:\s*\(.*\))?|—|-|)$/i;
   const text = cells(head).map((_, j) => rows.some((r) => !figure.test(r[j] ?? '')));
   const cls = (j: number) => (text[j] ? ' class="t"' : '');
-  return `<table><thead><tr>${cells(head).map((c, j) => `<th${cls(j)}>${c}</th>`).join('')}</tr></thead><tbody>${rows
+  // a table wider than the page scrolls inside its own box, so the page keeps the window's width
+  return `<div class="tw"><table><thead><tr>${cells(head).map((c, j) => `<th${cls(j)}>${c}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c, j) => `<td${cls(j)}>${c}</td>`).join('')}</tr>`)
-    .join('\n')}</tbody></table>`;
+    .join('\n')}</tbody></table></div>`;
 }
 
 function escape(s: string): string {

@@ -179,9 +179,11 @@ async function checkReport(name: string, dir: string): Promise<void> {
       expect(fs.statSync(path.join(dir, f.href!)).size, `${name}: ${f.href} on disk`).toBeGreaterThan(0);
     }
 
-    // tables: the results table last with one row per results row; a comparison's table before it
+    // tables: the results table last with one row per results row; before it a comparison's table, then the
+    // adaptive-solver and stiffness table (evaluate.adaptive) with one row per measured row
     const compared = res.rows.filter((r) => r.stage === 'compared').length;
-    expect(shown.tables.length, `${name}: tables`).toBe(compared ? 2 : 1);
+    const adaptive = res.rows.filter((r) => r.adaptive?.length || r.stiffness).length;
+    expect(shown.tables.length, `${name}: tables`).toBe((compared ? 1 : 0) + (adaptive ? 1 : 0) + 1);
     for (const [i, t] of shown.tables.entries()) {
       expect(t.head.length, `${name}: table ${i + 1} header`).toBeGreaterThan(0);
       expect(t.rows, `${name}: table ${i + 1} body rows`).toBeGreaterThan(0);
@@ -189,6 +191,7 @@ async function checkReport(name: string, dir: string): Promise<void> {
     }
     expect(shown.tables.at(-1)!.rows, `${name}: results table rows against results.json`).toBe(res.rows.length);
     if (compared) expect(shown.tables[0]!.rows, `${name}: comparison table rows against results.json`).toBe(compared);
+    if (adaptive) expect(shown.tables.at(-2)!.rows, `${name}: adaptive table rows against results.json`).toBe(adaptive);
 
     expect(fs.statSync(shot).size, `${name}: screenshot`).toBeGreaterThan(10_000);
   } finally {
