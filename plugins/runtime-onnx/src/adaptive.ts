@@ -24,7 +24,7 @@ import {
   type StepOutput,
 } from '@odemor/core';
 import { ADAPTIVE_GRAPH_NAMES as N, compileAdaptive, inputShapeOf, inputSignalOf, segmentEnds, type AdaptiveGraphs } from './compile.js';
-import { checkInput, createSession, signalTensor } from './session.js';
+import { checkInput, createSession, graphOutput, runGraph, signalTensor } from './session.js';
 
 const prod = (a: readonly number[]): number => a.reduce((p, v) => p * v, 1);
 
@@ -72,20 +72,6 @@ const tensorAlgebra: SolverAlgebra<Tensor> = {
   clone: (y) => y,
   dispose: () => {},
 };
-
-async function run(session: InferenceSession, feeds: Record<string, Tensor>, what: string): Promise<InferenceSession.OnnxValueMapType> {
-  try {
-    return await session.run(feeds);
-  } catch (err) {
-    throw new OdemorError('RUNTIME', `onnxruntime failed to run the ${what} graph: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-function outputOf(result: InferenceSession.OnnxValueMapType, name: string, what: string): Tensor {
-  const t = result[name] as Tensor | undefined;
-  if (!t) throw new OdemorError('RUNTIME', `onnxruntime returned no output '${name}' from the ${what} graph`);
-  return t;
-}
 
 /** The loaded sessions of an adaptive solve (see {@link AdaptiveGraphs}). */
 export interface AdaptiveSessions {
@@ -197,8 +183,8 @@ export async function solveAdaptive(
     u = new Tensor('float32', x, [batch, model.input.steps, model.input.features]);
     x0 = new Tensor('float32', new Float32Array(batch * prod(stateDims)), dims);
   } else {
-    const res = await run(sessions.pre!, { ...options.feeds?.pre, [N.input]: new Tensor('float32', x, [batch, ...inputShapeOf(model)]) }, 'pre');
-    x0 = outputOf(res, N.x0, 'pre');
+    const res = await runGraph(sessions.pre!, { ...options.feeds?.pre, [N.input]: new Tensor('float32', x, [batch, ...inputShapeOf(model)]) }, 'pre');
+    x0 = graphOutput(res, N.x0, 'pre');
   }
   const count = batch * prod(stateDims);
   const rtol = new Tensor('float32', Float32Array.of(settings.rtol), []);
@@ -208,7 +194,7 @@ export async function solveAdaptive(
   const f = async (t: number, y: Tensor): Promise<Tensor> => {
     const feeds: Record<string, Tensor> = { ...options.feeds?.rhs, [N.state]: y };
     if (u) (feeds[N.u] = u), (feeds[N.uIndex] = index([t]));
-    return outputOf(await run(sessions.rhs, feeds, 'rhs'), N.k, 'rhs');
+    return graphOutput(await runGraph(sessions.rhs, feeds, 'rhs'), N.k, 'rhs');
   };
   // the controller's proposals (for the first trial step of the next readout segment)
   const exponent = adaptiveExponent(tableau);
@@ -218,14 +204,14 @@ export async function solveAdaptive(
     const feeds: Record<string, Tensor> = { ...options.feeds?.step, [N.state]: y, [N.k1]: context.k1, [N.h]: new Tensor('float32', Float32Array.of(h), []), [N.rtol]: rtol, [N.atol]: atol };
     // the stage times as core's rkStep computes them: t + c_i h
     if (u) (feeds[N.u] = u), (feeds[N.uIndex] = index(tableau.c.map((c) => t + c * h)));
-    const res = await run(sessions.step, feeds, 'step');
+    const res = await runGraph(sessions.step, feeds, 'step');
     // stages 2 … s were evaluated (k1 was given), as rkStep counts them
     for (let i = 1; i < s; i++) context.onEval?.();
-    const errSq = outputOf(res, N.errSq, 'step').data as Float32Array;
+    const errSq = graphOutput(res, N.errSq, 'step').data as Float32Array;
     let sum = 0;
     for (let i = 0; i < errSq.length; i++) sum += errSq[i]!;
-    const out: StepOutput<Tensor> = { y1: outputOf(res, N.y1, 'step'), ratio: errorRatioFromSquares(sum, count) };
-    if (context.fsal) out.kLast = outputOf(res, N.kLast, 'step');
+    const out: StepOutput<Tensor> = { y1: graphOutput(res, N.y1, 'step'), ratio: errorRatioFromSquares(sum, count) };
+    if (context.fsal) out.kLast = graphOutput(res, N.kLast, 'step');
     // what the controller proposed for this attempt (before landing shortened it) and what it proposes next
     trial.beforeLast = trial.next;
     if (Number.isFinite(out.ratio!)) trial.next = h * stepFactor(out.ratio!, exponent);
@@ -338,12 +324,12 @@ export class OnnxAdaptiveExecutable implements Executable {
       const size = m.outputs / T;
       logits = new Float32Array(batch * m.outputs);
       for (const [i, y] of res.readout.entries()) {
-        const out = outputOf(await run(this.sessions.post, { [N.state]: y }, 'post'), N.logits, 'post').data as Float32Array;
+        const out = graphOutput(await runGraph(this.sessions.post, { [N.state]: y }, 'post'), N.logits, 'post').data as Float32Array;
         if (out.length !== batch * size) throw new OdemorError('RUNTIME', `the post graph returned ${out.length} values at readout time ${i}; expected ${batch * size}`);
         for (let b = 0; b < batch; b++) logits.set(out.subarray(b * size, (b + 1) * size), (b * T + i) * size);
       }
     } else {
-      logits = outputOf(await run(this.sessions.post, { [N.state]: res.y }, 'post'), N.logits, 'post').data as Float32Array;
+      logits = graphOutput(await runGraph(this.sessions.post, { [N.state]: res.y }, 'post'), N.logits, 'post').data as Float32Array;
     }
     this.stats = { ...res.stats };
     return logits;

@@ -51,9 +51,21 @@ export {
   type AdaptiveSolveResult,
 } from './adaptive.js';
 export { loadOnnxFile, runOnnxFile, saveOnnx, type OnnxFile } from './io.js';
-export { checkInput, createSession, defaultThreads, signalTensor } from './session.js';
+export { checkInput, createSession, defaultThreads, graphOutput, runGraph, runSession, signalTensor } from './session.js';
 export { LOSSES, checkParamValues, correctCount, emitLoss, lossTargets } from './grad/loss.js';
 export { GradientSums, WeightFeeds, type WeightGradGraph } from './grad/feeds.js';
+export {
+  ProgramTensors,
+  differentiatePart,
+  gradientGraphOptions,
+  lossHead,
+  preBackwardGraph,
+  runLossHeads,
+  tensorInputHook,
+  type DifferentiateSpec,
+  type LossHeads,
+  type WeightGraph,
+} from './grad/parts.js';
 export type { CompileGradientProgram, GradientInputs, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './grad/types.js';
 export { buildGradientGraph, compileGradientProgram, GRADIENT_GRAPH_NAMES, lossAndGradients, type GradientGraph, type LossAndGradientsOptions } from './grad/program.js';
 export {

@@ -86,3 +86,19 @@ export async function runSession(
   }
   return out;
 }
+
+/** `session.run(feeds)`; a failure is a RUNTIME error naming the graph (`what`). */
+export async function runGraph(session: InferenceSession, feeds: Record<string, Tensor>, what: string): Promise<InferenceSession.OnnxValueMapType> {
+  try {
+    return await session.run(feeds);
+  } catch (err) {
+    throw new OdemorError('RUNTIME', `onnxruntime failed to run the ${what} graph: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The output `name` of a run of the `what` graph; a RUNTIME error when onnxruntime returned none. */
+export function graphOutput(result: InferenceSession.OnnxValueMapType, name: string, what: string): Tensor {
+  const t = result[name] as Tensor | undefined;
+  if (!t) throw new OdemorError('RUNTIME', `onnxruntime returned no output '${name}' from the ${what} graph`);
+  return t;
+}

@@ -10,27 +10,24 @@
  *   graph (no Jacobian is formed; the weight part is summed over the batch);
  * - pre backward: the VJP of the pre graph seeded with dL/dx0 (only when a tensor there trains).
  */
-import { OdemorError, listTensors, type ButcherTableau, type ModelIR } from '@odemor/core';
+import { OdemorError, type ButcherTableau, type ModelIR } from '@odemor/core';
 import {
   ADAPTIVE_GRAPH_NAMES as N,
-  BATCH,
   Compiler,
-  GRADIENT_GRAPH_NAMES,
-  LOSSES,
-  backward,
   compileAdaptive,
-  emitLoss,
-  segmentEnds,
+  differentiatePart,
+  gradientGraphOptions,
+  lossHead,
+  preBackwardGraph,
   stepMapTableau,
+  tensorInputHook,
   validateTableau,
   type AdaptiveGraphs,
-  type AdaptivePart,
-  type HookedInput,
   type LossKind,
-  type Shape,
-  type ValueSpec,
-  type WeightHook,
+  type WeightGraph,
 } from '@odemor/runtime-onnx';
+
+export type { WeightGraph } from '@odemor/runtime-onnx';
 
 /** Names of the adjoint graphs' own inputs and outputs (besides runtime-onnx's `ADAPTIVE_GRAPH_NAMES`). */
 export const ADJOINT_GRAPH_NAMES = {
@@ -48,15 +45,6 @@ export const ADJOINT_GRAPH_NAMES = {
 
 const A = ADJOINT_GRAPH_NAMES;
 
-/** One compiled graph with weight inputs: its bytes, the hook's inputs it reads and the gradient output of each trained one. */
-export interface WeightGraph {
-  bytes: Uint8Array;
-  /** the weight hook's inputs of the graph: input → IR path, layout, dims */
-  params: ReadonlyMap<string, HookedInput>;
-  /** trained weight input → the output holding its gradient (or its rate, in the augmented rhs), graph layout */
-  grads: Map<string, string>;
-}
-
 /** The serialized graphs of an adjoint program ({@link buildAdjointGraphs}). */
 export interface AdjointGraphs {
   /** a fixed-step tableau: the pre graph (absent for sequence models) and the step map `y`, `h` (`u`, `uIndex`) → `y1` */
@@ -72,75 +60,6 @@ export interface AdjointGraphs {
   /** per-sample dims of the state the graphs exchange */
   stateDims: number[];
   loss: LossKind;
-}
-
-const shapeOf = (dims: readonly (number | string)[]): Shape => dims.map((d) => (typeof d === 'number' ? d : BATCH));
-
-interface DiffSpec {
-  /** extra data inputs (seeds, targets) */
-  extraInputs: ValueSpec[];
-  /** forward output name → the name of d(loss)/d(it) (an input, or a node `extend` made) */
-  seeds: (c: Compiler) => Map<string, string>;
-  /** data inputs to differentiate with respect to → the output name of their gradient */
-  dataGrads: Map<string, string>;
-  /** output the part's own outputs too (the augmented rhs keeps f, the post graph its logits) */
-  keepOutputs?: boolean;
-  /** more outputs (with their dims), made after the seeds */
-  keep?: (c: Compiler) => ValueSpec[];
-  /** negate the gradients (the augmented rhs outputs −aᵀ∂f/∂y and −aᵀ∂f/∂θ) */
-  negate?: boolean;
-  /** the name of a weight input's gradient output; default `grad_<input>` */
-  gradName?: (input: string) => string;
-}
-
-/**
- * Emit the graph `part` of the step loop with the hook's weight inputs, then the reverse-mode lowering appends the
- * VJP seeded by `spec.seeds` with respect to the `dataGrads` inputs and every trained weight input.
- */
-function differentiate(
-  model: ModelIR,
-  tableau: ButcherTableau,
-  opset: number | undefined,
-  hook: WeightHook,
-  trained: (path: string) => boolean,
-  part: AdaptivePart,
-  entryShape: number[] | null,
-  spec: DiffSpec,
-): WeightGraph & { entryShape: number[] | null; stateDims: number[] } {
-  const c = new Compiler(model, { tableau, ...(opset !== undefined ? { opset } : {}) }, hook);
-  const r = c.adaptiveGraph(part, entryShape);
-  const g = c.graph;
-  const params = new Map(c.hookedInputs);
-  const seeds = spec.seeds(c);
-  const outputs: ValueSpec[] = [...(spec.keepOutputs ? r.outputs : []), ...(spec.keep?.(c) ?? [])];
-  const inputShapes = new Map<string, Shape>();
-  for (const i of [...r.inputs, ...spec.extraInputs]) inputShapes.set(i.name, shapeOf(i.dims));
-  for (const [name, h] of params) inputShapes.set(name, h.dims);
-  const trainedInputs = [...params].filter(([, h]) => trained(h.path)).map(([name]) => name);
-  const result = backward(g, { inputShapes, seeds, wrt: [...spec.dataGrads.keys(), ...trainedInputs] });
-  const emit = (grad: string, out: string) => g.node(spec.negate ? 'Neg' : 'Identity', [grad], {}, out);
-  for (const [input, out] of spec.dataGrads) {
-    const grad = result.get(input);
-    const dims = r.inputs.find((i) => i.name === input)!.dims;
-    if (grad === undefined) {
-      // the seeds do not depend on this input (a zero gradient): an explicit zero of its shape
-      const zero = g.node('Mul', [input, g.scalar(0)]);
-      g.node('Identity', [zero], {}, out);
-    } else emit(grad, out);
-    outputs.push({ name: out, dims });
-  }
-  const grads = new Map<string, string>();
-  for (const input of trainedInputs) {
-    const grad = result.get(input);
-    // a weight the seeds do not depend on has a zero gradient: no output
-    if (grad === undefined) continue;
-    const out = spec.gradName ? spec.gradName(input) : `grad_${input}`;
-    emit(grad, out);
-    grads.set(input, out);
-    outputs.push({ name: out, dims: params.get(input)!.dims });
-  }
-  const bytes = c.encodePart(`${part}-adjoint`, [...r.inputs, ...spec.extraInputs, ...c.hookInputSpecs()], outputs);
-  return { bytes, params, grads, entryShape: r.entryShape, stateDims: r.stateDims };
 }
 
 /** Options of {@link buildAdjointGraphs}. */
@@ -162,13 +81,7 @@ export interface AdjointGraphOptions {
  * model cannot have), RUNTIME (an adaptive tableau without `bHat`), MODEL (what runtime-onnx's compiler refuses).
  */
 export function buildAdjointGraphs(model: ModelIR, options: AdjointGraphOptions): AdjointGraphs {
-  const loss = options.loss ?? 'softmax-cross-entropy';
-  if (!LOSSES.includes(loss)) throw new OdemorError('ARGUMENT', `loss must be one of ${LOSSES.join(', ')}; got '${String(loss)}'`);
-  if (typeof options.trainable !== 'function') throw new OdemorError('ARGUMENT', 'options.trainable must be a function of the IR path');
-  if (options.fed !== undefined && typeof options.fed !== 'function') throw new OdemorError('ARGUMENT', 'options.fed must be a function of the IR path');
-  if (model.readout && loss === 'softmax-cross-entropy') {
-    throw new OdemorError('ARGUMENT', `a trajectory readout outputs the block's states; its loss is 'mse' or 'l1', not '${loss}'`);
-  }
+  const { loss, fed } = gradientGraphOptions(model, options);
   if (model.input.kind === 'sequence' && model.pre.length > 0) {
     throw new OdemorError('MODEL', `a model with sequence input must have no pre layers; got ${model.pre.length}`);
   }
@@ -177,14 +90,7 @@ export function buildAdjointGraphs(model: ModelIR, options: AdjointGraphOptions)
   if (options.adaptive && !tableau.bHat) {
     throw new OdemorError('RUNTIME', `the adaptive adjoint solve needs a tableau with embedded weights (bHat) for its error estimate`);
   }
-  const fed = options.fed ?? (() => false);
-  const index = new Map(listTensors(model).map((t, i) => [t.path, i]));
-  const hook: WeightHook = (path, layout) => {
-    if (!trainable(path) && !fed(path)) return undefined;
-    const i = index.get(path);
-    if (i === undefined) throw new OdemorError('MODEL', `the compiler asked for the tensor '${path}', which listTensors does not list`);
-    return layout.kind === 'identity' ? `p_${i}` : `p_${i}_${layout.kind}`;
-  };
+  const hook = tensorInputHook(model, trainable, fed);
   const sequence = model.input.kind === 'sequence';
 
   // forward graphs (no gradients)
@@ -208,47 +114,28 @@ export function buildAdjointGraphs(model: ModelIR, options: AdjointGraphOptions)
   // the augmented right-hand side: the VJP of f at the adjoint a, negated
   const probe = new Compiler(model, { tableau, ...(opset !== undefined ? { opset } : {}) });
   const stateDims = ['batch', ...probe.adaptiveGraph('rhs', null).stateDims];
-  const augmented = differentiate(model, tableau, opset, hook, trainable, 'rhs', entryShape, {
-    extraInputs: [{ name: A.adjoint, dims: stateDims }],
-    seeds: () => new Map([[N.k, A.adjoint]]),
-    dataGrads: new Map([[N.state, A.adjointRate]]),
-    keepOutputs: true,
-    negate: true,
-    gradName: (input) => `${A.weightRate}${input}`,
-  });
-
-  // the post graph with the loss and its VJP
-  const names = GRADIENT_GRAPH_NAMES;
-  const size = model.readout ? model.outputs / segmentEnds(model).length : model.outputs;
-  let lossName = '';
-  const post = differentiate(model, tableau, opset, hook, trainable, 'post', entryShape, {
-    extraInputs: [
-      { name: names.target, dims: ['batch', size] },
-      { name: names.scale, dims: [] },
-    ],
-    seeds: (c) => {
-      const { loss: l, dlogits } = emitLoss(c.graph, N.logits, loss);
-      lossName = l;
-      return new Map([[N.logits, dlogits]]);
+  const augmented = differentiatePart(
+    model,
+    tableau,
+    opset,
+    hook,
+    trainable,
+    'rhs',
+    entryShape,
+    {
+      extraInputs: [{ name: A.adjoint, dims: stateDims }],
+      seeds: () => new Map([[N.k, A.adjoint]]),
+      dataGrads: new Map([[N.state, A.adjointRate]]),
+      keepOutputs: true,
+      negate: true,
+      gradName: (input) => `${A.weightRate}${input}`,
     },
-    dataGrads: new Map([[N.state, A.ybar]]),
-    keepOutputs: true,
-    keep: (c) => {
-      c.graph.node('Identity', [lossName], {}, names.loss);
-      return [{ name: names.loss, dims: [] }];
-    },
-  });
+    'adjoint',
+  );
 
-  // the pre graph's VJP at dL/dx0, when a tensor there trains
-  let preBackward: WeightGraph | undefined;
-  if (!sequence) {
-    const pre = differentiate(model, tableau, opset, hook, trainable, 'pre', null, {
-      extraInputs: [{ name: A.x0bar, dims: stateDims }],
-      seeds: () => new Map([[N.x0, A.x0bar]]),
-      dataGrads: new Map(),
-    });
-    if (pre.grads.size) preBackward = pre;
-  }
+  // the post graph with the loss and its VJP, and the pre graph's VJP at dL/dx0 (when a tensor there trains)
+  const post = differentiatePart(model, tableau, opset, hook, trainable, 'post', entryShape, lossHead(model, loss, A.ybar), 'adjoint');
+  const preBackward = preBackwardGraph(model, tableau, opset, hook, trainable, stateDims, A.x0bar);
   return {
     ...(fixed ? { fixed } : {}),
     ...(adaptive ? { adaptive } : {}),

@@ -27,12 +27,14 @@ import {
 } from '@odemor/core';
 import {
   ADAPTIVE_GRAPH_NAMES as N,
-  GRADIENT_GRAPH_NAMES,
   adaptiveSettings,
   checkInput,
   GradientSums,
+  ProgramTensors,
   WeightFeeds,
-  checkParamValues,
+  runLossHeads,
+  graphOutput,
+  runGraph,
   correctCount,
   createSession,
   defaultThreads,
@@ -66,20 +68,6 @@ export interface AdjointProgramOptions extends GradientProgramOptions {
 export interface AdjointStats {
   forward: SolveStats;
   backward: SolveStats;
-}
-
-async function runGraph(session: InferenceSession, feeds: Record<string, Tensor>, what: string): Promise<InferenceSession.OnnxValueMapType> {
-  try {
-    return await session.run(feeds);
-  } catch (err) {
-    throw new OdemorError('RUNTIME', `onnxruntime failed to run the ${what} graph: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-function output(res: InferenceSession.OnnxValueMapType, name: string, what: string): Tensor {
-  const t = res[name] as Tensor | undefined;
-  if (!t) throw new OdemorError('RUNTIME', `onnxruntime returned no output '${name}' from the ${what} graph`);
-  return t;
 }
 
 /** −t, as a tensor like `like` (its type and dims). */
@@ -116,8 +104,7 @@ interface Sessions {
  */
 export class AdjointGradientProgram implements GradientProgram {
   readonly paths: readonly string[];
-  private readonly sizes = new Map<string, number>();
-  private readonly defaults = new Map<string, Float32Array>();
+  private readonly tensors: ProgramTensors;
   private disposed = false;
   private stats: AdjointStats | undefined;
 
@@ -132,10 +119,7 @@ export class AdjointGradientProgram implements GradientProgram {
     fedPaths: string[],
   ) {
     this.paths = trainablePaths;
-    for (const { path, tensor } of listTensors(model)) {
-      this.defaults.set(path, tensor.data);
-      if (trainablePaths.includes(path) || fedPaths.includes(path)) this.sizes.set(path, tensor.data.length);
-    }
+    this.tensors = new ProgramTensors(model, trainablePaths, fedPaths);
   }
 
   /** Core's counts of the last completed run's forward and adjoint solves (undefined before the first). */
@@ -155,8 +139,7 @@ export class AdjointGradientProgram implements GradientProgram {
     checkInput(x, batch, inputShapeOf(m), 'gradient program input x');
     const C = m.outputs;
     const target = lossTargets(graphs.loss, y, batch, C);
-    checkParamValues(params, this.sizes, this.paths);
-    const weights = new WeightFeeds((path) => params.get(path) ?? this.defaults.get(path)!);
+    const weights = this.tensors.feeds(params);
     // a sequence model's signal is x itself; a state input's signal is inputs.u (SHAPE errors name it)
     const u = m.input.kind === 'sequence' ? new Tensor('float32', x, [batch, m.input.steps, m.input.features]) : signalTensor(m, batch, inputs);
     const dims = [batch, ...graphs.stateDims];
@@ -172,26 +155,7 @@ export class AdjointGradientProgram implements GradientProgram {
     // the post graph with the loss at each readout time: loss, logits, dL/dx(t_j), the post layers' gradients
     const sums = new GradientSums();
     const T = states.length;
-    const size = C / T;
-    const scale = new Tensor('float32', Float32Array.of(graphs.loss === 'mse' ? 1 / (batch * C) : 1 / batch), []);
-    const postWeights = weights.feeds(graphs.post.params);
-    const logits = new Float32Array(batch * C);
-    const seeds: Float32Array[] = [];
-    let loss = 0;
-    for (let i = 0; i < T; i++) {
-      const part = new Float32Array(batch * size);
-      for (let b = 0; b < batch; b++) part.set(target.subarray((b * T + i) * size, (b * T + i + 1) * size), b * size);
-      const out = await runGraph(
-        this.sessions.post,
-        { ...postWeights, [N.state]: states[i]!, [GRADIENT_GRAPH_NAMES.target]: new Tensor('float32', part, [batch, size]), [GRADIENT_GRAPH_NAMES.scale]: scale },
-        'post backward',
-      );
-      loss += (output(out, GRADIENT_GRAPH_NAMES.loss, 'post backward').data as Float32Array)[0]!;
-      const li = output(out, N.logits, 'post backward').data as Float32Array;
-      for (let b = 0; b < batch; b++) logits.set(li.subarray(b * size, (b + 1) * size), (b * T + i) * size);
-      seeds.push(output(out, A.ybar, 'post backward').data as Float32Array);
-      sums.add(graphs.post, out, 'post backward');
-    }
+    const { loss, logits, seeds } = await runLossHeads(this.sessions.post, graphs.post, weights, states, target, batch, C, graphs.loss, A.ybar, sums);
 
     // backward: the augmented state [x, a, g] from t_T down to t0, one solve per segment; at each readout time x
     // restarts from the forward state and a gains ∂L/∂x(t_j)
@@ -226,7 +190,7 @@ export class AdjointGradientProgram implements GradientProgram {
       );
       sums.add(graphs.preBackward, out, 'pre backward');
     }
-    const grads = sums.byPath(new Map(this.paths.map((p) => [p, this.defaults.get(p)!.length])));
+    const grads = sums.byPath(new Map(this.paths.map((p) => [p, this.tensors.sizes.get(p)!])));
     const correct = graphs.loss === 'softmax-cross-entropy' ? correctCount(logits, y as Int32Array, batch, C) : 0;
     this.stats = { forward: { ...fwd.stats }, backward: backStats };
     return { loss, correct, grads, ...(this.settings ? { stats: { ...fwd.stats } } : {}) };
@@ -251,7 +215,7 @@ export class AdjointGradientProgram implements GradientProgram {
     let y: Tensor;
     if (fixed.pre && this.sessions.pre) {
       const out = await runGraph(this.sessions.pre, { ...weights.feeds(fixed.pre.params), [N.input]: new Tensor('float32', x, [batch, ...inputShapeOf(m)]) }, 'pre');
-      y = output(out, N.x0, 'pre');
+      y = graphOutput(out, N.x0, 'pre');
     } else y = new Tensor('float32', new Float32Array(prod(dims)), dims);
     const sig = inputSignalOf(m);
     const c = stepMapTableau(this.tableau).c;
@@ -266,7 +230,7 @@ export class AdjointGradientProgram implements GradientProgram {
       }
       const out = await runGraph(session, feeds, 'step map');
       for (let i = 0; i < fixed.stages; i++) context.onEval?.();
-      return { y1: output(out, N.y1, 'step map') };
+      return { y1: graphOutput(out, N.y1, 'step map') };
     };
     const stats: SolveStats = { nfe: 0, accepted: 0, rejected: 0 };
     const states: Tensor[] = [];
@@ -311,7 +275,7 @@ export class AdjointGradientProgram implements GradientProgram {
         feeds[N.uIndex] = new Tensor('int64', BigInt64Array.of(BigInt(signalIndex(sig, t0, to - s, side))), [1]);
       }
       const out = await runGraph(session, feeds, 'augmented rhs');
-      return [negated(z[0]!, output(out, N.k, 'augmented rhs')), negated(z[1]!, output(out, A.adjointRate, 'augmented rhs')), ...rateNames.map((name, j) => negated(z[2 + j]!, output(out, name, 'augmented rhs')))];
+      return [negated(z[0]!, graphOutput(out, N.k, 'augmented rhs')), negated(z[1]!, graphOutput(out, A.adjointRate, 'augmented rhs')), ...rateNames.map((name, j) => negated(z[2 + j]!, graphOutput(out, name, 'augmented rhs')))];
     };
     const settings = this.settings;
     // with an input signal, a step [s, s + h] covers t in [to − s − h, to − s]: its first stage (at its upper end

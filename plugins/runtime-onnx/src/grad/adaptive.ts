@@ -8,25 +8,12 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { OdemorError, listTensors, sequenceIndex, type ButcherTableau, type ModelIR, type SolveStats } from '@odemor/core';
 import { adaptiveSettings, solveAdaptive, type AdaptiveLoopSessions, type AdaptiveSettings } from '../adaptive.js';
-import {
-  ADAPTIVE_GRAPH_NAMES as N,
-  Compiler,
-  compileAdaptive,
-  inputShapeOf,
-  inputSignalOf,
-  segmentEnds,
-  stepMapTableau,
-  type AdaptivePart,
-  type HookedInput,
-  type WeightHook,
-} from '../compile.js';
-import type { ValueSpec } from '../graph.js';
-import { checkInput, createSession, defaultThreads, signalTensor } from '../session.js';
+import { ADAPTIVE_GRAPH_NAMES as N, compileAdaptive, inputShapeOf, inputSignalOf, segmentEnds, stepMapTableau } from '../compile.js';
+import { checkInput, createSession, defaultThreads, graphOutput, runGraph, signalTensor } from '../session.js';
 import { noEmbeddedMessage, validateTableau } from '../tableau.js';
-import { BATCH, backward, type Shape } from './engine.js';
-import { GradientSums, WeightFeeds } from './feeds.js';
-import { LOSSES, checkParamValues, correctCount, emitLoss, lossTargets } from './loss.js';
-import { GRADIENT_GRAPH_NAMES } from './names.js';
+import { GradientSums } from './feeds.js';
+import { correctCount, lossTargets } from './loss.js';
+import { ProgramTensors, differentiatePart, gradientGraphOptions, lossHead, preBackwardGraph, runLossHeads, tensorInputHook, type WeightGraph } from './parts.js';
 import type { GradientInputs, GradientProgram, GradientProgramOptions, GradientResult, LossKind } from './types.js';
 
 /** Names of the inputs and outputs of the backward graphs of an adaptive solve (besides {@link ADAPTIVE_GRAPH_NAMES}). */
@@ -41,87 +28,19 @@ export const ADAPTIVE_GRADIENT_NAMES = {
 
 const G = ADAPTIVE_GRADIENT_NAMES;
 
-/** One compiled backward graph: its bytes, the weight inputs it reads and the gradient output of each trained one. */
-interface BackwardGraph {
-  bytes: Uint8Array;
-  /** the weight hook's inputs of the graph: input → IR path, layout, dims */
-  params: ReadonlyMap<string, HookedInput>;
-  /** trained weight input → the output holding its gradient (graph layout) */
-  grads: Map<string, string>;
-}
-
 /** The serialized graphs of {@link compileAdaptiveGradientProgram}, for tests and tools. */
 export interface AdaptiveGradientGraphs {
   /** the forward loop's graphs with the weights as inputs (`compileAdaptive` with a weight hook) */
   forward: ReturnType<typeof compileAdaptive>;
   /** pre VJP: `x`, `x0bar`, weights → the pre graph's weight gradients (absent: nothing trained there, or a sequence model) */
-  preBackward?: BackwardGraph;
+  preBackward?: WeightGraph;
   /** step-map VJP: `y`, `h`, `y1bar` (`u`, `uIndex` [s']), weights → `ybar`, weight gradients */
-  stepBackward: BackwardGraph;
+  stepBackward: WeightGraph;
   /** post graph with the loss and its VJP: `y`, `target`, `scale`, weights → `loss`, `logits`, `ybar`, weight gradients */
-  postBackward: BackwardGraph;
+  postBackward: WeightGraph;
   /** stages of the step map ({@link stepMapTableau}), the length of its `uIndex` */
   stepStages: number;
   loss: LossKind;
-}
-
-const shapeOf = (dims: readonly (number | string)[]): Shape => dims.map((d) => (typeof d === 'number' ? d : BATCH));
-
-/**
- * Emit the graph `part` (with the weights the hook names as inputs), then `extend` appends the loss (if any) and
- * returns the seeds; the engine appends the backward pass for d/d(each trained weight) and d/d(`wrt` data inputs);
- * the graph outputs the data gradients under `dataGrads` names, the weight gradients as `grad_<input>`, and `keep`.
- */
-function backwardGraph(
-  model: ModelIR,
-  tableau: ButcherTableau,
-  opset: number | undefined,
-  hook: WeightHook,
-  trained: (path: string) => boolean,
-  part: AdaptivePart,
-  entryShape: number[] | null,
-  spec: {
-    /** extra data inputs (seeds, targets) */
-    extraInputs: ValueSpec[];
-    /** forward output name → its seed: the name of d(loss)/d(it) (an input, or a node `extend` made) */
-    seeds: (c: Compiler) => Map<string, string>;
-    /** data inputs to differentiate with respect to → the output name of their gradient */
-    dataGrads: Map<string, string>;
-    /** more outputs, by name (with their dims) */
-    keep?: (c: Compiler) => ValueSpec[];
-  },
-): BackwardGraph & { entryShape: number[] | null; stateDims: number[] } {
-  const c = new Compiler(model, { tableau, ...(opset !== undefined ? { opset } : {}) }, hook);
-  const r = c.adaptiveGraph(part, entryShape);
-  const g = c.graph;
-  const params = new Map(c.hookedInputs);
-  const seeds = spec.seeds(c);
-  const keep = spec.keep?.(c) ?? [];
-  const inputShapes = new Map<string, Shape>();
-  for (const i of [...r.inputs, ...spec.extraInputs]) inputShapes.set(i.name, shapeOf(i.dims));
-  for (const [name, h] of params) inputShapes.set(name, h.dims);
-  const trainedInputs = [...params].filter(([, h]) => trained(h.path)).map(([name]) => name);
-  const wrt = [...spec.dataGrads.keys(), ...trainedInputs];
-  const result = backward(g, { inputShapes, seeds, wrt });
-  const outputs: ValueSpec[] = [...keep];
-  for (const [input, out] of spec.dataGrads) {
-    const grad = result.get(input);
-    if (grad === undefined) throw new OdemorError('RUNTIME', `the '${part}' backward graph has no gradient for its input '${input}' (unreachable)`);
-    g.node('Identity', [grad], {}, out);
-    outputs.push({ name: out, dims: r.inputs.find((i) => i.name === input)!.dims });
-  }
-  const grads = new Map<string, string>();
-  for (const input of trainedInputs) {
-    const grad = result.get(input);
-    // a weight the seeds do not depend on has a zero gradient: no output
-    if (grad === undefined) continue;
-    const out = `grad_${input}`;
-    g.node('Identity', [grad], {}, out);
-    grads.set(input, out);
-    outputs.push({ name: out, dims: params.get(input)!.dims });
-  }
-  const bytes = c.encodePart(`${part}-backward`, [...r.inputs, ...spec.extraInputs, ...c.hookInputSpecs()], outputs);
-  return { bytes, params, grads, entryShape: r.entryShape, stateDims: r.stateDims };
 }
 
 /**
@@ -135,83 +54,26 @@ export function buildAdaptiveGradientGraphs(
   model: ModelIR,
   options: { tableau: ButcherTableau; trainable: (path: string) => boolean; fed?: (path: string) => boolean; loss?: LossKind; opset?: number },
 ): AdaptiveGradientGraphs {
-  const loss = options.loss ?? 'softmax-cross-entropy';
-  if (!LOSSES.includes(loss)) throw new OdemorError('ARGUMENT', `loss must be one of ${LOSSES.join(', ')}; got '${String(loss)}'`);
-  if (typeof options.trainable !== 'function') throw new OdemorError('ARGUMENT', 'options.trainable must be a function of the IR path');
-  if (options.fed !== undefined && typeof options.fed !== 'function') throw new OdemorError('ARGUMENT', 'options.fed must be a function of the IR path');
-  if (model.readout && loss === 'softmax-cross-entropy') {
-    throw new OdemorError('ARGUMENT', `a trajectory readout outputs the block's states; its loss is 'mse' or 'l1', not '${loss}'`);
-  }
+  const { loss, fed } = gradientGraphOptions(model, options);
   const { tableau, trainable, opset } = options;
   validateTableau(tableau);
   if (!tableau.bHat) throw new OdemorError('RUNTIME', noEmbeddedMessage(model.solver.use));
-  const fed = options.fed ?? (() => false);
-  const index = new Map(listTensors(model).map((t, i) => [t.path, i]));
-  const hook: WeightHook = (path, layout) => {
-    if (!trainable(path) && !fed(path)) return undefined;
-    const i = index.get(path);
-    if (i === undefined) throw new OdemorError('MODEL', `the compiler asked for the tensor '${path}', which listTensors does not list`);
-    // one input per tensor and layout (a graph that wanted a tensor in two layouts gets two inputs)
-    return layout.kind === 'identity' ? `p_${i}` : `p_${i}_${layout.kind}`;
-  };
+  const hook = tensorInputHook(model, trainable, fed);
   const forward = compileAdaptive(model, { tableau, ...(opset !== undefined ? { opset } : {}) }, hook);
   const entryShape = forward.entryShape ?? null;
   const stateDims = ['batch', ...forward.stateDims];
   const mapTableau = stepMapTableau(tableau);
 
-  let preBackward: BackwardGraph | undefined;
-  if (model.input.kind !== 'sequence') {
-    const pre = backwardGraph(model, tableau, opset, hook, trainable, 'pre', null, {
-      extraInputs: [{ name: G.x0bar, dims: stateDims }],
-      seeds: () => new Map([[N.x0, G.x0bar]]),
-      dataGrads: new Map(),
-    });
-    if (pre.grads.size) preBackward = pre;
-  }
-  const stepBackward = backwardGraph(model, tableau, opset, hook, trainable, 'stepmap', entryShape, {
+  const preBackward = preBackwardGraph(model, tableau, opset, hook, trainable, stateDims, G.x0bar);
+  const stepBackward = differentiatePart(model, tableau, opset, hook, trainable, 'stepmap', entryShape, {
     extraInputs: [{ name: G.y1bar, dims: stateDims }],
     seeds: () => new Map([[N.y1, G.y1bar]]),
     dataGrads: new Map([[N.state, G.ybar]]),
   });
-  const names = GRADIENT_GRAPH_NAMES;
-  const size = model.readout ? model.outputs / segmentEnds(model).length : model.outputs;
-  let lossName = '';
-  const postBackward = backwardGraph(model, tableau, opset, hook, trainable, 'post', entryShape, {
-    extraInputs: [
-      { name: names.target, dims: ['batch', size] },
-      { name: names.scale, dims: [] },
-    ],
-    seeds: (c) => {
-      const { loss: l, dlogits } = emitLoss(c.graph, N.logits, loss);
-      lossName = l;
-      return new Map([[N.logits, dlogits]]);
-    },
-    dataGrads: new Map([[N.state, G.ybar]]),
-    keep: (c) => {
-      c.graph.node('Identity', [lossName], {}, names.loss);
-      return [
-        { name: names.loss, dims: [] },
-        { name: N.logits, dims: ['batch', size] },
-      ];
-    },
-  });
+  const postBackward = differentiatePart(model, tableau, opset, hook, trainable, 'post', entryShape, lossHead(model, loss, G.ybar));
   return { forward, ...(preBackward ? { preBackward } : {}), stepBackward, postBackward, stepStages: mapTableau.b.length, loss };
 }
 
-
-async function runGraph(session: InferenceSession, feeds: Record<string, Tensor>, what: string): Promise<InferenceSession.OnnxValueMapType> {
-  try {
-    return await session.run(feeds);
-  } catch (err) {
-    throw new OdemorError('RUNTIME', `onnxruntime failed to run the ${what} graph: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-function output(res: InferenceSession.OnnxValueMapType, name: string, what: string): Tensor {
-  const t = res[name] as Tensor | undefined;
-  if (!t) throw new OdemorError('RUNTIME', `onnxruntime returned no output '${name}' from the ${what} graph`);
-  return t;
-}
 
 /** The accepted steps of an adaptive gradient program's last run: start, size (what the backward pass used). */
 export interface AdaptiveStepRecord {
@@ -224,8 +86,7 @@ export interface AdaptiveStepRecord {
 /** The gradient program of an adaptive solver: a {@link GradientProgram} whose runs also report `stats`. */
 export class AdaptiveGradientProgram implements GradientProgram {
   readonly paths: readonly string[];
-  private readonly sizes = new Map<string, number>();
-  private readonly defaults = new Map<string, Float32Array>();
+  private readonly tensors: ProgramTensors;
   private disposed = false;
   private record: AdaptiveStepRecord | undefined;
 
@@ -243,10 +104,7 @@ export class AdaptiveGradientProgram implements GradientProgram {
     fedPaths: string[],
   ) {
     this.paths = trainablePaths;
-    for (const { path, tensor } of listTensors(model)) {
-      this.defaults.set(path, tensor.data);
-      if (trainablePaths.includes(path) || fedPaths.includes(path)) this.sizes.set(path, tensor.data.length);
-    }
+    this.tensors = new ProgramTensors(model, trainablePaths, fedPaths);
   }
 
   /** The accepted steps of the last completed run (undefined before the first). */
@@ -265,8 +123,7 @@ export class AdaptiveGradientProgram implements GradientProgram {
     checkInput(x, batch, inputShapeOf(m), 'gradient program input x');
     const C = m.outputs;
     const target = lossTargets(graphs.loss, y, batch, C);
-    checkParamValues(params, this.sizes, this.paths);
-    const weights = new WeightFeeds((path) => params.get(path) ?? this.defaults.get(path)!);
+    const weights = this.tensors.feeds(params);
     const hooked = graphs.forward.hooked ?? {};
     const times = m.readout ? segmentEnds(m) : undefined;
 
@@ -285,26 +142,7 @@ export class AdaptiveGradientProgram implements GradientProgram {
     // the post graph with the loss at each readout time (or at t1): loss, logits and dL/dy there
     const sums = new GradientSums();
     const T = states.length;
-    const size = C / T;
-    const scale = new Tensor('float32', Float32Array.of(graphs.loss === 'mse' ? 1 / (batch * C) : 1 / batch), []);
-    const postWeights = weights.feeds(graphs.postBackward.params);
-    const logits = new Float32Array(batch * C);
-    const seeds: Float32Array[] = [];
-    let loss = 0;
-    for (let i = 0; i < T; i++) {
-      const part = new Float32Array(batch * size);
-      for (let b = 0; b < batch; b++) part.set(target.subarray((b * T + i) * size, (b * T + i + 1) * size), b * size);
-      const out = await runGraph(
-        this.sessions.postBackward,
-        { ...postWeights, [N.state]: states[i]!, [GRADIENT_GRAPH_NAMES.target]: new Tensor('float32', part, [batch, size]), [GRADIENT_GRAPH_NAMES.scale]: scale },
-        'post backward',
-      );
-      loss += (output(out, GRADIENT_GRAPH_NAMES.loss, 'post backward').data as Float32Array)[0]!;
-      const li = output(out, N.logits, 'post backward').data as Float32Array;
-      for (let b = 0; b < batch; b++) logits.set(li.subarray(b * size, (b + 1) * size), (b * T + i) * size);
-      seeds.push(output(out, G.ybar, 'post backward').data as Float32Array);
-      sums.add(graphs.postBackward, out, 'post backward');
-    }
+    const { loss, logits, seeds } = await runLossHeads(this.sessions.postBackward, graphs.postBackward, weights, states, target, batch, C, graphs.loss, G.ybar, sums);
 
     // reverse sweep over the accepted steps: ȳ_k = (∂Φ/∂y_k)ᵀ ȳ_{k+1}, θ̄ += (∂Φ/∂θ)ᵀ ȳ_{k+1}; the loss's gradient at a
     // readout time joins the adjoint when the sweep passes it
@@ -338,7 +176,7 @@ export class AdaptiveGradientProgram implements GradientProgram {
       const out = await runGraph(this.sessions.stepBackward, feeds, 'step backward');
       sums.add(graphs.stepBackward, out, 'step backward');
       // a fresh copy: readout seeds are added in place
-      adjoint = Float32Array.from(output(out, G.ybar, 'step backward').data as Float32Array);
+      adjoint = Float32Array.from(graphOutput(out, G.ybar, 'step backward').data as Float32Array);
       join(k);
     }
 
@@ -351,7 +189,7 @@ export class AdaptiveGradientProgram implements GradientProgram {
       );
       sums.add(graphs.preBackward, out, 'pre backward');
     }
-    const grads = sums.byPath(new Map(this.paths.map((p) => [p, this.defaults.get(p)!.length])));
+    const grads = sums.byPath(new Map(this.paths.map((p) => [p, this.tensors.sizes.get(p)!])));
     const correct = graphs.loss === 'softmax-cross-entropy' ? correctCount(logits, y as Int32Array, batch, C) : 0;
     const stats: SolveStats = { ...res.stats };
     return { loss, correct, grads, stats };
