@@ -176,6 +176,12 @@ export const adaptiveSchema = z.strictObject({
   batch: positiveInt.optional(),
   /** timed passes; the row's wall time is their median (default 1) */
   repeats: positiveInt.default(1),
+  /**
+   * the stages measured (default all): a fine-tuning stage that trains only the layers after the block has the
+   * reduced model's block, so its NFE and stiffness are the reduced row's; the original is always measured (the
+   * baseline of every ratio)
+   */
+  stages: z.array(z.enum(['original', 'reduced', ...FINETUNE_STAGES])).min(1).optional(),
   /** the stiffness indicators of the block along test trajectories; false: none */
   stiffness: z
     .union([

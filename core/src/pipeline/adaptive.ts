@@ -242,11 +242,12 @@ async function stiffnessSamples(state: ExperimentState, count: number): Promise<
  * The row fields `evaluate.adaptive` adds for model `m` (`adaptive`, `stiffness`), or none without it. The first model
  * measured (the original) is the baseline of every ratio; on `--resume` it is the resumed original row's entries.
  * `original-conv` (the convolutional form of the original, the same function as its dense Toeplitz form, the baseline)
- * is not measured again.
+ * is not measured again, nor a stage that `evaluate.adaptive.stages` leaves out.
  */
-export async function adaptiveFields(state: ExperimentState, m: ModelIR, label: string, method: string): Promise<Pick<ResultRow, 'adaptive' | 'stiffness'>> {
+export async function adaptiveFields(state: ExperimentState, m: ModelIR, label: string, method: string, stage: ResultRow['stage']): Promise<Pick<ResultRow, 'adaptive' | 'stiffness'>> {
   const a = state.config.evaluate.adaptive;
   if (!a || !state.resolved.adaptive || method === 'original-conv') return {};
+  if (a.stages && stage !== 'original' && !(a.stages as string[]).includes(stage)) return {};
   const s = adaptiveState(state);
   s.baseline ??= state.rows.find((r) => r.stage === 'original' && r.adaptive)?.adaptive;
   const entries: AdaptiveResult[] = [];

@@ -135,7 +135,7 @@ export async function evaluateModel(
   }
   if (keep) state.reference = exec;
   // evaluate.adaptive: the model under the adaptive solver, and its block's stiffness (not in a comparison)
-  const adaptive = stage === 'compared' ? {} : await adaptiveFields(state, m, label, method);
+  const adaptive = stage === 'compared' ? {} : await adaptiveFields(state, m, label, method, stage);
   const cost = diag ?? blockCost(m.block);
   const top1 = ev.topk[1] ?? Number.NaN;
   if (!state.baseline) state.baseline = { seconds: ev.wallSeconds, ...(state.regression ? (ev.mse !== undefined ? { mse: ev.mse } : {}) : { top1 }) };

@@ -87,6 +87,28 @@ describe('evaluate.adaptive', () => {
     expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('<h2>Adaptive solver and stiffness</h2>');
   }, 120_000);
 
+  it('stages: only the listed stages (and the original, the baseline) are measured; the report and tables take the rest without', async () => {
+    const out = tmpDir();
+    const yaml = sweep.replace('adaptive: { rtol: [1e-3, 1e-7], samples: 90, stiffness: { trajectories: 3, points: 4 } }', 'adaptive: { rtol: 1e-3, samples: 60, stages: [finetuned], stiffness: false }');
+    expect(yaml).toContain('stages: [finetuned]');
+    const { results } = await runExperiment(writeConfig(yaml), { outDir: out, log: () => {} });
+    const measured = results.rows.filter((r) => r.adaptive).map((r) => `${r.method}@${r.dim}:${r.stage}`);
+    expect(measured).toEqual(['original@10:original', 'deim@3:finetuned']);
+    expect(results.rows.every((r) => r.stiffness === undefined)).toBe(true);
+    expect(results.rows[2]!.adaptive![0]!.nfeRatio).toBeCloseTo(results.rows[2]!.adaptive![0]!.nfePerSample! / results.rows[0]!.adaptive![0]!.nfePerSample!, 12);
+    const md = fs.readFileSync(path.join(out, 'results.md'), 'utf8');
+    expect(md).toContain('## Adaptive solver and stiffness');
+    expect(md).toMatch(/\| deim \| 3 \| finetuned \| \d+(\.\d)? \|/);
+    expect(md).not.toMatch(/\| svd \| 4 \| reduced \| \d+(\.\d)? \| \d/);
+    expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('<h2>Adaptive solver and stiffness</h2>');
+    // an unknown stage is a config error naming the key
+    const bad = tmpDir();
+    const r = await cli(['run', writeConfig(sweep.replace('samples: 90,', 'samples: 90, stages: [tuned],')), '--out', bad, '--quiet']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/evaluate\.adaptive\.stages\[0\]/);
+    expect(fs.readdirSync(bad)).toEqual([]);
+  }, 120_000);
+
   it('a model whose block is linear (identity activation): ρ and the stiffness ratio are those of its matrix A = P⁻¹ diag(−20, −4, −2, −1) P', async () => {
     const n = 4;
     const d = [-20, -4, -2, -1];
