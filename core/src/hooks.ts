@@ -244,7 +244,10 @@ export interface ExperimentResults {
   version: 1;
   name: string;
   seed: number;
+  /** when the run started (a resumed run keeps its first start) */
   startedAt: string;
+  /** when the last `--resume` of the run started (absent: it ran in one go) */
+  resumedAt?: string;
   finishedAt: string;
   config: unknown;
   environment: {

@@ -134,8 +134,19 @@ describe('paired timing: pure parts', () => {
   it('timingSummary: the range and largest deviation of the rows’ baseline times', () => {
     const rows = [{ baselineSeconds: 2 }, { baselineSeconds: 2.2 }, { baselineSeconds: 1.7 }, {}] as ResultRow[];
     const s = timingSummary('paired', 2, rows, ['w']);
-    expect(s).toEqual({ mode: 'paired', baselineSeconds: 2, referenceRange: [1.7, 2.2], drift: expect.closeTo(0.15, 12), warnings: ['w'] });
+    expect(s).toEqual({ mode: 'paired', baselineSeconds: 2, referenceRange: [1.7, 2.2], drift: expect.closeTo(0.15, 12), warnings: ['w', driftWarning(2, 1.7)] });
     expect(timingSummary('single', 2, [{}] as ResultRow[], [])).toEqual({ mode: 'single', baselineSeconds: 2, referenceRange: [2, 2], drift: 0, warnings: [] });
+  });
+
+  it('timingSummary: the drift warning is that of the rows kept (a resumed run that redid the rows that drifted says so no more)', () => {
+    const stale = driftWarning(2, 6)!;
+    expect(stale).toMatch(/drifted by 200\.0 %/);
+    // the rows kept are within 10 %: the warning said while the run went is dropped, other warnings stay
+    expect(timingSummary('paired', 2, [{ baselineSeconds: 2.1 }, { baselineSeconds: 1.9 }] as ResultRow[], [stale, 'other']).warnings).toEqual(['other']);
+    // they drift by 30 %: one warning, for the largest drift, in place of the stale one
+    expect(timingSummary('paired', 2, [{ baselineSeconds: 2.4 }, { baselineSeconds: 2.6 }] as ResultRow[], [stale]).warnings).toEqual([driftWarning(2, 2.6)]);
+    // a comparison names its first entry
+    expect(timingSummary('paired', 2, [{ baselineSeconds: 2.6 }] as ResultRow[], [], "the first entry's time").warnings[0]).toMatch(/^the first entry's time drifted by 30\.0 %/);
   });
 
   it('speedupCell: the paired spread when present', () => {

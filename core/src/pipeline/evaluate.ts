@@ -240,28 +240,37 @@ export function timingDrift(baselineSeconds: number, referenceSeconds: number): 
 const secs = (v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(3));
 
 /** The drift warning when `referenceSeconds` deviates from `baselineSeconds` by more than {@link DRIFT_THRESHOLD}, else undefined. */
-export function driftWarning(baselineSeconds: number, referenceSeconds: number): string | undefined {
+export function driftWarning(baselineSeconds: number, referenceSeconds: number, subject = "the original's time"): string | undefined {
   const drift = timingDrift(baselineSeconds, referenceSeconds);
   if (!(drift > DRIFT_THRESHOLD)) return undefined;
   return (
-    `the original's time drifted by ${(drift * 100).toFixed(1)} % within this run (${secs(baselineSeconds)} s → ${secs(referenceSeconds)} s): ` +
+    `${subject} drifted by ${(drift * 100).toFixed(1)} % within this run (${secs(baselineSeconds)} s → ${secs(referenceSeconds)} s): ` +
     'absolute times are not comparable; paired speedups compensate'
   );
 }
 
+/** Whether `warning` is a {@link driftWarning} (of any subject). */
+const isDriftWarning = (warning: string): boolean => / drifted by [\d.]+ % within this run /.test(warning);
+
 /**
  * results.json's `timing`: the mode, the baseline row's median time, the [min, max] of the rows'
- * `baselineSeconds` and their largest relative deviation from the baseline's (single timing: [b, b], 0).
+ * `baselineSeconds` and their largest relative deviation from the baseline's (single timing: [b, b], 0). The
+ * drift warning is that of the rows kept (a resumed run's rows redone replace those that drifted): `warnings`'
+ * drift warnings (said while the run went) give way to one for the largest drift of `rows`, if it is above the
+ * threshold; `subject` names the baseline in it (default the original).
  */
-export function timingSummary(mode: TimingSummary['mode'], baselineSeconds: number, rows: readonly ResultRow[], warnings: readonly string[]): TimingSummary {
+export function timingSummary(mode: TimingSummary['mode'], baselineSeconds: number, rows: readonly ResultRow[], warnings: readonly string[], subject?: string): TimingSummary {
   const refs = rows.map((r) => r.baselineSeconds).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   if (!refs.length) refs.push(baselineSeconds);
+  const drifts = refs.map((v) => timingDrift(baselineSeconds, v));
+  const drift = Math.max(...drifts);
+  const worst = driftWarning(baselineSeconds, refs[drifts.indexOf(drift)]!, subject);
   return {
     mode,
     baselineSeconds,
     referenceRange: [Math.min(...refs), Math.max(...refs)],
-    drift: Math.max(...refs.map((v) => timingDrift(baselineSeconds, v))),
-    warnings: [...warnings],
+    drift,
+    warnings: [...warnings.filter((w) => !isDriftWarning(w)), ...(worst ? [worst] : [])],
   };
 }
 

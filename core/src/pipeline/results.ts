@@ -392,7 +392,7 @@ export function resultsMarkdown(res: ExperimentResults): string {
   const lines = [
     `# ${res.name}`,
     '',
-    `Seed ${res.seed}; started ${res.startedAt}, finished ${res.finishedAt}; Node ${res.environment.node}, ${runtimesLine(res.environment)}, ${res.environment.cpus} CPUs.`,
+    `Seed ${res.seed}; started ${res.startedAt}, ${res.resumedAt ? `resumed ${res.resumedAt}, ` : ''}finished ${res.finishedAt}; Node ${res.environment.node}, ${runtimesLine(res.environment)}, ${res.environment.cpus} CPUs.`,
     '',
     ...machineLines(res),
   ];

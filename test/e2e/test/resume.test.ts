@@ -107,6 +107,10 @@ describe('incremental, resumable sweeps', () => {
     expect(log.join('\n')).toMatch(/resuming the unfinished run/);
     expect(key(resumed.results)).toEqual(key(whole.results));
     expect(key(read(out))).toEqual(key(whole.results));
+    // the run keeps its first start, and says when it resumed
+    expect(resumed.results.startedAt).toBe(before.startedAt);
+    expect(Date.parse(resumed.results.resumedAt!)).toBeGreaterThan(Date.parse(before.startedAt));
+    expect(whole.results.resumedAt).toBeUndefined();
     expect(fs.existsSync(path.join(out, STAGING_DIR))).toBe(false);
   }, 120_000);
 

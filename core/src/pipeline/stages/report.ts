@@ -23,11 +23,14 @@ export function buildResults(state: ExperimentState, status: 'partial' | 'comple
     version: 1,
     name: config.name,
     seed: state.seed,
-    startedAt: state.startedAt,
+    startedAt: state.resumed?.startedAt ?? state.startedAt,
+    ...(state.resumed ? { resumedAt: state.startedAt } : {}),
     finishedAt: new Date().toISOString(),
     config,
     environment: environment(state),
-    ...(state.baseline ? { timing: timingSummary(config.evaluate.timing, state.baseline.seconds, state.rows, state.timingWarnings) } : {}),
+    ...(state.baseline
+      ? { timing: timingSummary(config.evaluate.timing, state.baseline.seconds, state.rows, state.timingWarnings, config.compare ? "the first entry's time" : undefined) }
+      : {}),
     ...(state.training ? { training: state.training } : {}),
     ...(snapshots
       ? {
