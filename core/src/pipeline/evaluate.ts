@@ -148,9 +148,8 @@ export async function evaluateModel(
   if (paired && isBaseline) timing = { speedup: 1, speedupRange: [1, 1], baselineSeconds: ev.wallSeconds };
   else if (reference && ev.referenceTimings?.length === ev.timings.length && ev.timings.length > 0) {
     timing = pairedSpeedup(ev.timings, ev.referenceTimings);
-    let warning = driftWarning(baseline.seconds, timing.baselineSeconds!);
     // a solver comparison's baseline is its first entry
-    if (warning && config.compare) warning = warning.replace("the original's time", "the first entry's time");
+    const warning = driftWarning(baseline.seconds, timing.baselineSeconds!, config.compare ? FIRST_ENTRY : undefined);
     if (warning && !state.timingWarnings.length) {
       state.timingWarnings.push(warning);
       state.log(`odemor: warning: ${warning}`);
@@ -248,6 +247,9 @@ export function driftWarning(baselineSeconds: number, referenceSeconds: number, 
     'absolute times are not comparable; paired speedups compensate'
   );
 }
+
+/** The subject of a solver comparison's drift warning: its baseline is the first entry. */
+export const FIRST_ENTRY = "the first entry's time";
 
 /** Whether `warning` is a {@link driftWarning} (of any subject). */
 const isDriftWarning = (warning: string): boolean => / drifted by [\d.]+ % within this run /.test(warning);

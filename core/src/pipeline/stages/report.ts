@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { ExperimentResults } from '../../hooks.js';
 import { blockSvd } from '../../reduce/index.js';
 import { writeFileAtomic } from '../../util/index.js';
-import { timingSummary } from '../evaluate.js';
+import { FIRST_ENTRY, timingSummary } from '../evaluate.js';
 import { commitRun, previousRunFiles } from '../persist.js';
 import { resultsMarkdown } from '../results.js';
 import type { ExperimentState, Stage } from '../state.js';
@@ -29,7 +29,7 @@ export function buildResults(state: ExperimentState, status: 'partial' | 'comple
     config,
     environment: environment(state),
     ...(state.baseline
-      ? { timing: timingSummary(config.evaluate.timing, state.baseline.seconds, state.rows, state.timingWarnings, config.compare ? "the first entry's time" : undefined) }
+      ? { timing: timingSummary(config.evaluate.timing, state.baseline.seconds, state.rows, state.timingWarnings, config.compare ? FIRST_ENTRY : undefined) }
       : {}),
     ...(state.training ? { training: state.training } : {}),
     ...(snapshots
