@@ -16,3 +16,4 @@ export {
   type ThinSvd,
 } from './norms.js';
 export { pivotedQr, type PivotedQr, type PivotedQrOptions } from './qr.js';
+export { antisymmetricRadius, clipAntisymmetricSpectrum, type AntisymmetricClip } from './antisymmetric.js';
