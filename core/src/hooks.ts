@@ -24,6 +24,8 @@ export interface EpochInfo {
   seconds: number;
   /** 'train' or 'finetune'; `compare:<label>` while an entry of a solver comparison trains */
   phase: string;
+  /** ρ(W − Wᵀ) of the block's antisymmetric A after the epoch, from trainers that clip it (backprop-onnx's `spectralClip`) */
+  spectralRadius?: number;
 }
 
 export interface TrainSummary {

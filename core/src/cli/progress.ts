@@ -16,7 +16,7 @@ export class ProgressReporter {
     hooks.progress.tap(ProgressReporter.PLUGIN_NAME, (e) => this.onProgress(e));
     hooks.epoch.tap(ProgressReporter.PLUGIN_NAME, async (info) => {
       this.log(
-        `${info.phase} epoch ${info.epoch}/${info.epochs}: loss ${info.loss.toFixed(4)}${Number.isFinite(info.accuracy) ? `, accuracy ${(info.accuracy * 100).toFixed(1)}%` : ''}, lr ${info.lr.toPrecision(3)}, ${info.seconds.toFixed(1)} s`,
+        `${info.phase} epoch ${info.epoch}/${info.epochs}: loss ${info.loss.toFixed(4)}${Number.isFinite(info.accuracy) ? `, accuracy ${(info.accuracy * 100).toFixed(1)}%` : ''}, lr ${info.lr.toPrecision(3)}${info.spectralRadius !== undefined ? `, ρ(W − Wᵀ) ${info.spectralRadius.toPrecision(3)}` : ''}, ${info.seconds.toFixed(1)} s`,
       );
     });
     hooks.evaluated.tap(ProgressReporter.PLUGIN_NAME, async (row) => {

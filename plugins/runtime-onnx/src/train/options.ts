@@ -27,6 +27,21 @@ export interface OnnxBackpropTrainerOptions {
    * adaptive Dormand–Prince solve of the current dynamics (see {@link MidpointSchedule}). Off when absent.
    */
   midpoint?: MidpointScheduleOptions;
+  /**
+   * Clip the spectrum of the block's antisymmetric A = W − Wᵀ − γI (an `ode-rnn`'s): before the first step, after
+   * every `every`-th optimizer step (default 1) and at the end of every epoch, the eigenvalues ±iω of W − Wᵀ with |ω| > max are scaled to ±i·max and
+   * the others kept (core's `clipAntisymmetricSpectrum`). Explicit Euler at step h keeps a linearised mode iω − γ from
+   * growing iff ω ≤ √(2γ/h − γ²) (≈ √(2γ/h)); docs/algorithms.md, "Spectral clip of an antisymmetric A".
+   */
+  spectralClip?: SpectralClipOptions;
+}
+
+/** The trainer option `spectralClip`. */
+export interface SpectralClipOptions {
+  /** the largest |ω| kept, > 0 */
+  max: number;
+  /** optimizer steps between two clips (default 1) */
+  every?: number;
 }
 
 /** The trainer option `midpoint` (every key optional; defaults in {@link MIDPOINT_DEFAULTS}). */
@@ -89,10 +104,11 @@ export const backpropOnnxOptionsSchema = z.strictObject({
   epsilon: z.number().positive().optional(),
   remainderWeight: z.number().min(0).refine(Number.isFinite, 'must be finite').optional(),
   midpoint: midpointSchema.optional(),
+  spectralClip: z.strictObject({ max: finitePositive(), every: z.number().int().positive().optional() }).optional(),
 });
 
 /** The keys of {@link OnnxBackpropTrainerOptions}. */
-export const OWN_KEYS = ['schedule', 'threads', 'cacheFeatures', 'beta1', 'beta2', 'epsilon', 'remainderWeight', 'midpoint'] as const;
+export const OWN_KEYS = ['schedule', 'threads', 'cacheFeatures', 'beta1', 'beta2', 'epsilon', 'remainderWeight', 'midpoint', 'spectralClip'] as const;
 
 /** The midpoint schedule of the trainer option `midpoint` with its defaults, or undefined when the option is absent. */
 export function midpointSchedule(options: MidpointScheduleOptions | undefined): MidpointSchedule | undefined {

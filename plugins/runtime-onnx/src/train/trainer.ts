@@ -4,7 +4,9 @@ import { EpochMeter } from '@odemor/core';
 import {
   OdemorError,
   RK_DEFAULTS,
+  antisymmetricRadius,
   blockFeatureModel,
+  clipAntisymmetricSpectrum,
   blockOutputShape,
   withMidpointNetwork as coreWithMidpointNetwork,
   isSolver,
@@ -184,6 +186,7 @@ export class OnnxBackpropTrainer implements Trainer {
     // the midpoint network's tensors under the schedule: fed to the task program, trained by their own Adam
     const mpTensors = mp ? listTensors(work).filter((t) => t.path.startsWith('midpoint.')) : [];
     const mpPaths = mpTensors.map((t) => t.path);
+    const clip = spectralClipOf(own, work, paths);
     const postOnly = paths.every((p) => p.startsWith('post.'));
     const useCache = postOnly && !regression && !o.augment && own.cacheFeatures !== false && !mp;
     const phase = context.phase;
@@ -196,6 +199,7 @@ export class OnnxBackpropTrainer implements Trainer {
       ...(stepProgram ? { tableau: null, solver: programFields(stepProgram) } : {}),
       ...(lambda > 0 ? { remainderWeight: lambda } : {}),
       ...(mp ? { midpoint: { ...mp, added: !model.midpoint } } : {}),
+      ...(clip ? { spectralClip: { max: clip.max, every: clip.every } } : {}),
       ...(adaptive ? { tableau: { a: adaptive.tableau.a, b: adaptive.tableau.b, c: adaptive.tableau.c, bHat: adaptive.tableau.bHat }, adaptive: { rtol: adaptive.rtol, atol: adaptive.atol, maxSteps: adaptive.maxSteps } } : {}),
     };
     const fp = fingerprint(fpOf);
@@ -294,6 +298,8 @@ export class OnnxBackpropTrainer implements Trainer {
           });
         }
       }
+      // a fresh run starts from clipped weights
+      if (clip && iteration === 0) clipAntisymmetricSpectrum(params.get(clip.path)!, clip.n, clip.max);
       for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
         const lr = learningRate(epoch, schedule);
         meter.begin(epoch, lr);
@@ -337,6 +343,7 @@ export class OnnxBackpropTrainer implements Trainer {
           }
           optimizer.step(params, grads, lr);
           applyWeightDecay(paths.map((p) => params.get(p)!), lr, o.weightDecay ?? 0);
+          if (clip && (iteration + 1) % clip.every === 0) clipAntisymmetricSpectrum(params.get(clip.path)!, clip.n, clip.max);
           if (r.remainderAbsMean !== undefined) (epochMp.remainder += r.remainderAbsMean * b.size), (epochMp.seen += b.size);
           iteration++;
           if (mp && iteration % mp.every === 0) {
@@ -348,6 +355,8 @@ export class OnnxBackpropTrainer implements Trainer {
           // regression: the loss alone (no accuracy in the progress line)
           emit({ task: phase, label, done: meter.done, total, detail: regression ? detail.replace(/ acc [^ ]*%/, '') : detail });
         }
+        // the epoch's model (and its checkpoint) meets the clip even when its last step was not a clipping one
+        if (clip) clipAntisymmetricSpectrum(params.get(clip.path)!, clip.n, clip.max);
         // regression has no accuracy: NaN (null in JSON), never a made-up number
         const ended = meter.end();
         referenceSeconds += epochMp.seconds;
@@ -356,6 +365,7 @@ export class OnnxBackpropTrainer implements Trainer {
           ...(regression ? { accuracy: NaN } : {}),
           ...(solves.batches ? { nfe: solves.nfe, accepted: solves.accepted, rejected: solves.rejected } : {}),
           ...(epochMp.seen ? { remainderAbsMean: epochMp.remainder / epochMp.seen } : {}),
+          ...(clip ? { spectralRadius: antisymmetricRadius(params.get(clip.path)!, clip.n) } : {}),
           ...(mp
             ? {
                 // the reference solves are counted apart from the training time
@@ -504,6 +514,27 @@ export class OnnxBackpropTrainer implements Trainer {
       model: modelFingerprint(model, trainable),
     };
   }
+}
+
+/**
+ * The option `spectralClip` resolved against the model: the tensor it clips (`block.A.weight` of an antisymmetric
+ * A, which must train), n and the defaults; undefined without the option. An ARGUMENT error when the model has no
+ * such A or it does not train.
+ */
+function spectralClipOf(own: OnnxBackpropTrainerOptions, model: ModelIR, paths: readonly string[]): { path: string; n: number; max: number; every: number } | undefined {
+  const o = own.spectralClip;
+  if (!o) return undefined;
+  const block = model.block;
+  const why =
+    block.kind !== 'ode'
+      ? `the model's block is '${block.kind}'`
+      : block.A.type !== 'antisymmetric'
+        ? `the block's A is '${block.A.type}'`
+        : !paths.includes('block.A.weight')
+          ? 'block.A.weight does not train (train.params leaves it out)'
+          : undefined;
+  if (why) throw new OdemorError('ARGUMENT', `trainer 'backprop-onnx': option spectralClip clips the spectrum of an antisymmetric A = W − Wᵀ − γI (model 'ode-rnn'), but ${why}`);
+  return { path: 'block.A.weight', n: block.n, max: o.max, every: o.every ?? 1 };
 }
 
 /**
