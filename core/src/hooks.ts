@@ -24,7 +24,7 @@ export interface EpochInfo {
   seconds: number;
   /** 'train' or 'finetune'; `compare:<label>` while an entry of a solver comparison trains */
   phase: string;
-  /** ρ(W − Wᵀ) of the block's antisymmetric A after the epoch, from trainers that clip it (backprop-onnx's `spectralClip`) */
+  /** ρ(W − Wᵀ) of the block's antisymmetric A after the epoch, when W trains (backprop-onnx; ≤ max under its `spectralClip`) */
   spectralRadius?: number;
 }
 

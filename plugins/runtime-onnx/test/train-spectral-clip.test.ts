@@ -31,7 +31,7 @@ const base: TrainOptions = { epochs: 2, batch: 8, optimizer: 'adam', lr: 0.05, s
 const ctx = { dataset, solver: euler, phase: 'train' as const };
 
 describe('spectralClip', () => {
-  it('keeps ρ(W − Wᵀ) ≤ max after every step and records it per epoch; without it the radius is far above', async () => {
+  it('keeps ρ(W − Wᵀ) ≤ max after every step and records it per epoch; without it the radius is far above (and recorded too)', async () => {
     const start = model();
     expect(antisymmetricRadius(W(start), n)).toBeGreaterThan(2);
     const max = 0.4;
@@ -41,7 +41,13 @@ describe('spectralClip', () => {
     expect(Number.isFinite(clipped.summary.finalLoss)).toBe(true);
     const free = await new OnnxBackpropTrainer().train(model(), base, ctx);
     expect(antisymmetricRadius(W(free.model), n)).toBeGreaterThan(2);
-    expect(free.history.every((h) => h.spectralRadius === undefined)).toBe(true);
+    // without the clip the history still records the radius, which grows
+    expect(free.history.map((h) => h.spectralRadius)).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(free.history[1]!.spectralRadius).toBeCloseTo(antisymmetricRadius(W(free.model), n), 10);
+    expect(free.history[1]!.spectralRadius!).toBeGreaterThan(2);
+    // a model without an antisymmetric A records none
+    const dense = await new OnnxBackpropTrainer().train(tinyModel(), base, { ...ctx, dataset: blobDataset });
+    expect(dense.history.every((h) => h.spectralRadius === undefined)).toBe(true);
     // the block's other tensors and the readout train as they would (the clip touches W only)
     const readout = (m: ModelIR) => Array.from(listTensors(m).find((t) => t.path === 'post.0.weight')!.tensor.data);
     expect(readout(clipped.model)).toHaveLength(2 * n);

@@ -187,6 +187,8 @@ export class OnnxBackpropTrainer implements Trainer {
     const mpTensors = mp ? listTensors(work).filter((t) => t.path.startsWith('midpoint.')) : [];
     const mpPaths = mpTensors.map((t) => t.path);
     const clip = spectralClipOf(own, work, paths);
+    // an antisymmetric A that trains: its ρ(W − Wᵀ) goes into each epoch's record (clipped or not)
+    const watched = clip ?? antisymmetricWeight(work, paths);
     const postOnly = paths.every((p) => p.startsWith('post.'));
     const useCache = postOnly && !regression && !o.augment && own.cacheFeatures !== false && !mp;
     const phase = context.phase;
@@ -365,7 +367,7 @@ export class OnnxBackpropTrainer implements Trainer {
           ...(regression ? { accuracy: NaN } : {}),
           ...(solves.batches ? { nfe: solves.nfe, accepted: solves.accepted, rejected: solves.rejected } : {}),
           ...(epochMp.seen ? { remainderAbsMean: epochMp.remainder / epochMp.seen } : {}),
-          ...(clip ? { spectralRadius: antisymmetricRadius(params.get(clip.path)!, clip.n) } : {}),
+          ...(watched ? { spectralRadius: antisymmetricRadius(params.get(watched.path)!, watched.n) } : {}),
           ...(mp
             ? {
                 // the reference solves are counted apart from the training time
@@ -514,6 +516,12 @@ export class OnnxBackpropTrainer implements Trainer {
       model: modelFingerprint(model, trainable),
     };
   }
+}
+
+/** `block.A.weight` and n when the block's A is antisymmetric and that tensor trains, else undefined. */
+function antisymmetricWeight(model: ModelIR, paths: readonly string[]): { path: string; n: number } | undefined {
+  const block = model.block;
+  return block.kind === 'ode' && block.A.type === 'antisymmetric' && paths.includes('block.A.weight') ? { path: 'block.A.weight', n: block.n } : undefined;
 }
 
 /**
