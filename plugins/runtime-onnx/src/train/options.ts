@@ -29,8 +29,8 @@ export interface OnnxBackpropTrainerOptions {
   midpoint?: MidpointScheduleOptions;
   /**
    * Clip the spectrum of the block's antisymmetric A = W − Wᵀ − γI (an `ode-rnn`'s): before the first step, after
-   * every `every`-th optimizer step (default 1) and at the end of every epoch, the eigenvalues ±iω of W − Wᵀ with |ω| > max are scaled to ±i·max and
-   * the others kept (core's `clipAntisymmetricSpectrum`). Explicit Euler at step h keeps a linearised mode iω − γ from
+   * every `every`-th optimizer step (default 1) and at the end of every epoch, the eigenvalues ±iω of W − Wᵀ with
+   * |ω| > max are scaled to ±i·max and the others kept (core's `clipAntisymmetricSpectrum`). Explicit Euler at step h keeps a linearised mode iω − γ from
    * growing iff ω ≤ √(2γ/h − γ²) (≈ √(2γ/h)); docs/algorithms.md, "Spectral clip of an antisymmetric A".
    */
   spectralClip?: SpectralClipOptions;
