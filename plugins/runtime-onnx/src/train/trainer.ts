@@ -358,7 +358,7 @@ export class OnnxBackpropTrainer implements Trainer {
           emit({ task: phase, label, done: meter.done, total, detail: regression ? detail.replace(/ acc [^ ]*%/, '') : detail });
         }
         // the epoch's model (and its checkpoint) meets the clip even when its last step was not a clipping one
-        if (clip) clipAntisymmetricSpectrum(params.get(clip.path)!, clip.n, clip.max);
+        const clipped = clip ? clipAntisymmetricSpectrum(params.get(clip.path)!, clip.n, clip.max) : undefined;
         // regression has no accuracy: NaN (null in JSON), never a made-up number
         const ended = meter.end();
         referenceSeconds += epochMp.seconds;
@@ -367,7 +367,8 @@ export class OnnxBackpropTrainer implements Trainer {
           ...(regression ? { accuracy: NaN } : {}),
           ...(solves.batches ? { nfe: solves.nfe, accepted: solves.accepted, rejected: solves.rejected } : {}),
           ...(epochMp.seen ? { remainderAbsMean: epochMp.remainder / epochMp.seen } : {}),
-          ...(watched ? { spectralRadius: antisymmetricRadius(params.get(watched.path)!, watched.n) } : {}),
+          // after the epoch-end clip the radius is min(before, max) (up to rounding): no second decomposition
+          ...(clipped && clip ? { spectralRadius: Math.min(clipped.radius, clip.max) } : watched ? { spectralRadius: antisymmetricRadius(params.get(watched.path)!, watched.n) } : {}),
           ...(mp
             ? {
                 // the reference solves are counted apart from the training time
