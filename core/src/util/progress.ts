@@ -11,14 +11,17 @@ export interface TrainProgress {
   /** batches done and in all, over every epoch */
   done: number;
   total: number;
-  /** seconds since training began */
+  /** seconds since this process began training, and the batches it has done in them (fewer than `done` on a resumed run) */
   elapsed: number;
+  doneHere?: number;
 }
 
 /** `epoch 2/10 loss 0.3120 acc 91.2% 1,234 samples/s ETA 1m20s`: the detail of a training progress event. */
 export function trainProgressDetail(p: TrainProgress): string {
   const rate = p.seconds > 0 ? Math.round(p.samples / p.seconds) : 0;
-  const left = p.done > 0 ? (p.elapsed / p.done) * (p.total - p.done) : NaN;
+  // the rate comes from this process's own batches: a resumed run's earlier batches took none of `elapsed`
+  const here = p.doneHere ?? p.done;
+  const left = here > 0 ? (p.elapsed / here) * (p.total - p.done) : NaN;
   return `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(1)}% ${rate.toLocaleString('en-US')} samples/s ETA ${duration(left)}`;
 }
 
@@ -43,6 +46,7 @@ export class EpochMeter {
   private seen = 0;
   private epoch = 0;
   private lr = 0;
+  private readonly doneBefore: number;
 
   /** @param done batches already done (a resumed run) */
   constructor(
@@ -50,7 +54,9 @@ export class EpochMeter {
     readonly epochs: number,
     readonly total: number,
     public done = 0,
-  ) {}
+  ) {
+    this.doneBefore = done;
+  }
 
   /** Start epoch `epoch` (0-based) at learning rate `lr`. */
   begin(epoch: number, lr: number): void {
@@ -78,6 +84,7 @@ export class EpochMeter {
       done: this.done,
       total: this.total,
       elapsed: (performance.now() - this.start) / 1000,
+      doneHere: this.done - this.doneBefore,
     });
   }
 
